@@ -1,0 +1,33 @@
+"""The ``backoffice`` command: our own commands plus every Django management command.
+
+Commands that need only the pure core (``policy check``) run without starting Django, so
+they are quick and work on a machine without the application database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["policy", "check"]:
+        from backoffice.policy_cli import policy_check
+
+        return policy_check(args[2:])
+    if args[:1] == ["demo"]:
+        # The demo serves plain http://127.0.0.1; production keeps Secure cookies and HSTS.
+        os.environ.setdefault("BACKOFFICE_PLAIN_HTTP", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["backoffice", *args])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

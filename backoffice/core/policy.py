@@ -1,0 +1,334 @@
+"""The policy file: organisation (and, in later sections, roles, rules and processes) as data.
+
+A policy is read in three passes, and every problem of every pass is reported with its
+place in the file, not only the first: YAML syntax (``yamlsource``), shape and types
+(pydantic, unknown keys refused), and references (unknown ids, duplicates, cycles).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing_extensions import override
+
+from backoffice.core.money import Money
+from backoffice.core.org import (
+    Line,
+    Membership,
+    MembershipRole,
+    Organisation,
+    Period,
+    Person,
+    Responsibility,
+    Unit,
+)
+from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
+
+__all__ = [
+    "Key",
+    "MoneySpec",
+    "UnitSpec",
+    "PersonSpec",
+    "MembershipSpec",
+    "ResponsibilitySpec",
+    "InstitutionSpec",
+    "Policy",
+    "Problem",
+    "PolicyInvalid",
+    "PolicyDocument",
+    "parse_policy",
+    "to_organisation",
+    "summarise",
+]
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MoneySpec(_Spec):
+    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+    currency: Currency
+
+    def to_domain(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class _Dated(_Spec):
+    valid_from: date
+    valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> _Dated:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError(
+                "valid_to must be after valid_from (valid_to is the first day it no longer holds)"
+            )
+        return self
+
+    @property
+    def period(self) -> Period:
+        return Period(self.valid_from, self.valid_to)
+
+
+class UnitSpec(_Spec):
+    id: Key
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    line: Line | None = None
+    parent: Key | None = None
+    description: str = ""
+
+
+class PersonSpec(_Spec):
+    id: Key
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    competence: MoneySpec | None = None
+    language: Literal["en", "de"] = "en"
+
+
+class MembershipSpec(_Dated):
+    person: Key
+    unit: Key
+    role: MembershipRole = MembershipRole.MEMBER
+
+
+class ResponsibilitySpec(_Dated):
+    """A board member's responsibility for top-level units (Geschäftsverteilungsplan)."""
+
+    person: Key
+    units: Annotated[list[Key], Field(min_length=1)]
+
+
+class InstitutionSpec(_Spec):
+    name: Annotated[str, Field(min_length=1)]
+    currency: Currency = "EUR"
+
+
+class Policy(_Spec):
+    version: Literal[1]
+    institution: InstitutionSpec
+    units: Annotated[list[UnitSpec], Field(min_length=1)]
+    people: list[PersonSpec] = []
+    memberships: list[MembershipSpec] = []
+    responsibilities: list[ResponsibilitySpec] = []
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a policy file, at a place a person can go to."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class PolicyInvalid(ValueError):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """A valid policy together with where each of its parts was written."""
+
+    policy: Policy
+    source: SourceMap
+    file: str
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
+        where = self.source.locate(path)
+        return Problem(self.file, where.line, where.column, message)
+
+    def unit_path(self, unit_id: str) -> tuple[str | int, ...]:
+        for index, unit in enumerate(self.policy.units):
+            if unit.id == unit_id:
+                return ("units", index)
+        return ()
+
+
+def parse_policy(raw: bytes, file: str) -> PolicyDocument:
+    """Read and validate a policy; raise ``PolicyInvalid`` listing every problem found."""
+    try:
+        data, source = load_yaml(raw)
+    except YamlError as exc:
+        line, column = (exc.location.line, exc.location.column) if exc.location else (1, 1)
+        raise PolicyInvalid([Problem(file, line, column, exc.message)]) from None
+    if not isinstance(data, dict):
+        raise PolicyInvalid(
+            [Problem(file, 1, 1, "a policy is a YAML mapping with 'version: 1' at the top")]
+        )
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyInvalid(list(_shape_problems(exc, source, file))) from None
+    document = PolicyDocument(policy, source, file)
+    problems = list(_reference_problems(document))
+    if problems:
+        raise PolicyInvalid(problems)
+    return document
+
+
+def _shape_problems(exc: ValidationError, source: SourceMap, file: str) -> Iterator[Problem]:
+    for error in exc.errors():
+        path = tuple(p for p in error["loc"] if isinstance(p, str | int))
+        # Pydantic adds the union member or validator name to some paths; keep what exists.
+        where = source.locate(path)
+        dotted = ".".join(str(p) for p in path) or "policy"
+        yield Problem(file, where.line, where.column, f"{dotted}: {_explain(error)}")
+
+
+def _explain(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} is not a valid id or code here"
+    if kind == "literal_error" and error["loc"] == ("version",):
+        return f"unsupported version {error['input']!r}; this Backoffice reads version 1"
+    message: str = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
+    """Duplicate ids, unknown references, cycles and a tree without one board at its root."""
+    policy = doc.policy
+    sections: tuple[tuple[str, list[str]], ...] = (
+        ("units", [u.id for u in policy.units]),
+        ("people", [p.id for p in policy.people]),
+    )
+    for section, ids in sections:
+        seen: set[str] = set()
+        for index, item_id in enumerate(ids):
+            if item_id in seen:
+                yield doc.problem((section, index, "id"), f"duplicate id {item_id!r} in {section}")
+            seen.add(item_id)
+    units = {u.id: u for u in policy.units}
+    people = {p.id for p in policy.people}
+    for index, unit in enumerate(policy.units):
+        if unit.parent is not None and unit.parent not in units:
+            yield doc.problem(
+                ("units", index, "parent"), f"unit {unit.id!r}: unknown parent {unit.parent!r}"
+            )
+    yield from _cycle_problems(doc, units)
+    roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
+    if len(roots) != 1:
+        names = ", ".join(repr(u.id) for _, u in roots) or "none"
+        yield doc.problem(
+            ("units",), f"the unit tree needs exactly one root (the board); found {names}"
+        )
+    for index, unit in roots:
+        if unit.line != Line.MANAGEMENT:
+            yield doc.problem(
+                ("units", index, "line"),
+                f"root unit {unit.id!r} must be the board, with line 'management'",
+            )
+    for index, m in enumerate(policy.memberships):
+        if m.person not in people:
+            yield doc.problem(("memberships", index, "person"), f"unknown person {m.person!r}")
+        if m.unit not in units:
+            yield doc.problem(("memberships", index, "unit"), f"unknown unit {m.unit!r}")
+    board = {u.id for _, u in roots}
+    for index, r in enumerate(policy.responsibilities):
+        if r.person not in people:
+            yield doc.problem(("responsibilities", index, "person"), f"unknown person {r.person!r}")
+        elif not any(
+            m.person == r.person and m.unit in board and m.period.overlaps(r.period)
+            for m in policy.memberships
+        ):
+            yield doc.problem(
+                ("responsibilities", index, "person"),
+                f"{r.person!r} is responsible for units but is not a board member at that time",
+            )
+        for position, unit_id in enumerate(r.units):
+            if unit_id not in units:
+                yield doc.problem(
+                    ("responsibilities", index, "units", position), f"unknown unit {unit_id!r}"
+                )
+
+
+def _cycle_problems(doc: PolicyDocument, units: dict[str, UnitSpec]) -> Iterator[Problem]:
+    reported: set[str] = set()
+    for start in units:
+        path = [start]
+        while (parent := units[path[-1]].parent) is not None and parent in units:
+            if parent in path:
+                cycle = path[path.index(parent) :]
+                if not reported.intersection(cycle):
+                    reported.update(cycle)
+                    shown = " -> ".join([*cycle, parent])
+                    first = min(cycle, key=lambda u: doc.unit_path(u))
+                    yield doc.problem(
+                        (*doc.unit_path(first), "parent"), f"cycle in the unit tree: {shown}"
+                    )
+                break
+            path.append(parent)
+
+
+def to_organisation(policy: Policy) -> Organisation:
+    """The organisation a valid policy describes, with inherited lines resolved."""
+    specs = {u.id: u for u in policy.units}
+
+    def line_of(unit_id: str) -> Line:
+        spec = specs[unit_id]
+        while spec.line is None and spec.parent is not None:
+            spec = specs[spec.parent]
+        return spec.line or Line.MANAGEMENT
+
+    units = {
+        u.id: Unit(u.id, u.name, line_of(u.id), u.parent, explicit_line=u.line is not None)
+        for u in policy.units
+    }
+    people = {
+        p.id: Person(p.id, p.name, p.competence.to_domain() if p.competence else None)
+        for p in policy.people
+    }
+    memberships = tuple(Membership(m.person, m.unit, m.role, m.period) for m in policy.memberships)
+    responsibilities = tuple(
+        Responsibility(r.person, unit, r.period)
+        for r in policy.responsibilities
+        for unit in r.units
+    )
+    return Organisation(units, people, memberships, responsibilities)
+
+
+def summarise(org: Organisation, day: date) -> dict[str, Any]:
+    """What ``policy check`` prints on success: units per line, people, the board."""
+    per_line = Counter(u.line.value for u in org.units.values())
+    board_ids = sorted(
+        {m.person for m in org.memberships if m.unit == org.root and m.period.contains(day)}
+    )
+    return {
+        "units": len(org.units),
+        "units_per_line": dict(sorted(per_line.items())),
+        "people": len(org.people),
+        "board": [
+            {
+                "person": person,
+                "name": org.name(person),
+                "responsible_for": sorted(
+                    r.unit
+                    for r in org.responsibilities
+                    if r.person == person and r.period.contains(day)
+                ),
+            }
+            for person in board_ids
+        ],
+    }

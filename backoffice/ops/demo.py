@@ -1,0 +1,31 @@
+"""The demo bank's logins: who is who, for the README and the ``demo`` command's output."""
+
+from __future__ import annotations
+
+__all__ = ["DEMO_PASSWORD", "DEMO_LOGINS", "DEMO_ADMINS"]
+
+#: One password for every demo user. Demo only: ``backoffice demo`` prints it.
+DEMO_PASSWORD = "musterbank-demo"  # noqa: S105 - a published demo password, not a secret
+
+#: People of demo-bank.yaml worth logging in as, and what each does.
+DEMO_LOGINS: tuple[tuple[str, str], ...] = (
+    ("anna.schmidt", "market officer, head of Corporate Clients: starts credits and payments"),
+    ("lukas.becker", "relationship manager in Corporate Clients (market)"),
+    ("maria.keller", "back-office analyst, head of Credit Analysis: the independent second vote"),
+    ("jonas.fischer", "credit analyst, moved from the market on 2026-10-01 (cooling-off)"),
+    ("lena.schulz", "head of Loan Processing (back office): releases payments and data"),
+    ("max.weber", "board member for the market, trading, advisory and underwriting"),
+    ("sabine.roth", "board member for the back office, settlement, research and operations"),
+    ("thomas.klein", "board member for risk control, compliance and internal audit"),
+    ("katharina.braun", "head of Risk Control"),
+    ("niklas.wolf", "head of Trading"),
+    ("sophie.krueger", "head of Settlement and Control"),
+    ("tim.hartmann", "research analyst"),
+    ("clara.vogel", "compliance officer: walls, watch and restricted lists, SoD rules"),
+    ("martin.jung", "internal auditor: reads the audit trail and the reports"),
+    ("oliver.richter", "administrator (IT): proposes policy changes"),
+    ("hanna.schroeder", "second administrator (IT): releases policy changes"),
+)
+
+#: Demo administrators get Django's admin (read-only for everything that needs four eyes).
+DEMO_ADMINS = ("oliver.richter", "hanna.schroeder")

@@ -1,0 +1,43 @@
+"""``backoffice demo``: set up the demo bank (database, policy, users) and serve it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
+from backoffice.ops.management.commands.init import DEMO_POLICY
+
+
+class Command(BaseCommand):
+    help = "Set up the demo bank Musterbank AG and serve it on http://127.0.0.1:8000/."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("init", policy=str(DEMO_POLICY), stdout=self.stdout)
+        self._passwords()
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, what in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<17} {what}")
+        self.stdout.write("")
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
+
+    @transaction.atomic
+    def _passwords(self) -> None:
+        """Demo only: every person of the demo policy can log in with the printed password."""
+        users = get_user_model().objects.filter(profile__isnull=False)
+        for user in users:
+            if not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+            user.is_staff = user.is_superuser = user.username in DEMO_ADMINS
+            user.save(update_fields=["password", "is_staff", "is_superuser"])

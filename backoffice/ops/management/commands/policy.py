@@ -1,0 +1,29 @@
+"""``backoffice policy check FILE`` and ``backoffice policy load FILE``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from backoffice.ops.management.commands.init import cli_actor, load_policy_file
+from backoffice.policy_cli import policy_check
+
+
+class Command(BaseCommand):
+    help = "Check a policy file (all problems, with file:line:col) or load it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("check", help="validate a policy; exit 1 on any problem")
+        check.add_argument("file", nargs="+")
+        load = sub.add_parser("load", help="apply a policy to the database (bootstrap only)")
+        load.add_argument("file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "check":
+            status = policy_check(options["file"], out=self.stdout)
+            if status:
+                raise SystemExit(status)
+            return
+        self.stdout.write(load_policy_file(options["file"], cli_actor()))

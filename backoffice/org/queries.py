@@ -1,0 +1,126 @@
+"""Reads of the organisation, mapped into the core's domain objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from backoffice.core.money import Money
+from backoffice.core.org import (
+    Line,
+    Membership,
+    MembershipRole,
+    Organisation,
+    Person,
+    Responsibility,
+    Unit,
+    Violation,
+    check_separation,
+)
+from backoffice.org import models
+
+__all__ = ["OrganisationView", "get_organisation", "get_domain_organisation", "get_person_overview"]
+
+
+def get_domain_organisation() -> Organisation:
+    """The live organisation (retired units left out) with its full membership history."""
+    units = {
+        u.key: Unit(
+            u.key, u.name, Line(u.line), u.parent.key if u.parent else None, u.explicit_line
+        )
+        for u in models.Unit.objects.filter(retired_at__isnull=True).select_related("parent")
+    }
+    people = {
+        p.user.username: Person(
+            p.user.username,
+            p.display_name,
+            Money(p.competence_amount, p.competence_currency)
+            if p.competence_amount is not None
+            else None,
+        )
+        for p in models.Profile.objects.select_related("user")
+    }
+    memberships = tuple(
+        Membership(m.user.username, m.unit.key, MembershipRole(m.role), m.period)
+        for m in models.Membership.objects.select_related("user", "unit")
+        if m.unit.key in units
+    )
+    responsibilities = tuple(
+        Responsibility(r.user.username, r.unit.key, r.period)
+        for r in models.Responsibility.objects.select_related("user", "unit")
+        if r.unit.key in units
+    )
+    return Organisation(units, people, memberships, responsibilities)
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    """What the organisation page shows: the tree by line, who is where today, the checks."""
+
+    organisation: Organisation
+    violations: list[Violation]
+    today: date
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.organisation.units
+
+    def tree(self) -> list[dict[str, Any]]:
+        """Depth-first rows with indentation, members today and responsible board members."""
+        org = self.organisation
+        children: dict[str | None, list[Unit]] = {}
+        for unit in org.units.values():
+            children.setdefault(unit.parent, []).append(unit)
+        rows: list[dict[str, Any]] = []
+
+        def walk(parent: str | None, depth: int) -> None:
+            for unit in sorted(children.get(parent, []), key=lambda u: (u.line.value, u.name)):
+                members = [
+                    {
+                        "person": m.person,
+                        "name": org.name(m.person),
+                        "role": m.role.value,
+                        "period": m.period,
+                    }
+                    for m in org.memberships
+                    if m.unit == unit.id and m.period.contains(self.today)
+                ]
+                board = sorted(
+                    {
+                        org.name(r.person)
+                        for r in org.responsible_board_members(unit.id)
+                        if r.period.contains(self.today)
+                    }
+                )
+                rows.append({"unit": unit, "depth": depth, "members": members, "board": board})
+                walk(unit.id, depth + 1)
+
+        walk(None, 0)
+        return rows
+
+
+def get_organisation(day: date | None = None) -> OrganisationView:
+    org = get_domain_organisation()
+    violations = check_separation(org) if org.units else []
+    return OrganisationView(org, violations, day or timezone.localdate())
+
+
+def get_person_overview(user: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    memberships = (
+        models.Membership.objects.filter(user=user).select_related("unit").order_by("-valid_from")
+    )
+    profile = getattr(user, "profile", None)
+    return {
+        "name": profile.display_name if profile else user.get_username(),
+        "competence": (
+            Money(profile.competence_amount, profile.competence_currency)
+            if profile and profile.competence_amount is not None
+            else None
+        ),
+        "current": [m for m in memberships if m.period.contains(today)],
+        "past": [m for m in memberships if not m.period.contains(today)],
+    }

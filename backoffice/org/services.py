@@ -1,0 +1,329 @@
+"""Writes to the organisation. Each ``do_*`` is one transaction with its audit events."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from backoffice.audit.services import record
+from backoffice.core.org import Violation, check_separation
+from backoffice.core.policy import PolicyDocument, parse_policy, summarise, to_organisation
+from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
+
+__all__ = ["LoadResult", "SeparationViolated", "do_load_policy", "validate_policy"]
+
+User = get_user_model()
+
+
+class SeparationViolated(ValueError):
+    """The policy is well formed but its organisation breaks a separation rule."""
+
+    def __init__(self, document: PolicyDocument, violations: list[Violation]) -> None:
+        self.document = document
+        self.violations = violations
+        super().__init__("; ".join(f"{v.rule}: {v.message}" for v in violations))
+
+
+@dataclass
+class LoadResult:
+    version: PolicyVersion | None
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def validate_policy(raw: bytes, file: str) -> PolicyDocument:
+    """Parse, validate and check separation; raise ``PolicyInvalid`` or ``SeparationViolated``."""
+    document = parse_policy(raw, file)
+    violations = check_separation(to_organisation(document.policy))
+    if violations:
+        raise SeparationViolated(document, violations)
+    return document
+
+
+def do_load_policy(raw: bytes, file: str, *, actor: str, today: date | None = None) -> LoadResult:
+    """Apply a policy's organisation to the database as one transaction, keeping history.
+
+    Loading the same policy twice changes nothing. What disappears is ended, not deleted:
+    memberships and responsibilities get ``valid_to = today``, units ``retired_at``, people
+    lose ``is_active``.
+    """
+    document = validate_policy(raw, file)
+    today = today or timezone.localdate()
+    digest = hashlib.sha256(raw).hexdigest()
+    with transaction.atomic(durable=True):
+        apply = _Apply(document, actor, today)
+        apply.units()
+        apply.people()
+        apply.memberships()
+        apply.responsibilities()
+        latest = PolicyVersion.objects.order_by("-number").first()
+        if latest is not None and latest.sha256 == digest and not apply.changes:
+            return LoadResult(None, [])
+        version = PolicyVersion.objects.create(
+            number=(latest.number + 1) if latest else 1,
+            sha256=digest,
+            file=file,
+            source=raw.decode("utf-8"),
+            loaded_at=timezone.now(),
+            loaded_by=actor,
+            summary=summarise(to_organisation(document.policy), today),
+        )
+        record(
+            "policy.loaded",
+            actor=actor,
+            object_type="policy",
+            object_id=version.number,
+            before={"number": latest.number, "sha256": latest.sha256} if latest else None,
+            after={"number": version.number, "sha256": digest, "file": file},
+            reason=f"{len(apply.changes)} organisation changes",
+        )
+        return LoadResult(version, apply.changes)
+
+
+class _Apply:
+    """The difference between the database and a policy, applied with one audit event each."""
+
+    def __init__(self, document: PolicyDocument, actor: str, today: date) -> None:
+        self.policy = document.policy
+        self.org = to_organisation(document.policy)
+        self.actor = actor
+        self.today = today
+        self.changes: list[str] = []
+        self.units_by_key: dict[str, Unit] = {}
+        self.users_by_name: dict[str, Any] = {}
+
+    def _audit(
+        self, action: str, object_type: str, object_id: Any, before: Any, after: Any
+    ) -> None:
+        self.changes.append(f"{action} {object_id}")
+        record(
+            action,
+            actor=self.actor,
+            object_type=object_type,
+            object_id=object_id,
+            before=before,
+            after=after,
+        )
+
+    def units(self) -> None:
+        existing = {u.key: u for u in Unit.objects.select_for_update()}
+        self.keys_by_pk = {u.pk: u.key for u in existing.values()}
+        for spec in self.policy.units:
+            domain = self.org.units[spec.id]
+            wanted = {
+                "name": spec.name,
+                "line": domain.line.value,
+                "explicit_line": domain.explicit_line,
+                "parent": spec.parent,
+                "description": spec.description,
+                "retired": False,
+            }
+            unit = existing.get(spec.id)
+            if unit is None:
+                unit = Unit.objects.create(
+                    key=spec.id,
+                    name=spec.name,
+                    line=domain.line.value,
+                    explicit_line=domain.explicit_line,
+                    description=spec.description,
+                )
+                self._audit("org.unit.created", "unit", spec.id, None, wanted)
+            else:
+                before = self._unit_state(unit)
+                if before != wanted:
+                    unit.name, unit.line = spec.name, domain.line.value
+                    unit.explicit_line, unit.description = domain.explicit_line, spec.description
+                    unit.retired_at = None
+                    unit.save(
+                        update_fields=[
+                            "name",
+                            "line",
+                            "explicit_line",
+                            "description",
+                            "retired_at",
+                            "last_updated",
+                        ]
+                    )
+                    # the parent is set below, once every unit exists; record the full change now
+                    self._audit("org.unit.changed", "unit", spec.id, before, wanted)
+            self.units_by_key[spec.id] = unit
+        for spec in self.policy.units:
+            unit = self.units_by_key[spec.id]
+            parent = self.units_by_key[spec.parent] if spec.parent else None
+            if unit.parent_id != (parent.pk if parent else None):
+                unit.parent = parent
+                unit.save(update_fields=["parent", "last_updated"])
+        for key, unit in existing.items():
+            if key not in self.units_by_key and unit.retired_at is None:
+                before = self._unit_state(unit)
+                unit.retired_at = timezone.now()
+                unit.save(update_fields=["retired_at", "last_updated"])
+                self._audit("org.unit.retired", "unit", key, before, self._unit_state(unit))
+                self.units_by_key[key] = unit
+
+    def _unit_state(self, unit: Unit) -> dict[str, Any]:
+        return {
+            "name": unit.name,
+            "line": unit.line,
+            "explicit_line": unit.explicit_line,
+            "parent": self.keys_by_pk.get(unit.parent_id) if unit.parent_id else None,
+            "description": unit.description,
+            "retired": unit.retired_at is not None,
+        }
+
+    def people(self) -> None:
+        users = {
+            u.username: u
+            for u in User.objects.select_for_update(of=("self",)).select_related("profile")
+        }
+        wanted_ids = set()
+        for spec in self.policy.people:
+            wanted_ids.add(spec.id)
+            wanted = {
+                "name": spec.name,
+                "email": spec.email or "",
+                "competence": (
+                    {
+                        "amount": f"{spec.competence.amount:.2f}",
+                        "currency": spec.competence.currency,
+                    }
+                    if spec.competence
+                    else None
+                ),
+                "language": spec.language,
+                "active": True,
+            }
+            user = users.get(spec.id)
+            if user is None:
+                user = User.objects.create_user(username=spec.id, email=spec.email or "")
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                before = None
+            else:
+                before = _person_state(user)
+            profile = getattr(user, "profile", None) if before is not None else None
+            if profile is None:
+                profile = Profile(user=user)
+            if before != wanted:
+                user.email, user.is_active = spec.email or "", True
+                user.save(update_fields=["email", "is_active"])
+                profile.display_name = spec.name
+                profile.language = spec.language
+                profile.competence_amount = spec.competence.amount if spec.competence else None
+                profile.competence_currency = spec.competence.currency if spec.competence else ""
+                profile.save()
+                user.profile = profile
+                action = "org.person.created" if before is None else "org.person.changed"
+                self._audit(action, "person", spec.id, before, wanted)
+            self.users_by_name[spec.id] = user
+        for username, user in users.items():
+            managed = hasattr(user, "profile")
+            if username not in wanted_ids and managed and user.is_active:
+                before = _person_state(user)
+                user.is_active = False
+                user.save(update_fields=["is_active"])
+                self._audit(
+                    "org.person.deactivated", "person", username, before, _person_state(user)
+                )
+
+    def memberships(self) -> None:
+        rows = Membership.objects.select_for_update().select_related("user", "unit")
+        existing = {(m.user.username, m.unit.key, m.role, m.valid_from): m for m in rows}
+        wanted = {
+            (s.person, s.unit, s.role.value, s.valid_from): s for s in self.policy.memberships
+        }
+        for key, spec in wanted.items():
+            row = existing.get(key)
+            ident = _ident(key)
+            if row is None:
+                Membership.objects.create(
+                    user=self.users_by_name[spec.person],
+                    unit=self.units_by_key[spec.unit],
+                    role=spec.role.value,
+                    valid_from=spec.valid_from,
+                    valid_to=spec.valid_to,
+                )
+                self._audit("org.membership.created", "membership", ident, None, _dated(spec))
+            elif row.valid_to != spec.valid_to:
+                before = _dated(row)
+                row.valid_to = spec.valid_to
+                row.save(update_fields=["valid_to", "last_updated"])
+                self._audit("org.membership.changed", "membership", ident, before, _dated(row))
+        for key, row in existing.items():
+            if key not in wanted:
+                self._end(row, "org.membership.ended", "membership", _ident(key))
+
+    def responsibilities(self) -> None:
+        rows = Responsibility.objects.select_for_update().select_related("user", "unit")
+        existing = {(r.user.username, r.unit.key, r.valid_from): r for r in rows}
+        wanted = {
+            (s.person, unit, s.valid_from): s
+            for s in self.policy.responsibilities
+            for unit in s.units
+        }
+        for key, spec in wanted.items():
+            row = existing.get(key)
+            ident = _ident(key)
+            if row is None:
+                Responsibility.objects.create(
+                    user=self.users_by_name[spec.person],
+                    unit=self.units_by_key[key[1]],
+                    valid_from=spec.valid_from,
+                    valid_to=spec.valid_to,
+                )
+                self._audit(
+                    "org.responsibility.created", "responsibility", ident, None, _dated(spec)
+                )
+            elif row.valid_to != spec.valid_to:
+                before = _dated(row)
+                row.valid_to = spec.valid_to
+                row.save(update_fields=["valid_to", "last_updated"])
+                self._audit(
+                    "org.responsibility.changed", "responsibility", ident, before, _dated(row)
+                )
+        for key, row in existing.items():
+            if key not in wanted:
+                self._end(row, "org.responsibility.ended", "responsibility", _ident(key))
+
+    def _end(self, row: Membership | Responsibility, action: str, kind: str, ident: str) -> None:
+        """End what the policy no longer lists at ``today``; its past stays on record."""
+        if row.valid_to is not None and row.valid_to <= self.today:
+            return
+        before = _dated(row)
+        row.valid_to = max(self.today, row.valid_from)
+        row.save(update_fields=["valid_to", "last_updated"])
+        self._audit(action, kind, ident, before, _dated(row))
+
+
+def _ident(key: tuple[Any, ...]) -> str:
+    return "/".join(str(part) for part in key)
+
+
+def _dated(row: Any) -> dict[str, Any]:
+    return {"valid_from": row.valid_from, "valid_to": row.valid_to}
+
+
+def _person_state(user: Any) -> dict[str, Any]:
+    profile = getattr(user, "profile", None)
+    competence = None
+    if profile is not None and profile.competence_amount is not None:
+        competence = {
+            "amount": f"{profile.competence_amount:.2f}",
+            "currency": profile.competence_currency,
+        }
+    return {
+        "name": profile.display_name if profile else "",
+        "email": user.email,
+        "competence": competence,
+        "language": profile.language if profile else "en",
+        "active": user.is_active,
+    }

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from backoffice.org import views
+
+app_name = "org"
+urlpatterns = [
+    path("", views.organisation, name="organisation"),
+]

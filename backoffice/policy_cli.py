@@ -1,0 +1,80 @@
+"""``backoffice policy check FILE``: every problem of a policy, as FILE:LINE:COL: message."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TextIO
+
+from backoffice.core.org import Violation, check_separation
+from backoffice.core.policy import (
+    PolicyDocument,
+    PolicyInvalid,
+    Problem,
+    parse_policy,
+    summarise,
+    to_organisation,
+)
+
+__all__ = ["policy_check", "check_file"]
+
+
+def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
+    """Problems (syntax, shape, references, separation) and, if there are none, a summary."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return [Problem(path, 1, 1, f"cannot read the file: {exc.strerror}")], None
+    try:
+        document = parse_policy(raw, path)
+    except PolicyInvalid as exc:
+        return exc.problems, None
+    org = to_organisation(document.policy)
+    problems = []
+    for violation in check_separation(org):
+        where = _place(document, violation)
+        problems.append(document.problem(where, f"{violation.rule}: {violation.message}"))
+    if problems:
+        return sorted(problems), None
+    return [], summarise(org, date.today())  # noqa: DTZ011 - the calendar day of the check
+
+
+def _place(document: PolicyDocument, violation: Violation) -> tuple[str | int, ...]:
+    """Point at the membership that breaks a personal rule, else at the first unit named."""
+    policy = document.policy
+    for index in reversed(range(len(policy.memberships))):
+        m = policy.memberships[index]
+        if m.person in violation.people and m.unit in violation.units:
+            return ("memberships", index)
+    return document.unit_path(violation.units[0]) if violation.units else ()
+
+
+def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    parser = argparse.ArgumentParser(
+        prog="backoffice policy check",
+        description="Validate a policy file and its separation rules.",
+    )
+    parser.add_argument("file", nargs="+")
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.file:
+        problems, summary = check_file(path)
+        if problems:
+            status = 1
+            for problem in problems:
+                print(problem, file=out)
+            print(f"{path}: {len(problems)} problem(s)", file=out)
+            continue
+        assert summary is not None
+        per_line = ", ".join(f"{line} {n}" for line, n in summary["units_per_line"].items())
+        print(f"{path}: OK", file=out)
+        print(f"  units: {summary['units']} ({per_line})", file=out)
+        print(f"  people: {summary['people']}", file=out)
+        for member in summary["board"]:
+            units = ", ".join(member["responsible_for"]) or "no units"
+            print(f"  board: {member['name']} ({member['person']}) for {units}", file=out)
+    return status

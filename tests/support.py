@@ -1,0 +1,136 @@
+"""Helpers for tests that run the real ``backoffice`` command and server as subprocesses."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+BACKOFFICE = shutil.which("backoffice", path=str(Path(sys.executable).parent)) or "backoffice"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def scratch_database(tmp_path: Path) -> Iterator[str]:
+    """A database URL of the same kind as the test run's, empty, dropped afterwards."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"backoffice_scratch_{uuid.uuid4().hex[:12]}"
+    admin = dict(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname="postgres"
+    )
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        user = urllib.parse.quote(db["USER"] or "postgres")
+        yield f"postgresql://{user}@{admin['host']}:{admin['port']}/{name}"
+    finally:
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def cli_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
+    env.update(
+        BACKOFFICE_DATABASE_URL=database_url,
+        BACKOFFICE_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="backoffice.settings",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BACKOFFICE, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+@contextmanager
+def running_server(env: dict[str, str], *extra: str) -> Iterator[str]:
+    """``backoffice serve`` on a free port; yields its base URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [BACKOFFICE, "serve", "--port", str(port), "--workers", "1", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {process.stdout.read() if process.stdout else ''}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start listening")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def http_get(
+    url: str, opener: urllib.request.OpenerDirector | None = None
+) -> tuple[int, str, dict[str, str]]:
+    opener = opener or urllib.request.build_opener()
+    try:
+        with opener.open(url, timeout=30) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def browser_login(
+    base: str, username: str, password: str
+) -> tuple[urllib.request.OpenerDirector, str]:
+    """Log in through the real login form (CSRF cookie and token) and return the home page."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    _, page, _ = http_get(f"{base}/login/", opener)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, "login form without CSRF token"
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}
+    )
+    with opener.open(request, timeout=30) as response:
+        return opener, response.read().decode()

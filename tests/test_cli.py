@@ -1,0 +1,147 @@
+"""The ``backoffice`` command as an operator runs it: real processes, a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from backoffice.ops.demo import DEMO_PASSWORD
+from tests.conftest import DEMO_POLICY, EXAMPLES
+from tests.support import (
+    browser_login,
+    cli_env,
+    http_get,
+    run_cli,
+    running_server,
+    scratch_database,
+)
+
+
+def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
+    result = run_cli("policy", "check", str(DEMO_POLICY))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{DEMO_POLICY}: OK" in result.stdout
+    assert "units: 21 (advisory 1, back_office 3," in result.stdout
+    assert "people: 26" in result.stdout
+    assert "board: Sabine Roth (sabine.roth) for back-office, operations, research" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("example", "rule", "names"),
+    [
+        (
+            "market-under-back-office.yaml",
+            "ORG-1",
+            ["'Retail Banking' (market) lies under 'Back Office'"],
+        ),
+        (
+            "person-in-both-lines.yaml",
+            "ORG-2",
+            ["'Lukas Becker'", "'Corporate Clients'", "'Credit Analysis'"],
+        ),
+        (
+            "risk-control-not-independent.yaml",
+            "RC-2",
+            ["'Max Weber'", "'Trading'", "'Risk Control'"],
+        ),
+    ],
+)
+def test_policy_check_names_the_rule_and_the_people_of_each_broken_example(
+    example: str, rule: str, names: list[str]
+) -> None:
+    result = run_cli("policy", "check", str(EXAMPLES / example))
+    assert result.returncode == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"{EXAMPLES / example}:")
+    assert f": {rule}: " in first
+    for name in names:
+        assert name in first
+
+
+def test_policy_check_on_a_missing_file_and_on_garbage(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_bytes(b"\x00\x01binary")
+    result = run_cli("policy", "check", str(tmp_path / "missing.yaml"), str(garbage))
+    assert result.returncode == 1
+    assert f"{tmp_path / 'missing.yaml'}:1:1: cannot read the file" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert str(garbage) in result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_init_migrates_loads_and_is_idempotent(tmp_path: Path) -> None:
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var")
+        first = run_cli("init", "--policy", str(DEMO_POLICY), env=env)
+        assert first.returncode == 0, first.stderr
+        assert "loaded as policy version 1" in first.stdout
+        second = run_cli("init", "--policy", str(DEMO_POLICY), env=env)
+        assert second.returncode == 0 and "unchanged, already loaded" in second.stdout
+        assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_init_refuses_a_policy_that_breaks_separation_and_writes_nothing(tmp_path: Path) -> None:
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var")
+        broken = EXAMPLES / "person-in-both-lines.yaml"
+        result = run_cli("init", "--policy", str(broken), env=env)
+        assert result.returncode != 0
+        assert "ORG-2" in result.stderr and "Lukas Becker" in result.stderr
+        assert "Traceback" not in result.stderr
+        shell = run_cli(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from backoffice.org.models import Unit; print(Unit.objects.count())",
+            env=env,
+        )
+        assert shell.stdout.strip() == "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_django_management_commands_work_through_backoffice(tmp_path: Path) -> None:
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var", DJANGO_SUPERUSER_PASSWORD="a-long-Passphrase-9")
+        assert run_cli("migrate", "--noinput", env=env).returncode == 0
+        created = run_cli(
+            "createsuperuser", "--noinput", "--username", "root", "--email", "r@x.example", env=env
+        )
+        assert created.returncode == 0, created.stderr
+        check = run_cli(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.contrib.auth.models import User; "
+            "print(User.objects.get(username='root').password.split('$')[0])",
+            env=env,
+        )
+        assert check.stdout.strip() == "argon2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path) -> None:
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var", BACKOFFICE_PLAIN_HTTP="1")
+        setup = run_cli("demo", "--no-serve", env=env)
+        assert setup.returncode == 0, setup.stderr
+        assert f"password for all: {DEMO_PASSWORD}" in setup.stdout
+        assert "anna.schmidt" in setup.stdout and "market officer" in setup.stdout
+        with running_server(env) as base:
+            status, body, _ = http_get(f"{base}/healthz")
+            assert (status, body) == (200, '{"status": "ok", "database": "ok"}')
+            status, css, headers = http_get(f"{base}/static/backoffice/app.css")
+            assert status == 200 and "--accent" in css
+            _, home = browser_login(base, "anna.schmidt", DEMO_PASSWORD)
+            assert "Welcome, Anna Schmidt" in home
+            assert "Corporate Clients" in home
+            assert "All separation checks pass." in home
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    env = cli_env("postgresql://nobody@127.0.0.1:1/nothing", tmp_path / "var")
+    with running_server(env) as base:
+        status, body, _ = http_get(f"{base}/healthz")
+    assert status == 503
+    assert '"status": "unavailable"' in body

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration() -> None:
+    # exits non-zero (SystemExit) when a model changed without a migration
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
