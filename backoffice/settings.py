@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "backoffice.audit",
     "backoffice.org",
+    "backoffice.access",
     "backoffice.ops",
 ]
 

@@ -37,6 +37,8 @@ __all__ = [
     "PersonSpec",
     "MembershipSpec",
     "ResponsibilitySpec",
+    "RoleSpec",
+    "AssignmentSpec",
     "InstitutionSpec",
     "Policy",
     "Problem",
@@ -109,6 +111,26 @@ class ResponsibilitySpec(_Dated):
     units: Annotated[list[Key], Field(min_length=1)]
 
 
+Permission = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+
+
+class RoleSpec(_Spec):
+    """A role grants permissions and may contain other roles (transitively)."""
+
+    id: Key
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    permissions: list[Permission] = []
+    contains: list[Key] = []
+
+
+class AssignmentSpec(_Dated):
+    """A person holds a role for a period (bootstrap grants; later grants need a case)."""
+
+    person: Key
+    role: Key
+
+
 class InstitutionSpec(_Spec):
     name: Annotated[str, Field(min_length=1)]
     currency: Currency = "EUR"
@@ -121,6 +143,8 @@ class Policy(_Spec):
     people: list[PersonSpec] = []
     memberships: list[MembershipSpec] = []
     responsibilities: list[ResponsibilitySpec] = []
+    roles: list[RoleSpec] = []
+    assignments: list[AssignmentSpec] = []
 
 
 @dataclass(frozen=True, order=True)
@@ -213,6 +237,7 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
     sections: tuple[tuple[str, list[str]], ...] = (
         ("units", [u.id for u in policy.units]),
         ("people", [p.id for p in policy.people]),
+        ("roles", [r.id for r in policy.roles]),
     )
     for section, ids in sections:
         seen: set[str] = set()
@@ -228,6 +253,7 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
                 ("units", index, "parent"), f"unit {unit.id!r}: unknown parent {unit.parent!r}"
             )
     yield from _cycle_problems(doc, units)
+    yield from _role_problems(doc)
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"
@@ -262,6 +288,51 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
                 yield doc.problem(
                     ("responsibilities", index, "units", position), f"unknown unit {unit_id!r}"
                 )
+
+
+def _role_problems(doc: PolicyDocument) -> Iterator[Problem]:
+    """Roles contain known roles without cycles; assignments name known people and roles."""
+    policy = doc.policy
+    roles = {r.id: r for r in policy.roles}
+    people = {p.id for p in policy.people}
+    for index, role in enumerate(policy.roles):
+        for position, child in enumerate(role.contains):
+            if child not in roles:
+                yield doc.problem(
+                    ("roles", index, "contains", position),
+                    f"role {role.id!r} contains unknown role {child!r}",
+                )
+    reported: set[str] = set()
+    for index, role in enumerate(policy.roles):
+        cycle = _find_cycle(
+            role.id, {r: [c for c in s.contains if c in roles] for r, s in roles.items()}
+        )
+        if cycle and not reported.intersection(cycle):
+            reported.update(cycle)
+            yield doc.problem(
+                ("roles", index, "contains"),
+                "cycle in the role hierarchy: " + " -> ".join(cycle),
+            )
+    for index, grant in enumerate(policy.assignments):
+        if grant.person not in people:
+            yield doc.problem(("assignments", index, "person"), f"unknown person {grant.person!r}")
+        if grant.role not in roles:
+            yield doc.problem(("assignments", index, "role"), f"unknown role {grant.role!r}")
+
+
+def _find_cycle(start: str, children: dict[str, list[str]]) -> list[str] | None:
+    """A cycle through ``start`` as a closed path (``a -> b -> a``), or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for child in children.get(node, []):
+            if child == start:
+                return [*path, start]
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, [*path, child]))
+    return None
 
 
 def _cycle_problems(doc: PolicyDocument, units: dict[str, UnitSpec]) -> Iterator[Problem]:

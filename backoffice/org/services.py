@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.services import record
 from backoffice.core.org import Violation, check_separation
 from backoffice.core.policy import PolicyDocument, parse_policy, summarise, to_organisation
@@ -65,6 +66,8 @@ def do_load_policy(raw: bytes, file: str, *, actor: str, today: date | None = No
         apply.people()
         apply.memberships()
         apply.responsibilities()
+        apply.roles()
+        apply.assignments()
         latest = PolicyVersion.objects.order_by("-number").first()
         if latest is not None and latest.sha256 == digest and not apply.changes:
             return LoadResult(None, [])
@@ -100,6 +103,7 @@ class _Apply:
         self.changes: list[str] = []
         self.units_by_key: dict[str, Unit] = {}
         self.users_by_name: dict[str, Any] = {}
+        self.roles_by_key: dict[str, Role] = {}
 
     def _audit(
         self, action: str, object_type: str, object_id: Any, before: Any, after: Any
@@ -237,71 +241,117 @@ class _Apply:
 
     def memberships(self) -> None:
         rows = Membership.objects.select_for_update().select_related("user", "unit")
-        existing = {(m.user.username, m.unit.key, m.role, m.valid_from): m for m in rows}
-        wanted = {
-            (s.person, s.unit, s.role.value, s.valid_from): s for s in self.policy.memberships
-        }
-        for key, spec in wanted.items():
-            row = existing.get(key)
-            ident = _ident(key)
-            if row is None:
-                Membership.objects.create(
-                    user=self.users_by_name[spec.person],
-                    unit=self.units_by_key[spec.unit],
-                    role=spec.role.value,
-                    valid_from=spec.valid_from,
-                    valid_to=spec.valid_to,
-                )
-                self._audit("org.membership.created", "membership", ident, None, _dated(spec))
-            elif row.valid_to != spec.valid_to:
-                before = _dated(row)
-                row.valid_to = spec.valid_to
-                row.save(update_fields=["valid_to", "last_updated"])
-                self._audit("org.membership.changed", "membership", ident, before, _dated(row))
-        for key, row in existing.items():
-            if key not in wanted:
-                self._end(row, "org.membership.ended", "membership", _ident(key))
+        self._sync_dated(
+            "membership",
+            {(m.user.username, m.unit.key, m.role, m.valid_from): m for m in rows},
+            {(s.person, s.unit, s.role.value, s.valid_from): s for s in self.policy.memberships},
+            lambda key, spec: Membership(
+                user=self.users_by_name[key[0]],
+                unit=self.units_by_key[key[1]],
+                role=key[2],
+                valid_from=spec.valid_from,
+                valid_to=spec.valid_to,
+            ),
+        )
 
     def responsibilities(self) -> None:
         rows = Responsibility.objects.select_for_update().select_related("user", "unit")
-        existing = {(r.user.username, r.unit.key, r.valid_from): r for r in rows}
-        wanted = {
-            (s.person, unit, s.valid_from): s
-            for s in self.policy.responsibilities
-            for unit in s.units
+        self._sync_dated(
+            "responsibility",
+            {(r.user.username, r.unit.key, r.valid_from): r for r in rows},
+            {
+                (s.person, unit, s.valid_from): s
+                for s in self.policy.responsibilities
+                for unit in s.units
+            },
+            lambda key, spec: Responsibility(
+                user=self.users_by_name[key[0]],
+                unit=self.units_by_key[key[1]],
+                valid_from=spec.valid_from,
+                valid_to=spec.valid_to,
+            ),
+        )
+
+    def roles(self) -> None:
+        existing = {r.key: r for r in Role.objects.select_for_update().prefetch_related("contains")}
+        children: dict[str, list[str]] = {
+            r.key: sorted(c.key for c in r.contains.all()) for r in existing.values()
         }
+        for spec in self.policy.roles:
+            wanted = {
+                "name": spec.name,
+                "description": spec.description,
+                "permissions": sorted(set(spec.permissions)),
+                "contains": sorted(set(spec.contains)),
+                "retired": False,
+            }
+            role = existing.get(spec.id)
+            before = None if role is None else _role_state(role, children[spec.id])
+            if before == wanted:
+                continue
+            if role is None:
+                role = Role(key=spec.id)
+                existing[spec.id] = role
+            role.name, role.description = spec.name, spec.description
+            role.permissions, role.retired_at = wanted["permissions"], None
+            role.save()
+            action = "access.role.created" if before is None else "access.role.changed"
+            self._audit(action, "role", spec.id, before, wanted)
+        for spec in self.policy.roles:
+            existing[spec.id].contains.set([existing[c] for c in spec.contains])
+        for key, role in existing.items():
+            if key not in {s.id for s in self.policy.roles} and role.retired_at is None:
+                before = _role_state(role, children.get(key, []))
+                role.retired_at = timezone.now()
+                role.save(update_fields=["retired_at", "last_updated"])
+                self._audit("access.role.retired", "role", key, before, before | {"retired": True})
+        self.roles_by_key = existing
+
+    def assignments(self) -> None:
+        rows = RoleAssignment.objects.select_for_update().select_related("user", "role")
+        self._sync_dated(
+            "assignment",
+            {(a.user.username, a.role.key, a.valid_from): a for a in rows},
+            {(s.person, s.role, s.valid_from): s for s in self.policy.assignments},
+            lambda key, spec: RoleAssignment(
+                user=self.users_by_name[key[0]],
+                role=self.roles_by_key[key[1]],
+                valid_from=spec.valid_from,
+                valid_to=spec.valid_to,
+                granted_by=self.actor,
+                source="policy",
+            ),
+            app="access",
+        )
+
+    def _sync_dated(
+        self,
+        kind: str,
+        existing: dict[tuple[Any, ...], Any],
+        wanted: dict[tuple[Any, ...], Any],
+        build: Any,
+        app: str = "org",
+    ) -> None:
+        """Create what is new, change ``valid_to`` where it differs, end what is gone."""
         for key, spec in wanted.items():
             row = existing.get(key)
             ident = _ident(key)
             if row is None:
-                Responsibility.objects.create(
-                    user=self.users_by_name[spec.person],
-                    unit=self.units_by_key[key[1]],
-                    valid_from=spec.valid_from,
-                    valid_to=spec.valid_to,
-                )
-                self._audit(
-                    "org.responsibility.created", "responsibility", ident, None, _dated(spec)
-                )
+                build(key, spec).save()
+                self._audit(f"{app}.{kind}.created", kind, ident, None, _dated(spec))
             elif row.valid_to != spec.valid_to:
                 before = _dated(row)
                 row.valid_to = spec.valid_to
                 row.save(update_fields=["valid_to", "last_updated"])
-                self._audit(
-                    "org.responsibility.changed", "responsibility", ident, before, _dated(row)
-                )
+                self._audit(f"{app}.{kind}.changed", kind, ident, before, _dated(row))
         for key, row in existing.items():
-            if key not in wanted:
-                self._end(row, "org.responsibility.ended", "responsibility", _ident(key))
-
-    def _end(self, row: Membership | Responsibility, action: str, kind: str, ident: str) -> None:
-        """End what the policy no longer lists at ``today``; its past stays on record."""
-        if row.valid_to is not None and row.valid_to <= self.today:
-            return
-        before = _dated(row)
-        row.valid_to = max(self.today, row.valid_from)
-        row.save(update_fields=["valid_to", "last_updated"])
-        self._audit(action, kind, ident, before, _dated(row))
+            if key in wanted or (row.valid_to is not None and row.valid_to <= self.today):
+                continue
+            # What the policy no longer lists ends today; its past stays on record.
+            before = _dated(row)
+            row.valid_to = max(self.today, row.valid_from)
+            row.save(update_fields=["valid_to", "last_updated"])
+            self._audit(f"{app}.{kind}.ended", kind, _ident(key), before, _dated(row))
 
 
 def _ident(key: tuple[Any, ...]) -> str:
@@ -310,6 +360,16 @@ def _ident(key: tuple[Any, ...]) -> str:
 
 def _dated(row: Any) -> dict[str, Any]:
     return {"valid_from": row.valid_from, "valid_to": row.valid_to}
+
+
+def _role_state(role: Role, contains: list[str]) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "description": role.description,
+        "permissions": sorted(role.permissions),
+        "contains": contains,
+        "retired": role.retired_at is not None,
+    }
 
 
 def _person_state(user: Any) -> dict[str, Any]:

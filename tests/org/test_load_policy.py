@@ -186,3 +186,16 @@ def test_audit_events_are_only_written_inside_a_transaction() -> None:
 
     with pytest.raises(RuntimeError, match="inside the transaction"):
         record("x", actor="t", object_type="t", object_id=1)
+
+
+def test_roles_and_assignments_load_with_their_hierarchy(demo_bank: object) -> None:
+    from backoffice.access.queries import get_permissions, get_roles
+
+    anna = User.objects.get(username="anna.schmidt")
+    assert {"credit-officer", "payment-clerk", "employee"} <= get_roles(anna, TODAY)
+    assert {"payment.enter", "case.start"} <= get_permissions(anna, TODAY)
+    jonas = User.objects.get(username="jonas.fischer")
+    assert "credit-analyst" in get_roles(jonas, TODAY)
+    assert "credit-officer" not in get_roles(jonas, TODAY)
+    assert "credit-officer" in get_roles(jonas, date(2026, 9, 30))
+    assert AuditEvent.objects.filter(action="access.assignment.created").count() == 42

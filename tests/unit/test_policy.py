@@ -212,3 +212,27 @@ def test_billion_laughs_is_refused_before_expansion() -> None:
     with pytest.raises(PolicyInvalid) as caught:
         parse_policy(lol.encode(), "p.yaml")
     assert "anchors and aliases" in str(caught.value)
+
+
+ROLES = """\
+roles:
+  - {id: clerk, name: Clerk, permissions: [payment.enter]}
+  - {id: lead, name: Lead, contains: [clerk, boss]}
+  - {id: boss, name: Boss, contains: [lead]}
+assignments:
+  - {person: max, role: clerk, valid_from: 2020-01-01}
+  - {person: maxi, role: chief, valid_from: 2020-01-01}
+"""
+
+
+def test_role_cycles_and_unknown_references_are_named() -> None:
+    found = problems(GOOD + ROLES)
+    assert "p.yaml:18:28: cycle in the role hierarchy: lead -> boss -> lead" in found
+    assert any(p.startswith("p.yaml:22:") and "unknown person 'maxi'" in p for p in found)
+    assert any(p.startswith("p.yaml:22:") and "unknown role 'chief'" in p for p in found)
+    assert len(found) == 3
+
+
+def test_role_containing_an_unknown_role() -> None:
+    text = GOOD + "roles:\n  - {id: lead, name: Lead, contains: [ghost]}\n"
+    assert one_problem(text) == "p.yaml:17:39: role 'lead' contains unknown role 'ghost'"

@@ -1,0 +1,67 @@
+"""Roles and who holds them, over time. Grants change only through audited services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from backoffice.core.org import Period
+from backoffice.org.models import TimeStamped
+
+__all__ = ["Role", "RoleAssignment"]
+
+
+class Role(TimeStamped):
+    """A role grants permissions and may contain other roles (hierarchical RBAC)."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    permissions = models.JSONField(default=list, help_text="Permission names this role grants.")
+    contains = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="+")
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleAssignment(TimeStamped):
+    """A person holds a role from ``valid_from`` until ``valid_to`` (exclusive).
+
+    ``source`` says how the grant came about: the bootstrap policy, or a four-eyes
+    ``role-grant`` case (IAM-1: requester, approver and beneficiary differ).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    granted_by = models.CharField(max_length=150, blank=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=32, default="policy")
+
+    class Meta:
+        ordering = ["user__username", "role__key", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "valid_from"], name="%(app_label)s_%(class)s_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message="A role assignment cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} holds {self.role} ({self.period})"
+
+    @property
+    def period(self) -> Period:
+        return Period(self.valid_from, self.valid_to)
