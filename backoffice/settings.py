@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "backoffice.audit",
     "backoffice.org",
     "backoffice.access",
+    "backoffice.accounts",
     "backoffice.ops",
 ]
 

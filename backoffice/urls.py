@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from backoffice import views
+from backoffice.api import api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -10,5 +11,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/", include("backoffice.org.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Who is calling: API tokens, logins, and what the caller may do."""
+
+    name = "backoffice.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

@@ -1,0 +1,131 @@
+"""The REST API root: /api/v1/, OpenAPI at /api/v1/openapi.json, errors as problem+json.
+
+Each app contributes one ``Router`` (``<app>/api.py``). Authentication: a session (with
+CSRF) or ``Authorization: Bearer <token>`` (``backoffice token create USERNAME``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from backoffice.accounts.services import get_user_by_token
+from backoffice.core.errors import DomainError, http_status_for
+
+__all__ = ["api", "Problem", "PROBLEMS", "problem"]
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with our stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+#: ``response=`` entries every operation declares for its errors.
+PROBLEMS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = get_user_by_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Backoffice API",
+    version="1",
+    description=(
+        "Four-eyes cases, credit votes, access governance, Chinese walls and the audit "
+        "trail. Errors are RFC 9457 problem+json with a stable `code`."
+    ),
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+_TITLES = {
+    401: "Unauthorised",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    422: "Unprocessable request",
+    400: "Bad request",
+    405: "Method not allowed",
+}
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    body = Problem(
+        type=f"urn:backoffice:problem:{code}",
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.path,
+        errors=errors or [],
+    )
+    response = api.create_response(request, body.model_dump(), status=status)
+    response["Content-Type"] = "application/problem+json"
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return problem(request, http_status_for(exc.code), exc.code, exc.message, exc.errors)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors
+    ]
+    return problem(
+        request, 422, "input.invalid", "The request does not have the expected shape.", errors
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem(request, 401, "auth.required", "Log in or send a valid bearer token.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, 404, "not_found", str(exc) or "There is nothing here you may see.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, f"http.{exc.status_code}", str(exc))
+
+
+def _mount() -> None:
+    from backoffice.accounts.api import router as accounts_router
+
+    api.add_router("/", accounts_router)
+
+
+_mount()

@@ -1,0 +1,58 @@
+"""Domain errors with stable, machine-readable codes (``sod.self_approval``, …).
+
+A denial changes nothing; the service that raised it records it in the audit trail, and
+the API turns it into RFC 9457 problem+json with the same ``code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Denied", "DomainError", "http_status_for"]
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A refusal: a stable code and a sentence a person understands."""
+
+    code: str
+    message: str
+    details: tuple[tuple[str, Any], ...] = field(default=())
+
+
+class DomainError(Exception):
+    """Raised by services when the core refuses a command (or input is invalid)."""
+
+    def __init__(self, code: str, message: str, *, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.errors = errors or []
+
+    @classmethod
+    def from_denied(cls, denied: Denied) -> DomainError:
+        return cls(denied.code, denied.message)
+
+
+#: The HTTP status of each family of codes; the first matching prefix wins.
+_STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
+    ("case.not_found", 404),
+    ("case.wrong_state", 409),
+    ("case.conflict", 409),
+    ("idempotency.", 422),
+    ("payload.changed", 409),
+    ("payload.", 422),
+    ("input.", 422),
+    ("process.", 422),
+    ("delegation.invalid", 422),
+    ("auth.", 401),
+)
+
+
+def http_status_for(code: str) -> int:
+    """409 for state conflicts, 422 for bad input, 403 for every refusal of a rule."""
+    for prefix, status in _STATUS_BY_PREFIX:
+        if code.startswith(prefix):
+            return status
+    return 403
