@@ -6,8 +6,12 @@ CSRF) or ``Authorization: Bearer <token>`` (``backoffice token create USERNAME``
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,7 +20,7 @@ from ninja.security import HttpBearer, django_auth
 from backoffice.accounts.services import get_user_by_token
 from backoffice.core.errors import DomainError, http_status_for
 
-__all__ = ["api", "Problem", "PROBLEMS", "problem"]
+__all__ = ["api", "Problem", "PROBLEMS", "problem", "idempotent"]
 
 
 class Problem(Schema):
@@ -32,7 +36,13 @@ class Problem(Schema):
 
 
 #: ``response=`` entries every operation declares for its errors.
-PROBLEMS: dict[int, type[Problem]] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+PROBLEMS: dict[int, type[Problem]] = {
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+}
 
 
 class BearerToken(HttpBearer):
@@ -122,10 +132,63 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, f"http.{exc.status_code}", str(exc))
 
 
+def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema]]) -> HttpResponse:
+    """Run a POST at most once per ``Idempotency-Key``: a retry gets the first response.
+
+    The key's record is written in the same transaction as the command, so a crash can
+    never leave a command done without its record (a retry would do it twice) or a
+    record without its command. Denials are responses too and are replayed as such.
+    """
+    from backoffice.cases.models import IdempotencyRecord
+
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        status, body = status_body()
+        return api.create_response(request, body, status=status)
+    if len(key) > 200:
+        raise DomainError(
+            "idempotency.key_invalid", "An Idempotency-Key has at most 200 characters."
+        )
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+    ).hexdigest()
+    with transaction.atomic():
+        record, created = IdempotencyRecord.objects.select_for_update().get_or_create(
+            user=request.user,
+            key=key,
+            defaults={"method": request.method, "path": request.path, "request_hash": digest},
+        )
+        if not created:
+            if record.request_hash != digest:
+                raise DomainError(
+                    "idempotency.key_reused",
+                    "This Idempotency-Key was used for a different request.",
+                )
+            response = api.create_response(request, record.response, status=record.status)
+            if record.status >= 400:
+                response["Content-Type"] = "application/problem+json"
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            status, body = status_body()
+            stored: Any = body.model_dump(mode="json")
+        except DomainError as exc:
+            status = http_status_for(exc.code)
+            stored = json.loads(problem(request, status, exc.code, exc.message, exc.errors).content)
+        record.status, record.response = status, stored
+        record.save(update_fields=["status", "response"])
+    response = api.create_response(request, stored, status=status)
+    if status >= 400:
+        response["Content-Type"] = "application/problem+json"
+    return response
+
+
 def _mount() -> None:
     from backoffice.accounts.api import router as accounts_router
+    from backoffice.cases.api import router as cases_router
 
     api.add_router("/", accounts_router)
+    api.add_router("/", cases_router)
 
 
 _mount()

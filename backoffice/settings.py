@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "backoffice.org",
     "backoffice.access",
     "backoffice.accounts",
+    "backoffice.cases",
+    "backoffice.masterdata",
     "backoffice.ops",
 ]
 

@@ -5,3 +5,9 @@ class AccessConfig(AppConfig):
     name = "backoffice.access"
     label = "access"
     verbose_name = "Access governance"
+
+    def ready(self) -> None:
+        from backoffice.access.effects import RoleGrant
+        from backoffice.cases.effects import register
+
+        register("access.grant", RoleGrant())

@@ -28,6 +28,7 @@ from backoffice.core.org import (
     Responsibility,
     Unit,
 )
+from backoffice.core.processes import ProcessSpec, process_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
 
 __all__ = [
@@ -145,6 +146,7 @@ class Policy(_Spec):
     responsibilities: list[ResponsibilitySpec] = []
     roles: list[RoleSpec] = []
     assignments: list[AssignmentSpec] = []
+    processes: list[ProcessSpec] = []
 
 
 @dataclass(frozen=True, order=True)
@@ -254,6 +256,16 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
             )
     yield from _cycle_problems(doc, units)
     yield from _role_problems(doc)
+    role_ids = {r.id for r in policy.roles}
+    seen_processes: set[str] = set()
+    for index, process in enumerate(policy.processes):
+        if process.id in seen_processes:
+            yield doc.problem(
+                ("processes", index, "id"), f"duplicate id {process.id!r} in processes"
+            )
+        seen_processes.add(process.id)
+        for path, message in process_problems(process, role_ids, set(units)):
+            yield doc.problem(("processes", index, *path), f"process {process.id!r}: {message}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"

@@ -13,11 +13,27 @@ from django.utils import timezone
 
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.services import record
+from backoffice.cases.effects import registered as registered_effects
+from backoffice.cases.models import Process
+from backoffice.core.errors import DomainError
 from backoffice.core.org import Violation, check_separation
-from backoffice.core.policy import PolicyDocument, parse_policy, summarise, to_organisation
+from backoffice.core.policy import (
+    PolicyDocument,
+    PolicyInvalid,
+    parse_policy,
+    summarise,
+    to_organisation,
+)
 from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
 
-__all__ = ["LoadResult", "SeparationViolated", "do_load_policy", "validate_policy"]
+__all__ = [
+    "LoadResult",
+    "SeparationViolated",
+    "apply_policy",
+    "do_load_policy",
+    "live_policy",
+    "validate_policy",
+]
 
 User = get_user_model()
 
@@ -44,23 +60,53 @@ class LoadResult:
 def validate_policy(raw: bytes, file: str) -> PolicyDocument:
     """Parse, validate and check separation; raise ``PolicyInvalid`` or ``SeparationViolated``."""
     document = parse_policy(raw, file)
+    problems = [
+        document.problem(("processes", index, "effect"), f"unknown effect {process.effect!r}")
+        for index, process in enumerate(document.policy.processes)
+        if process.effect and process.effect not in registered_effects()
+    ]
+    if problems:
+        raise PolicyInvalid(problems)
     violations = check_separation(to_organisation(document.policy))
     if violations:
         raise SeparationViolated(document, violations)
     return document
 
 
+def live_policy() -> PolicyVersion | None:
+    return PolicyVersion.objects.order_by("-number").first()
+
+
 def do_load_policy(raw: bytes, file: str, *, actor: str, today: date | None = None) -> LoadResult:
-    """Apply a policy's organisation to the database as one transaction, keeping history.
+    """Bootstrap the first policy. Once one is live, a different one needs four eyes.
+
+    From then on the rules change only through a released ``policy-change`` case, whose
+    effect calls ``apply_policy``: not even an administrator changes them alone.
+    """
+    validate_policy(raw, file)
+    live = live_policy()
+    if live is not None and live.sha256 != hashlib.sha256(raw).hexdigest():
+        raise DomainError(
+            "policy.four_eyes_required",
+            f"Policy version {live.number} is live; a new policy is loaded only by releasing a "
+            "policy-change case (proposed by one administrator, released by another).",
+        )
+    return apply_policy(raw, file, actor=actor, today=today)
+
+
+def apply_policy(
+    raw: bytes, file: str, *, actor: str, today: date | None = None, reason: str = ""
+) -> LoadResult:
+    """Apply a policy to the database as one transaction, keeping history.
 
     Loading the same policy twice changes nothing. What disappears is ended, not deleted:
     memberships and responsibilities get ``valid_to = today``, units ``retired_at``, people
-    lose ``is_active``.
+    lose ``is_active``, processes and roles are retired.
     """
     document = validate_policy(raw, file)
     today = today or timezone.localdate()
     digest = hashlib.sha256(raw).hexdigest()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         apply = _Apply(document, actor, today)
         apply.units()
         apply.people()
@@ -69,10 +115,12 @@ def do_load_policy(raw: bytes, file: str, *, actor: str, today: date | None = No
         apply.roles()
         apply.assignments()
         latest = PolicyVersion.objects.order_by("-number").first()
+        number = (latest.number + 1) if latest else 1
+        apply.processes(number)
         if latest is not None and latest.sha256 == digest and not apply.changes:
             return LoadResult(None, [])
         version = PolicyVersion.objects.create(
-            number=(latest.number + 1) if latest else 1,
+            number=number,
             sha256=digest,
             file=file,
             source=raw.decode("utf-8"),
@@ -87,7 +135,7 @@ def do_load_policy(raw: bytes, file: str, *, actor: str, today: date | None = No
             object_id=version.number,
             before={"number": latest.number, "sha256": latest.sha256} if latest else None,
             after={"number": version.number, "sha256": digest, "file": file},
-            reason=f"{len(apply.changes)} organisation changes",
+            reason=reason or f"{len(apply.changes)} changes",
         )
         return LoadResult(version, apply.changes)
 
@@ -323,6 +371,34 @@ class _Apply:
             ),
             app="access",
         )
+
+    def processes(self, policy_number: int) -> None:
+        existing = {p.key: p for p in Process.objects.select_for_update()}
+        for spec in self.policy.processes:
+            definition = spec.model_dump(mode="json")
+            row = existing.get(spec.id)
+            if row is not None and row.definition == definition and row.retired_at is None:
+                continue
+            before = (
+                None
+                if row is None
+                else {"definition": row.definition, "retired": row.retired_at is not None}
+            )
+            if row is None:
+                row = Process(key=spec.id)
+            row.name, row.definition = spec.name, definition
+            row.policy_version, row.retired_at = policy_number, None
+            row.save()
+            action = "cases.process.created" if before is None else "cases.process.changed"
+            self._audit(action, "process", spec.id, before, {"definition": definition})
+        wanted = {s.id for s in self.policy.processes}
+        for key, row in existing.items():
+            if key not in wanted and row.retired_at is None:
+                row.retired_at = timezone.now()
+                row.save(update_fields=["retired_at", "last_updated"])
+                self._audit(
+                    "cases.process.retired", "process", key, {"retired": False}, {"retired": True}
+                )
 
     def _sync_dated(
         self,

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from backoffice.audit.models import AuditEvent
+from backoffice.core.errors import DomainError
 from backoffice.core.policy import PolicyInvalid
 from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
 from backoffice.org.queries import get_domain_organisation, get_organisation
-from backoffice.org.services import SeparationViolated, do_load_policy
+from backoffice.org.services import SeparationViolated, apply_policy, do_load_policy
 from tests.conftest import DEMO_POLICY, EXAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,8 @@ TODAY = date(2026, 11, 26)
 
 
 def load(text: str, today: date = TODAY) -> object:
-    return do_load_policy(text.encode(), "p.yaml", actor="test", today=today)
+    """Apply a policy as a released policy-change case would (the effect's own path)."""
+    return apply_policy(text.encode(), "p.yaml", actor="test", today=today)
 
 
 def test_demo_bank_loads_with_its_whole_organisation(demo_bank: object) -> None:
@@ -199,3 +201,11 @@ def test_roles_and_assignments_load_with_their_hierarchy(demo_bank: object) -> N
     assert "credit-officer" not in get_roles(jonas, TODAY)
     assert "credit-officer" in get_roles(jonas, date(2026, 9, 30))
     assert AuditEvent.objects.filter(action="access.assignment.created").count() == 42
+
+
+def test_once_a_policy_is_live_a_different_one_needs_four_eyes(demo_bank: object) -> None:
+    changed = DEMO_POLICY.read_text().replace("name: Musterbank AG", "name: Musterbank AG (new)")
+    with pytest.raises(DomainError) as caught:
+        do_load_policy(changed.encode(), "changed.yaml", actor="cli:root")
+    assert caught.value.code == "policy.four_eyes_required"
+    assert PolicyVersion.objects.count() == 1

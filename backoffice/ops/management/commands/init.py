@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backoffice.core.errors import DomainError
 from backoffice.core.policy import PolicyInvalid
 from backoffice.org.services import SeparationViolated, do_load_policy
 
@@ -34,6 +35,8 @@ def load_policy_file(path: str | Path, actor: str) -> str:
         result = do_load_policy(raw, str(path), actor=actor)
     except PolicyInvalid as exc:
         raise CommandError(f"the policy was not loaded:\n{exc}") from None
+    except DomainError as exc:
+        raise CommandError(f"{path}: {exc.message}") from None
     except SeparationViolated as exc:
         lines = "\n".join(f"{path}: {v.rule}: {v.message}" for v in exc.violations)
         raise CommandError(

@@ -1,0 +1,270 @@
+"""Checked reads of cases, and the facts and context ``decide`` needs.
+
+One access path per object: ``access_case_by_id`` gives the same 404 for a case that does
+not exist and for one the caller may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from backoffice.access.models import Role
+from backoffice.accounts.queries import get_actor_facts
+from backoffice.cases.models import Case, CaseEvent, Delegation, Process
+from backoffice.core.actors import ActorFacts
+from backoffice.core.errors import Denied, DomainError
+from backoffice.core.four_eyes import (
+    Case as DomainCase,
+)
+from backoffice.core.four_eyes import (
+    Command,
+    CommandKind,
+    Context,
+    decide,
+    replay,
+    resolve_chain,
+    who_matches,
+)
+from backoffice.core.four_eyes import (
+    Delegation as DomainDelegation,
+)
+from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
+from backoffice.core.processes import ProcessSpec
+from backoffice.org.models import Unit
+
+__all__ = [
+    "ActionOption",
+    "READ_ALL_PERMISSION",
+    "access_case_by_id",
+    "available_actions",
+    "build_context",
+    "known_for",
+    "stored_known",
+    "domain_case",
+    "get_inbox",
+    "visible_cases",
+    "principals_of",
+]
+
+#: Auditors and compliance read every case (read-only); nobody else sees what is not theirs.
+READ_ALL_PERMISSION = "case.read.all"
+
+
+def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
+    rows = Delegation.objects.filter(
+        valid_from__lte=day, valid_to__gt=day, ended_at__isnull=True
+    ).select_related("principal", "substitute")
+    return tuple(
+        DomainDelegation(r.principal.username, r.substitute.username, r.period) for r in rows
+    )
+
+
+def principals_of(person: str, delegations: Iterable[DomainDelegation], day: date) -> list[str]:
+    """Everyone ``person`` may act for today, through chains of delegations."""
+    context = Context(today=day, delegations=tuple(delegations))
+    candidates = {d.principal for d in context.delegations}
+    return sorted(p for p in candidates if p != person and resolve_chain(p, person, context))
+
+
+def _references(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> dict[FieldType, set[str]]:
+    wanted: dict[FieldType, set[str]] = {kind: set() for kind in REFERENCE_TYPES}
+    for field_spec in spec.payload:
+        value = (payload or {}).get(field_spec.name)
+        if field_spec.type in wanted and isinstance(value, str):
+            wanted[field_spec.type].add(value)
+    return wanted
+
+
+def stored_known(spec: ProcessSpec, payload: Mapping[str, Any]) -> Known:
+    """References of a payload that was validated when it was stored, taken as they are."""
+    wanted = _references(spec, payload)
+    return Known(
+        people=frozenset(wanted[FieldType.PERSON]),
+        units=frozenset(wanted[FieldType.UNIT]),
+        roles=frozenset(wanted[FieldType.ROLE]),
+    )
+
+
+def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
+    """Which of the ids a new payload references exist (only those are looked up)."""
+    wanted = _references(spec, payload)
+    users = get_user_model().objects
+    return Known(
+        people=frozenset(
+            users.filter(username__in=wanted[FieldType.PERSON], is_active=True).values_list(
+                "username", flat=True
+            )
+        )
+        if wanted[FieldType.PERSON]
+        else frozenset(),
+        units=frozenset(
+            Unit.objects.filter(
+                key__in=wanted[FieldType.UNIT], retired_at__isnull=True
+            ).values_list("key", flat=True)
+        )
+        if wanted[FieldType.UNIT]
+        else frozenset(),
+        roles=frozenset(
+            Role.objects.filter(
+                key__in=wanted[FieldType.ROLE], retired_at__isnull=True
+            ).values_list("key", flat=True)
+        )
+        if wanted[FieldType.ROLE]
+        else frozenset(),
+    )
+
+
+def build_context(
+    known: Known,
+    actor: ActorFacts,
+    on_behalf_of: str | None = None,
+    day: date | None = None,
+    delegations: tuple[DomainDelegation, ...] | None = None,
+) -> Context:
+    """Today, what references exist, the delegations, and the facts of chain members."""
+    day = day or timezone.localdate()
+    delegations = active_delegations(day) if delegations is None else delegations
+    context = Context(today=day, known=known, delegations=delegations)
+    people: dict[str, ActorFacts] = {}
+    if on_behalf_of and on_behalf_of != actor.person:
+        chain = resolve_chain(on_behalf_of, actor.person, context) or []
+        users = get_user_model().objects.select_related("profile").filter(username__in=chain[:-1])
+        people = {u.username: get_actor_facts(u, day) for u in users}
+    return Context(today=day, known=context.known, delegations=delegations, people=people)
+
+
+def domain_case(case: Case) -> DomainCase:
+    """The case as the core sees it, replayed from its stored events (prefetch them)."""
+    events = [e.to_domain() for e in case.events.all()]
+    return replay(case.spec, events)
+
+
+def _eligible_processes(facts: list[ActorFacts]) -> set[str]:
+    """Processes with a step (or start) that any of these people qualify for."""
+    keys = set()
+    for process in Process.objects.filter(retired_at__isnull=True).only("key", "definition"):
+        spec = process.spec
+        whos = [step.who for step in spec.steps]
+        if any(who_matches(who, f) for who in whos for f in facts):
+            keys.add(process.key)
+    return keys
+
+
+def visible_cases(user: Any, facts: ActorFacts | None = None) -> QuerySet[Case]:
+    """NetBox-style ``restrict``: the cases ``user`` may see, as a queryset."""
+    facts = facts or get_actor_facts(user)
+    cases = Case.objects.all()
+    if READ_ALL_PERMISSION in facts.permissions:
+        return cases
+    day = timezone.localdate()
+    principals = principals_of(facts.person, active_delegations(day), day)
+    principal_facts = [
+        get_actor_facts(u, day)
+        for u in get_user_model().objects.select_related("profile").filter(username__in=principals)
+    ]
+    eligible = _eligible_processes([facts, *principal_facts])
+    involved = CaseEvent.objects.filter(actor=facts.person).values("case_id")
+    return cases.filter(Q(maker=user) | Q(pk__in=involved) | Q(process__key__in=eligible))
+
+
+def with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related("process", "maker", "maker__profile").prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.order_by("seq"))
+    )
+
+
+def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> Case:
+    """The case if ``user`` may see it; the same 404 whether missing or forbidden."""
+    cases = visible_cases(user).filter(pk=case_id)
+    if for_update:
+        # Lock the row itself; the visibility filter ran in the same statement.
+        locked = Case.objects.select_for_update().filter(pk__in=cases.values("pk"))
+        case = locked.select_related("process", "maker").first()
+    else:
+        case = with_history(cases).first()
+    if case is None:
+        raise DomainError("case.not_found", f"There is no case {case_id} that you may see.")
+    return case
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """One thing the caller might do now, and why not if they may not."""
+
+    action: str
+    allowed: bool
+    on_behalf_of: str | None = None
+    code: str | None = None
+    reason: str = ""
+
+
+_ACTIONS = (
+    CommandKind.SUBMIT,
+    CommandKind.AMEND,
+    CommandKind.APPROVE,
+    CommandKind.RELEASE,
+    CommandKind.RETURN,
+    CommandKind.REJECT,
+    CommandKind.WITHDRAW,
+    CommandKind.COMMENT,
+)
+
+
+def available_actions(
+    case: Case,
+    user: Any,
+    facts: ActorFacts | None = None,
+    delegations: tuple[DomainDelegation, ...] | None = None,
+) -> list[ActionOption]:
+    """Dry-run ``decide`` for every action, as the caller and for each principal they act for."""
+    facts = facts or get_actor_facts(user)
+    day = timezone.localdate()
+    delegations = active_delegations(day) if delegations is None else delegations
+    current = domain_case(case)
+    options: list[ActionOption] = []
+    principals: list[str | None] = [None, *principals_of(facts.person, delegations, day)]
+    for principal in principals:
+        known = stored_known(case.spec, current.payload)
+        context = build_context(known, facts, principal, day, delegations)
+        for kind in _ACTIONS:
+            if principal and kind not in (
+                CommandKind.APPROVE,
+                CommandKind.RELEASE,
+                CommandKind.RETURN,
+                CommandKind.REJECT,
+            ):
+                continue
+            command = Command(
+                kind, comment="(dry run)", payload=current.payload, on_behalf_of=principal
+            )
+            result = decide(current, command, facts, context)
+            if isinstance(result, Denied):
+                options.append(
+                    ActionOption(kind.value, False, principal, result.code, result.message)
+                )
+            else:
+                options.append(ActionOption(kind.value, True, principal))
+    return options
+
+
+def get_inbox(user: Any) -> list[Case]:
+    """Submitted cases the user may approve, release, return or reject now — oldest first."""
+    facts = get_actor_facts(user)
+    day = timezone.localdate()
+    delegations = active_delegations(day)
+    candidates = with_history(
+        visible_cases(user, facts).filter(status="submitted").exclude(maker=user)
+    ).order_by("created")
+    inbox = []
+    for case in candidates:
+        options = available_actions(case, user, facts, delegations)
+        if any(o.allowed and o.action in ("approve", "release") for o in options):
+            inbox.append(case)
+    return inbox

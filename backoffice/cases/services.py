@@ -1,0 +1,361 @@
+"""Every write to a case: load facts, ask ``decide``, persist events — in one transaction.
+
+The case row is locked (``select_for_update``; on SQLite every write transaction is
+IMMEDIATE), so two checkers releasing at once produce exactly one release: the second
+sees the released case and is denied ``case.wrong_state``. A denied command changes
+nothing but the record of its denial (a ``denied`` case event and an audit event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from backoffice.accounts.queries import get_actor_facts
+from backoffice.audit.services import record
+from backoffice.cases.effects import get_effect
+from backoffice.cases.models import Case, CaseEvent, Delegation, Process
+from backoffice.cases.queries import (
+    access_case_by_id,
+    build_context,
+    domain_case,
+    known_for,
+    stored_known,
+)
+from backoffice.core.errors import Denied, DomainError
+from backoffice.core.four_eyes import (
+    Accepted,
+    Command,
+    CommandKind,
+    Context,
+    Event,
+    decide,
+    resolve_chain,
+)
+from backoffice.core.four_eyes import Case as DomainCase
+from backoffice.core.four_eyes import Delegation as DomainDelegation
+from backoffice.core.org import Period
+from backoffice.core.payload import money_of
+
+__all__ = [
+    "Outcome",
+    "do_start_case",
+    "do_command",
+    "do_create_delegation",
+    "do_end_delegation",
+]
+
+
+@dataclass
+class Outcome:
+    """What a command did: the case afterwards, or the denial (already recorded)."""
+
+    case: Case | None
+    denied: Denied | None = None
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def raise_if_denied(self) -> Case:
+        if self.denied is not None:
+            errors = [{"field": f, "message": m} for f, m in self.denied.details]
+            raise DomainError(self.denied.code, self.denied.message, errors=errors)
+        assert self.case is not None
+        return self.case
+
+
+def _state(case: Case) -> dict[str, Any]:
+    return {"status": case.status, "step": case.current_step, "payload_hash": case.payload_hash}
+
+
+def _effect_problem(spec_effect: str | None, payload: Mapping[str, Any]) -> Denied | None:
+    effect = get_effect(spec_effect)
+    problem = effect.check(payload) if effect else None
+    if problem is None:
+        return None
+    details = tuple((e.get("field", ""), e.get("message", "")) for e in problem.errors)
+    return Denied(problem.code, problem.message, details)
+
+
+def do_start_case(
+    process_key: str,
+    payload: Mapping[str, Any],
+    user: Any,
+    *,
+    submit: bool = False,
+    comment: str = "",
+) -> Outcome:
+    """A maker starts a case (data acquisition); with ``submit`` it goes straight to checking."""
+    with transaction.atomic():
+        process = Process.objects.filter(key=process_key, retired_at__isnull=True).first()
+        if process is None:
+            raise DomainError("process.unknown", f"There is no process {process_key!r}.")
+        spec = process.spec
+        facts = get_actor_facts(user)
+        context = build_context(known_for(spec, payload), facts)
+        result = decide(None, Command(CommandKind.START, comment, payload), facts, context, spec)
+        if isinstance(result, Denied):
+            record(
+                "case.start_denied",
+                actor=facts.person,
+                object_type="process",
+                object_id=process.key,
+                after={"code": result.code, "message": result.message},
+            )
+            return Outcome(None, result)
+        money = money_of(result.case.payload.get(spec.amount)) if spec.amount else None
+        title = str(result.case.payload.get(spec.title) or "") if spec.title else ""
+        case = Case.objects.create(
+            process=process,
+            definition=process.definition,
+            maker=user,
+            status=result.case.status.value,
+            payload=dict(result.case.payload),
+            payload_hash=result.case.payload_hash,
+            title=title[:200] or process.name,
+            amount=money.amount if money else None,
+            currency=money.currency if money else "",
+        )
+        events = _persist(case, result, facts.person, before=None)
+    outcome = Outcome(case, None, events)
+    if submit:
+        return do_command(case.pk, Command(CommandKind.SUBMIT, comment), user)
+    return outcome
+
+
+def do_command(case_id: int, command: Command, user: Any) -> Outcome:
+    """Apply one command to a case, or record why it was refused."""
+    with transaction.atomic():
+        case = access_case_by_id(user, case_id, for_update=True)
+        current = domain_case(case)
+        facts = get_actor_facts(user)
+        known = (
+            known_for(case.spec, command.payload)
+            if command.kind == CommandKind.AMEND
+            else stored_known(case.spec, current.payload)
+        )
+        context = build_context(known, facts, command.on_behalf_of)
+        result = decide(current, command, facts, context)
+        if isinstance(result, Accepted):
+            result = _with_effects(case, current, result) or result
+        if isinstance(result, Denied):
+            return _deny(case, command, facts.person, result)
+        before = _state(case)
+        events = _persist(case, result, facts.person, before=before)
+        return Outcome(case, None, events)
+
+
+def _with_effects(case: Case, current: DomainCase, result: Accepted) -> Denied | None:
+    """Refuse a submit or release whose effect could not be carried out now."""
+    kinds = {e.kind for e in result.events}
+    if kinds & {"submitted", "released"}:
+        return _effect_problem(case.spec.effect, result.case.payload)
+    return None
+
+
+def _deny(case: Case, command: Command, actor: str, denied: Denied) -> Outcome:
+    audit = record(
+        "case.denied",
+        actor=actor,
+        on_behalf_of=command.on_behalf_of or "",
+        object_type="case",
+        object_id=case.pk,
+        after={"command": command.kind.value, "code": denied.code, "message": denied.message},
+        reason=command.comment,
+    )
+    CaseEvent.objects.create(
+        case=case,
+        seq=_next_seq(case),
+        at=audit.at,
+        kind="denied",
+        actor=actor,
+        on_behalf_of=command.on_behalf_of or "",
+        step=case.current_step,
+        comment=command.comment,
+        data={"command": command.kind.value, "code": denied.code, "message": denied.message},
+        audit_seq=audit.seq,
+    )
+    return Outcome(case, denied)
+
+
+def _next_seq(case: Case) -> int:
+    return (case.events.aggregate(top=Max("seq"))["top"] or 0) + 1
+
+
+def _persist(
+    case: Case, result: Accepted, actor: str, before: dict[str, Any] | None
+) -> list[CaseEvent]:
+    """Write the new events, the projection and one audit event per case event."""
+    after_case = result.case
+    case.status = after_case.status.value
+    case.current_step = after_case.step or ""
+    case.payload = dict(after_case.payload)
+    case.payload_hash = after_case.payload_hash
+    spec = case.spec
+    if spec.amount:
+        money = money_of(after_case.payload.get(spec.amount))
+        case.amount, case.currency = (money.amount, money.currency) if money else (None, "")
+    if spec.title:
+        case.title = str(after_case.payload.get(spec.title) or case.title)[:200]
+    if before is not None:
+        case.version += 1
+    case.save()
+    seq = _next_seq(case)
+    rows = []
+    for offset, event in enumerate(result.events):
+        audit = record(
+            f"case.{event.kind}",
+            actor=event.actor,
+            on_behalf_of=event.on_behalf_of or "",
+            object_type="case",
+            object_id=case.pk,
+            before=before,
+            after=_event_after(event, case),
+            reason=event.comment,
+        )
+        rows.append(
+            CaseEvent.objects.create(
+                case=case,
+                seq=seq + offset,
+                at=audit.at,
+                kind=event.kind,
+                actor=event.actor,
+                on_behalf_of=event.on_behalf_of or "",
+                step=event.step or "",
+                payload_hash=event.payload_hash or "",
+                payload=dict(event.payload) if event.payload is not None else None,
+                comment=event.comment,
+                board=event.board,
+                tier=event.tier,
+                audit_seq=audit.seq,
+            )
+        )
+        if event.kind == "released":
+            _apply_effect(case, actor)
+    return rows
+
+
+def _event_after(event: Event, case: Case) -> dict[str, Any]:
+    after: dict[str, Any] = _state(case) | {"process": case.process.key}
+    if event.step:
+        after["on_step"] = event.step
+    if event.payload is not None:
+        after["payload"] = dict(event.payload)
+    if event.tier:
+        after["tier"] = event.tier
+    return after
+
+
+def _apply_effect(case: Case, actor: str) -> None:
+    effect = get_effect(case.spec.effect)
+    if effect is None:
+        return
+    outcome = effect.apply(case, actor=actor)
+    record(
+        f"case.effect.{case.spec.effect}",
+        actor=actor,
+        object_type="case",
+        object_id=case.pk,
+        after=outcome,
+        reason=f"released case {case.pk}",
+    )
+
+
+# -- delegations ------------------------------------------------------------------------
+
+
+def do_create_delegation(
+    principal: Any,
+    substitute_username: str,
+    valid_from: date,
+    valid_to: date,
+    *,
+    reason: str,
+    actor: Any,
+) -> Delegation:
+    """``principal`` names a substitute for a period (only for themselves).
+
+    A loop (the substitute already delegates, directly or through others, back to the
+    principal during that period) is refused, and so is delegating to oneself.
+    """
+    if actor.pk != principal.pk:
+        raise DomainError("delegation.not_yours", "You can name a substitute only for yourself.")
+    substitute = (
+        get_user_model().objects.filter(username=substitute_username, is_active=True).first()
+    )
+    if substitute is None:
+        raise DomainError(
+            "delegation.invalid", f"There is no active person {substitute_username!r}."
+        )
+    if substitute.pk == principal.pk:
+        raise DomainError("delegation.invalid", "You cannot be your own substitute.")
+    if valid_to <= valid_from:
+        raise DomainError("delegation.invalid", "A delegation must end after it starts.")
+    with transaction.atomic():
+        # Conservative: every delegation overlapping the new period counts as active at once.
+        period = Period(valid_from, valid_to)
+        overlapping = tuple(
+            DomainDelegation(d.principal.username, d.substitute.username, period)
+            for d in Delegation.objects.filter(ended_at__isnull=True).select_related(
+                "principal", "substitute"
+            )
+            if d.period.overlaps(period)
+        )
+        context = Context(today=valid_from, delegations=overlapping)
+        if resolve_chain(substitute.username, principal.username, context):
+            raise DomainError(
+                "delegation.loop",
+                f"{substitute.username} already delegates back to {principal.username}; "
+                "a delegation loop would let people act for themselves.",
+            )
+        row = Delegation.objects.create(
+            principal=principal,
+            substitute=substitute,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            reason=reason,
+            created_by=actor.username,
+        )
+        record(
+            "case.delegation.created",
+            actor=actor.username,
+            object_type="delegation",
+            object_id=row.pk,
+            after={
+                "principal": principal.username,
+                "substitute": substitute.username,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+                "reason": reason,
+            },
+        )
+    return row
+
+
+def do_end_delegation(delegation_id: int, *, actor: Any) -> Delegation:
+    with transaction.atomic():
+        row = (
+            Delegation.objects.select_for_update()
+            .filter(pk=delegation_id, principal=actor, ended_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            raise DomainError(
+                "delegation.not_found", f"You have no active delegation {delegation_id}."
+            )
+        row.ended_at = timezone.now()
+        row.save(update_fields=["ended_at", "last_updated"])
+        record(
+            "case.delegation.ended",
+            actor=actor.username,
+            object_type="delegation",
+            object_id=row.pk,
+            before={"ended": False},
+            after={"ended": True},
+        )
+    return row

@@ -1,0 +1,626 @@
+"""The four-eyes engine: ``decide`` is the only place where a case's rules are evaluated.
+
+A case is the fold of its events (``replay``). ``decide`` takes the case, a command, the
+actor's facts and the context (today, delegations, other people's facts) and returns
+either ``Accepted(events)`` or ``Denied(code, message)``. Nothing here touches a database.
+
+Rules, with their sources:
+- the maker never approves, rejects or releases their own case (four-eyes principle;
+  MaRisk AT 4.3.1; RULES OBJ-SOD) — also not as a substitute, nor through a substitute;
+- N distinct approvals per step, by amount tiers, some from board members;
+- a step's ``exclude``: actors of earlier steps, excluded lines, beneficiaries (DSD);
+- ``authority``: the actor's competence limit covers the amount (Kompetenzordnung);
+  delegation never raises a limit (the lowest limit along the chain counts);
+- every approval is bound to the payload hash it saw; amending the payload voids it;
+- a condition that cannot be evaluated never lowers the number of eyes (fail-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from backoffice.core.actors import ActorFacts
+from backoffice.core.errors import Denied
+from backoffice.core.expressions import ExpressionError, evaluate
+from backoffice.core.money import Money
+from backoffice.core.org import Period
+from backoffice.core.payload import (
+    Known,
+    expression_variables,
+    money_of,
+    payload_hash,
+    validate_payload,
+)
+from backoffice.core.processes import ProcessSpec, StepAction, StepSpec, TierSpec, WhoSpec
+
+__all__ = [
+    "Status",
+    "CommandKind",
+    "Command",
+    "Event",
+    "Case",
+    "Delegation",
+    "Context",
+    "Accepted",
+    "decide",
+    "replay",
+    "who_matches",
+    "resolve_chain",
+    "DENIAL_CODES",
+]
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.RELEASED, Status.REJECTED, Status.WITHDRAWN)
+
+
+class CommandKind(StrEnum):
+    START = "start"
+    SUBMIT = "submit"
+    AMEND = "amend"
+    APPROVE = "approve"
+    RELEASE = "release"
+    REJECT = "reject"
+    RETURN = "return"
+    WITHDRAW = "withdraw"
+    COMMENT = "comment"
+
+
+#: Every denial code ``decide`` can return, with what it means.
+DENIAL_CODES: dict[str, str] = {
+    "case.wrong_state": "the command does not apply in the case's current state",
+    "case.not_maker": "only the maker may do this",
+    "process.not_startable": "the actor may not start this process",
+    "payload.invalid": "the payload does not match the process's schema",
+    "payload.changed": "the payload changed since the actor looked at it",
+    "step.not_eligible": "the actor does not belong to those who may act on this step",
+    "step.wrong_action": "this step is completed by another command",
+    "sod.self_approval": "the maker may not check their own case",
+    "sod.already_approved": "one person counts once per step",
+    "sod.prior_step_actor": "the actor already acted on an earlier step this step excludes",
+    "sod.line_excluded": "the actor's line may not act on this step",
+    "sod.beneficiary": "a person may not act on a case in their own favour",
+    "authority.limit_exceeded": "the amount exceeds the actor's competence limit",
+    "authority.board_required": "the remaining approvals must come from board members",
+    "delegation.invalid": "no active delegation lets the actor act for that person",
+    "comment.required": "a reason is needed",
+    "actor.inactive": "the actor's account is not active",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: CommandKind
+    comment: str = ""
+    payload: Mapping[str, Any] | None = None
+    on_behalf_of: str | None = None
+    #: the payload version the actor looked at; approving something else is refused
+    seen_payload_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to a case (past tense), as stored in its history."""
+
+    kind: str
+    actor: str
+    on_behalf_of: str | None = None
+    step: str | None = None
+    payload_hash: str | None = None
+    payload: Mapping[str, Any] | None = None
+    comment: str = ""
+    board: bool = False
+    tier: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    """The state of a case, derived from its events by ``replay``."""
+
+    process: ProcessSpec
+    maker: str
+    status: Status
+    payload: Mapping[str, Any]
+    payload_hash: str
+    events: tuple[Event, ...]
+    step: str | None = None
+
+    def approvals(self, step_id: str) -> list[Event]:
+        """Approvals on ``step_id`` that still count: given for the current payload."""
+        return [
+            e
+            for e in self.events
+            if e.kind == "approved" and e.step == step_id and e.payload_hash == self.payload_hash
+        ]
+
+    def acted_on(self, step_id: str) -> set[str]:
+        """Everyone who ever approved on ``step_id``, also for an earlier payload version."""
+        people: set[str] = set()
+        for e in self.events:
+            if e.kind == "approved" and e.step == step_id:
+                people.add(e.actor)
+                if e.on_behalf_of:
+                    people.add(e.on_behalf_of)
+        return people
+
+    @property
+    def current_step(self) -> StepSpec | None:
+        return self.process.step(self.step) if self.step else None
+
+    def tier(self, step: StepSpec) -> TierSpec:
+        """The first tier whose condition holds. Fail-safe: if a condition cannot be
+        evaluated (a missing amount, say), the strictest tier applies — never fewer eyes."""
+        variables = expression_variables(self.process.payload, self.payload)
+        try:
+            return next(t for t in step.tiers if evaluate(t.when, variables))
+        except ExpressionError:
+            return max(step.tiers, key=lambda t: (t.approvals, t.board))
+
+    def applies(self, step: StepSpec) -> bool:
+        """Whether a conditional step applies; one whose condition fails applies (fail-safe)."""
+        if step.when is None:
+            return True
+        try:
+            return evaluate(step.when, expression_variables(self.process.payload, self.payload))
+        except ExpressionError:
+            return True
+
+    def is_complete(self, step: StepSpec) -> bool:
+        tier = self.tier(step)
+        approvals = self.approvals(step.id)
+        return len(approvals) >= tier.approvals and sum(a.board for a in approvals) >= tier.board
+
+    def next_open_step(self) -> StepSpec | None:
+        """The first applicable step that still lacks approvals, or None when all are done."""
+        return next(
+            (s for s in self.process.steps if self.applies(s) and not self.is_complete(s)), None
+        )
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """``principal`` names ``substitute`` to act in their place during ``period``."""
+
+    principal: str
+    substitute: str
+    period: Period
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    known: Known = field(default_factory=Known)
+    delegations: tuple[Delegation, ...] = ()
+    #: facts of other people the command involves (delegation principals)
+    people: Mapping[str, ActorFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    events: tuple[Event, ...]
+    case: Case
+
+
+def replay(process: ProcessSpec, events: tuple[Event, ...] | list[Event]) -> Case:
+    """The case that ``events`` describe; the first event must be ``started``."""
+    first = events[0]
+    assert first.kind == "started" and first.payload is not None
+    case = Case(
+        process=process,
+        maker=first.actor,
+        status=Status.DRAFT,
+        payload=first.payload,
+        payload_hash=first.payload_hash or payload_hash(first.payload),
+        events=(first,),
+    )
+    for event in events[1:]:
+        case = _apply(case, event)
+    return case
+
+
+def _apply(case: Case, event: Event) -> Case:
+    case = replace(case, events=(*case.events, event))
+    match event.kind:
+        case "submitted":
+            return replace(case, status=Status.SUBMITTED, step=_open_step_id(case))
+        case "amended":
+            assert event.payload is not None
+            return replace(case, payload=event.payload, payload_hash=event.payload_hash or "")
+        case "approved":
+            return replace(case, step=_open_step_id(case))
+        case "released":
+            return replace(case, status=Status.RELEASED, step=None)
+        case "rejected":
+            return replace(case, status=Status.REJECTED, step=None)
+        case "returned":
+            return replace(case, status=Status.RETURNED, step=None)
+        case "withdrawn":
+            return replace(case, status=Status.WITHDRAWN, step=None)
+        case _:
+            return case
+
+
+def _open_step_id(case: Case) -> str | None:
+    step = case.next_open_step()
+    return step.id if step else None
+
+
+def who_matches(who: WhoSpec, facts: ActorFacts) -> bool:
+    """Every list given must match (AND); within a list, any entry (OR)."""
+    return (
+        (not who.lines or bool(facts.lines.intersection(who.lines)))
+        and (not who.roles or bool(facts.roles.intersection(who.roles)))
+        and (not who.units or bool(facts.units.intersection(who.units)))
+        and (not who.permissions or bool(facts.permissions.intersection(who.permissions)))
+    )
+
+
+def resolve_chain(principal: str, actor: str, context: Context) -> list[str] | None:
+    """The delegation path ``principal -> … -> actor`` active today, or None.
+
+    Chains are followed breadth-first; a person already on the path is never visited
+    again, so delegation loops end instead of running forever.
+    """
+    active = [d for d in context.delegations if d.period.contains(context.today)]
+    paths = [[principal]]
+    visited = {principal}
+    while paths:
+        path = paths.pop(0)
+        for d in active:
+            if d.principal != path[-1] or d.substitute in visited:
+                continue
+            if d.substitute == actor:
+                return [*path, actor]
+            visited.add(d.substitute)
+            paths.append([*path, d.substitute])
+    return None
+
+
+def decide(
+    case: Case | None,
+    command: Command,
+    actor: ActorFacts,
+    context: Context,
+    process: ProcessSpec | None = None,
+) -> Accepted | Denied:
+    """Accept a command with the events it causes, or deny it with a stable code."""
+    if not actor.active:
+        return Denied("actor.inactive", f"{actor.name or actor.person}'s account is not active.")
+    if command.kind == CommandKind.START:
+        assert process is not None
+        return _start(process, command, actor, context)
+    assert case is not None
+    return _HANDLERS[command.kind](case, command, actor, context)
+
+
+def _accept(case: Case, *events: Event) -> Accepted:
+    for event in events:
+        case = _apply(case, event)
+    return Accepted(tuple(events), case)
+
+
+def _validated(
+    process: ProcessSpec, raw: Mapping[str, Any] | None, context: Context
+) -> tuple[dict[str, Any], Denied | None]:
+    values, errors = validate_payload(process.payload, raw or {}, context.known)
+    if errors:
+        listed = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return values, Denied(
+            "payload.invalid",
+            f"The payload is not valid — {listed}.",
+            tuple((e.field, e.message) for e in errors),
+        )
+    return values, None
+
+
+def _start(
+    process: ProcessSpec, command: Command, actor: ActorFacts, context: Context
+) -> Accepted | Denied:
+    if not who_matches(process.starter, actor):
+        return Denied(
+            "process.not_startable",
+            f"{process.name} can be started only by {process.starter.describe()}.",
+        )
+    values, invalid = _validated(process, command.payload, context)
+    if invalid:
+        return invalid
+    if denied := _starter_is_beneficiary(process, values, actor.person):
+        return denied
+    event = Event(
+        "started",
+        actor.person,
+        payload=values,
+        payload_hash=payload_hash(values),
+        comment=command.comment,
+    )
+    return Accepted((event,), replay(process, (event,)))
+
+
+def _starter_is_beneficiary(
+    process: ProcessSpec, values: Mapping[str, Any], person: str
+) -> Denied | None:
+    for name in process.starter_excludes:
+        if values.get(name) == person:
+            label = process.field(name).title if process.field(name) else name  # type: ignore[union-attr]
+            return Denied(
+                "sod.beneficiary", f"You are named as {label}; someone else must request this."
+            )
+    return None
+
+
+def _require_maker(case: Case, actor: ActorFacts, what: str) -> Denied | None:
+    if actor.person != case.maker:
+        return Denied("case.not_maker", f"Only the maker ({case.maker}) may {what} this case.")
+    return None
+
+
+def _wrong_state(case: Case, command: Command) -> Denied:
+    return Denied(
+        "case.wrong_state",
+        f"A case that is {case.status.value} cannot be given '{command.kind.value}'.",
+    )
+
+
+def _submit(case: Case, command: Command, actor: ActorFacts, context: Context) -> Accepted | Denied:
+    if case.status not in (Status.DRAFT, Status.RETURNED):
+        return _wrong_state(case, command)
+    if denied := _require_maker(case, actor, "submit"):
+        return denied
+    return _accept(
+        case,
+        Event("submitted", actor.person, payload_hash=case.payload_hash, comment=command.comment),
+    )
+
+
+def _amend(case: Case, command: Command, actor: ActorFacts, context: Context) -> Accepted | Denied:
+    if case.status not in (Status.DRAFT, Status.RETURNED):
+        return Denied(
+            "case.wrong_state",
+            f"A {case.status.value} case cannot be changed; "
+            "it must be returned for correction first.",
+        )
+    if denied := _require_maker(case, actor, "amend"):
+        return denied
+    values, invalid = _validated(case.process, command.payload, context)
+    if invalid:
+        return invalid
+    if denied := _starter_is_beneficiary(case.process, values, actor.person):
+        return denied
+    event = Event(
+        "amended",
+        actor.person,
+        payload=values,
+        payload_hash=payload_hash(values),
+        comment=command.comment,
+    )
+    return _accept(case, event)
+
+
+def _withdraw(
+    case: Case, command: Command, actor: ActorFacts, context: Context
+) -> Accepted | Denied:
+    if case.status.is_final:
+        return _wrong_state(case, command)
+    if denied := _require_maker(case, actor, "withdraw"):
+        return denied
+    return _accept(case, Event("withdrawn", actor.person, comment=command.comment))
+
+
+def _comment(
+    case: Case, command: Command, actor: ActorFacts, context: Context
+) -> Accepted | Denied:
+    if not command.comment.strip():
+        return Denied("comment.required", "A comment cannot be empty.")
+    return _accept(case, Event("commented", actor.person, comment=command.comment.strip()))
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """Who acts: the actor, possibly in place of a principal along a delegation chain."""
+
+    chain: list[str]  # principal first, actor last (just [actor] without delegation)
+    facts: list[ActorFacts]  # facts of each person on the chain
+
+    @property
+    def principal(self) -> ActorFacts:
+        return self.facts[0]
+
+    @property
+    def on_behalf_of(self) -> str | None:
+        return self.chain[0] if len(self.chain) > 1 else None
+
+    def short_of(self, amount: Money) -> ActorFacts | None:
+        """The first person on the chain whose limit does not cover ``amount``, if any.
+
+        Every limit along the chain must cover it: delegation never raises a limit.
+        """
+        return next(
+            (f for f in self.facts if f.competence is None or not f.competence.covers(amount)),
+            None,
+        )
+
+    @property
+    def board(self) -> bool:
+        return all(f.board_member for f in self.facts)
+
+
+def _acting(command: Command, actor: ActorFacts, context: Context) -> _Acting | Denied:
+    if command.on_behalf_of is None or command.on_behalf_of == actor.person:
+        return _Acting([actor.person], [actor])
+    chain = resolve_chain(command.on_behalf_of, actor.person, context)
+    if chain is None:
+        return Denied(
+            "delegation.invalid",
+            f"No delegation active today lets {actor.person} act for {command.on_behalf_of}.",
+        )
+    facts = [context.people.get(p) for p in chain[:-1]]
+    if any(f is None for f in facts):
+        return Denied("delegation.invalid", "A person on the delegation chain is unknown.")
+    return _Acting(chain, [*facts, actor])  # type: ignore[list-item]
+
+
+def _check_step(
+    case: Case, command: Command, actor: ActorFacts, context: Context
+) -> tuple[StepSpec, _Acting] | Denied:
+    """The checks every checker command shares: state, eligibility, SoD (in that order)."""
+    step = case.current_step
+    if case.status != Status.SUBMITTED or step is None:
+        return _wrong_state(case, command)
+    acting = _acting(command, actor, context)
+    if isinstance(acting, Denied):
+        return acting
+    if not who_matches(step.who, acting.principal):
+        whom = f"{acting.principal.person} (for whom you act)" if acting.on_behalf_of else "you"
+        return Denied(
+            "step.not_eligible",
+            f"Step '{step.name}' is for {step.who.describe()}; {whom} do not qualify.",
+        )
+    already = {a.actor for a in case.approvals(step.id)} | {
+        a.on_behalf_of for a in case.approvals(step.id) if a.on_behalf_of
+    }
+    for person, facts in zip(acting.chain, acting.facts, strict=True):
+        if person == case.maker:
+            how = "" if person == actor.person else f" (you act for {person}, the maker)"
+            return Denied(
+                "sod.self_approval",
+                f"The maker of a case may not check it{how}; four eyes means a second person.",
+            )
+        if person in already:
+            return Denied(
+                "sod.already_approved",
+                f"{person} already approved step '{step.name}'; each approval must come from "
+                "a different person.",
+            )
+        for earlier in step.exclude.steps:
+            if person in case.acted_on(earlier):
+                return Denied(
+                    "sod.prior_step_actor",
+                    f"{person} acted on step '{case.process.step(earlier).name}' and may not also "
+                    f"act on '{step.name}'.",
+                )
+        excluded = facts.lines.intersection(step.exclude.lines)
+        if excluded:
+            return Denied(
+                "sod.line_excluded",
+                f"People of the {', '.join(sorted(x.label for x in excluded))} line may not act on "
+                f"step '{step.name}'.",
+            )
+        for name in step.exclude.beneficiaries:
+            if case.payload.get(name) == person:
+                return Denied(
+                    "sod.beneficiary",
+                    f"{person} is the {case.process.field(name).title.lower()} of this case "  # type: ignore[union-attr]
+                    "and may not act on it.",
+                )
+    return step, acting
+
+
+def _approve(
+    case: Case, command: Command, actor: ActorFacts, context: Context
+) -> Accepted | Denied:
+    checked = _check_step(case, command, actor, context)
+    if isinstance(checked, Denied):
+        return checked
+    step, acting = checked
+    expected = CommandKind.RELEASE if step.action == StepAction.RELEASE else CommandKind.APPROVE
+    if command.kind != expected:
+        return Denied(
+            "step.wrong_action",
+            f"Step '{step.name}' is completed with '{expected.value}', not '{command.kind.value}'.",
+        )
+    if command.seen_payload_hash and command.seen_payload_hash != case.payload_hash:
+        return Denied(
+            "payload.changed",
+            "The case changed since you opened it; look at the current version before approving.",
+        )
+    if step.authority:
+        amount = money_of(case.payload.get(step.authority))
+        short = acting.short_of(amount) if amount is not None else None
+        if short is not None:
+            return Denied(
+                "authority.limit_exceeded",
+                f"{amount} exceeds the competence limit of {short.name or short.person} "
+                f"({short.competence or 'none'}).",
+            )
+    tier = case.tier(step)
+    approvals = case.approvals(step.id)
+    board_missing = tier.board - sum(a.board for a in approvals)
+    slots_left = tier.approvals - len(approvals)
+    if board_missing > 0 and slots_left <= board_missing and not acting.board:
+        return Denied(
+            "authority.board_required",
+            f"Step '{step.name}' ({tier.label or 'this amount'}) needs {tier.board} approval(s) "
+            "from board members; the remaining one(s) must come from the board.",
+        )
+    approved = Event(
+        "approved",
+        actor.person,
+        on_behalf_of=acting.on_behalf_of,
+        step=step.id,
+        payload_hash=case.payload_hash,
+        comment=command.comment,
+        board=acting.board,
+        tier=tier.label,
+    )
+    after = _apply(case, approved)
+    if after.next_open_step() is None:
+        return _accept(
+            case,
+            approved,
+            Event(
+                "released",
+                actor.person,
+                on_behalf_of=acting.on_behalf_of,
+                payload_hash=case.payload_hash,
+            ),
+        )
+    return _accept(case, approved)
+
+
+def _reject_or_return(
+    case: Case, command: Command, actor: ActorFacts, context: Context
+) -> Accepted | Denied:
+    checked = _check_step(case, command, actor, context)
+    if isinstance(checked, Denied):
+        return checked
+    step, acting = checked
+    if not command.comment.strip():
+        verb = "rejecting" if command.kind == CommandKind.REJECT else "returning"
+        return Denied("comment.required", f"Say why you are {verb} the case.")
+    kind = "rejected" if command.kind == CommandKind.REJECT else "returned"
+    return _accept(
+        case,
+        Event(
+            kind,
+            actor.person,
+            on_behalf_of=acting.on_behalf_of,
+            step=step.id,
+            payload_hash=case.payload_hash,
+            comment=command.comment.strip(),
+        ),
+    )
+
+
+_HANDLERS = {
+    CommandKind.SUBMIT: _submit,
+    CommandKind.AMEND: _amend,
+    CommandKind.WITHDRAW: _withdraw,
+    CommandKind.COMMENT: _comment,
+    CommandKind.APPROVE: _approve,
+    CommandKind.RELEASE: _approve,
+    CommandKind.REJECT: _reject_or_return,
+    CommandKind.RETURN: _reject_or_return,
+}

@@ -1,0 +1,251 @@
+"""A process's payload: the fields a maker enters, their types, and their validation.
+
+Values are normalised to JSON-safe forms (amounts as ``{"amount": "12.50", "currency":
+"EUR"}``, dates as ISO strings) so that the payload hash an approval is bound to is stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backoffice.core.money import Money
+
+__all__ = [
+    "FieldType",
+    "FieldSpec",
+    "Known",
+    "FieldError",
+    "validate_payload",
+    "payload_hash",
+    "expression_variables",
+    "money_of",
+]
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    AMOUNT = "amount"
+    DATE = "date"
+    PERSON = "person"
+    UNIT = "unit"
+    ROLE = "role"
+    CHOICE = "choice"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    IBAN = "iban"
+
+
+#: Types whose value names something that must exist (checked against ``Known``).
+REFERENCE_TYPES = {FieldType.PERSON: "people", FieldType.UNIT: "units", FieldType.ROLE: "roles"}
+
+
+class FieldSpec(BaseModel):
+    """One field of a payload schema, as written in the policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Identifier
+    type: FieldType
+    label: str = ""
+    help: str = ""
+    required: bool = True
+    choices: list[str] = []
+    max_length: Annotated[int, Field(ge=1, le=5_000_000)] | None = None
+    pattern: str | None = None
+    currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        if self.type == FieldType.CHOICE and not self.choices:
+            raise ValueError("a choice field needs 'choices'")
+        if self.type != FieldType.CHOICE and self.choices:
+            raise ValueError("'choices' is only for choice fields")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Known:
+    """What references may point to: ids of people, units and roles that exist today."""
+
+    people: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class _Result:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def validate_payload(
+    fields: list[FieldSpec], raw: Mapping[str, Any], known: Known
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Normalised values and every error, one per field; unknown fields are errors too."""
+    result = _Result()
+    names = {f.name for f in fields}
+    for key in raw:
+        if key not in names:
+            result.errors.append(FieldError(str(key), "unknown field"))
+    for spec in fields:
+        value = raw.get(spec.name)
+        if value is None or value == "":
+            if spec.required:
+                result.errors.append(FieldError(spec.name, "this field is required"))
+            else:
+                result.values[spec.name] = None
+            continue
+        try:
+            result.values[spec.name] = _normalise(spec, value, known)
+        except ValueError as exc:
+            result.errors.append(FieldError(spec.name, str(exc)))
+    return result.values, result.errors
+
+
+def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
+    kind = spec.type
+    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.CHOICE, FieldType.IBAN):
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        text = value.strip() if kind != FieldType.TEXT else value.replace("\r\n", "\n")
+        limit = spec.max_length or (200 if kind == FieldType.STRING else 20_000)
+        if len(text) > limit:
+            raise ValueError(f"at most {limit} characters")
+        if kind == FieldType.CHOICE and text not in spec.choices:
+            raise ValueError(f"must be one of: {', '.join(spec.choices)}")
+        if kind == FieldType.IBAN:
+            text = _iban(text)
+        if spec.pattern and not re.fullmatch(spec.pattern, text):
+            raise ValueError("does not have the required format")
+        return text
+    if kind == FieldType.AMOUNT:
+        return _amount(spec, value)
+    if kind == FieldType.DATE:
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError("must be a date as YYYY-MM-DD") from None
+    if kind == FieldType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        raise ValueError("must be true or false")
+    if kind == FieldType.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        _bounds(spec, Decimal(number))
+        return number
+    # references: person, unit, role
+    if not isinstance(value, str):
+        raise ValueError("must be an id")
+    pool = getattr(known, REFERENCE_TYPES[kind])
+    if value not in pool:
+        raise ValueError(f"unknown {kind.value} {value!r}")
+    return value
+
+
+def _amount(spec: FieldSpec, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) - {"amount", "currency"}:
+        raise ValueError('must be {"amount": "…", "currency": "EUR"}')
+    try:
+        amount = Decimal(str(value.get("amount")))
+    except InvalidOperation:
+        raise ValueError("the amount is not a number") from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("the amount needs at most two decimal places")
+    if amount <= 0:
+        raise ValueError("the amount must be positive")
+    if abs(amount) >= Decimal("1e15"):
+        raise ValueError("the amount is too large")
+    currency = str(value.get("currency") or "")
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValueError("the currency must be an ISO code such as EUR")
+    if spec.currencies and currency not in spec.currencies:
+        raise ValueError(f"the currency must be one of: {', '.join(spec.currencies)}")
+    _bounds(spec, amount)
+    return {"amount": f"{amount:.2f}", "currency": currency}
+
+
+def _bounds(spec: FieldSpec, number: Decimal) -> None:
+    if spec.minimum is not None and number < spec.minimum:
+        raise ValueError(f"must be at least {spec.minimum}")
+    if spec.maximum is not None and number > spec.maximum:
+        raise ValueError(f"must be at most {spec.maximum}")
+
+
+def _iban(text: str) -> str:
+    """ISO 13616 IBAN with its mod-97 check digits; returned without spaces."""
+    compact = text.replace(" ", "").upper()
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", compact):
+        raise ValueError("is not an IBAN")
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    if int(digits) % 97 != 1:
+        raise ValueError("the IBAN's check digits are wrong")
+    return compact
+
+
+def payload_hash(values: Mapping[str, Any]) -> str:
+    """What an approval is bound to: SHA-256 of the canonical JSON of the payload."""
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def money_of(value: Any) -> Money | None:
+    if not isinstance(value, Mapping):
+        return None
+    return Money(Decimal(value["amount"]), value["currency"])
+
+
+def expression_variables(fields: list[FieldSpec], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Payload values as CEL sees them: amounts as numbers plus ``<name>_currency``."""
+    variables: dict[str, Any] = {}
+    for spec in fields:
+        value = values.get(spec.name)
+        if spec.type == FieldType.AMOUNT:
+            money = money_of(value)
+            variables[spec.name] = float(money.amount) if money else None
+            variables[f"{spec.name}_currency"] = money.currency if money else None
+        else:
+            variables[spec.name] = value
+    return variables
+
+
+def field_variable_names(fields: list[FieldSpec]) -> set[str]:
+    names = {f.name for f in fields}
+    names.update(f"{f.name}_currency" for f in fields if f.type == FieldType.AMOUNT)
+    return names

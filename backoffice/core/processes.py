@@ -1,0 +1,195 @@
+"""Process definitions: who starts, which steps need how many approvals, who may not act.
+
+A process is data in the policy. Its rules are evaluated only by ``four_eyes.decide``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backoffice.core.expressions import ExpressionError, referenced_names
+from backoffice.core.org import Line
+from backoffice.core.payload import FieldSpec, FieldType, Identifier, field_variable_names
+
+__all__ = [
+    "StepAction",
+    "WhoSpec",
+    "TierSpec",
+    "ExcludeSpec",
+    "StepSpec",
+    "ProcessSpec",
+    "process_problems",
+]
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+Permission = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepAction(StrEnum):
+    APPROVE = "approve"
+    RELEASE = "release"
+
+
+class WhoSpec(_Spec):
+    """Who may act: every list given must match (a line AND a role, say); within a list, any."""
+
+    lines: list[Line] = []
+    roles: list[Key] = []
+    units: list[Key] = []
+    permissions: list[Permission] = []
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lines or self.roles or self.units or self.permissions)
+
+    def describe(self) -> str:
+        parts = []
+        if self.lines:
+            parts.append("line " + " or ".join(line.label for line in self.lines))
+        if self.roles:
+            parts.append("role " + " or ".join(self.roles))
+        if self.units:
+            parts.append("unit " + " or ".join(self.units))
+        if self.permissions:
+            parts.append("permission " + " or ".join(self.permissions))
+        return " and ".join(parts) or "anyone"
+
+
+class TierSpec(_Spec):
+    """How many distinct approvals a step needs when ``when`` holds (N-eyes by amount)."""
+
+    when: str = "true"
+    approvals: Annotated[int, Field(ge=1, le=9)] = 1
+    board: Annotated[int, Field(ge=0, le=9)] = 0
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _board_fits(self) -> TierSpec:
+        if self.board > self.approvals:
+            raise ValueError("'board' cannot exceed 'approvals'")
+        return self
+
+
+class ExcludeSpec(_Spec):
+    """Dynamic SoD: who may not act on this step besides the maker (never allowed)."""
+
+    steps: list[Identifier] = []
+    lines: list[Line] = []
+    beneficiaries: list[Identifier] = []
+
+
+class StepSpec(_Spec):
+    id: Identifier
+    name: Annotated[str, Field(min_length=1)]
+    action: StepAction = StepAction.APPROVE
+    who: WhoSpec
+    authority: Identifier | None = None
+    tiers: Annotated[list[TierSpec], Field(min_length=1)] = [TierSpec()]
+    exclude: ExcludeSpec = ExcludeSpec()
+    when: str | None = None
+
+    @model_validator(mode="after")
+    def _who_is_named(self) -> StepSpec:
+        if self.who.is_empty:
+            raise ValueError(
+                "a step must say who may act ('who' needs lines, roles, units or permissions)"
+            )
+        return self
+
+
+class ProcessSpec(_Spec):
+    """A critical action done by one person and released by others."""
+
+    id: Key
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    starter: WhoSpec = WhoSpec()
+    #: persons named in these fields may not start the case either (IAM-1: no self-requests)
+    starter_excludes: list[Identifier] = []
+    title: Identifier | None = None
+    amount: Identifier | None = None
+    effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
+    payload: Annotated[list[FieldSpec], Field(min_length=1)]
+    steps: Annotated[list[StepSpec], Field(min_length=1)]
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.payload if f.name == name), None)
+
+    def step(self, step_id: str) -> StepSpec:
+        return next(s for s in self.steps if s.id == step_id)
+
+
+def process_problems(
+    process: ProcessSpec, roles: set[str], units: set[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Reference problems of one process as ``(path inside the process, message)``."""
+    names = [f.name for f in process.payload]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield ("payload", index, "name"), f"duplicate field {name!r}"
+    variables = field_variable_names(process.payload)
+
+    def field_of_type(
+        path: tuple[str | int, ...], name: str | None, kind: FieldType
+    ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        spec = process.field(name) if name else None
+        if name is not None and (spec is None or spec.type != kind):
+            yield path, f"{name!r} must name a {kind.value} field of the payload"
+
+    if process.title is not None and process.field(process.title) is None:
+        yield ("title",), f"{process.title!r} must name a field of the payload"
+    yield from field_of_type(("amount",), process.amount, FieldType.AMOUNT)
+    for position, name in enumerate(process.starter_excludes):
+        yield from field_of_type(("starter_excludes", position), name, FieldType.PERSON)
+    yield from _who_problems(("starter",), process.starter, roles, units)
+    seen: list[str] = []
+    unconditional = False
+    for index, step in enumerate(process.steps):
+        base: tuple[str | int, ...] = ("steps", index)
+        if step.id in seen:
+            yield (*base, "id"), f"duplicate step {step.id!r}"
+        yield from _who_problems((*base, "who"), step.who, roles, units)
+        yield from field_of_type((*base, "authority"), step.authority, FieldType.AMOUNT)
+        for position, earlier in enumerate(step.exclude.steps):
+            if earlier not in seen:
+                yield (*base, "exclude", "steps", position), f"{earlier!r} is not an earlier step"
+        for position, name in enumerate(step.exclude.beneficiaries):
+            yield from field_of_type(
+                (*base, "exclude", "beneficiaries", position), name, FieldType.PERSON
+            )
+        conditions = [((*base, "when"), step.when)] if step.when else []
+        conditions += [((*base, "tiers", i, "when"), t.when) for i, t in enumerate(step.tiers)]
+        for path, source in conditions:
+            assert source is not None
+            try:
+                unknown = referenced_names(source) - variables
+            except ExpressionError as exc:
+                yield path, str(exc)
+                continue
+            if unknown:
+                yield path, f"condition uses unknown field(s): {', '.join(sorted(unknown))}"
+        if step.tiers[-1].when != "true":
+            yield (*base, "tiers"), "the last tier must apply always (leave out 'when')"
+        unconditional = unconditional or step.when is None
+        seen.append(step.id)
+    if not unconditional:
+        yield ("steps",), "at least one step must always apply, or a maker could release alone"
+
+
+def _who_problems(
+    path: tuple[str | int, ...], who: WhoSpec, roles: set[str], units: set[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for position, role in enumerate(who.roles):
+        if role not in roles:
+            yield (*path, "roles", position), f"unknown role {role!r}"
+    for position, unit in enumerate(who.units):
+        if unit not in units:
+            yield (*path, "units", position), f"unknown unit {unit!r}"

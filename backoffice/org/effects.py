@@ -1,0 +1,66 @@
+"""The ``policy.apply`` effect: a released policy-change case loads the new policy."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from backoffice.cases.effects import EffectProblem
+from backoffice.core.policy import PolicyInvalid
+from backoffice.org.services import SeparationViolated, apply_policy, live_policy, validate_policy
+
+__all__ = ["PolicyChange"]
+
+
+class PolicyChange:
+    """Proposed by one administrator, released by another (four eyes on the rules)."""
+
+    field = "policy"
+
+    def _raw(self, payload: Mapping[str, Any]) -> bytes:
+        return str(payload.get(self.field) or "").encode("utf-8")
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        try:
+            validate_policy(self._raw(payload), "proposed policy")
+        except PolicyInvalid as exc:
+            return EffectProblem(
+                "policy.invalid",
+                f"The proposed policy has {len(exc.problems)} problem(s).",
+                [{"field": self.field, "message": str(p)} for p in exc.problems],
+            )
+        except SeparationViolated as exc:
+            return EffectProblem(
+                "policy.separation",
+                "The proposed policy breaks separation rules.",
+                [
+                    {"field": self.field, "message": f"{v.rule}: {v.message}"}
+                    for v in exc.violations
+                ],
+            )
+        return None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        live = live_policy()
+        before = live.source if live else ""
+        after = self._raw(payload).decode("utf-8")
+        diff = difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"live policy v{live.number}" if live else "no policy",
+            tofile="proposed policy",
+        )
+        return {"kind": "diff", "diff": "".join(diff)}
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        result = apply_policy(
+            self._raw(case.payload),
+            f"policy-change case {case.pk}",
+            actor=actor,
+            reason=f"released policy-change case {case.pk}, proposed by {case.maker.username}",
+        )
+        return {
+            "policy_version": result.version.number if result.version else None,
+            "changes": len(result.changes),
+        }
