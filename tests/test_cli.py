@@ -128,6 +128,7 @@ def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path
         assert setup.returncode == 0, setup.stderr
         assert f"password for all: {DEMO_PASSWORD}" in setup.stdout
         assert "anna.schmidt" in setup.stdout and "market officer" in setup.stdout
+        assert "seeded 9 demo cases" in setup.stdout
         with running_server(env) as base:
             status, body, _ = http_get(f"{base}/healthz")
             assert (status, body) == (200, '{"status": "ok", "database": "ok"}')
@@ -137,6 +138,9 @@ def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path
             assert "Welcome, Anna Schmidt" in home
             assert "Corporate Clients" in home
             assert "All separation checks pass." in home
+            opener, _ = browser_login(base, "lena.schulz", DEMO_PASSWORD)
+            status, inbox, _ = http_get(f"{base}/api/v1/cases?actionable=true", opener)
+            assert status == 200 and "Maschinenbau Roth GmbH" in inbox
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
@@ -145,3 +149,23 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
         status, body, _ = http_get(f"{base}/healthz")
     assert status == 503
     assert '"status": "unavailable"' in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var", BACKOFFICE_PLAIN_HTTP="1")
+        assert run_cli("init", "--demo-policy", env=env).returncode == 0
+        created = run_cli("token", "create", "martin.jung", "--name", "audit export", env=env)
+        assert created.returncode == 0, created.stderr
+        token = created.stdout.strip()
+        assert token.startswith("bo_")
+        with running_server(env) as base:
+            import urllib.request
+
+            auth = {"Authorization": f"Bearer {token}"}
+            request = urllib.request.Request(f"{base}/api/v1/me", headers=auth)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert b'"username": "martin.jung"' in response.read()
+        missing = run_cli("token", "create", "nobody", env=env)
+        assert missing.returncode != 0 and "no active user 'nobody'" in missing.stderr

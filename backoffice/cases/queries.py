@@ -185,7 +185,7 @@ def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> C
     cases = visible_cases(user).filter(pk=case_id)
     if for_update:
         # Lock the row itself; the visibility filter ran in the same statement.
-        locked = Case.objects.select_for_update().filter(pk__in=cases.values("pk"))
+        locked = Case.objects.select_for_update(of=("self",)).filter(pk__in=cases.values("pk"))
         case = locked.select_related("process", "maker").first()
     else:
         case = with_history(cases).first()

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
 from backoffice.audit.services import record
 from backoffice.cases.effects import get_effect
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
@@ -147,7 +147,8 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
             return _deny(case, command, facts.person, result)
         before = _state(case)
         events = _persist(case, result, facts.person, before=before)
-        return Outcome(case, None, events)
+    forget_actor_facts(user)  # a released effect may have changed them
+    return Outcome(case, None, events)
 
 
 def _with_effects(case: Case, current: DomainCase, result: Accepted) -> Denied | None:

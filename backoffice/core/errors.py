@@ -47,6 +47,10 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("process.", 422),
     ("delegation.invalid", 422),
     ("auth.", 401),
+    ("masterdata.", 422),
+    ("policy.invalid", 422),
+    ("policy.separation", 422),
+    ("access.unknown_role", 422),
 )
 
 

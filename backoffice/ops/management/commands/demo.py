@@ -11,6 +11,7 @@ from django.db import transaction
 
 from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY
+from backoffice.ops.seed import seed_demo_cases
 
 
 class Command(BaseCommand):
@@ -24,6 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("init", policy=str(DEMO_POLICY), stdout=self.stdout)
         self._passwords()
+        created = seed_demo_cases()
+        if created:
+            self.stdout.write(f"seeded {created} demo cases")
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, what in DEMO_LOGINS:

@@ -21,6 +21,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", os.environ.get("BACKOFFICE_ACCESS_LOG") or None)
             self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("timeout", 120)
             self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:

@@ -1,0 +1,135 @@
+"""Demo cases in different states, made through the real services by the demo people,
+so the inbox, the timeline and the registers show something on first start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from backoffice.cases.models import Case
+from backoffice.cases.services import do_command, do_start_case
+from backoffice.core.four_eyes import Command, CommandKind
+from backoffice.masterdata.models import Customer
+
+__all__ = ["seed_demo_cases"]
+
+CUSTOMERS = [
+    (
+        "C000001",
+        "Bäckerei Korn GmbH",
+        "DE02120300000000202051",
+        "BYLADEM1001",
+        "Hauptstr. 1, 60311 Frankfurt",
+    ),
+    (
+        "C000002",
+        "Schmidt Logistik AG",
+        "DE89370400440532013000",
+        "COBADEFFXXX",
+        "Hafenweg 7, 20457 Hamburg",
+    ),
+    (
+        "C000003",
+        "Weingut Lange KG",
+        "DE75512108001245126199",
+        "SOGEDEFFXXX",
+        "Am Berg 3, 55116 Mainz",
+    ),
+]
+
+
+def _payment(
+    creditor: str, amount: str, purpose: str, iban: str = "DE89370400440532013000"
+) -> dict[str, Any]:
+    return {
+        "creditor": creditor,
+        "iban": iban,
+        "amount": {"amount": amount, "currency": "EUR"},
+        "value_date": "2026-12-15",
+        "purpose": purpose,
+    }
+
+
+def seed_demo_cases() -> int:
+    """Create the demo cases once; returns how many were created (0 if any case exists)."""
+    if Case.objects.exists():
+        return 0
+    users = {u.username: u for u in get_user_model().objects.all()}
+    for number, name, iban, bic, address in CUSTOMERS:
+        Customer.objects.get_or_create(
+            number=number, defaults={"name": name, "iban": iban, "bic": bic, "address": address}
+        )
+
+    def start(maker: str, process: str, payload: dict[str, Any], submit: bool = True) -> int:
+        case = do_start_case(process, payload, users[maker], submit=submit).raise_if_denied()
+        return int(case.pk)
+
+    def act(case_id: int, who: str, kind: CommandKind, comment: str = "") -> None:
+        do_command(case_id, Command(kind, comment), users[who]).raise_if_denied()
+
+    start(
+        "anna.schmidt",
+        "payment-release",
+        _payment("Maschinenbau Roth GmbH", "2500.00", "Invoice 2026-1187"),
+    )
+    second = start(
+        "lukas.becker",
+        "payment-release",
+        _payment("Schmidt Logistik AG", "48000.00", "Freight Q4 2026"),
+    )
+    act(second, "maria.keller", CommandKind.RELEASE, "invoice and delivery note match")
+    start(
+        "julia.wagner",
+        "payment-release",
+        _payment(
+            "Stadtwerke Mainz AG",
+            "1250000.00",
+            "Energy contract 2027, first instalment",
+            iban="DE75512108001245126199",
+        ),
+    )
+    released = start(
+        "felix.hoffmann", "payment-release", _payment("Büro Kern", "900.00", "Office supplies")
+    )
+    act(released, "lena.schulz", CommandKind.RELEASE)
+    returned = start(
+        "anna.schmidt", "payment-release", _payment("Weingut Lange KG", "15000.00", "Event 2026")
+    )
+    act(
+        returned,
+        "maria.keller",
+        CommandKind.RETURN,
+        "The invoice says 12,500 EUR; please check the amount.",
+    )
+    rejected = start(
+        "paul.meyer", "payment-release", _payment("Büro Kern", "900.00", "Office supplies")
+    )
+    act(rejected, "lena.schulz", CommandKind.REJECT, "Duplicate of an already released payment.")
+    start(
+        "lukas.becker",
+        "payment-release",
+        _payment("Hotel am Main", "640.00", "Client dinner"),
+        submit=False,
+    )
+    start(
+        "paul.meyer",
+        "master-data-change",
+        {
+            "customer": "C000001",
+            "field": "iban",
+            "new_value": "DE44500105175407324931",
+            "reason": "Letter from the customer dated 2026-11-20: new house bank.",
+        },
+    )
+    start(
+        "anna.schmidt",
+        "role-grant",
+        {
+            "beneficiary": "felix.hoffmann",
+            "role": "master-data-clerk",
+            "valid_from": "2026-12-01",
+            "justification": "Felix covers customer data for Lukas during December.",
+        },
+    )
+    return Case.objects.count()
