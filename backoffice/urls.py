@@ -4,12 +4,23 @@ from django.urls import include, path
 
 from backoffice import views
 from backoffice.api import api
+from backoffice.web import views as web_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("", web_views.home, name="home"),
+    path("login/", web_views.BackofficeLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        name="password_change",
+    ),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    path("", include("backoffice.web.urls")),
+    path("", include("backoffice.cases.urls")),
     path("organisation/", include("backoffice.org.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.core.four_eyes import Event, Status
 from backoffice.core.org import Period
@@ -20,6 +21,16 @@ from backoffice.core.processes import ProcessSpec
 from backoffice.org.models import TimeStamped
 
 __all__ = ["Process", "Case", "CaseEvent", "Delegation", "IdempotencyRecord", "spec_of"]
+
+#: How each state is called on screen (the stored value stays the English word).
+STATUS_LABELS = {
+    Status.DRAFT: _("draft"),
+    Status.SUBMITTED: _("submitted"),
+    Status.RETURNED: _("returned"),
+    Status.RELEASED: _("released"),
+    Status.REJECTED: _("rejected"),
+    Status.WITHDRAWN: _("withdrawn"),
+}
 
 
 @lru_cache(maxsize=256)
@@ -68,7 +79,7 @@ class Case(TimeStamped):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_made"
     )
     status = models.CharField(
-        max_length=16, choices=[(s.value, s.value) for s in Status], db_index=True
+        max_length=16, choices=[(s.value, STATUS_LABELS[s]) for s in Status], db_index=True
     )
     current_step = models.CharField(max_length=64, blank=True)
     payload = models.JSONField()

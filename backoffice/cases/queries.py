@@ -127,16 +127,24 @@ def build_context(
     on_behalf_of: str | None = None,
     day: date | None = None,
     delegations: tuple[DomainDelegation, ...] | None = None,
+    facts_cache: dict[str, ActorFacts] | None = None,
 ) -> Context:
-    """Today, what references exist, the delegations, and the facts of chain members."""
+    """Today, what references exist, the delegations, and the facts of chain members.
+
+    ``facts_cache`` lets a caller that builds many contexts (the inbox) look each
+    delegation principal up once.
+    """
     day = day or timezone.localdate()
     delegations = active_delegations(day) if delegations is None else delegations
     context = Context(today=day, known=known, delegations=delegations)
     people: dict[str, ActorFacts] = {}
     if on_behalf_of and on_behalf_of != actor.person:
         chain = resolve_chain(on_behalf_of, actor.person, context) or []
-        users = get_user_model().objects.select_related("profile").filter(username__in=chain[:-1])
-        people = {u.username: get_actor_facts(u, day) for u in users}
+        cache = {} if facts_cache is None else facts_cache
+        missing = [name for name in chain[:-1] if name not in cache]
+        users = get_user_model().objects.select_related("profile").filter(username__in=missing)
+        cache.update({u.username: get_actor_facts(u, day) for u in users})
+        people = {name: cache[name] for name in chain[:-1] if name in cache}
     return Context(today=day, known=context.known, delegations=delegations, people=people)
 
 
@@ -222,6 +230,7 @@ def available_actions(
     user: Any,
     facts: ActorFacts | None = None,
     delegations: tuple[DomainDelegation, ...] | None = None,
+    facts_cache: dict[str, ActorFacts] | None = None,
 ) -> list[ActionOption]:
     """Dry-run ``decide`` for every action, as the caller and for each principal they act for."""
     facts = facts or get_actor_facts(user)
@@ -232,7 +241,7 @@ def available_actions(
     principals: list[str | None] = [None, *principals_of(facts.person, delegations, day)]
     for principal in principals:
         known = stored_known(case.spec, current.payload)
-        context = build_context(known, facts, principal, day, delegations)
+        context = build_context(known, facts, principal, day, delegations, facts_cache)
         for kind in _ACTIONS:
             if principal and kind not in (
                 CommandKind.APPROVE,
@@ -263,8 +272,9 @@ def get_inbox(user: Any) -> list[Case]:
         visible_cases(user, facts).filter(status="submitted").exclude(maker=user)
     ).order_by("created")
     inbox = []
+    facts_cache: dict[str, ActorFacts] = {}
     for case in candidates:
-        options = available_actions(case, user, facts, delegations)
+        options = available_actions(case, user, facts, delegations, facts_cache)
         if any(o.allowed and o.action in ("approve", "release") for o in options):
             inbox.append(case)
     return inbox

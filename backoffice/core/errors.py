@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Denied", "DomainError", "http_status_for"]
+__all__ = ["Denied", "DomainError", "http_status_for", "N_"]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, do not translate"
+    """Mark a message for the catalogue; the web layer translates it when it shows it."""
+    return message
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from backoffice.core.actors import ActorFacts
-from backoffice.core.errors import Denied
+from backoffice.core.errors import N_, Denied
 from backoffice.core.expressions import ExpressionError, evaluate
 from backoffice.core.money import Money
 from backoffice.core.org import Period
@@ -81,23 +81,23 @@ class CommandKind(StrEnum):
 
 #: Every denial code ``decide`` can return, with what it means.
 DENIAL_CODES: dict[str, str] = {
-    "case.wrong_state": "the command does not apply in the case's current state",
-    "case.not_maker": "only the maker may do this",
-    "process.not_startable": "the actor may not start this process",
-    "payload.invalid": "the payload does not match the process's schema",
-    "payload.changed": "the payload changed since the actor looked at it",
-    "step.not_eligible": "the actor does not belong to those who may act on this step",
-    "step.wrong_action": "this step is completed by another command",
-    "sod.self_approval": "the maker may not check their own case",
-    "sod.already_approved": "one person counts once per step",
-    "sod.prior_step_actor": "the actor already acted on an earlier step this step excludes",
-    "sod.line_excluded": "the actor's line may not act on this step",
-    "sod.beneficiary": "a person may not act on a case in their own favour",
-    "authority.limit_exceeded": "the amount exceeds the actor's competence limit",
-    "authority.board_required": "the remaining approvals must come from board members",
-    "delegation.invalid": "no active delegation lets the actor act for that person",
-    "comment.required": "a reason is needed",
-    "actor.inactive": "the actor's account is not active",
+    "case.wrong_state": N_("the command does not apply in the case's current state"),
+    "case.not_maker": N_("only the maker may do this"),
+    "process.not_startable": N_("the actor may not start this process"),
+    "payload.invalid": N_("the payload does not match the process's schema"),
+    "payload.changed": N_("the payload changed since the actor looked at it"),
+    "step.not_eligible": N_("the actor does not belong to those who may act on this step"),
+    "step.wrong_action": N_("this step is completed by another command"),
+    "sod.self_approval": N_("the maker may not check their own case"),
+    "sod.already_approved": N_("one person counts once per step"),
+    "sod.prior_step_actor": N_("the actor already acted on an earlier step this step excludes"),
+    "sod.line_excluded": N_("the actor's line may not act on this step"),
+    "sod.beneficiary": N_("a person may not act on a case in their own favour"),
+    "authority.limit_exceeded": N_("the amount exceeds the actor's competence limit"),
+    "authority.board_required": N_("the remaining approvals must come from board members"),
+    "delegation.invalid": N_("no active delegation lets the actor act for that person"),
+    "comment.required": N_("a reason is needed"),
+    "actor.inactive": N_("the actor's account is not active"),
 }
 
 

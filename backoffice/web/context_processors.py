@@ -1,0 +1,23 @@
+"""Counts in the navigation, computed only when a page shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+__all__ = ["navigation"]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def inbox_count() -> int:
+        from backoffice.cases.queries import get_inbox
+
+        return len(get_inbox(user))
+
+    return {"nav_inbox_count": SimpleLazyObject(inbox_count)}

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from backoffice.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+]

@@ -1,0 +1,233 @@
+"""The pages people work in, through Django's test client (the browser tests drive Chromium)."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from backoffice.cases.models import Case
+from backoffice.cases.services import do_start_case
+from tests.cases.conftest import payment
+
+User = get_user_model()
+LOCALE = Path(__file__).resolve().parents[2] / "backoffice" / "locale" / "de" / "LC_MESSAGES"
+
+
+def as_user(username: str, language: str | None = None) -> Client:
+    user = User.objects.get(username=username)
+    if language:
+        user.profile.language = language
+        user.profile.save()
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def start(maker: str = "anna.schmidt", amount: str = "2500.00") -> Case:
+    user = User.objects.get(username=maker)
+    return do_start_case("payment-release", payment(amount), user, submit=True).raise_if_denied()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/inbox/",
+        "/cases/",
+        "/cases/new/",
+        "/cases/1/",
+        "/organisation/",
+        "/delegations/",
+        "/settings/",
+    ],
+)
+def test_every_page_needs_a_login(client: Any, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_maker_sees_no_release_button_and_the_url_refuses_it(demo_bank: Any) -> None:
+    case = start(maker="lena.schulz")  # Lena could release others' payments
+    lena = as_user("lena.schulz")
+    page = lena.get(f"/cases/{case.pk}/").content.decode()
+    assert 'value="release"' not in page and 'value="withdraw"' in page
+    assert "sod.self_approval" in page  # explained under "Why can't I …?"
+    refused = lena.post(f"/cases/{case.pk}/act/", {"action": "release"})
+    assert refused.status_code == 403
+    assert "The maker of a case may not check it" in refused.content.decode()
+    assert Case.objects.get(pk=case.pk).status == "submitted"
+
+
+def test_a_checker_releases_from_the_page_and_the_timeline_shows_both(demo_bank: Any) -> None:
+    case = start()
+    maria = as_user("maria.keller")
+    page = maria.get(f"/cases/{case.pk}/").content.decode()
+    assert 'value="release"' in page
+    payload_hash = re.search(r'name="payload_hash" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    done = maria.post(f"/cases/{case.pk}/act/", {"action": "release", "payload_hash": payload_hash})
+    assert done.status_code == 302
+    page = maria.get(f"/cases/{case.pk}/").content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    assert "anna.schmidt" in timeline and "maria.keller" in timeline and "released" in timeline
+
+
+def test_inbox_shows_why_and_counts_in_the_navigation(demo_bank: Any) -> None:
+    start(amount="1500000.00")
+    page = as_user("sophie.krueger").get("/inbox/").content.decode()
+    assert (
+        "Release: permission payment.release or credit.vote.board · 1,000,000 and more · 0/2"
+        in page
+    )
+    assert re.search(r'id="nav-inbox-count">1<', page)
+
+
+def test_inbox_queries_do_not_grow_with_the_rows(demo_bank: Any) -> None:
+    start()
+    lena = as_user("lena.schulz")
+    lena.get("/inbox/")  # warm caches (role hierarchy, process specs)
+    with CaptureQueriesContext(connection) as few:
+        assert lena.get("/inbox/").status_code == 200
+    for i in range(8):
+        start(amount=f"{100 + i}.00")
+    with CaptureQueriesContext(connection) as many:
+        page = lena.get("/inbox/").content.decode()
+    assert page.count("/cases/") >= 9
+    assert len(many) == len(few)
+
+
+def test_start_form_shows_errors_next_to_the_fields(demo_bank: Any) -> None:
+    anna = as_user("anna.schmidt")
+    form = {
+        "creditor": "ACME",
+        "iban": "DE00 1234",
+        "amount": "12.5",
+        "amount__currency": "EUR",
+        "value_date": "2026-12-01",
+        "purpose": "x",
+        "submit": "1",
+    }
+    page = anna.post("/cases/new/payment-release/", form)
+    assert page.status_code == 422
+    assert re.search(r'id="id_iban-error" role="alert">is not an IBAN<', page.content.decode())
+    form["iban"] = "DE89 3704 0044 0532 0130 00"
+    created = anna.post("/cases/new/payment-release/", form)
+    assert created.status_code == 302
+    case = Case.objects.get(pk=int(created["Location"].strip("/").split("/")[-1]))
+    assert case.status == "submitted" and case.payload["amount"] == {
+        "amount": "12.50",
+        "currency": "EUR",
+    }
+
+
+def test_a_returned_case_is_corrected_and_resubmitted(demo_bank: Any) -> None:
+    case = start(amount="25000.00")
+    maria = as_user("maria.keller")
+    maria.post(f"/cases/{case.pk}/act/", {"action": "return", "comment": "wrong amount"})
+    anna = as_user("anna.schmidt")
+    form = anna.get(f"/cases/{case.pk}/edit/")
+    assert (
+        'value="25000.00"' in form.content.decode() or 'value="25000,00"' in form.content.decode()
+    )
+    corrected = anna.post(
+        f"/cases/{case.pk}/edit/",
+        {
+            "creditor": "ACME",
+            "iban": "DE89370400440532013000",
+            "amount": "24000.00",
+            "amount__currency": "EUR",
+            "value_date": "2026-12-01",
+            "purpose": "x",
+            "submit": "1",
+        },
+    )
+    assert corrected.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "submitted" and case.payload["amount"]["amount"] == "24000.00"
+
+
+def test_refused_without_a_reason_to_reject(demo_bank: Any) -> None:
+    case = start()
+    refused = as_user("maria.keller").post(f"/cases/{case.pk}/act/", {"action": "reject"})
+    assert refused.status_code == 403 and "Say why you are rejecting" in refused.content.decode()
+
+
+def test_a_case_you_may_not_see_is_a_404_page(demo_bank: Any) -> None:
+    case = start()
+    response = as_user("tim.hartmann").get(f"/cases/{case.pk}/")
+    assert response.status_code == 404 and b"Not found" in response.content
+
+
+def test_german_pages(demo_bank: Any) -> None:
+    case = start()
+    page = as_user("maria.keller", language="de").get(f"/cases/{case.pk}/").content.decode()
+    assert '<html lang="de">' in page
+    assert ">Freigeben</button>" in page and "Verlauf" in page and "2.500,00 EUR" in page
+
+
+def test_language_is_chosen_per_user_in_settings(demo_bank: Any) -> None:
+    anna = as_user("anna.schmidt")
+    assert anna.post("/settings/", {"language": "de"}).status_code == 302
+    assert User.objects.get(username="anna.schmidt").profile.language == "de"
+    assert "Eingang" in anna.get("/").content.decode()
+
+
+def test_delegations_page(demo_bank: Any) -> None:
+    lena = as_user("lena.schulz")
+    created = lena.post(
+        "/delegations/",
+        {
+            "substitute": "paul.meyer",
+            "valid_from": "2026-11-26",
+            "valid_to": "2026-12-24",
+            "reason": "holiday",
+        },
+    )
+    assert created.status_code == 302
+    page = lena.get("/delegations/").content.decode()
+    assert "Paul Meyer" in page and "holiday" in page
+    refused = lena.post(
+        "/delegations/",
+        {"substitute": "lena.schulz", "valid_from": "2026-11-26", "valid_to": "2026-12-24"},
+    )
+    assert refused.status_code == 422 and "own substitute" in refused.content.decode()
+
+
+def test_failed_logins_are_throttled_even_with_the_right_password(
+    demo_bank: Any, client: Any
+) -> None:
+    anna = User.objects.get(username="anna.schmidt")
+    anna.set_password("the-right-one-42")
+    anna.save()
+    for _ in range(5):
+        wrong = client.post("/login/", {"username": "anna.schmidt", "password": "guess"})
+        assert wrong.status_code == 200
+    blocked = client.post("/login/", {"username": "anna.schmidt", "password": "the-right-one-42"})
+    assert blocked.status_code == 200 and "Too many failed attempts" in blocked.content.decode()
+    assert not client.session.get("_auth_user_id")
+    other = Client()
+    ok = other.post("/login/", {"username": "lena.schulz", "password": "x"})
+    assert "Too many failed attempts" not in ok.content.decode()
+
+
+def test_the_german_catalogue_is_complete_and_compiled() -> None:
+    po = (LOCALE / "django.po").read_text(encoding="utf-8")
+    assert "#, fuzzy" not in po
+    entries = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', po, re.M)
+    assert entries and all(german for _, german in entries)
+    with (LOCALE / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+
+    def unquote(text: str) -> str:
+        return text.replace('\\"', '"').replace("\\n", "\n")
+
+    for english, german in entries:
+        assert compiled.gettext(unquote(english)) == unquote(german), english
