@@ -124,8 +124,10 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from backoffice.accounts.api import router as accounts_router
+    from backoffice.audit.api import router as audit_router
 
     api.add_router("/", accounts_router)
+    api.add_router("/", audit_router)
 
 
 _mount()
