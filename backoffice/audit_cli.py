@@ -24,6 +24,7 @@ __all__ = [
     "load_checkpoint_files",
     "load_key_files",
     "report",
+    "verify_export_file",
     "wants_export",
 ]
 
@@ -83,15 +84,33 @@ def load_checkpoint_files(paths: Sequence[str]) -> list[Checkpoint]:
 
 def report(outcome: Verification, out: TextIO) -> int:
     """One line with the verdict (and notes); the exit status: 0 verified, 1 broken."""
-    print(outcome.summary(), file=out)
+    # write() with the newline included: Django's OutputWrapper would add a second one.
+    out.write(outcome.summary() + "\n")
     for note in outcome.notes:
-        print(f"  note: {note}", file=out)
+        out.write(f"  note: {note}\n")
     return 0 if outcome.ok else 1
 
 
+def verify_export_file(
+    export: str, pubkeys: Sequence[str], checkpoints: Sequence[str], out: TextIO
+) -> int:
+    """Verify one JSONL export with the keys and kept checkpoints named; the exit status."""
+    try:
+        keys = load_key_files(pubkeys)
+        extra = load_checkpoint_files(checkpoints)
+        with open(export, "rb") as lines:
+            outcome = verify_export(lines, public_keys=keys, checkpoints=extra)
+    except OSError as exc:
+        print(f"{export}: cannot read the export ({exc.strerror})", file=sys.stderr)
+        return 2
+    except VerifyInputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return report(outcome, out)
+
+
 def audit_verify_export(argv: Sequence[str], out: TextIO | None = None) -> int:
-    """Verify a JSONL export with nothing but the files named (no settings, no database)."""
-    out = out or sys.stdout
+    """``backoffice audit verify --export FILE``: no settings, no database, no Django."""
     parser = argparse.ArgumentParser(
         prog="backoffice audit verify",
         description="Recompute the audit chain of an export and check its signed checkpoints.",
@@ -100,15 +119,4 @@ def audit_verify_export(argv: Sequence[str], out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.export:
         parser.error("--export FILE is required without the application database")
-    try:
-        keys = load_key_files(args.pubkey)
-        extra = load_checkpoint_files(args.checkpoints)
-        with open(args.export, "rb") as lines:
-            outcome = verify_export(lines, public_keys=keys, checkpoints=extra)
-    except OSError as exc:
-        print(f"{args.export}: cannot read the export ({exc.strerror})", file=sys.stderr)
-        return 2
-    except VerifyInputError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    return report(outcome, out)
+    return verify_export_file(args.export, args.pubkey, args.checkpoints, out or sys.stdout)

@@ -24,10 +24,10 @@ from backoffice.audit.signing import (
 from backoffice.audit_cli import (
     VerifyInputError,
     add_verify_arguments,
-    audit_verify_export,
     load_checkpoint_files,
     load_key_files,
     report,
+    verify_export_file,
 )
 from backoffice.core.audit_sign import KeyFileInvalid, key_fingerprint, public_key_pem
 from backoffice.ops.management.commands.init import cli_actor
@@ -105,13 +105,13 @@ class Command(BaseCommand):
             return
         # The record on stdout is meant to be kept elsewhere: `verify --checkpoints FILE`.
         self.stdout.write(json.dumps(checkpoint.to_core().as_record(), separators=(",", ":")))
+        self.stdout.flush()  # on a schedule, a pipe to a log must get each line at once
 
     def _verify(self, options: dict[str, Any]) -> None:
         if options["export"]:
-            argv = ["--export", options["export"]]
-            argv += [arg for path in options["pubkey"] for arg in ("--pubkey", path)]
-            argv += [arg for path in options["checkpoints"] for arg in ("--checkpoints", path)]
-            status = audit_verify_export(argv, out=self.stdout)
+            status = verify_export_file(
+                options["export"], options["pubkey"], options["checkpoints"], self.stdout
+            )
         else:
             try:
                 keys = load_key_files(options["pubkey"]) or configured_public_keys()
