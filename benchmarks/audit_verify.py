@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -239,6 +240,7 @@ def main() -> None:
             with psycopg.connect(**admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             export.unlink(missing_ok=True)
+            shutil.rmtree(var, ignore_errors=True)
 
     hash_rate = n / hash_s
     print()
