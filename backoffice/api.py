@@ -185,10 +185,12 @@ def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema
 
 def _mount() -> None:
     from backoffice.accounts.api import router as accounts_router
+    from backoffice.audit.api import router as audit_router
     from backoffice.cases.api import router as cases_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", cases_router)
+    api.add_router("/", audit_router)
 
 
 _mount()

@@ -1,7 +1,8 @@
 """The ``backoffice`` command: our own commands plus every Django management command.
 
-Commands that need only the pure core (``policy check``) run without starting Django, so
-they are quick and work on a machine without the application database.
+Commands that need only the pure core (``policy check``, ``audit verify --export``) run
+without starting Django, so they are quick and work on a machine without the application
+database (an auditor's).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backoffice.policy_cli import policy_check
 
         return policy_check(args[2:])
+    if args[:2] == ["audit", "verify"]:
+        from backoffice.audit_cli import audit_verify_export, wants_export
+
+        if wants_export(args[2:]):
+            return audit_verify_export(args[2:])
     if args[:1] == ["demo"]:
         # The demo serves plain http://127.0.0.1; production keeps Secure cookies and HSTS.
         os.environ.setdefault("BACKOFFICE_PLAIN_HTTP", "1")

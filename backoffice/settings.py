@@ -6,6 +6,7 @@ BACKOFFICE_DEBUG          "1"/"true" for development; off by default
 BACKOFFICE_ALLOWED_HOSTS  comma separated; default localhost names
 BACKOFFICE_VAR_DIR        where local state lives; default ./var
 BACKOFFICE_PLAIN_HTTP     "1" only for the local demo: cookies without the Secure flag, no HSTS
+BACKOFFICE_AUDIT_KEY      key file signing audit checkpoints; default var/audit-signing-key.pem
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 if test_name := os.environ.get("BACKOFFICE_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": test_name}
+
+# #4: `backoffice audit keygen` writes it (mode 0600); keep it away from the database's admins.
+AUDIT_SIGNING_KEY = Path(
+    os.environ.get("BACKOFFICE_AUDIT_KEY") or VAR_DIR / "audit-signing-key.pem"
+).resolve()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
     name = "backoffice.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from backoffice.accounts import signals  # noqa: F401 - connects the login receivers

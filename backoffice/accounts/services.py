@@ -12,7 +12,15 @@ from django.utils import timezone
 from backoffice.accounts.models import ApiToken
 from backoffice.audit.services import record
 
-__all__ = ["TOKEN_PREFIX", "do_create_token", "do_revoke_token", "get_user_by_token"]
+__all__ = [
+    "TOKEN_PREFIX",
+    "do_create_token",
+    "do_record_login",
+    "do_record_login_failure",
+    "do_record_logout",
+    "do_revoke_token",
+    "get_user_by_token",
+]
 
 TOKEN_PREFIX = "bo_"  # noqa: S105 - a public marker, not a secret
 
@@ -67,3 +75,31 @@ def get_user_by_token(token: str) -> Any | None:
     if row.last_used is None or (now - row.last_used).total_seconds() > 60:
         ApiToken.objects.filter(pk=row.pk).update(last_used=now)
     return row.user
+
+
+def do_record_login(user: Any) -> None:
+    """#4: every login is on record (Django's ``user_logged_in``)."""
+    username = user.get_username()
+    with transaction.atomic():
+        record("auth.login", actor=username, object_type="person", object_id=username)
+
+
+def do_record_logout(user: Any | None) -> None:
+    if user is None:  # the session had already expired
+        return
+    username = user.get_username()
+    with transaction.atomic():
+        record("auth.logout", actor=username, object_type="person", object_id=username)
+
+
+def do_record_login_failure(username: str) -> None:
+    """A failed login names the account tried, never what was typed as the password."""
+    username = username[:128]
+    with transaction.atomic():
+        record(
+            "auth.login_failed",
+            actor="anonymous",
+            object_type="person",
+            object_id=username,
+            reason="wrong username or password",
+        )

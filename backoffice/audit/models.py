@@ -1,15 +1,61 @@
-"""The append-only, hash-chained audit log (see ``backoffice.core.audit``)."""
+"""The append-only, hash-chained audit log (see ``backoffice.core.audit``) and its checkpoints.
+
+Rows are only ever inserted, by ``audit.services``. The ORM refuses updates and deletes
+here; triggers in the database refuse them for everyone else (``audit.guard``).
+"""
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.db import models
 
-from backoffice.core.audit import ChainedEvent
+from backoffice.core.audit import ChainedEvent, to_json_value
+from backoffice.core.audit_sign import Checkpoint as SignedCheckpoint
 
-__all__ = ["AuditEvent"]
+__all__ = ["AppendOnlyError", "AuditEvent", "Checkpoint"]
 
 
-class AuditEvent(models.Model):
+class AppendOnlyError(RuntimeError):
+    """Raised on any attempt to change or delete an audit row through the ORM."""
+
+
+def _refuse(what: str) -> NoReturn:
+    raise AppendOnlyError(f"the audit trail is append-only: {what} is refused")
+
+
+class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """No bulk ``update``/``delete``: the ORM half of the guard (the triggers are the other)."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        _refuse("update")
+
+    def delete(self) -> NoReturn:
+        _refuse("delete")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("bulk_update")
+
+
+class AppendOnlyModel(models.Model):
+    """A row that is saved once and never again."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            _refuse(f"saving {type(self).__name__} #{self.pk} again")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse(f"deleting {type(self).__name__} #{self.pk}")
+
+
+class AuditEvent(AppendOnlyModel):
     """One state change, who made it and why; never updated, never deleted.
 
     ``seq`` runs without gaps from 1; ``hash`` covers every other field plus ``prev_hash``.
@@ -50,4 +96,33 @@ class AuditEvent(models.Model):
             reason=self.reason,
             request_id=self.request_id,
             prev_hash=self.prev_hash,
+        )
+
+
+class Checkpoint(AppendOnlyModel):
+    """The chain's head at ``at``, signed with Ed25519 (#4: truncation becomes detectable).
+
+    ``key`` is the SHA-256 fingerprint of the public key; each checkpoint has its own
+    ``audit.checkpoint`` event, written in the same transaction.
+    """
+
+    seq = models.PositiveBigIntegerField(db_index=True)
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["seq", "id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint of #{self.seq} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def to_core(self) -> SignedCheckpoint:
+        return SignedCheckpoint(
+            seq=self.seq,
+            hash=self.hash,
+            at=to_json_value(self.at),
+            key=self.key,
+            signature=self.signature,
         )

@@ -1,23 +1,52 @@
-"""Appending to the audit chain, always inside the transaction of the change it records."""
+"""Appending to the audit chain, always inside the transaction of the change it records.
+
+``record`` is the only writer of audit events; ``do_checkpoint`` the only writer of
+checkpoints (and it records one event for each).
+"""
 
 from __future__ import annotations
 
 import contextvars
 from typing import Any
 
-from django.db import connection
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import connection, transaction
 from django.utils import timezone
 
-from backoffice.audit.models import AuditEvent
+from backoffice.audit.models import AuditEvent, Checkpoint
 from backoffice.core.audit import GENESIS_HASH, ChainedEvent, event_hash, to_json_value
+from backoffice.core.audit_sign import sign_checkpoint
 
-__all__ = ["record", "request_id_var", "AUDIT_LOCK_KEY"]
+__all__ = [
+    "AUDIT_LOCK_KEY",
+    "CHECKPOINT_ACTION",
+    "do_checkpoint",
+    "do_record_denial",
+    "record",
+    "request_id_var",
+]
 
 #: Set by the request middleware so every event of one request carries its id.
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 #: PostgreSQL advisory lock that serialises appends (and only appends) to the chain.
 AUDIT_LOCK_KEY = 0x6261636B6F6666  # "backoff"
+
+#: The action of the event each checkpoint writes.
+CHECKPOINT_ACTION = "audit.checkpoint"
+
+
+def _lock_chain() -> None:
+    """Hold the chain's head until the transaction ends, so appends stay linear.
+
+    PostgreSQL: a transaction-scoped advisory lock, which only appenders wait for; reads
+    are never blocked. SQLite: every transaction already holds the write lock (IMMEDIATE).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit events are written only inside the transaction of their change")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
 
 
 def record(
@@ -32,11 +61,7 @@ def record(
     on_behalf_of: str = "",
 ) -> AuditEvent:
     """Append one event to the chain; the caller's transaction commits or discards both."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit events are written only inside the transaction of their change")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+    _lock_chain()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     chained = ChainedEvent(
@@ -56,3 +81,44 @@ def record(
     event = AuditEvent(hash=event_hash(chained), **chained.as_dict() | {"at": chained.at})
     event.save(force_insert=True)
     return event
+
+
+def do_record_denial(
+    action: str, *, actor: str, object_type: str, object_id: str | int, reason: str
+) -> AuditEvent:
+    """A refusal changes nothing but is itself on record, in a transaction of its own."""
+    with transaction.atomic():
+        return record(
+            action, actor=actor, object_type=object_type, object_id=object_id, reason=reason
+        )
+
+
+def do_checkpoint(private_key: Ed25519PrivateKey, *, actor: str) -> Checkpoint | None:
+    """Sign the chain's head; None when there is nothing new to sign.
+
+    Nothing new: the log is empty, or its head is the event of the latest checkpoint
+    (so a checkpoint on a schedule does not grow an idle log).
+    """
+    with transaction.atomic():
+        _lock_chain()
+        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "action").first()
+        if head is None:
+            return None
+        seq, digest, action = head
+        latest = Checkpoint.objects.order_by("-seq", "-id").values_list("seq", flat=True).first()
+        if action == CHECKPOINT_ACTION and latest == seq - 1:
+            return None
+        at = timezone.now()
+        signed = sign_checkpoint(private_key, seq, digest, to_json_value(at))
+        checkpoint = Checkpoint(
+            seq=seq, hash=digest, at=at, key=signed.key, signature=signed.signature
+        )
+        checkpoint.save()
+        record(
+            CHECKPOINT_ACTION,
+            actor=actor,
+            object_type="checkpoint",
+            object_id=checkpoint.pk,
+            after={k: v for k, v in signed.as_record().items() if k != "kind"},
+        )
+        return checkpoint

@@ -17,9 +17,34 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-__all__ = ["GENESIS_HASH", "ChainedEvent", "canonical_bytes", "event_hash", "to_json_value"]
+__all__ = [
+    "GENESIS_HASH",
+    "HASHED_FIELDS",
+    "ChainedEvent",
+    "canonical_bytes",
+    "canonical_json",
+    "event_hash",
+    "fields_hash",
+    "to_json_value",
+]
 
 GENESIS_HASH = "0" * 64
+
+#: The fields the chain protects, in the order exports write them (hashing sorts keys).
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "on_behalf_of",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "prev_hash",
+)
 
 
 def to_json_value(value: Any) -> Any:
@@ -78,11 +103,26 @@ class ChainedEvent:
         }
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: one byte string for one value, on every machine."""
+    return _CANONICAL.encode(value).encode("utf-8")
+
+
 def canonical_bytes(event: ChainedEvent) -> bytes:
-    return json.dumps(
-        event.as_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return canonical_json(event.as_dict())
 
 
 def event_hash(event: ChainedEvent) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+def fields_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of an event given as its ``HASHED_FIELDS``, already reduced to JSON values.
+
+    This is what a verifier computes from a database row or an export line; it equals
+    ``event_hash`` of the same event.
+    """
+    return hashlib.sha256(canonical_json(fields)).hexdigest()

@@ -1,0 +1,35 @@
+"""Django's login signals, turned into audit events (the only audited path without a do_*:
+logins happen inside ``django.contrib.auth``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from backoffice.accounts.services import (
+    do_record_login,
+    do_record_login_failure,
+    do_record_logout,
+)
+
+__all__: list[str] = []
+
+
+@receiver(user_logged_in, dispatch_uid="audit-login")
+def _logged_in(sender: Any, user: Any, **kwargs: Any) -> None:
+    do_record_login(user)
+
+
+@receiver(user_logged_out, dispatch_uid="audit-logout")
+def _logged_out(sender: Any, user: Any = None, **kwargs: Any) -> None:
+    do_record_logout(user)
+
+
+@receiver(user_login_failed, dispatch_uid="audit-login-failed")
+def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    # Django has already masked secrets in ``credentials``; we keep the username only.
+    username = credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
+    do_record_login_failure(str(username or ""))
