@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("backoffice.web.urls")),
     path("", include("backoffice.cases.urls")),
     path("organisation/", include("backoffice.org.urls")),
+    path("audit/", include("backoffice.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

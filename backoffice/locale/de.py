@@ -202,6 +202,30 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "While you are away, a substitute may act in your place. Every separation rule still "
     "applies to them as a person, and they never get a higher competence limit than their own.": "Während Sie abwesend sind, kann eine Vertretung an Ihrer Stelle handeln. Jede Regel der "
     "Funktionstrennung gilt auch für sie als Person, und ihre Kompetenz wird nie höher als ihre eigene.",
+    "Events, newest first": "Ereignisse, neueste zuerst",
+    "Actor": "Handelnde Person",
+    "Action": "Aktion",
+    "Object": "Objekt",
+    "Hash": "Hash",
+    "No events.": "Keine Ereignisse.",
+    "Older events": "Ältere Ereignisse",
+    "Intact: %(n)s events verified up to #%(head)s.": "Unverändert: %(n)s Ereignisse bis #%(head)s geprüft.",
+    "%(n)s signed checkpoint checked.": (
+        "%(n)s signierter Prüfpunkt geprüft.",
+        "%(n)s signierte Prüfpunkte geprüft.",
+    ),
+    "Head hash": "Hash des letzten Ereignisses",
+    "Broken at event #%(seq)s: %(kind)s.": "Verletzt bei Ereignis #%(seq)s: %(kind)s.",
+    "Audit trail": "Prüfpfad",
+    "Object type": "Objekttyp",
+    "Object id": "Objekt-ID",
+    "Is the chain intact?": "Ist die Kette unverändert?",
+    "Every event carries a SHA-256 hash over its content and the previous event's hash; signed checkpoints fix the head. Verifying recomputes all of it.": "Jedes Ereignis trägt einen SHA-256-Hash über seinen Inhalt und den Hash des vorigen Ereignisses; signierte Prüfpunkte halten den Stand fest. Die Prüfung rechnet alles nach.",
+    "Last signed checkpoint: event #%(seq)s at %(at)s.": "Letzter signierter Prüfpunkt: Ereignis #%(seq)s am %(at)s.",
+    "No signed checkpoint yet (backoffice audit checkpoint).": "Noch kein signierter Prüfpunkt (backoffice audit checkpoint).",
+    "Verify the chain now": "Kette jetzt prüfen",
+    "Checked: ORG-1 and ORG-4 (separate lines up to the board, different board members), ORG-2 (nobody on both sides at the same time), RC-2 (independent risk control). See docs/separation.md.": "Geprüft: ORG-1 und ORG-4 (getrennte Bereiche bis in den Vorstand, verschiedene Vorstände), ORG-2 (niemand gleichzeitig auf beiden Seiten), RC-2 (unabhängiges Risikocontrolling). Siehe docs/separation.md.",
+    "%(n)s earlier": ("%(n)s früher", "%(n)s früher"),
 }
 
 
@@ -236,7 +260,10 @@ def fill(po: Path) -> list[str]:
             out.append(entry)
             continue
         head = entry.split("\nmsgstr", 1)[0]
-        head = head.replace("#, fuzzy\n", "")
+        # a filled entry is no longer a guess: drop gettext's fuzzy flag and its old msgid
+        lines = [line for line in head.split("\n") if not line.startswith("#|")]
+        lines = [line.replace("#, fuzzy, ", "#, ").replace("#, fuzzy", "") for line in lines]
+        head = "\n".join(line for line in lines if line)
         if isinstance(german, tuple):
             out.append(f"{head}\nmsgstr[0] {_quote(german[0])}\nmsgstr[1] {_quote(german[1])}")
         else:

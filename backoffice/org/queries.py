@@ -95,7 +95,23 @@ class OrganisationView:
                         if r.period.contains(self.today)
                     }
                 )
-                rows.append({"unit": unit, "depth": depth, "members": members, "board": board})
+                history = sorted(
+                    (
+                        {"name": org.name(m.person), "role": m.role.value, "period": m.period}
+                        for m in org.memberships
+                        if m.unit == unit.id and not m.period.contains(self.today)
+                    ),
+                    key=lambda h: h["period"].valid_from,
+                )
+                rows.append(
+                    {
+                        "unit": unit,
+                        "depth": depth,
+                        "members": members,
+                        "board": board,
+                        "history": history,
+                    }
+                )
                 walk(unit.id, depth + 1)
 
         walk(None, 0)

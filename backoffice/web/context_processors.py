@@ -20,4 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
         return len(get_inbox(user))
 
-    return {"nav_inbox_count": SimpleLazyObject(inbox_count)}
+    def permissions() -> frozenset[str]:
+        from backoffice.accounts.queries import get_actor_facts
+
+        return get_actor_facts(user).permissions
+
+    return {
+        "nav_inbox_count": SimpleLazyObject(inbox_count),
+        "nav_permissions": SimpleLazyObject(permissions),
+    }

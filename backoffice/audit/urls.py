@@ -1,0 +1,9 @@
+from django.urls import path
+
+from backoffice.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.audit_log, name="log"),
+    path("verify/", views.audit_verify, name="verify"),
+]

@@ -1,0 +1,70 @@
+"""The audit trail in the browser: browse and filter events, check the chain on demand."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_POST
+
+from backoffice.audit.models import Checkpoint
+from backoffice.audit.queries import AuditFilter, access_audit_log, verify_database
+from backoffice.audit.signing import configured_public_keys
+
+__all__ = ["audit_log", "audit_verify"]
+
+PAGE = 100
+
+
+def _day(value: str, end: bool = False) -> datetime | None:
+    day = parse_date(value) if value else None
+    if day is None:
+        return None
+    moment = datetime.combine(day, time.max if end else time.min)
+    return timezone.make_aware(moment)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Newest first; ``before`` pages back by sequence number (a cursor, not an offset)."""
+    params = request.GET
+    filters = AuditFilter(
+        action=params.get("action") or None,
+        actor=params.get("actor") or None,
+        object_type=params.get("object_type") or None,
+        object_id=params.get("object_id") or None,
+        since=_day(params.get("since", "")),
+        until=_day(params.get("until", ""), end=True),
+    )
+    events = filters.apply(access_audit_log(request.user))
+    before = params.get("before", "")
+    if before.isdigit():
+        events = events.filter(seq__lt=int(before))
+    page = list(events.order_by("-seq")[: PAGE + 1])
+    more = len(page) > PAGE
+    page = page[:PAGE]
+    context: dict[str, Any] = {
+        "events": page,
+        "older": page[-1].seq if more else None,
+        "filters": params,
+        "query": params.copy(),
+        "checkpoint": Checkpoint.objects.order_by("-seq").first(),
+    }
+    if "before" in context["query"]:
+        del context["query"]["before"]
+    template = "audit/_events.html" if request.htmx else "audit/audit_log.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    """Recompute the whole chain now, with the configured public keys."""
+    access_audit_log(request.user)
+    outcome = verify_database(configured_public_keys())
+    return render(request, "audit/_verification.html", {"outcome": outcome})
