@@ -103,3 +103,34 @@ def test_screenshots_of_the_main_pages(session: Callable[..., Any], live_bank: s
     screenshot(page, "cases-report")
     page.goto(f"{live_bank}/cases/new/master-data-change/")
     screenshot(page, "start-form")
+
+
+def test_no_page_breaks_the_content_security_policy(
+    session: Callable[..., Any], live_bank: str
+) -> None:
+    page = session("martin.jung", language="en")
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    for url in [
+        "/",
+        "/inbox/",
+        "/cases/",
+        "/cases/1/",
+        "/organisation/",
+        "/audit/",
+        "/api/v1/docs",
+        "/settings/",
+    ]:
+        page.goto(f"{live_bank}{url}")
+        page.wait_for_load_state("networkidle")
+    page.goto(f"{live_bank}/audit/")
+    page.get_by_role("button", name="Verify the chain now").click()  # an htmx request
+    expect(page.locator("#verification")).to_contain_text("Intact")
+    assert violations == []
