@@ -23,7 +23,13 @@ from backoffice.accounts.queries import get_actor_facts
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import Case, Delegation, Process
 from backoffice.cases.present import case_out
-from backoffice.cases.queries import access_case_by_id, domain_case, get_inbox, visible_cases
+from backoffice.cases.queries import (
+    access_case_by_id,
+    available_actions,
+    domain_case,
+    get_inbox,
+    visible_cases,
+)
 from backoffice.cases.services import (
     do_command,
     do_create_delegation,
@@ -229,6 +235,10 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The maker corrects a draft or a returned case; earlier approvals no longer count."""
     case = access_case_by_id(request.user, pk)
     title = _("Correct case %(id)s") % {"id": case.pk}
+    amend = next(a for a in available_actions(case, request.user) if a.action == "amend")
+    if not amend.allowed:
+        assert amend.code is not None
+        raise DomainError(amend.code, amend.reason)
     if request.method == "GET":
         return _form_page(
             request, PayloadForm(case.spec, initial_payload=case.payload), title, case=case
