@@ -37,6 +37,7 @@ class Problem(Schema):
 
 #: ``response=`` entries every operation declares for its errors.
 PROBLEMS: dict[int, type[Problem]] = {
+    400: Problem,
     401: Problem,
     403: Problem,
     404: Problem,
@@ -53,7 +54,21 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class BackofficeAPI(NinjaAPI):
+    """Declares errors as ``application/problem+json`` in the OpenAPI document, as sent."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+        return schema
+
+
+api = BackofficeAPI(
     title="Backoffice API",
     version="1",
     description=(

@@ -144,8 +144,10 @@ def test_matrix(fixture_case: int, kind: str) -> None:
         response = client.get(url) if method == "GET" else client.post(url)
         expected = kind in allowed
         if _let_through(response) != expected:
-            wrong.append(f"{method} {path}: {kind} got {response.status_code}, "
-                         f"expected {'access' if expected else 'denial'}")
+            wrong.append(
+                f"{method} {path}: {kind} got {response.status_code}, "
+                f"expected {'access' if expected else 'denial'}"
+            )
         if method == "POST" and path == "/logout/":
             client = _client(kind)  # logged out: log in again for the rest
     assert wrong == []

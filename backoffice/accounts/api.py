@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from backoffice.accounts.queries import get_actor_facts
+from backoffice.api import PROBLEMS
 
 __all__ = ["router"]
 
@@ -30,7 +31,9 @@ class MeOut(Schema):
     competence: MoneyOut | None
 
 
-@router.get("/me", response=MeOut, summary="The caller: lines, units, roles, competence")
+@router.get(
+    "/me", response={200: MeOut, **PROBLEMS}, summary="The caller: lines, units, roles, competence"
+)
 def me(request: HttpRequest) -> MeOut:
     facts = get_actor_facts(request.user)
     return MeOut(
