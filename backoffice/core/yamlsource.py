@@ -73,14 +73,20 @@ def load_yaml(raw: bytes) -> tuple[Any, SourceMap]:
     if not text.strip():
         raise YamlError("the file is empty")
     try:
-        # Refuse aliases at the event level, before the composer expands anything.
+        # Refuse aliases and deep nesting at the event level, before the (recursive)
+        # composer builds anything: no billion laughs, no recursion error.
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            mark = event.start_mark
+            where = Location(mark.line + 1, mark.column + 1) if mark else None
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                mark = event.start_mark
-                raise YamlError(
-                    "anchors and aliases (&, *) are not allowed in policy files",
-                    Location(mark.line + 1, mark.column + 1) if mark else None,
-                )
+                raise YamlError("anchors and aliases (&, *) are not allowed in policy files", where)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlError(f"nested deeper than {MAX_DEPTH} levels", where)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

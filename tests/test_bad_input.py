@@ -1,0 +1,75 @@
+"""Hostile and broken policy files: one clear error each, bounded memory, nothing written."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import BACKOFFICE, cli_env, run_cli, scratch_database
+
+LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{c}: &{c} [{','.join([f'*{chr(ord(c) - 1)}'] * 9)}]\n" for c in "bcdefghijklm"
+)
+
+HOSTILE: dict[str, tuple[bytes, str]] = {
+    "billion-laughs.yaml": (LAUGHS.encode(), "anchors and aliases"),
+    "python-tag.yaml": (b"version: !!python/object/apply:os.system ['touch owned']\n", "tag"),
+    "deep.yaml": (("version: " + "[" * 5000 + "]" * 5000 + "\n").encode(), "nested deeper"),
+    "huge.yaml": (b"version: 1\n# " + b"x" * 6_000_000 + b"\n", "limited to"),
+    "latin1.yaml": ("version: 1\ninstitution: {name: Müller}\n".encode("latin-1"), "not UTF-8"),
+    "empty.yaml": (b"", "the file is empty"),
+    "not-yaml.yaml": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10, "not UTF-8"),
+    "list.yaml": (b"- just\n- a list\n", "a policy is a YAML mapping"),
+    "broken.yaml": (b"version: 1\nunits: [\n", "not valid YAML"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_policy_check_gives_one_clear_line(tmp_path: Path, name: str) -> None:
+    raw, expected = HOSTILE[name]
+    path = tmp_path / name
+    path.write_bytes(raw)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = subprocess.run(
+        [BACKOFFICE, "policy", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    peak_kib = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"{path}:") and expected in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert peak_kib < 400 * 1024, f"peak memory {peak_kib} KiB"
+    assert not (tmp_path / "owned").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_init_with_a_hostile_policy_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "laughs.yaml"
+    path.write_text(LAUGHS)
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var")
+        result = run_cli("init", "--policy", str(path), env=env)
+        assert result.returncode != 0 and "anchors and aliases" in result.stderr
+        count = run_cli(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from backoffice.org.models import PolicyVersion, Unit;"
+            "from backoffice.audit.models import AuditEvent;"
+            "print(PolicyVersion.objects.count(), Unit.objects.count(),"
+            " AuditEvent.objects.exclude(action__startswith='auth.').count())",
+            env=env,
+        )
+        assert count.stdout.split() == ["0", "0", "0"]
+
+
+def test_backoffice_command_is_the_installed_one() -> None:
+    assert Path(BACKOFFICE).parent == Path(sys.executable).parent
