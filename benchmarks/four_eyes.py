@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Four-eyes round trips through the real server on PostgreSQL, beside pgbench on the same server.
 
-    .venv/bin/python benchmarks/four_eyes.py [--cases 2000] [--clients 8] [--workers 4]
+    .venv/bin/python benchmarks/four_eyes.py [--clients 1,8,32] [--seconds 60] [--workers 4]
 
-Creates a fresh database, loads the demo bank, starts ``backoffice serve`` and lets
-``--clients`` concurrent clients each start payment cases (maker token) and release them
-(checker token) over HTTP. Prints round trips per second and latency percentiles, then
-the TPS of ``pgbench`` (TPC-B-like, same client count) against the same PostgreSQL
-server in the same run, and the ratio. Every request must succeed; errors are counted.
+Creates a fresh database, loads the demo bank, starts ``backoffice serve`` and, for each
+client count, lets that many concurrent clients start payment cases (maker token) and
+release them (checker token) over HTTP for ``--seconds``. Prints round trips per second
+and latency percentiles, beside the TPS of ``pgbench`` (TPC-B-like, same client count)
+against the same PostgreSQL server in the same run. Every request must succeed.
 """
 
 from __future__ import annotations
@@ -65,17 +65,107 @@ class Client:
         return response.status, data, time.perf_counter() - started
 
 
+def measure(port: int, tokens: dict[str, str], clients: int, seconds: float) -> dict[str, float]:
+    """``clients`` threads start and release cases for ``seconds``; every request must succeed."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def work(index: int) -> None:
+        try:
+            maker = Client(port, tokens[MAKERS[index % len(MAKERS)]])
+            checker = Client(port, tokens[CHECKERS[index % len(CHECKERS)]])
+            mine: list[float] = []
+            n = 0
+            while time.perf_counter() < deadline:
+                n += 1
+                payload = {
+                    "creditor": f"Supplier {index}-{n}",
+                    "iban": "DE89370400440532013000",
+                    "amount": {"amount": "500.00", "currency": "EUR"},
+                    "value_date": "2026-12-01",
+                    "purpose": "benchmark",
+                }
+                status, body, took = maker.post(
+                    "/api/v1/cases",
+                    {"process": "payment-release", "payload": payload, "submit": True},
+                )
+                mine.append(took)
+                if status != 201:
+                    raise RuntimeError(f"start {status} {body}")
+                status, body, took = checker.post(
+                    f"/api/v1/cases/{body['id']}/actions", {"action": "release"}
+                )
+                mine.append(took)
+                if status != 200 or body.get("status") != "released":
+                    raise RuntimeError(f"release {status} {body}")
+            with lock:
+                latencies.extend(mine)
+        except Exception as exc:  # noqa: BLE001 - a failed client is an error to report
+            with lock:
+                errors.append(f"client {index}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "clients": clients,
+        "seconds": elapsed,
+        "round_trips": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+        if latencies
+        else float("nan"),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+    }
+
+
+def pgbench_tps(db: str, clients: int, seconds: int) -> float:
+    pgbench = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    out = subprocess.run(
+        [
+            pgbench,
+            "-h",
+            PG["host"],
+            "-U",
+            PG["user"],
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(seconds),
+            db,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", default="1,8,32", help="comma-separated client counts")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per client count")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--pgbench-seconds", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--pgbench-seconds", type=int, default=30)
     args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
 
     db = f"bo_bench_{uuid.uuid4().hex[:8]}"
+    bench_db = f"{db}_pgbench"
     psql(f'CREATE DATABASE "{db}"')
+    psql(f'CREATE DATABASE "{bench_db}"')
     var = Path(tempfile.mkdtemp(prefix="bo-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")} | {
         "BACKOFFICE_DATABASE_URL": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{db}",
@@ -90,6 +180,7 @@ def main() -> None:
             for u in MAKERS + CHECKERS
         }
         port = 18000 + os.getpid() % 1000
+        log = var / "server.log"
         server = subprocess.Popen(
             [
                 str(BIN / "backoffice"),
@@ -103,7 +194,7 @@ def main() -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=open(var / "server.log", "w"),  # noqa: SIM115 - lives as long as the server
+            stderr=log.open("w"),
         )
         for _ in range(100):
             try:
@@ -111,111 +202,49 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        latencies: list[float] = []
-        errors: list[str] = []
-        lock = threading.Lock()
-        per_client = args.cases // args.clients
-
-        def work(index: int) -> None:
-            try:
-                run_client(index)
-            except Exception as exc:  # noqa: BLE001 - a client that dies is an error to report
-                with lock:
-                    errors.append(f"client {index}: {type(exc).__name__}: {exc}")
-
-        def run_client(index: int) -> None:
-            maker = Client(port, tokens[MAKERS[index % len(MAKERS)]])
-            checker = Client(port, tokens[CHECKERS[index % len(CHECKERS)]])
-            mine: list[float] = []
-            for n in range(per_client):
-                payload = {
-                    "creditor": f"Supplier {index}-{n}",
-                    "iban": "DE89370400440532013000",
-                    "amount": {"amount": "500.00", "currency": "EUR"},
-                    "value_date": "2026-12-01",
-                    "purpose": "benchmark",
-                }
-                status, body, took = maker.post(
-                    "/api/v1/cases",
-                    {"process": "payment-release", "payload": payload, "submit": True},
-                )
-                mine.append(took)
-                if status != 201:
-                    errors.append(f"start {status} {body}")
-                    continue
-                status, body, took = checker.post(
-                    f"/api/v1/cases/{body['id']}/actions", {"action": "release"}
-                )
-                mine.append(took)
-                if status != 200 or body.get("status") != "released":
-                    errors.append(f"release {status} {body}")
-            with lock:
-                latencies.extend(mine)
-
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(args.clients)]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
-        latencies.sort()
-        rps = len(latencies) / elapsed
-        p50 = statistics.median(latencies) * 1000
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-
-        pgbench = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
-        bench_db = f"{db}_pgbench"
-        psql(f'CREATE DATABASE "{bench_db}"')
         subprocess.run(
-            [pgbench, "-h", PG["host"], "-U", PG["user"], "-i", "-s", "10", "-q", bench_db],
+            ["pgbench", "-h", PG["host"], "-U", PG["user"], "-i", "-s", "10", "-q", bench_db],
             check=True,
             capture_output=True,
         )
-        out = subprocess.run(
-            [
-                pgbench,
-                "-h",
-                PG["host"],
-                "-U",
-                PG["user"],
-                "-c",
-                str(args.clients),
-                "-j",
-                "2",
-                "-T",
-                str(args.pgbench_seconds),
-                bench_db,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-        psql(f'DROP DATABASE "{bench_db}" WITH (FORCE)')
-
+        rows = []
+        for clients in levels:
+            result = measure(port, tokens, clients, args.seconds)
+            result["pgbench_tps"] = pgbench_tps(bench_db, clients, args.pgbench_seconds)
+            rows.append(result)
+            r = result
+            print(
+                f"{clients:>3} clients: {r['rps']:.1f} round trips/s, p50 {r['p50']:.1f} ms, "
+                f"p99 {r['p99']:.1f} ms, errors {r['errors']}, pgbench {r['pgbench_tps']:.0f} TPS",
+                flush=True,
+            )
+        print()
         print(
             f"machine: {os.cpu_count()} cores; server: {args.workers} gunicorn workers x "
-            f"{args.threads} threads; {args.clients} clients"
+            f"{args.threads} threads; PostgreSQL on the same machine; "
+            f"{args.seconds:.0f} s per level"
         )
         print(
-            f"cases started and released: {per_client * args.clients} "
-            f"({len(latencies)} HTTP round trips) in {elapsed:.1f} s; errors: {len(errors)}"
+            "| clients | round trips/s | p50 ms | p99 ms | errors | pgbench TPS "
+            "| round trips per pgbench tx |"
         )
-        print(f"round trips/s: {rps:.1f}   p50: {p50:.1f} ms   p99: {p99:.1f} ms")
-        print(
-            f"pgbench TPC-B-like, {args.clients} clients, {args.pgbench_seconds} s: {tps:.1f} TPS"
-        )
-        print(f"ratio four-eyes round trips / pgbench transactions: {rps / tps:.3f}")
-        if errors:
-            print("first errors:", *errors[:5], sep="\n  ")
-            print((var / "server.log").read_text()[-3000:])
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(
+                f"| {r['clients']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} "
+                f"| {r['errors']} | {r['pgbench_tps']:.0f} | {r['rps'] / r['pgbench_tps']:.3f} |"
+            )
+        failed = [r for r in rows if r["errors"]]
+        if failed:
+            print("errors:", *(r["first_error"] for r in failed), sep="\n  ")
+            print(log.read_text()[-3000:])
             raise SystemExit(1)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
         psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        psql(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
         shutil.rmtree(var, ignore_errors=True)
 
 
