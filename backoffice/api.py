@@ -186,9 +186,11 @@ def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema
 def _mount() -> None:
     from backoffice.accounts.api import router as accounts_router
     from backoffice.cases.api import router as cases_router
+    from backoffice.credit.api import router as credit_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", cases_router)
+    api.add_router("/credit/", credit_router)
 
 
 _mount()

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "backoffice.accounts",
     "backoffice.cases",
     "backoffice.masterdata",
+    "backoffice.credit",
     "backoffice.ops",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/", include("backoffice.org.urls")),
+    path("credit/", include("backoffice.credit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

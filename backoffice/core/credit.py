@@ -62,6 +62,7 @@ __all__ = [
     "Side",
     "Stage",
     "Vote",
+    "add_months",
     "as_credit_command",
     "assess",
     "care_stage",
@@ -106,6 +107,9 @@ CREDIT_DENIAL_CODES: dict[str, str] = {
     "credit.provision_market": "PROC-3: significant risk provisions are proposed and approved "
     "outside the market",
     "credit.unknown_borrower": "the borrower is not in the borrower register",
+    "credit.not_permitted": "the person lacks the permission for this credit action",
+    "credit.not_found": "there is no such credit (or the caller may not see it)",
+    "reports.forbidden": "registers and reports are for holders of reports.read",
     "authority.limit_exceeded": "CR-3: the exposure exceeds the voter's authority level",
     "authority.product_scope": "CR-3: the voter's authority level does not cover the product",
     "authority.not_above_voters": "CR-4: an escalation is decided only at a level strictly "
