@@ -1097,11 +1097,11 @@ def _pair_vote(
             f"This business is not risk-relevant ({case.assessment.relevance}); the market vote "
             "decides it alone (CR-1, CR-2).",
         )
+    if side == Side.BACK_OFFICE and (denied := cooling_off(case.policy, facts.moves, ctx.today)):
+        return denied
     level = _authority(case, actor)
     if isinstance(level, Denied):
         return level
-    if side == Side.BACK_OFFICE and (denied := cooling_off(case.policy, facts.moves, ctx.today)):
-        return denied
     if denied := _rating(case, cmd, side):
         return denied
     voted = _vote_event(case, cmd, actor, side, level, _board_flags(actor, side))
@@ -1185,6 +1185,8 @@ def _decide(
             "The back-office vote is the market-independent vote; a market vote at a higher "
             "level cannot replace it (CR-4, MaRisk BTO 1.1 Tz. 6).",
         )
+    if side == Side.BACK_OFFICE and (denied := cooling_off(case.policy, facts.moves, ctx.today)):
+        return denied
     level = _authority(case, actor)
     if isinstance(level, Denied):
         return level
@@ -1195,8 +1197,6 @@ def _decide(
             f"The case is escalated to level {case.escalation_level}; it is decided only at a "
             f"level strictly above both voters ({', '.join(voters)}) (CR-4).",
         )
-    if side == Side.BACK_OFFICE and (denied := cooling_off(case.policy, facts.moves, ctx.today)):
-        return denied
     if denied := _rating(case, cmd, side):
         return denied
     flags = _board_flags(actor, side)

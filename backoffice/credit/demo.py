@@ -25,10 +25,10 @@ __all__ = ["GROUPS", "BORROWERS", "seed_borrowers", "seed_demo_credit", "credit_
 #: (key, name, opening exposure in EUR)
 GROUPS = [
     ("korn", "Korn Backwaren group", "0"),
-    ("schmidt", "Schmidt Logistik group", "1200000"),
+    ("schmidt", "Schmidt Logistik group", "600000"),
     ("lange", "Weingut Lange", "150000"),
     ("stadtwerke", "Stadtwerke Mainz group", "28000000"),
-    ("weber-private", "Dr. Max Weber (private)", "0"),
+    ("bauer-private", "Stefan Bauer (private)", "0"),
 ]
 
 #: (number, name, group, serving market unit, insider §15 KWG)
@@ -38,7 +38,7 @@ BORROWERS = [
     ("B000003", "Schmidt Immobilien GmbH", "schmidt", "corporate-clients", False),
     ("B000004", "Weingut Lange KG", "lange", "retail", False),
     ("B000005", "Stadtwerke Mainz AG", "stadtwerke", "corporate-clients", False),
-    ("B000006", "Dr. Max Weber", "weber-private", "retail", True),
+    ("B000006", "Stefan Bauer (Prokurist, head of Legal)", "bauer-private", "retail", True),
     ("B000007", "Maschinenbau Roth GmbH", "korn", "corporate-clients", False),
 ]
 
