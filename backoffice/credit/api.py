@@ -268,11 +268,14 @@ def get_credit(request: HttpRequest, credit_id: int) -> CreditRowOut:
     response={200: CreditRowOut, **PROBLEMS},
     summary="Report days past due and forbearance (PROC-2)",
 )
-def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> CreditRowOut:
-    credit = do_report_credit_status(
-        credit_id, days_past_due=body.days_past_due, forborne=body.forborne, user=request.user
-    )
-    return _credit_out(credit)
+def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        credit = do_report_credit_status(
+            credit_id, days_past_due=body.days_past_due, forborne=body.forborne, user=request.user
+        )
+        return 200, _credit_out(credit)
+
+    return idempotent(request, run)
 
 
 @router.post(
@@ -280,8 +283,11 @@ def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> Credi
     response={200: CreditRowOut, **PROBLEMS},
     summary="Name the case lead of intensive care or workout (PROC-2)",
 )
-def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> CreditRowOut:
-    return _credit_out(do_assign_case_lead(credit_id, body.lead, user=request.user))
+def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> HttpResponse:
+    return idempotent(
+        request,
+        lambda: (200, _credit_out(do_assign_case_lead(credit_id, body.lead, user=request.user))),
+    )
 
 
 @router.post(
@@ -289,8 +295,12 @@ def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> CreditR
     response={200: CreditRowOut, **PROBLEMS},
     summary="Annual review with the binding rating (PROC-4, PROC-5)",
 )
-def review(request: HttpRequest, credit_id: int, body: ReviewIn) -> CreditRowOut:
-    return _credit_out(do_review_credit(credit_id, body.rating, body.comment, user=request.user))
+def review(request: HttpRequest, credit_id: int, body: ReviewIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        credit = do_review_credit(credit_id, body.rating, body.comment, user=request.user)
+        return 200, _credit_out(credit)
+
+    return idempotent(request, run)
 
 
 def _provision_out(p: Provision) -> ProvisionOut:
@@ -310,11 +320,12 @@ def _provision_out(p: Provision) -> ProvisionOut:
     response={201: ProvisionOut, **PROBLEMS},
     summary="Propose a risk provision (PROC-3)",
 )
-def propose_provision(
-    request: HttpRequest, credit_id: int, body: ProvisionIn
-) -> tuple[int, ProvisionOut]:
-    provision = do_propose_provision(credit_id, body.amount, body.reason, user=request.user)
-    return 201, _provision_out(provision)
+def propose_provision(request: HttpRequest, credit_id: int, body: ProvisionIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        provision = do_propose_provision(credit_id, body.amount, body.reason, user=request.user)
+        return 201, _provision_out(provision)
+
+    return idempotent(request, run)
 
 
 @router.post(
@@ -322,5 +333,8 @@ def propose_provision(
     response={200: ProvisionOut, **PROBLEMS},
     summary="Approve a risk provision (PROC-3)",
 )
-def approve_provision(request: HttpRequest, provision_id: int) -> ProvisionOut:
-    return _provision_out(do_approve_provision(provision_id, user=request.user))
+def approve_provision(request: HttpRequest, provision_id: int) -> HttpResponse:
+    return idempotent(
+        request,
+        lambda: (200, _provision_out(do_approve_provision(provision_id, user=request.user))),
+    )
