@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backoffice.core.actors import ActorFacts
@@ -321,6 +321,35 @@ commands = st.lists(
     product=st.sampled_from(["loan", "always", "never"]),
     insider=st.booleans(),
     steps=commands,
+)
+@example(  # a board override of a negative back-office vote (CR-6): flagged
+    limits=(250_000, 1_000_000, 2_500_000),
+    threshold=750_000,
+    on_dissent="escalate",
+    always=False,
+    amount=2_000_000,
+    existing=0,
+    product="loan",
+    insider=False,
+    steps=[
+        ("m3", CreditAction.VOTE, Decision.APPROVE, None, "", None),
+        ("b3", CreditAction.VOTE, Decision.REJECT, "3", "", None),
+        ("bm", CreditAction.DECIDE, Decision.APPROVE, None, "justified", None),
+    ],
+)
+@example(  # one person deployed in both lines tries to cast both votes (ORG-3)
+    limits=(250_000, 1_000_000, 2_500_000),
+    threshold=750_000,
+    on_dissent="escalate",
+    always=False,
+    amount=2_000_000,
+    existing=0,
+    product="loan",
+    insider=False,
+    steps=[
+        ("x", CreditAction.VOTE, Decision.APPROVE, None, "", Side.MARKET),
+        ("x", CreditAction.VOTE, Decision.APPROVE, "3", "", Side.BACK_OFFICE),
+    ],
 )
 def test_risk_relevant_credit_is_never_approved_without_the_back_office(
     limits: tuple[int, int, int],
