@@ -216,10 +216,29 @@ class CreditEngine:
                 "credit.unknown_borrower",
                 f"There is no borrower {(payload or {}).get('borrower')!r} in the register.",
             )
-        facts = self._facts(row, current, cmd, actor, borrower, context.today)
+        facts = self._memo_facts(row, current, cmd, actor, borrower, context.today)
         if current is None and facts.policy is None:
             return Denied("process.not_startable", "The live policy has no credit section.")
         return core.decide(current, cmd, actor, context, facts, spec)
+
+    def _memo_facts(
+        self,
+        row: Case | None,
+        current: CreditCase | None,
+        cmd: CreditCommand,
+        actor: ActorFacts,
+        borrower: Borrower | None,
+        day: date,
+    ) -> CreditFacts:
+        """Facts once per case row, actor and day: a case page dry-runs eight commands."""
+        if row is None:
+            return self._facts(row, current, cmd, actor, borrower, day)
+        memo: dict[tuple[str, date, bool], CreditFacts]
+        memo = row.__dict__.setdefault("_credit_facts", {})
+        key = (actor.person, day, cmd.kind == CreditAction.SUBMIT)
+        if key not in memo:
+            memo[key] = self._facts(row, current, cmd, actor, borrower, day)
+        return memo[key]
 
     def _facts(
         self,
