@@ -193,3 +193,22 @@ def test_the_demo_bank_ships_credit_cases_in_every_state(demo_bank: Any) -> None
     flagged = CreditDecision.objects.get(deviating_decision=True)
     assert flagged.votes[-1]["actor"] == "max.weber"
     assert CreditDecision.objects.filter(escalation_level="", status="escalated").count() == 0
+
+
+def test_criteria_are_changed_outside_the_market_through_a_policy_change(voter: V) -> None:
+    """PROC-1: IT proposes and releases new intensive-care criteria; they apply from then on."""
+    from backoffice.credit.engine import live_credit_policy
+    from backoffice.credit.models import CreditPolicyRecord
+    from tests.conftest import DEMO_POLICY
+
+    source = DEMO_POLICY.read_text().replace("days_past_due: 30,", "days_past_due: 45,")
+    proposed = voter("oliver.richter").start(
+        "policy-change", {"summary": "Intensive care from 45 days", "policy": source}
+    )
+    assert proposed.status_code == 201, proposed.content
+    released = voter("hanna.schroeder").act(proposed.json()["id"], "release").json()
+    assert released["status"] == "released"
+    policy = live_credit_policy()
+    assert policy is not None and policy.problem_loans.intensive_care.days_past_due == 45
+    assert CreditPolicyRecord.objects.count() == 2
+    assert AuditEvent.objects.filter(action="credit.policy.changed").count() == 2

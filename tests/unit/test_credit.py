@@ -405,3 +405,12 @@ def test_risk_relevant_credit_is_never_approved_without_the_back_office(
         and sufficient(v.level, v.stage)
         for v in case.votes
     ), case.votes
+
+
+def test_policy_check_summarises_the_kompetenzordnung() -> None:
+    from backoffice.policy_cli import check_file
+
+    problems, summary = check_file(str(DEMO_POLICY))
+    assert problems == [] and summary is not None
+    assert summary["credit"].startswith("levels L1 250,000, L2 1,000,000")
+    assert "risk-relevant from 750,000; on dissent escalate" in summary["credit"]
