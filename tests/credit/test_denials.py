@@ -51,58 +51,53 @@ def committee_case(v: V) -> int:
     return int(v("julia.wagner").apply("B000005", "5000000.00").json()["id"])
 
 
+def two_market_votes(v: V) -> Any:
+    cid = submitted(v)
+    v("anna.schmidt").vote(cid)
+    return v("julia.wagner").vote(cid)
+
+
+def two_back_office_votes(v: V) -> Any:
+    cid = submitted(v)
+    v("maria.keller").vote(cid, rating="4")
+    return v("sabine.roth").vote(cid, rating="4")
+
+
+def close_without_quorum(v: V) -> Any:
+    cid = committee_case(v)
+    v("thomas.klein").vote(cid)
+    return v("thomas.klein").post(f"/credit/cases/{cid}/close", {})
+
+
+def market_case_lead(v: V) -> Any:
+    credit = approved_credit(v)
+    v("lena.schulz").post(f"/credit/credits/{credit}/status", {"days_past_due": 45})
+    return v("lena.schulz").post(f"/credit/credits/{credit}/case-lead", {"lead": "anna.schmidt"})
+
+
+def vote_on_a_decided_case(v: V) -> Any:
+    cid = submitted(v, "50000.00")
+    v("anna.schmidt").vote(cid)
+    return v("julia.wagner").vote(cid)
+
+
 SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
-    "credit.back_office_vote_required": (
-        403,
-        lambda v: (lambda c: (v("anna.schmidt").vote(c), v("julia.wagner").vote(c))[1])(
-            submitted(v)
-        ),
-    ),
-    "credit.market_vote_required": (
-        403,
-        lambda v: (
-            lambda c: (v("maria.keller").vote(c, rating="4"), v("sabine.roth").vote(c, rating="4"))[
-                1
-            ]
-        )(submitted(v)),
-    ),
+    "credit.back_office_vote_required": (403, two_market_votes),
+    "credit.market_vote_required": (403, two_back_office_votes),
     "credit.vote_not_needed": (
         403,
         lambda v: v("maria.keller").vote(submitted(v, "50000.00"), rating="3"),
     ),
-    "credit.already_voted": (
-        403,
-        lambda v: v("anna.schmidt").decide(escalated(v)),
-    ),
+    "credit.already_voted": (403, lambda v: v("anna.schmidt").decide(escalated(v))),
     "credit.rationale_required": (
         403,
         lambda v: v("anna.schmidt").vote(submitted(v), rationale=" "),
     ),
-    "credit.rating_required": (
-        403,
-        lambda v: v("maria.keller").vote(submitted(v)),
-    ),
-    "credit.justification_required": (
-        403,
-        lambda v: v("max.weber").decide(escalated(v)),
-    ),
-    "credit.not_committee_member": (
-        403,
-        lambda v: v("lukas.becker").vote(committee_case(v)),
-    ),
-    "credit.quorum_not_met": (
-        403,
-        lambda v: (
-            lambda c: (
-                v("thomas.klein").vote(c),
-                v("thomas.klein").post(f"/credit/cases/{c}/close", {}),
-            )[1]
-        )(committee_case(v)),
-    ),
-    "credit.unknown_borrower": (
-        422,
-        lambda v: v("lukas.becker").apply("B999999", "1000.00"),
-    ),
+    "credit.rating_required": (403, lambda v: v("maria.keller").vote(submitted(v))),
+    "credit.justification_required": (403, lambda v: v("max.weber").decide(escalated(v))),
+    "credit.not_committee_member": (403, lambda v: v("lukas.becker").vote(committee_case(v))),
+    "credit.quorum_not_met": (403, close_without_quorum),
+    "credit.unknown_borrower": (422, lambda v: v("lukas.becker").apply("B999999", "1000.00")),
     "credit.not_permitted": (
         403,
         lambda v: v("anna.schmidt").post(
@@ -110,15 +105,7 @@ SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
         ),
     ),
     "credit.not_found": (404, lambda v: v("maria.keller").get("/credit/credits/999999")),
-    "credit.case_lead_market": (
-        403,
-        lambda v: (
-            lambda c: (
-                v("lena.schulz").post(f"/credit/credits/{c}/status", {"days_past_due": 45}),
-                v("lena.schulz").post(f"/credit/credits/{c}/case-lead", {"lead": "anna.schmidt"}),
-            )[1]
-        )(approved_credit(v)),
-    ),
+    "credit.case_lead_market": (403, market_case_lead),
     "credit.provision_market": (
         403,
         lambda v: v("anna.schmidt").post(
@@ -128,10 +115,7 @@ SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
     ),
     "credit.criteria_market": (403, lambda v: criteria_change(v, "anna.schmidt")),
     "reports.forbidden": (403, lambda v: v("anna.schmidt").get("/credit/register")),
-    "authority.limit_exceeded": (
-        403,
-        lambda v: v("jonas.fischer").vote(submitted(v), rating="4"),
-    ),
+    "authority.limit_exceeded": (403, lambda v: v("jonas.fischer").vote(submitted(v), rating="4")),
     "authority.product_scope": (
         403,
         lambda v: v("felix.hoffmann").vote(submitted(v, "50000.00", "B000004")),
@@ -146,19 +130,8 @@ SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
     ),
     "sod.self_approval": (403, lambda v: v("lukas.becker").vote(submitted(v))),
     "step.not_eligible": (403, lambda v: v("katharina.braun").vote(submitted(v))),
-    "step.wrong_action": (
-        403,
-        lambda v: v("anna.schmidt").act(submitted(v), "approve"),
-    ),
-    "case.wrong_state": (
-        409,
-        lambda v: (
-            v("anna.schmidt").vote(submitted(v, "50000.00"))
-            and v("julia.wagner").vote(
-                int(v("anna.schmidt").get("/cases?state=approved").json()["items"][-1]["id"])
-            )
-        ),
-    ),
+    "step.wrong_action": (403, lambda v: v("anna.schmidt").act(submitted(v), "approve")),
+    "case.wrong_state": (409, vote_on_a_decided_case),
     "case.not_maker": (403, lambda v: v("anna.schmidt").act(submitted(v), "withdraw")),
     "process.not_startable": (
         422,
