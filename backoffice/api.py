@@ -61,11 +61,25 @@ class BackofficeAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for item in schema["paths"].values():
             for operation in item.values():
-                for status, response in operation.get("responses", {}).items():
+                responses = operation.get("responses", {})
+                for status, response in responses.items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content["application/problem+json"] = content.pop("application/json")
+                ok = next((r for status, r in responses.items() if int(status) == 200), None)
+                if ok is not None and _offers_csv(operation):
+                    ok.setdefault("content", {})["text/csv"] = {
+                        "schema": {"type": "string", "description": "the same rows as CSV"}
+                    }
         return schema
+
+
+def _offers_csv(operation: dict[str, Any]) -> bool:
+    """Reports take ``?format=csv`` (our convention) and then answer text/csv."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("name") == "format" and parameter.get("in") == "query":
+            return "csv" in str(parameter.get("schema", {}))
+    return False
 
 
 api = BackofficeAPI(
@@ -202,10 +216,12 @@ def _mount() -> None:
     from backoffice.accounts.api import router as accounts_router
     from backoffice.audit.api import router as audit_router
     from backoffice.cases.api import router as cases_router
+    from backoffice.credit.api import router as credit_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", cases_router)
     api.add_router("/", audit_router)
+    api.add_router("/credit/", credit_router)
 
 
 _mount()

@@ -39,7 +39,18 @@ def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
         problems.append(document.problem(where, f"{violation.rule}: {violation.message}"))
     if problems:
         return sorted(problems), None
-    return [], summarise(org, date.today())  # noqa: DTZ011 - the calendar day of the check
+    summary = summarise(org, date.today())  # noqa: DTZ011 - the calendar day of the check
+    credit = document.policy.credit
+    if credit is not None:  # #5: the Kompetenzordnung at a glance
+        levels = ", ".join(
+            f"{lv.id} {lv.limit.amount:,.0f}" if lv.limit else f"{lv.id} unlimited"
+            for lv in credit.levels
+        )
+        summary["credit"] = (
+            f"levels {levels} {credit.currency}; risk-relevant from "
+            f"{credit.risk_relevance.threshold.amount:,.0f}; on dissent {credit.on_dissent}"
+        )
+    return [], summary
 
 
 def _place(document: PolicyDocument, violation: Violation) -> tuple[str | int, ...]:
@@ -77,4 +88,6 @@ def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
         for member in summary["board"]:
             units = ", ".join(member["responsible_for"]) or "no units"
             print(f"  board: {member['name']} ({member['person']}) for {units}", file=out)
+        if summary.get("credit"):
+            print(f"  credit: {summary['credit']}", file=out)
     return status

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "backoffice.accounts",
     "backoffice.cases",
     "backoffice.masterdata",
+    "backoffice.credit",
     "backoffice.ops",
     "backoffice.web",
 ]

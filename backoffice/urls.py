@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("backoffice.cases.urls")),
     path("organisation/", include("backoffice.org.urls")),
     path("audit/", include("backoffice.audit.urls")),
+    path("credit/", include("backoffice.credit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -53,10 +53,15 @@ def scratch_database(tmp_path: Path) -> Iterator[str]:
 
 
 def cli_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BACKOFFICE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         BACKOFFICE_DATABASE_URL=database_url,
         BACKOFFICE_VAR_DIR=str(var_dir),
+        BACKOFFICE_SSL_REDIRECT="0",  # the tests speak plain HTTP to the server they start
         DJANGO_SETTINGS_MODULE="backoffice.settings",
     )
     env.update(extra)

@@ -38,7 +38,21 @@ def problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 @pytest.fixture
-def tokens(demo_bank: Any) -> dict[str, str]:
+def in_test_transaction() -> Any:
+    """The WSGI app is called directly, not through Django's test client: keep Django from
+    closing the test's connection (and its transaction) at the end of each request."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(demo_bank: Any, in_test_transaction: Any) -> dict[str, str]:
     from django.contrib.auth import get_user_model
 
     from backoffice.accounts.services import do_create_token

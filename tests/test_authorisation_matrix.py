@@ -32,6 +32,7 @@ PEOPLE = {
 EVERYONE = set(PEOPLE) - {"anonymous"}
 CASE_READERS = {"market", "back_office", "board", "compliance", "auditor"}
 AUDIT_READERS = {"compliance", "auditor"}
+REPORT_READERS = {"board", "compliance", "auditor"}  # reports.read
 
 #: method and path (with {case} for the fixture case) -> who is let through; the rest is denied.
 #: "service" marks writes whose rules are the domain's (tests/cases, tests/audit): here only
@@ -70,6 +71,27 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/delegations/{delegation_id}/end"): "service",
     ("GET", "/api/v1/audit"): AUDIT_READERS,
     ("GET", "/api/v1/audit/verify"): AUDIT_READERS,
+    # credit decisions (issue 5): the registers are reports; votes and decisions are rules
+    ("GET", "/credit/register/"): REPORT_READERS,
+    ("GET", "/credit/escalations/"): REPORT_READERS,
+    ("GET", "/credit/risk-report/"): REPORT_READERS,
+    ("GET", "/credit/reviews/"): REPORT_READERS,
+    ("GET", "/api/v1/credit/register"): REPORT_READERS,
+    ("GET", "/api/v1/credit/escalations"): REPORT_READERS,
+    ("GET", "/api/v1/credit/risk-report"): REPORT_READERS,
+    ("GET", "/api/v1/credit/reviews/overdue"): REPORT_READERS,
+    ("GET", "/api/v1/credit/borrowers"): EVERYONE,
+    ("GET", "/api/v1/credit/cases/{case}"): "service",  # tests/credit: credit cases only
+    ("POST", "/api/v1/credit/cases/{case}/votes"): "service",
+    ("POST", "/api/v1/credit/cases/{case}/decision"): "service",
+    ("POST", "/api/v1/credit/cases/{case}/close"): "service",
+    ("POST", "/api/v1/credit/cases/{case}/control"): "service",
+    ("GET", "/api/v1/credit/credits/{credit_id}"): "service",
+    ("POST", "/api/v1/credit/credits/{credit_id}/status"): "service",
+    ("POST", "/api/v1/credit/credits/{credit_id}/case-lead"): "service",
+    ("POST", "/api/v1/credit/credits/{credit_id}/review"): "service",
+    ("POST", "/api/v1/credit/credits/{credit_id}/provisions"): "service",
+    ("POST", "/api/v1/credit/provisions/{provision_id}/approve"): "service",
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).
@@ -131,7 +153,7 @@ def test_matrix(fixture_case: int, kind: str) -> None:
     client = _client(kind)
     wrong = []
     for (method, path), allowed in MATRIX.items():
-        url = path.replace("{case}", str(fixture_case)).replace("{delegation_id}", "999999")
+        url = re.sub(r"\{\w+_id\}", "999999", path.replace("{case}", str(fixture_case)))
         if allowed == "service":
             if kind != "anonymous":
                 continue  # the domain tests decide these writes

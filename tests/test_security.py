@@ -42,6 +42,7 @@ def test_django_deploy_checks_pass_with_production_settings(tmp_path: Path) -> N
         tmp_path / "var",
         BACKOFFICE_SECRET_KEY="x" * 20 + "a-long-random-production-secret-0123456789",
         BACKOFFICE_ALLOWED_HOSTS="backoffice.example.com",
+        BACKOFFICE_SSL_REDIRECT="1",
     )
     result = run_cli("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr

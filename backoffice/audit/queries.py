@@ -69,11 +69,25 @@ class AuditFilter:
             if getattr(self, name) is not None
         }
         events = events.filter(**exact)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 still allows.
         if self.since is not None:
-            events = events.filter(at__gte=self.since)
+            events = events.filter(at__gte=_utc(self.since))
         if self.until is not None:
-            events = events.filter(at__lt=self.until)
+            events = events.filter(at__lt=_utc(self.until))
         return events
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 9999 with a negative offset lies beyond datetime.max
+        return (
+            datetime.max.replace(tzinfo=UTC)
+            if moment.year > 1
+            else datetime.min.replace(tzinfo=UTC)
+        )
 
 
 def get_event_page(

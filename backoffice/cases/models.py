@@ -139,6 +139,7 @@ class CaseEvent(models.Model):
             comment=self.comment,
             board=self.board,
             tier=self.tier,
+            data=self.data if self.kind != "denied" else {},
         )
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from backoffice.access.models import Role
 from backoffice.accounts.queries import get_actor_facts
+from backoffice.cases.engines import engine_for, open_statuses
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
@@ -24,11 +25,7 @@ from backoffice.core.four_eyes import (
     Case as DomainCase,
 )
 from backoffice.core.four_eyes import (
-    Command,
-    CommandKind,
     Context,
-    decide,
-    replay,
     resolve_chain,
     who_matches,
 )
@@ -149,9 +146,9 @@ def build_context(
 
 
 def domain_case(case: Case) -> DomainCase:
-    """The case as the core sees it, replayed from its stored events (prefetch them)."""
+    """The case as its engine sees it, replayed from its stored events (prefetch them)."""
     events = [e.to_domain() for e in case.events.all()]
-    return replay(case.spec, events)
+    return engine_for(case.spec).replay(case.spec, events)
 
 
 def _eligible_processes(facts: list[ActorFacts]) -> set[str]:
@@ -213,18 +210,6 @@ class ActionOption:
     reason: str = ""
 
 
-_ACTIONS = (
-    CommandKind.SUBMIT,
-    CommandKind.AMEND,
-    CommandKind.APPROVE,
-    CommandKind.RELEASE,
-    CommandKind.RETURN,
-    CommandKind.REJECT,
-    CommandKind.WITHDRAW,
-    CommandKind.COMMENT,
-)
-
-
 def available_actions(
     case: Case,
     user: Any,
@@ -232,49 +217,42 @@ def available_actions(
     delegations: tuple[DomainDelegation, ...] | None = None,
     facts_cache: dict[str, ActorFacts] | None = None,
 ) -> list[ActionOption]:
-    """Dry-run ``decide`` for every action, as the caller and for each principal they act for."""
+    """Dry-run ``decide`` for every action, as the caller and for each principal they act for.
+
+    The engine of the case's process names the actions to try (``cases.engines``).
+    """
     facts = facts or get_actor_facts(user)
     day = timezone.localdate()
     delegations = active_delegations(day) if delegations is None else delegations
     current = domain_case(case)
+    engine = engine_for(case.spec)
     options: list[ActionOption] = []
     principals: list[str | None] = [None, *principals_of(facts.person, delegations, day)]
     for principal in principals:
         known = stored_known(case.spec, current.payload)
         context = build_context(known, facts, principal, day, delegations, facts_cache)
-        for kind in _ACTIONS:
-            if principal and kind not in (
-                CommandKind.APPROVE,
-                CommandKind.RELEASE,
-                CommandKind.RETURN,
-                CommandKind.REJECT,
-            ):
-                continue
-            command = Command(
-                kind, comment="(dry run)", payload=current.payload, on_behalf_of=principal
-            )
-            result = decide(current, command, facts, context)
+        for action, command in engine.dry_run(current, principal):
+            result = engine.decide(case, current, command, facts, context, case.spec)
             if isinstance(result, Denied):
-                options.append(
-                    ActionOption(kind.value, False, principal, result.code, result.message)
-                )
+                options.append(ActionOption(action, False, principal, result.code, result.message))
             else:
-                options.append(ActionOption(kind.value, True, principal))
+                options.append(ActionOption(action, True, principal))
     return options
 
 
 def get_inbox(user: Any) -> list[Case]:
-    """Submitted cases the user may approve, release, return or reject now — oldest first."""
+    """Open cases the user may act on now (approve, release; vote, decide) — oldest first."""
     facts = get_actor_facts(user)
     day = timezone.localdate()
     delegations = active_delegations(day)
     candidates = with_history(
-        visible_cases(user, facts).filter(status="submitted").exclude(maker=user)
+        visible_cases(user, facts).filter(status__in=open_statuses()).exclude(maker=user)
     ).order_by("created")
     inbox = []
     facts_cache: dict[str, ActorFacts] = {}
     for case in candidates:
+        acting = engine_for(case.spec).acting_actions
         options = available_actions(case, user, facts, delegations, facts_cache)
-        if any(o.allowed and o.action in ("approve", "release") for o in options):
+        if any(o.allowed and o.action in acting for o in options):
             inbox.append(case)
     return inbox

@@ -21,6 +21,7 @@ from django.utils import timezone
 from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
 from backoffice.audit.services import record
 from backoffice.cases.effects import get_effect
+from backoffice.cases.engines import engine_for
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.cases.queries import (
     access_case_by_id,
@@ -29,6 +30,7 @@ from backoffice.cases.queries import (
     known_for,
     stored_known,
 )
+from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
@@ -36,7 +38,6 @@ from backoffice.core.four_eyes import (
     CommandKind,
     Context,
     Event,
-    decide,
     resolve_chain,
 )
 from backoffice.core.four_eyes import Case as DomainCase
@@ -98,7 +99,8 @@ def do_start_case(
         spec = process.spec
         facts = get_actor_facts(user)
         context = build_context(known_for(spec, payload), facts)
-        result = decide(None, Command(CommandKind.START, comment, payload), facts, context, spec)
+        command = Command(CommandKind.START, comment, payload)
+        result = engine_for(spec).decide(None, None, command, facts, context, spec)
         if isinstance(result, Denied):
             record(
                 "case.start_denied",
@@ -140,9 +142,9 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
             else stored_known(case.spec, current.payload)
         )
         context = build_context(known, facts, command.on_behalf_of)
-        result = decide(current, command, facts, context)
+        result = engine_for(case.spec).decide(case, current, command, facts, context, case.spec)
         if isinstance(result, Accepted):
-            result = _with_effects(case, current, result) or result
+            result = _with_effects(case, current, result, facts) or result
         if isinstance(result, Denied):
             return _deny(case, command, facts.person, result)
         before = _state(case)
@@ -151,11 +153,24 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
     return Outcome(case, None, events)
 
 
-def _with_effects(case: Case, current: DomainCase, result: Accepted) -> Denied | None:
-    """Refuse a submit or release whose effect could not be carried out now."""
+def _with_effects(
+    case: Case, current: DomainCase, result: Accepted, facts: ActorFacts
+) -> Denied | None:
+    """Refuse a submit or release whose effect could not be carried out now.
+
+    An effect may also refuse the person (``check_actor``, optional): the policy change
+    refuses a market person who would change the problem-loan criteria (PROC-1).
+    """
     kinds = {e.kind for e in result.events}
     if kinds & {"submitted", "released"}:
-        return _effect_problem(case.spec.effect, result.case.payload)
+        problem = _effect_problem(case.spec.effect, result.case.payload)
+        if problem is not None:
+            return problem
+    effect = get_effect(case.spec.effect)
+    check_actor = getattr(effect, "check_actor", None)
+    if check_actor is not None and kinds & {"submitted", "approved", "released"}:
+        denied: Denied | None = check_actor(result.case.payload, facts)
+        return denied
     return None
 
 
@@ -233,11 +248,13 @@ def _persist(
                 comment=event.comment,
                 board=event.board,
                 tier=event.tier,
+                data=dict(event.data),
                 audit_seq=audit.seq,
             )
         )
         if event.kind == "released":
             _apply_effect(case, actor)
+    engine_for(spec).after_persist(case, result, actor)
     return rows
 
 
@@ -249,6 +266,8 @@ def _event_after(event: Event, case: Case) -> dict[str, Any]:
         after["payload"] = dict(event.payload)
     if event.tier:
         after["tier"] = event.tier
+    if event.data:
+        after["data"] = dict(event.data)
     return after
 
 

@@ -56,6 +56,8 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("policy.invalid", 422),
     ("policy.separation", 422),
     ("access.unknown_role", 422),
+    ("credit.unknown_borrower", 422),
+    ("credit.not_found", 404),
 )
 
 

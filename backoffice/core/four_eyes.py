@@ -124,6 +124,9 @@ class Event:
     comment: str = ""
     board: bool = False
     tier: str = ""
+    #: details another engine keeps with an event (a credit vote's side, decision, level);
+    #: the four-eyes engine writes none and ignores them (see ``cases.engines``)
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

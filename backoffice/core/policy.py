@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from typing_extensions import override
 
+from backoffice.core.credit import CreditPolicy, credit_policy_problems, credit_process_problems
 from backoffice.core.money import Money
 from backoffice.core.org import (
     Line,
@@ -147,6 +148,8 @@ class Policy(_Spec):
     roles: list[RoleSpec] = []
     assignments: list[AssignmentSpec] = []
     processes: list[ProcessSpec] = []
+    #: credit decisions (MaRisk BTO 1.1): levels, risk relevance, committee… (core.credit)
+    credit: CreditPolicy | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -266,6 +269,12 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         seen_processes.add(process.id)
         for path, message in process_problems(process, role_ids, set(units)):
             yield doc.problem(("processes", index, *path), f"process {process.id!r}: {message}")
+        if process.engine == "credit":
+            for path, message in credit_process_problems(process, policy.credit):
+                yield doc.problem(("processes", index, *path), f"process {process.id!r}: {message}")
+    if policy.credit is not None:
+        for path, message in credit_policy_problems(policy.credit, role_ids, people):
+            yield doc.problem(("credit", *path), f"credit: {message}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"

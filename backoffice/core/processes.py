@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -106,9 +106,15 @@ class StepSpec(_Spec):
 
 
 class ProcessSpec(_Spec):
-    """A critical action done by one person and released by others."""
+    """A critical action done by one person and released by others.
+
+    ``engine`` names who evaluates the process's rules: ``four_eyes`` (the default, steps and
+    tiers as below) or ``credit`` (``core.credit``: votes, authority levels, escalation; its
+    steps only say who may cast which vote). The cases services dispatch on it.
+    """
 
     id: Key
+    engine: Literal["four_eyes", "credit"] = "four_eyes"
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
     starter: WhoSpec = WhoSpec()

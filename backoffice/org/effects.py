@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from backoffice.cases.effects import EffectProblem
-from backoffice.core.policy import PolicyInvalid
+from backoffice.core.actors import ActorFacts
+from backoffice.core.credit import check_criteria_editor
+from backoffice.core.errors import Denied
+from backoffice.core.policy import PolicyInvalid, parse_policy
 from backoffice.org.services import SeparationViolated, apply_policy, live_policy, validate_policy
 
 __all__ = ["PolicyChange"]
@@ -40,6 +43,17 @@ class PolicyChange:
                 ],
             )
         return None
+
+    def check_actor(self, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
+        """PROC-1: a change of the problem-loan criteria or the rating scale is never made
+        (proposed or released) by someone in the market (MaRisk BTO 1.2.4, BTO 1.4)."""
+        try:
+            proposed = parse_policy(self._raw(payload), "proposed policy").policy.credit
+        except PolicyInvalid:
+            return None  # ``check`` reports the problems
+        live = live_policy()
+        current = parse_policy(live.source.encode(), "live").policy.credit if live else None
+        return check_criteria_editor(current, proposed, facts)
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         live = live_policy()

@@ -117,6 +117,7 @@ def apply_policy(
         latest = PolicyVersion.objects.order_by("-number").first()
         number = (latest.number + 1) if latest else 1
         apply.processes(number)
+        apply.credit(number)
         if latest is not None and latest.sha256 == digest and not apply.changes:
             return LoadResult(None, [])
         version = PolicyVersion.objects.create(
@@ -399,6 +400,22 @@ class _Apply:
                 self._audit(
                     "cases.process.retired", "process", key, {"retired": False}, {"retired": True}
                 )
+
+    def credit(self, policy_number: int) -> None:
+        """#5: keep the ``credit:`` section (levels, thresholds, criteria) with its history.
+
+        A new record only when the section changed; credit cases freeze the section they
+        start under, so a change never alters a case in flight.
+        """
+        from backoffice.credit.models import CreditPolicyRecord  # the credit app builds on org
+
+        wanted = self.policy.credit.model_dump(mode="json") if self.policy.credit else None
+        latest = CreditPolicyRecord.objects.select_for_update().order_by("-number").first()
+        before = latest.definition if latest else None
+        if before == wanted:
+            return
+        CreditPolicyRecord.objects.create(number=policy_number, definition=wanted)
+        self._audit("credit.policy.changed", "credit_policy", policy_number, before, wanted)
 
     def _sync_dated(
         self,

@@ -10,18 +10,23 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the fixtures make
-# are still synchronous and safe here (as pytest-playwright's documentation recommends).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PASSWORD = "musterbank-demo"
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def chromium(django_db_setup: Any) -> Iterator[Any]:
+    """One browser for the session, started after the test database exists.
+
+    Playwright's sync API runs an event loop in this thread; the ORM calls the fixtures make
+    are still synchronous and safe (pytest-playwright's documented advice), so Django's
+    async guard is lifted while the browser lives. Subprocesses never inherit it
+    (``tests.support.cli_env``).
+    """
     from playwright.sync_api import sync_playwright
 
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     executable = shutil.which("chromium")
     assert executable, "Debian's chromium is needed for the browser tests (.ci/run installs it)"
     with sync_playwright() as playwright:
@@ -40,6 +45,10 @@ def chromium() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

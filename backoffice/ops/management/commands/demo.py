@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from backoffice.credit.demo import seed_demo_credit
 from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY
 from backoffice.ops.seed import seed_demo_cases
@@ -28,6 +29,9 @@ class Command(BaseCommand):
         created = seed_demo_cases()
         if created:
             self.stdout.write(f"seeded {created} demo cases")
+        credits = seed_demo_credit()  # #5: borrowers and credit cases for the registers
+        if credits:
+            self.stdout.write(f"seeded {credits} demo credit cases")
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, what in DEMO_LOGINS:

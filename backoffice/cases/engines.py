@@ -1,0 +1,131 @@
+"""Which engine evaluates a process's rules: the extension point of the cases services.
+
+A process spec names its ``engine`` (``core.processes.ProcessSpec.engine``). The default,
+``four_eyes``, is ``core.four_eyes`` (steps, tiers, maker-checker). Another app can register
+an engine for its processes (the credit app registers ``credit`` in its ``ready()``); its
+cases still are ``cases.Case`` rows with the same events, audit trail, idempotency, inbox and
+visibility — only ``replay``, ``decide`` and the list of dry-run actions differ.
+
+An engine's ``decide`` gets the case row as well as the replayed case, so it can gather the
+facts its rules need from the database (as the credit engine does for exposures and
+cooling-off); the rules themselves stay pure in ``backoffice.core``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from backoffice.core.actors import ActorFacts
+from backoffice.core.errors import Denied
+from backoffice.core.four_eyes import (
+    Accepted,
+    Command,
+    CommandKind,
+    Context,
+    Event,
+    decide,
+    replay,
+)
+from backoffice.core.processes import ProcessSpec
+
+__all__ = ["Engine", "FourEyesEngine", "register_engine", "engine_for", "open_statuses"]
+
+
+class Engine(Protocol):
+    #: statuses in which a case waits for someone other than its maker (the inbox)
+    open_statuses: frozenset[str]
+    #: dry-run actions that put a case into the caller's inbox when allowed
+    acting_actions: frozenset[str]
+
+    def replay(self, spec: ProcessSpec, events: Sequence[Event]) -> Any: ...
+
+    def decide(
+        self,
+        row: Any,
+        current: Any,
+        command: Any,
+        actor: ActorFacts,
+        context: Context,
+        spec: ProcessSpec,
+    ) -> Accepted | Denied:
+        """``row``/``current`` are None for a start; ``spec`` is the process to start."""
+        ...
+
+    def dry_run(self, current: Any, principal: str | None) -> list[tuple[str, Any]]:
+        """The commands ``available_actions`` tries, named as the API names them."""
+        ...
+
+    def after_persist(self, row: Any, result: Accepted, actor: str) -> None:
+        """Runs in the command's transaction after its events are written (projections)."""
+        ...
+
+
+class FourEyesEngine:
+    """``core.four_eyes`` as it always was: nothing here changes its behaviour."""
+
+    open_statuses = frozenset({"submitted"})
+    acting_actions = frozenset({"approve", "release"})
+    _checker_actions = (
+        CommandKind.APPROVE,
+        CommandKind.RELEASE,
+        CommandKind.RETURN,
+        CommandKind.REJECT,
+    )
+    _actions = (
+        CommandKind.SUBMIT,
+        CommandKind.AMEND,
+        CommandKind.APPROVE,
+        CommandKind.RELEASE,
+        CommandKind.RETURN,
+        CommandKind.REJECT,
+        CommandKind.WITHDRAW,
+        CommandKind.COMMENT,
+    )
+
+    def replay(self, spec: ProcessSpec, events: Sequence[Event]) -> Any:
+        return replay(spec, list(events))
+
+    def decide(
+        self,
+        row: Any,
+        current: Any,
+        command: Any,
+        actor: ActorFacts,
+        context: Context,
+        spec: ProcessSpec,
+    ) -> Accepted | Denied:
+        if current is None:
+            return decide(None, command, actor, context, spec)
+        return decide(current, command, actor, context)
+
+    def dry_run(self, current: Any, principal: str | None) -> list[tuple[str, Any]]:
+        return [
+            (
+                kind.value,
+                Command(kind, comment="(dry run)", payload=current.payload, on_behalf_of=principal),
+            )
+            for kind in self._actions
+            if not principal or kind in self._checker_actions
+        ]
+
+    def after_persist(self, row: Any, result: Accepted, actor: str) -> None:
+        return None
+
+
+_ENGINES: dict[str, Engine] = {"four_eyes": FourEyesEngine()}
+
+
+def register_engine(name: str, engine: Engine) -> None:
+    _ENGINES[name] = engine
+
+
+def engine_for(spec: ProcessSpec) -> Engine:
+    """The engine a process names; an unregistered one is a deployment error, not a default."""
+    if spec.engine not in _ENGINES:
+        raise LookupError(f"no engine {spec.engine!r} is registered (process {spec.id!r})")
+    return _ENGINES[spec.engine]
+
+
+def open_statuses() -> set[str]:
+    return {status for engine in _ENGINES.values() for status in engine.open_statuses}

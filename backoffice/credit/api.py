@@ -1,0 +1,340 @@
+"""The credit API under /api/v1/credit/: votes and decisions, registers, problem loans.
+
+A credit case is started, submitted, amended, withdrawn and commented through the cases
+API (``POST /api/v1/cases`` with process ``credit-decision``); the commands only credit
+cases know — vote, decide, close, control — are here, with typed bodies. Thin: the cases
+services (for case commands) and the credit services decide.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from backoffice.api import PROBLEMS, idempotent
+from backoffice.cases.api import summary_out
+from backoffice.cases.queries import access_case_by_id, available_actions, domain_case
+from backoffice.cases.schemas import ActionOut
+from backoffice.cases.services import do_command
+from backoffice.core.credit import CreditAction, CreditCase, CreditCommand, Decision, Side
+from backoffice.core.errors import DomainError
+from backoffice.credit import queries
+from backoffice.credit.models import Borrower, Credit, Provision
+from backoffice.credit.schemas import (
+    AssessmentOut,
+    BorrowerOut,
+    CaseLeadIn,
+    CloseIn,
+    ControlIn,
+    CreditCaseOut,
+    CreditRowOut,
+    DecisionIn,
+    DecisionRowOut,
+    ProvisionIn,
+    ProvisionOut,
+    ReviewIn,
+    StatusIn,
+    VoteIn,
+    VoteOut,
+)
+from backoffice.credit.services import (
+    do_approve_provision,
+    do_assign_case_lead,
+    do_propose_provision,
+    do_report_credit_status,
+    do_review_credit,
+)
+
+__all__ = ["router", "credit_case_out"]
+
+router = Router(tags=["credit"])
+
+
+def credit_case_out(case_id: int, user: Any) -> CreditCaseOut:
+    """A credit case with its assessment (exposure, level), votes, flags and actions."""
+    case = access_case_by_id(user, case_id)
+    current = domain_case(case)
+    if not isinstance(current, CreditCase):
+        raise DomainError("case.not_found", f"Case {case_id} is not a credit case.")
+    borrower = Borrower.objects.select_related("group").filter(
+        number=current.payload.get("borrower")
+    )
+    found = borrower.first()
+    a = current.assessment
+    return CreditCaseOut(
+        **summary_out(case).model_dump(),
+        borrower=str(current.payload.get("borrower")),
+        borrower_name=found.name if found else "",
+        group=found.group.name if found else "",
+        product=current.product,
+        stage=current.step,
+        assessment=AssessmentOut(
+            requested=a.requested.amount,
+            existing_exposure=a.existing.amount,
+            exposure=a.exposure.amount,
+            currency=a.exposure.currency,
+            risk_relevant=a.risk_relevant,
+            relevance=a.relevance,
+            required_level=a.required_level,
+            required_level_name=current.policy.level(a.required_level).name,
+            back_office_vote=a.back_office_vote,
+            full_board=list(a.full_board),
+        )
+        if a
+        else None,
+        escalation_level=current.escalation_level,
+        votes=[
+            VoteOut(
+                actor=v.actor,
+                stage=v.stage.value,
+                side=v.side.value,
+                level=v.level,
+                decision=v.decision.value,
+                rating=v.rating,
+                rationale=v.rationale,
+                kind="decision" if v.decided else "vote",
+            )
+            for v in current.votes
+        ],
+        rating=current.binding_rating,
+        flags=sorted(f.value for f in current.flags),
+        controlled_by=list(current.controlled_by),
+        actions=[ActionOut(**vars(o)) for o in available_actions(case, user)],
+    )
+
+
+def _act(request: HttpRequest, case_id: int, command: CreditCommand) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        do_command(case_id, command, request.user).raise_if_denied()
+        return 200, credit_case_out(case_id, request.user)
+
+    return idempotent(request, run)
+
+
+@router.get(
+    "/cases/{case_id}", response={200: CreditCaseOut, **PROBLEMS}, summary="One credit case"
+)
+def get_credit_case(request: HttpRequest, case_id: int) -> CreditCaseOut:
+    return credit_case_out(case_id, request.user)
+
+
+@router.post(
+    "/cases/{case_id}/votes",
+    response={200: CreditCaseOut, **PROBLEMS},
+    summary="Vote (market or back office; committee or board member)",
+)
+def vote(request: HttpRequest, case_id: int, body: VoteIn) -> HttpResponse:
+    command = CreditCommand(
+        CreditAction.VOTE,
+        comment=body.rationale,
+        decision=Decision(body.decision),
+        rating=body.rating or None,
+        side=Side(body.side) if body.side else None,
+        seen_payload_hash=body.payload_hash,
+    )
+    return _act(request, case_id, command)
+
+
+@router.post(
+    "/cases/{case_id}/decision",
+    response={200: CreditCaseOut, **PROBLEMS},
+    summary="Decide an escalated case (a level strictly above both voters)",
+)
+def decide(request: HttpRequest, case_id: int, body: DecisionIn) -> HttpResponse:
+    command = CreditCommand(
+        CreditAction.DECIDE,
+        comment=body.rationale,
+        decision=Decision(body.decision),
+        justification=body.justification,
+        rating=body.rating or None,
+        seen_payload_hash=body.payload_hash,
+    )
+    return _act(request, case_id, command)
+
+
+@router.post(
+    "/cases/{case_id}/close",
+    response={200: CreditCaseOut, **PROBLEMS},
+    summary="Close the committee's vote (quorum with a back-office member)",
+)
+def close(request: HttpRequest, case_id: int, body: CloseIn) -> HttpResponse:
+    return _act(request, case_id, CreditCommand(CreditAction.CLOSE, comment=body.comment))
+
+
+@router.post(
+    "/cases/{case_id}/control",
+    response={200: CreditCaseOut, **PROBLEMS},
+    summary="Processing control of a decided case (PROC-6)",
+)
+def control(request: HttpRequest, case_id: int, body: ControlIn) -> HttpResponse:
+    return _act(request, case_id, CreditCommand(CreditAction.CONTROL, comment=body.finding))
+
+
+@router.get("/borrowers", response={200: list[BorrowerOut], **PROBLEMS}, summary="Borrowers")
+def list_borrowers(request: HttpRequest) -> list[BorrowerOut]:
+    return [
+        BorrowerOut(
+            number=b.number,
+            name=b.name,
+            group=b.group.key,
+            group_name=b.group.name,
+            insider=b.insider,
+        )
+        for b in Borrower.objects.select_related("group")
+    ]
+
+
+# -- registers and reports -----------------------------------------------------------------
+
+
+class Format(Schema):
+    format: Literal["json", "csv"] = "json"
+
+
+class Period(Format):
+    start: date | None = None
+    end: date | None = None
+
+
+def _csv(report: queries.Report, name: str) -> HttpResponse:
+    response = HttpResponse(queries.to_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@router.get(
+    "/register",
+    response={200: list[DecisionRowOut], **PROBLEMS},
+    summary="Credit decision register (?format=csv)",
+)
+def register(request: HttpRequest, params: Query[Format]) -> Any:
+    report = queries.get_decision_register(request.user)
+    return _csv(report, "credit-register") if params.format == "csv" else report.rows
+
+
+@router.get(
+    "/escalations",
+    response={200: list[DecisionRowOut], **PROBLEMS},
+    summary="Escalated credit cases (?format=csv)",
+)
+def escalations(request: HttpRequest, params: Query[Format]) -> Any:
+    report = queries.get_escalations(request.user)
+    return _csv(report, "credit-escalations") if params.format == "csv" else report.rows
+
+
+@router.get(
+    "/risk-report",
+    response={200: list[DecisionRowOut], **PROBLEMS},
+    summary="Flagged credit decisions of a period (default: this year; ?format=csv)",
+)
+def risk_report(request: HttpRequest, params: Query[Period]) -> Any:
+    today = timezone.localdate()
+    start = params.start or today.replace(month=1, day=1)
+    report = queries.get_risk_report(request.user, start, params.end or today)
+    return _csv(report, "risk-report") if params.format == "csv" else report.rows
+
+
+@router.get(
+    "/reviews/overdue",
+    response={200: list[CreditRowOut], **PROBLEMS},
+    summary="Credits whose annual review is overdue (?format=csv)",
+)
+def overdue_reviews(request: HttpRequest, params: Query[Format]) -> Any:
+    report = queries.get_overdue_reviews(request.user)
+    return _csv(report, "overdue-reviews") if params.format == "csv" else report.rows
+
+
+# -- booked credits: problem loans, provisions, reviews --------------------------------------
+
+
+def _credit_out(credit: Credit) -> CreditRowOut:
+    credit = Credit.objects.select_related("borrower", "group", "case_lead", "decision").get(
+        pk=credit.pk
+    )
+    return CreditRowOut(**queries.credit_row(credit, timezone.localdate()))
+
+
+@router.get("/credits/{credit_id}", response={200: CreditRowOut, **PROBLEMS}, summary="One credit")
+def get_credit(request: HttpRequest, credit_id: int) -> CreditRowOut:
+    return _credit_out(queries.access_credit_by_id(request.user, credit_id))
+
+
+@router.post(
+    "/credits/{credit_id}/status",
+    response={200: CreditRowOut, **PROBLEMS},
+    summary="Report days past due and forbearance (PROC-2)",
+)
+def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        credit = do_report_credit_status(
+            credit_id, days_past_due=body.days_past_due, forborne=body.forborne, user=request.user
+        )
+        return 200, _credit_out(credit)
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/credits/{credit_id}/case-lead",
+    response={200: CreditRowOut, **PROBLEMS},
+    summary="Name the case lead of intensive care or workout (PROC-2)",
+)
+def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> HttpResponse:
+    return idempotent(
+        request,
+        lambda: (200, _credit_out(do_assign_case_lead(credit_id, body.lead, user=request.user))),
+    )
+
+
+@router.post(
+    "/credits/{credit_id}/review",
+    response={200: CreditRowOut, **PROBLEMS},
+    summary="Annual review with the binding rating (PROC-4, PROC-5)",
+)
+def review(request: HttpRequest, credit_id: int, body: ReviewIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        credit = do_review_credit(credit_id, body.rating, body.comment, user=request.user)
+        return 200, _credit_out(credit)
+
+    return idempotent(request, run)
+
+
+def _provision_out(p: Provision) -> ProvisionOut:
+    return ProvisionOut(
+        id=p.pk,
+        credit=p.credit_id,
+        amount=p.amount,
+        currency=p.currency,
+        reason=p.reason,
+        proposed_by=p.proposed_by,
+        approved_by=p.approved_by,
+    )
+
+
+@router.post(
+    "/credits/{credit_id}/provisions",
+    response={201: ProvisionOut, **PROBLEMS},
+    summary="Propose a risk provision (PROC-3)",
+)
+def propose_provision(request: HttpRequest, credit_id: int, body: ProvisionIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        provision = do_propose_provision(credit_id, body.amount, body.reason, user=request.user)
+        return 201, _provision_out(provision)
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/provisions/{provision_id}/approve",
+    response={200: ProvisionOut, **PROBLEMS},
+    summary="Approve a risk provision (PROC-3)",
+)
+def approve_provision(request: HttpRequest, provision_id: int) -> HttpResponse:
+    return idempotent(
+        request,
+        lambda: (200, _provision_out(do_approve_provision(provision_id, user=request.user))),
+    )

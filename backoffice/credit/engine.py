@@ -1,0 +1,371 @@
+"""The ``credit`` engine for the cases services: gathers the facts, ``core.credit`` decides.
+
+Registered in ``CreditConfig.ready``; the cases services call it for every process whose
+spec says ``engine: credit`` (see ``cases.engines``). What it reads from the database:
+the live credit policy (at start), the borrower group's exposure (at submit), the board
+and the sides of board and committee members, and the actor's recent moves out of the
+market with whether they handled this borrower group before (COOL-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from backoffice.audit.services import record
+from backoffice.cases.models import Case, CaseEvent
+from backoffice.core import credit as core
+from backoffice.core.actors import ActorFacts
+from backoffice.core.credit import (
+    CreditAction,
+    CreditCase,
+    CreditCommand,
+    CreditFacts,
+    CreditPolicy,
+    Decision,
+    Flag,
+    Move,
+    Side,
+    add_months,
+)
+from backoffice.core.errors import Denied
+from backoffice.core.four_eyes import Accepted, Context, Event
+from backoffice.core.money import Money
+from backoffice.core.org import Line
+from backoffice.core.processes import ProcessSpec
+from backoffice.credit.models import (
+    Borrower,
+    Credit,
+    CreditDecision,
+    CreditPolicyRecord,
+    Relationship,
+)
+from backoffice.org.models import Membership, Responsibility
+
+__all__ = ["CreditEngine", "live_credit_policy", "group_exposure", "sides_of"]
+
+#: COOL-1: moves out of these lines start a cooling-off period …
+RISK_TAKING = {Line.MARKET.value, Line.TRADING.value}
+#: … when they lead into one of these.
+CONTROL_LINES = {
+    Line.BACK_OFFICE.value,
+    Line.SETTLEMENT.value,
+    Line.RISK_CONTROL.value,
+    Line.COMPLIANCE.value,
+    Line.INTERNAL_AUDIT.value,
+}
+OPEN = ("in_voting", "escalated")
+
+
+def live_credit_policy() -> CreditPolicy | None:
+    row = CreditPolicyRecord.objects.order_by("-number").first()
+    if row is None or row.definition is None:
+        return None
+    return CreditPolicy.model_validate(row.definition)
+
+
+def group_exposure(group_id: int, currency: str, *, excluding_case: int | None = None) -> Money:
+    """CR-1: the group's opening balance, its approved credits and the credits in voting.
+
+    Credits still being voted on count as if approved, so an exposure split into parallel
+    applications cannot slip under a level or the risk-relevance threshold.
+    """
+    from backoffice.credit.models import BorrowerGroup
+
+    group = BorrowerGroup.objects.get(pk=group_id)
+    opening = group.opening_exposure if group.currency == currency else Decimal(0)
+    approved = Credit.objects.filter(group_id=group_id, currency=currency).aggregate(
+        total=Sum("amount")
+    )["total"]
+    pending = (
+        CreditDecision.objects.filter(group_id=group_id, currency=currency, status__in=OPEN)
+        .exclude(case_id=excluding_case)
+        .aggregate(total=Sum("requested"))["total"]
+    )
+    return Money(opening + (approved or 0) + (pending or 0), currency)
+
+
+def _active(day: date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+def sides_of(people: Sequence[str], day: date) -> dict[str, Side]:
+    """The side each person votes for: a board member's by the lines they answer for."""
+    sides: dict[str, Side] = {}
+    duties = Responsibility.objects.filter(_active(day), user__username__in=people)
+    for duty in duties.select_related("user", "unit"):
+        line = duty.unit.line
+        side = {"market": Side.MARKET, "back_office": Side.BACK_OFFICE}.get(line)
+        if side is not None:
+            sides[duty.user.username] = side
+        else:
+            sides.setdefault(duty.user.username, Side.BOARD)
+    members = Membership.objects.filter(_active(day), user__username__in=people)
+    for m in members.select_related("user", "unit"):
+        if m.unit.parent_id is None:
+            sides.setdefault(m.user.username, Side.BOARD)
+        elif m.unit.line in ("market", "back_office"):
+            sides.setdefault(m.user.username, Side(m.unit.line))
+    return sides
+
+
+def _board(day: date) -> frozenset[str]:
+    rows = Membership.objects.filter(
+        _active(day), unit__parent__isnull=True, unit__line="management"
+    )
+    return frozenset(rows.values_list("user__username", flat=True))
+
+
+def _moves(person: str, borrower: Borrower, policy: CreditPolicy, day: date) -> tuple[Move, ...]:
+    """COOL-1: the person's moves out of market or trading within the longest period."""
+    window = day - timedelta(
+        days=max(policy.cooling_off.days, policy.cooling_off.internal_audit_days)
+    )
+    mine = list(Membership.objects.filter(user__username=person).select_related("unit"))
+    now = [m for m in mine if m.period.contains(day) and m.unit.line in CONTROL_LINES]
+    moves = []
+    for left in mine:
+        if left.unit.line not in RISK_TAKING or left.valid_to is None:
+            continue
+        if not (window < left.valid_to <= day):
+            continue
+        for new in now:
+            if new.valid_from < left.valid_from:
+                continue
+            handled = _handled(person, borrower, left.valid_to)
+            former = {left.unit_id, *_descendants(left.unit_id)}
+            moves.append(
+                Move(
+                    from_unit=left.unit.key,
+                    on=left.valid_to,
+                    to_line=Line(new.unit.line),
+                    handled=handled,
+                    same_unit=borrower.unit_id in former,
+                )
+            )
+    return tuple(moves)
+
+
+def _descendants(unit_id: int) -> set[int]:
+    from backoffice.org.models import Unit
+
+    found: set[int] = set()
+    frontier = {unit_id}
+    while frontier:
+        frontier = set(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier -= found
+        found |= frontier
+    return found
+
+
+def _handled(person: str, borrower: Borrower, before: date) -> bool:
+    """Business of the borrower's group the person looked after, made or voted on before."""
+    group = borrower.group_id
+    if Relationship.objects.filter(
+        user__username=person, borrower__group_id=group, valid_from__lt=before
+    ).exists():
+        return True
+    cases = CreditDecision.objects.filter(group_id=group).values("case_id")
+    return CaseEvent.objects.filter(
+        case_id__in=cases,
+        actor=person,
+        kind__in=("started", "voted", "decided"),
+        at__date__lt=before,
+    ).exists()
+
+
+def _borrower(payload: Any) -> Borrower | None:
+    number = (payload or {}).get("borrower")
+    return Borrower.objects.select_related("group").filter(number=number).first()
+
+
+class CreditEngine:
+    """``core.credit`` behind the ``cases.engines.Engine`` protocol."""
+
+    open_statuses = frozenset(OPEN)
+    acting_actions = frozenset({"vote", "decide"})
+
+    def replay(self, spec: ProcessSpec, events: Sequence[Event]) -> CreditCase:
+        return core.replay(spec, list(events))
+
+    def decide(
+        self,
+        row: Case | None,
+        current: CreditCase | None,
+        command: Any,
+        actor: ActorFacts,
+        context: Context,
+        spec: ProcessSpec,
+    ) -> Accepted | Denied:
+        if current is None:
+            command = CreditCommand(
+                CreditAction.START, comment=command.comment, payload=command.payload
+            )
+        cmd = core.as_credit_command(command)
+        if isinstance(cmd, Denied):
+            return cmd
+        payload = cmd.payload if cmd.kind in (CreditAction.START, CreditAction.AMEND) else None
+        borrower = _borrower(payload if payload is not None else current and current.payload)
+        if borrower is None and cmd.kind in (CreditAction.START, CreditAction.AMEND):
+            return Denied(
+                "credit.unknown_borrower",
+                f"There is no borrower {(payload or {}).get('borrower')!r} in the register.",
+            )
+        facts = self._memo_facts(row, current, cmd, actor, borrower, context.today)
+        if current is None and facts.policy is None:
+            return Denied("process.not_startable", "The live policy has no credit section.")
+        return core.decide(current, cmd, actor, context, facts, spec)
+
+    def _memo_facts(
+        self,
+        row: Case | None,
+        current: CreditCase | None,
+        cmd: CreditCommand,
+        actor: ActorFacts,
+        borrower: Borrower | None,
+        day: date,
+    ) -> CreditFacts:
+        """Facts once per case row, actor and day: a case page dry-runs eight commands."""
+        if row is None:
+            return self._facts(row, current, cmd, actor, borrower, day)
+        memo: dict[tuple[str, date, bool], CreditFacts]
+        memo = row.__dict__.setdefault("_credit_facts", {})
+        key = (actor.person, day, cmd.kind == CreditAction.SUBMIT)
+        if key not in memo:
+            memo[key] = self._facts(row, current, cmd, actor, borrower, day)
+        return memo[key]
+
+    def _facts(
+        self,
+        row: Case | None,
+        current: CreditCase | None,
+        cmd: CreditCommand,
+        actor: ActorFacts,
+        borrower: Borrower | None,
+        day: date,
+    ) -> CreditFacts:
+        if current is None:
+            return CreditFacts(policy=live_credit_policy())
+        policy = current.policy
+        existing = None
+        if cmd.kind == CreditAction.SUBMIT and borrower is not None and current.requested:
+            existing = group_exposure(
+                borrower.group_id,
+                current.requested.currency,
+                excluding_case=row.pk if row is not None else None,
+            )
+        board = _board(day)
+        committee = policy.committee.members if policy.committee else []
+        people = sorted({actor.person, *board, *committee})
+        moves = _moves(actor.person, borrower, policy, day) if borrower is not None else ()
+        return CreditFacts(
+            existing_exposure=existing,
+            insider=bool(borrower and borrower.insider),
+            board=board,
+            sides=sides_of(people, day),
+            moves=moves,
+        )
+
+    def dry_run(self, current: CreditCase, principal: str | None) -> list[tuple[str, Any]]:
+        """What the case page offers; votes are tried as approvals with a valid grade."""
+        if principal:
+            return []  # votes carry the voter's own level: nobody votes for someone else
+        note = "(dry run)"
+        grade = current.policy.ratings[0]
+        commands = [
+            CreditCommand(CreditAction.SUBMIT, note),
+            CreditCommand(CreditAction.AMEND, note, payload=current.payload),
+            CreditCommand(CreditAction.VOTE, note, decision=Decision.APPROVE, rating=grade),
+            CreditCommand(
+                CreditAction.DECIDE,
+                note,
+                decision=Decision.APPROVE,
+                rating=grade,
+                justification=note,
+            ),
+            CreditCommand(CreditAction.CLOSE, note),
+            CreditCommand(CreditAction.CONTROL, note),
+            CreditCommand(CreditAction.WITHDRAW, note),
+            CreditCommand(CreditAction.COMMENT, note),
+        ]
+        return [(c.kind.value, c) for c in commands]
+
+    def after_persist(self, row: Case, result: Accepted, actor: str) -> None:
+        """Keep the register's projection, and book the credit when the case is approved."""
+        case: CreditCase = result.case  # type: ignore[assignment]
+        borrower = _borrower(case.payload)
+        requested = case.requested
+        assert borrower is not None and requested is not None
+        assessment = case.assessment
+        decided = case.status in (core.CreditStatus.APPROVED, core.CreditStatus.REJECTED)
+        projection, _ = CreditDecision.objects.update_or_create(
+            case=row,
+            defaults={
+                "borrower": borrower,
+                "group_id": borrower.group_id,
+                "product": case.product,
+                "requested": requested.amount,
+                "currency": requested.currency,
+                "existing_exposure": assessment.existing.amount if assessment else None,
+                "exposure": assessment.exposure.amount if assessment else None,
+                "risk_relevant": assessment.risk_relevant if assessment else None,
+                "required_level": assessment.required_level if assessment else "",
+                "escalation_level": case.escalation_level or "",
+                "full_board": list(assessment.full_board) if assessment else [],
+                "status": case.status.value,
+                "votes": [
+                    {
+                        "actor": v.actor,
+                        "stage": v.stage.value,
+                        "side": v.side.value,
+                        "level": v.level,
+                        "decision": v.decision.value,
+                        "rating": v.rating,
+                        "kind": "decision" if v.decided else "vote",
+                    }
+                    for v in case.votes
+                ],
+                "rating": case.binding_rating or "",
+                "deviating_decision": Flag.DEVIATING in case.flags,
+                "back_office_board_decision": Flag.BACK_OFFICE_BOARD in case.flags,
+            },
+        )
+        if decided and projection.decided_at is None:
+            projection.decided_at = timezone.now()
+            projection.save(update_fields=["decided_at", "last_updated"])
+        if any(e.kind == "approved" for e in result.events):
+            self._book(projection, case, actor)
+
+    def _book(self, projection: CreditDecision, case: CreditCase, actor: str) -> None:
+        today = timezone.localdate()
+        credit = Credit.objects.create(
+            decision=projection,
+            borrower=projection.borrower,
+            group=projection.group,
+            product=projection.product,
+            amount=projection.requested,
+            currency=projection.currency,
+            rating=projection.rating,
+            approved_on=today,
+            last_review=today,
+            review_due=add_months(today, case.policy.review_months),
+        )
+        record(
+            "credit.booked",
+            actor=actor,
+            object_type="credit",
+            object_id=credit.pk,
+            after={
+                "case": projection.case_id,
+                "borrower": projection.borrower.number,
+                "amount": f"{credit.amount:.2f} {credit.currency}",
+                "rating": credit.rating,
+                "review_due": credit.review_due,
+            },
+            reason=f"approved credit case {projection.case_id}",
+        )

@@ -1,0 +1,90 @@
+"""The credit registers and the risk report as pages (the same queries as the API).
+
+Server-rendered, no inline styles or scripts (a strict CSP is coming); each page offers its
+CSV from the API. The lead integrates them into the navigation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from backoffice.core.errors import DomainError, http_status_for
+from backoffice.credit import queries
+
+__all__ = ["register", "escalations", "risk_report", "overdue_reviews"]
+
+
+def _page(
+    request: HttpRequest, load: queries.Report | None, csv_path: str, **extra: object
+) -> HttpResponse:
+    assert load is not None
+    return render(
+        request,
+        "credit/report.html",
+        {"report": load, "csv_url": csv_path, "columns": load.columns} | extra,
+    )
+
+
+def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return render(
+        request, "credit/refused.html", {"message": exc.message}, status=http_status_for(exc.code)
+    )
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    try:
+        report = queries.get_decision_register(request.user)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _page(request, report, "/api/v1/credit/register?format=csv")
+
+
+@login_required
+def escalations(request: HttpRequest) -> HttpResponse:
+    try:
+        report = queries.get_escalations(request.user)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _page(request, report, "/api/v1/credit/escalations?format=csv")
+
+
+def _day(text: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+@login_required
+def risk_report(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    start = _day(request.GET.get("start"), today.replace(month=1, day=1))
+    end = _day(request.GET.get("end"), today)
+    try:
+        report = queries.get_risk_report(request.user, start, end)
+    except DomainError as exc:
+        return _refused(request, exc)
+    csv_path = f"/api/v1/credit/risk-report?format=csv&start={start}&end={end}"
+    return _page(
+        request,
+        report,
+        csv_path,
+        period={"start": start, "end": end},
+        action=reverse("credit:risk_report"),
+    )
+
+
+@login_required
+def overdue_reviews(request: HttpRequest) -> HttpResponse:
+    try:
+        report = queries.get_overdue_reviews(request.user)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return _page(request, report, "/api/v1/credit/reviews/overdue?format=csv")
