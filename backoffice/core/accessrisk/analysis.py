@@ -1,0 +1,143 @@
+"""Bulk access-risk analysis: every user against every risk (issue #6, RULES.md SOD-1).
+
+Users are evaluated in chunks, so memory stays bounded whatever the population. Inside
+a chunk the users are ordered by how many roles they hold, most first; then the k-th role
+of every user that has one is a contiguous slice, and the users' slot bitsets are built
+with one gather and one in-place OR per k: vectorised, with no per-user work. Roles that
+touch no risk are dropped first. A violation is a full risk field (:func:`violated`);
+mitigations are looked up by ``user * risks + risk`` keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from backoffice.core.accessrisk.load import (
+    Population,
+    load_mitigations,
+    load_population,
+    load_rules,
+)
+from backoffice.core.accessrisk.rules import LEVELS, CompiledRules, Ints, violated
+
+__all__ = ["Analysis", "Progress", "analyze", "evaluate"]
+
+#: Called with (users done, users in all) after each chunk.
+Progress = Callable[[int, int], None]
+
+_CHUNK = 16384  # users per chunk: their slots (16k x words x 8 bytes) stay in cache
+_THREADS = 2  # numpy releases the GIL in gathers and ORs; the machines have two cores
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """The violations of a population, sorted by user and risk, with mitigation status."""
+
+    rules: CompiledRules
+    population: Population
+    as_of: date
+    user: Ints
+    risk: Ints
+    mitigated: npt.NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.user)
+
+    def table(self) -> pa.Table:
+        """``violations.csv`` as an Arrow table: user_id, risk_id, level, mitigated."""
+        risk_ids = pa.array(self.rules.risk_ids)
+        level_names = pa.array(LEVELS)
+        return pa.table(
+            {
+                "user_id": self.population.user_ids.take(pa.array(self.user)),
+                "risk_id": risk_ids.take(pa.array(self.risk)),
+                "level": level_names.take(pa.array(self.rules.risk_level[self.risk])),
+                "mitigated": pa.array(self.mitigated),
+            }
+        )
+
+
+def analyze(folder: Path, as_of: date, progress: Progress | None = None) -> Analysis:
+    """Read and check ``folder``, then evaluate every user; raises ``InputError`` first."""
+    rules = load_rules(folder)
+    population = load_population(folder, rules)
+    mitigations = load_mitigations(folder, rules, population, as_of)
+    user, risk = evaluate(rules, population, progress)
+    keys = user.astype(np.int64) * len(rules.risk_ids) + risk
+    mitigated = _mitigated(keys, mitigations)
+    return Analysis(rules, population, as_of, user, risk, mitigated)
+
+
+def _mitigated(
+    keys: npt.NDArray[np.int64], mitigations: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Which violation keys have a valid mitigation (both arrays sorted)."""
+    if not len(mitigations):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(mitigations, keys), len(mitigations) - 1)
+    found: npt.NDArray[np.bool_] = mitigations[at] == keys
+    return found
+
+
+def evaluate(
+    rules: CompiledRules, population: Population, progress: Progress | None = None
+) -> tuple[Ints, Ints]:
+    """(user, risk) of every violation, sorted by user then risk id."""
+    touches_a_risk: npt.NDArray[np.bool_] = np.any(rules.role_slots != 0, axis=1)
+    relevant = touches_a_risk[population.roles]
+    roles = population.roles[relevant]
+    kept = np.concatenate(([0], np.cumsum(relevant, dtype=np.int64)))[population.ptr]
+    counts = np.diff(kept)
+    active = np.flatnonzero(counts)
+    chunks = [active[lo : lo + _CHUNK] for lo in range(0, len(active), _CHUNK)]
+
+    def run(users: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        return _chunk(rules, roles, kept[users], counts[users], users)
+
+    found: list[npt.NDArray[np.int64]] = []
+    done = 0
+    with ThreadPoolExecutor(_THREADS) as pool:
+        for users, keys in zip(chunks, pool.map(run, chunks), strict=True):
+            found.append(keys)
+            done += len(users)
+            if progress is not None:
+                progress(done, len(active))
+    n_risks = max(len(rules.risk_ids), 1)
+    keys = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return (keys // n_risks).astype(np.int32), (keys % n_risks).astype(np.int32)
+
+
+def _chunk(
+    rules: CompiledRules,
+    roles: Ints,
+    first: npt.NDArray[np.int64],
+    count: npt.NDArray[np.int64],
+    users: npt.NDArray[np.intp],
+) -> npt.NDArray[np.int64]:
+    """Sorted ``user * risks + risk`` keys of the violations of one chunk of users."""
+    order = np.argsort(-count, kind="stable")
+    first, count = first[order], count[order]
+    slots = rules.role_slots[roles[first]]
+    # the users holding more than k roles are the first more_than[k] after the sort
+    top = int(count[0])
+    more_than = np.searchsorted(-count, -np.arange(1, top + 1), side="right")
+    for k in range(1, top):
+        n = int(more_than[k])
+        slots[:n] |= rules.role_slots[roles[first[:n] + k]]
+    hits = violated(slots, rules)
+    row, word = np.nonzero(hits)
+    bits = np.unpackbits(
+        hits[row, word].astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    which, bit = np.nonzero(bits)
+    risk = rules.slot_risk[word[which].astype(np.int64) * 64 + bit]
+    user = users[order[row[which]]]
+    return np.sort(user.astype(np.int64) * max(len(rules.risk_ids), 1) + risk)
