@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from backoffice.core.accessrisk.analysis import Analysis, Progress, analyze, evaluate
 from backoffice.core.accessrisk.errors import InputError, UnknownRole
-from backoffice.core.accessrisk.explain import (
+from backoffice.core.accessrisk.rootcause import (
     Fix,
     Supply,
     causing_roles,

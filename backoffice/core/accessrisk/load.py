@@ -28,7 +28,7 @@ from backoffice.core.accessrisk.rules import (
     cycle_message,
 )
 
-__all__ = ["Population", "load_mitigations", "load_population", "load_rules"]
+__all__ = ["Population", "load_mitigations", "load_population", "load_rules", "parse_iso_date"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -174,7 +174,7 @@ def load_mitigations(
     risk_ids = Ids(pa.array(rules.risk_ids, pa.string()), "risks.csv", is_sorted=True)
     risk = lookup(file, "risk_id", table["risk_id"], risk_ids)
     valid_until = table["valid_until"]
-    bad = [v for v in pc.unique(valid_until).to_pylist() if not _is_iso_date(v)]
+    bad = [v for v in pc.unique(valid_until).to_pylist() if parse_iso_date(v) is None]
     if bad:
         row = int(np.flatnonzero(pc.is_in(valid_until, value_set=pa.array(bad)))[0])
         raise file.error(
@@ -185,14 +185,14 @@ def load_mitigations(
     return np.unique(keys[valid])
 
 
-def _is_iso_date(text: str) -> bool:
+def parse_iso_date(text: str) -> date | None:
+    """``YYYY-MM-DD`` as a date, else None (ISO week dates and the like are refused)."""
     if not _ISO_DATE.fullmatch(text):
-        return False
+        return None
     try:
-        date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _unique(column: pa.ChunkedArray) -> pa.Array:
