@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from backoffice.core.accessrisk.analysis import Analysis, Progress, analyze, evaluate
 from backoffice.core.accessrisk.errors import InputError, UnknownRole
+from backoffice.core.accessrisk.load import (
+    Population,
+    load_mitigations,
+    load_population,
+    load_rules,
+)
 from backoffice.core.accessrisk.rootcause import (
     Fix,
     Supply,
@@ -15,12 +21,6 @@ from backoffice.core.accessrisk.rootcause import (
     explain,
     remediate,
     supply,
-)
-from backoffice.core.accessrisk.load import (
-    Population,
-    load_mitigations,
-    load_population,
-    load_rules,
 )
 from backoffice.core.accessrisk.rules import LEVELS, CompiledRules, rules_from_data
 from backoffice.core.accessrisk.whatif import Cause, RiskChange, WhatIf, risks_of, simulate

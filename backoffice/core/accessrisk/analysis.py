@@ -133,11 +133,17 @@ def _chunk(
         n = int(more_than[k])
         slots[:n] |= rules.role_slots[roles[first[:n] + k]]
     hits = violated(slots, rules)
-    row, word = np.nonzero(hits)
-    bits = np.unpackbits(
-        hits[row, word].astype("<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little"
-    )
-    which, bit = np.nonzero(bits)
-    risk = rules.slot_risk[word[which].astype(np.int64) * 64 + bit]
-    user = users[order[row[which]]]
-    return np.sort(user.astype(np.int64) * max(len(rules.risk_ids), 1) + risk)
+    where = np.flatnonzero(hits)
+    row, word, value = where // rules.words, where % rules.words, hits.reshape(-1)[where]
+    # a word holds several risks' fields, but rarely more than one full one: peel bits off
+    found = []
+    while value.size:
+        lowest = value & (~value + np.uint64(1))
+        bit = np.frexp(lowest.astype(np.float64))[1] - 1  # exact: a power of two
+        found.append((row, rules.slot_risk[word * 64 + bit]))
+        value ^= lowest
+        more = value != 0
+        row, word, value = row[more], word[more], value[more]
+    rows = np.concatenate([r for r, _ in found]) if found else np.zeros(0, dtype=np.int64)
+    risks = np.concatenate([k for _, k in found]) if found else np.zeros(0, dtype=np.int32)
+    return np.sort(users[order[rows]].astype(np.int64) * len(rules.risk_ids) + risks)

@@ -162,12 +162,15 @@ class CompiledRules:
 def violated(slots: Words, rules: CompiledRules) -> Words:
     """Per row of user slots, a bit at the field start of every risk whose field is full."""
     out = np.empty_like(slots)
+    shifted = np.empty_like(slots)
     for first, end, size in rules.groups:
-        x = slots[:, first:end]
-        y = x & (x >> np.uint64(1))
+        x, y, tmp = slots[:, first:end], out[:, first:end], shifted[:, first:end]
+        np.right_shift(x, np.uint64(1), out=y)
+        y &= x
         for shift in range(2, size):
-            y &= x >> np.uint64(shift)
-        out[:, first:end] = y & rules.field_starts[first:end]
+            np.right_shift(x, np.uint64(shift), out=tmp)
+            y &= tmp
+        y &= rules.field_starts[first:end]
     return out
 
 
