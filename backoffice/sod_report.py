@@ -48,7 +48,8 @@ def write_csv(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = Fal
         )
     handle.write((",".join(table.column_names) + "\n").encode())
     quoting = "needed" if any(_has_structural(c) for c in table.columns) else "none"
-    pcsv.write_csv(table, handle, pcsv.WriteOptions(include_header=False, quoting_style=quoting))
+    options = pcsv.WriteOptions(include_header=False, quoting_style=quoting, batch_size=1 << 16)
+    pcsv.write_csv(table, handle, options)
 
 
 def write_json(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = False) -> None:

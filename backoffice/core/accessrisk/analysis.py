@@ -3,9 +3,9 @@
 Users are evaluated in chunks, so memory stays bounded whatever the population. Inside
 a chunk the users are ordered by how many roles they hold, most first; then the k-th role
 of every user that has one is a contiguous slice, and the users' slot bitsets are built
-with one gather and one in-place OR per k: vectorised, with no per-user work. Roles that
-touch no risk are dropped first. A violation is a full risk field (:func:`violated`);
-mitigations are looked up by ``user * risks + risk`` keys.
+with one gather and one in-place OR per k: vectorised, with no per-user work. This runs
+per group of words of one field size, so the risk test (:func:`full_fields`) works on
+whole contiguous arrays. Mitigations are looked up by ``user * risks + risk`` keys.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from backoffice.core.accessrisk.load import (
     load_population,
     load_rules,
 )
-from backoffice.core.accessrisk.rules import LEVELS, CompiledRules, Ints, violated
+from backoffice.core.accessrisk.rules import LEVELS, CompiledRules, Ints, full_fields
 
 __all__ = ["Analysis", "Progress", "analyze", "evaluate"]
 
@@ -35,6 +35,7 @@ Progress = Callable[[int, int], None]
 
 _CHUNK = 16384  # users per chunk: their slots (16k x words x 8 bytes) stay in cache
 _THREADS = 2  # numpy releases the GIL in gathers and ORs; the machines have two cores
+_PRUNE_BELOW = 0.9  # share of roles touching a risk below which inert roles are dropped
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,10 +92,13 @@ def evaluate(
     rules: CompiledRules, population: Population, progress: Progress | None = None
 ) -> tuple[Ints, Ints]:
     """(user, risk) of every violation, sorted by user then risk id."""
+    roles, kept = population.roles, population.ptr
     touches_a_risk: npt.NDArray[np.bool_] = np.any(rules.role_slots != 0, axis=1)
-    relevant = touches_a_risk[population.roles]
-    roles = population.roles[relevant]
-    kept = np.concatenate(([0], np.cumsum(relevant, dtype=np.int64)))[population.ptr]
+    if touches_a_risk.mean() < _PRUNE_BELOW:
+        # dropping the assignments of inert roles costs a pass over all assignments
+        relevant = touches_a_risk[population.roles]
+        roles = population.roles[relevant]
+        kept = np.concatenate(([0], np.cumsum(relevant, dtype=np.int64)))[population.ptr]
     counts = np.diff(kept)
     active = np.flatnonzero(counts)
     chunks = [active[lo : lo + _CHUNK] for lo in range(0, len(active), _CHUNK)]
@@ -125,25 +129,28 @@ def _chunk(
     """Sorted ``user * risks + risk`` keys of the violations of one chunk of users."""
     order = np.argsort(-count, kind="stable")
     first, count = first[order], count[order]
-    slots = rules.role_slots[roles[first]]
     # the users holding more than k roles are the first more_than[k] after the sort
-    top = int(count[0])
-    more_than = np.searchsorted(-count, -np.arange(1, top + 1), side="right")
-    for k in range(1, top):
-        n = int(more_than[k])
-        slots[:n] |= rules.role_slots[roles[first[:n] + k]]
-    hits = violated(slots, rules)
-    where = np.flatnonzero(hits)
-    row, word, value = where // rules.words, where % rules.words, hits.reshape(-1)[where]
-    # a word holds several risks' fields, but rarely more than one full one: peel bits off
-    found = []
-    while value.size:
-        lowest = value & (~value + np.uint64(1))
-        bit = np.frexp(lowest.astype(np.float64))[1] - 1  # exact: a power of two
-        found.append((row, rules.slot_risk[word * 64 + bit]))
-        value ^= lowest
-        more = value != 0
-        row, word, value = row[more], word[more], value[more]
-    rows = np.concatenate([r for r, _ in found]) if found else np.zeros(0, dtype=np.int64)
-    risks = np.concatenate([k for _, k in found]) if found else np.zeros(0, dtype=np.int32)
-    return np.sort(users[order[rows]].astype(np.int64) * len(rules.risk_ids) + risks)
+    more_than = np.searchsorted(-count, -np.arange(1, int(count[0]) + 1), side="right")
+    picks = [roles.take(first[: int(n)] + k) for k, n in enumerate(more_than)]
+    rows, risks = [], []
+    for first_word, table, size in rules.group_tables:
+        slots = table.take(picks[0], axis=0)  # take: several times faster than table[...]
+        for pick in picks[1:]:
+            slots[: len(pick)] |= table.take(pick, axis=0)
+        hits = full_fields(slots, size)
+        where = np.flatnonzero(hits)
+        width = table.shape[1]
+        row, word, value = where // width, first_word + where % width, hits.reshape(-1).take(where)
+        # a word holds many risks' fields, but rarely more than one full one: peel bits off
+        while value.size:
+            lowest = value & (~value + np.uint64(1))
+            bit = np.frexp(lowest.astype(np.float64))[1] - 1  # exact: a power of two
+            rows.append(row)
+            risks.append(rules.slot_risk[word * 64 + bit])
+            value ^= lowest
+            more = value != 0
+            row, word, value = row[more], word[more], value[more]
+    if not rows:
+        return np.zeros(0, dtype=np.int64)
+    user = users[order[np.concatenate(rows)]].astype(np.int64)
+    return np.sort(user * len(rules.risk_ids) + np.concatenate(risks))

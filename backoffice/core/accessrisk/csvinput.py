@@ -10,7 +10,7 @@ by the scan).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ class CsvFile:
 
 
 class Ids:
-    """Distinct ids of one file, and how to find a value among them.
+    """Distinct ids of one file, and how to find values among them.
 
     Sorted ids of one width (zero-padded ids, as identity systems export them) are found
     by binary search over integer keys, several times faster than hashing a million
@@ -143,67 +143,91 @@ class Ids:
     def __init__(self, ids: pa.Array, file: str, *, is_sorted: bool = False) -> None:
         self.ids = ids
         self.file = file
-        self._keys = _fixed_width_keys(ids) if is_sorted and len(ids) else None
+        self._keys = _fixed_width_keys(pa.chunked_array([ids])) if is_sorted else None
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def find(self, values: pa.Array) -> npt.NDArray[np.int64]:
-        """Position of each value, -1 where it is unknown."""
-        if self._keys is not None:
-            wanted = _fixed_width_keys(values)
-            if wanted is not None and wanted.dtype == self._keys.dtype:
-                at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
-                return np.where(self._keys[at] == wanted, at, -1)
-        found = pc.index_in(values, value_set=self.ids).fill_null(-1)
-        return np.asarray(found.to_numpy(), dtype=np.int64)
+    def find(self, values: pa.ChunkedArray, *, runs: bool = False) -> Index:
+        """Position of each value, -1 where it is unknown.
+
+        ``runs=True`` looks up each run of equal neighbours once: assignment files are
+        usually grouped by user, and eight lookups of the same user cost eight probes.
+        """
+        wanted = _fixed_width_keys(values) if self._keys is not None else None
+        if wanted is not None and self._keys is not None and wanted.dtype == self._keys.dtype:
+            keys = self._keys
+            if runs:
+                return _per_run(wanted[1:] != wanted[:-1], wanted, lambda w: _search(keys, w))
+            return _search(keys, wanted)
+        if runs:
+            flat = values.combine_chunks()
+            change = pc.not_equal(flat[1:], flat[:-1]).to_numpy(zero_copy_only=False)
+            return _per_run(change, flat, self._hashed)
+        return self._hashed(values)
+
+    def _hashed(self, values: pa.Array | pa.ChunkedArray) -> Index:
+        found = pc.index_in(values, value_set=self.ids)
+        if found.null_count:
+            found = found.fill_null(-1)
+        return np.asarray(found.to_numpy(), dtype=np.int32)
 
 
-def _fixed_width_keys(ids: pa.Array) -> npt.NDArray[Any] | None:
-    """Keys that compare like the strings, or None if the strings differ in width.
+def _per_run(change: npt.NDArray[np.bool_], values: Any, find: Callable[[Any], Index]) -> Index:
+    """``find`` applied to the first value of each run of equal values, repeated over the run."""
+    heads = np.flatnonzero(np.concatenate(([True], change)))[: len(values)]
+    lengths = np.diff(np.append(heads, len(values)))
+    first = values.take(pa.array(heads)) if isinstance(values, pa.Array) else values[heads]
+    return np.repeat(find(first), lengths)
+
+
+def _search(keys: npt.NDArray[Any], wanted: npt.NDArray[Any]) -> Index:
+    at = np.searchsorted(keys, wanted)
+    np.minimum(at, len(keys) - 1, out=at)
+    return np.where(keys.take(at) == wanted, at, -1).astype(np.int32)
+
+
+def _fixed_width_keys(ids: pa.ChunkedArray) -> npt.NDArray[Any] | None:
+    """Keys that sort and compare like the strings, or None if the widths differ.
 
     Up to 8 bytes the key is the big-endian integer of the zero-padded bytes; longer ids
     are numpy byte strings of their width. Either is read straight from Arrow's buffers.
     """
-    n = len(ids)
-    if n == 0 or ids.null_count:
-        return None
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32, count=n + 1, offset=ids.offset * 4)
-    width = int(offsets[1] - offsets[0])
-    if width == 0 or int(offsets[-1] - offsets[0]) != n * width:
-        return None
-    if bool(np.any(np.diff(offsets) != width)):
-        return None
-    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8, count=n * width, offset=int(offsets[0]))
+    parts, widths = [], set()
+    for chunk in ids.chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        if chunk.null_count:
+            return None
+        offsets = np.frombuffer(chunk.buffers()[1], np.int32, n + 1, chunk.offset * 4)
+        width = int(offsets[1] - offsets[0])
+        if width == 0 or bool(np.any(np.diff(offsets) != width)):
+            return None
+        widths.add(width)
+        parts.append(np.frombuffer(chunk.buffers()[2], np.uint8, n * width, int(offsets[0])))
+    if len(widths) != 1:
+        return None if widths else np.zeros(0, dtype=np.uint64)
+    width = widths.pop()
+    data = np.concatenate(parts) if len(parts) > 1 else parts[0]
     if width > 8:
         return data.view(f"S{width}")
-    padded = np.zeros((n, 8), dtype=np.uint8)
-    padded[:, :width] = data.reshape(n, width)
+    if width == 8:
+        return data.view(">u8").astype(np.uint64)
+    padded = np.zeros((len(data) // width, 8), dtype=np.uint8)
+    padded[:, :width] = data.reshape(-1, width)
     return padded.view(">u8").ravel().astype(np.uint64)
 
 
 def lookup(
     file: CsvFile, column: str, values: pa.ChunkedArray, universe: Ids, *, runs: bool = False
 ) -> Index:
-    """The position of each value in ``universe``; unknown values are an error.
-
-    ``runs=True`` looks up each run of equal neighbours once: assignment files are usually
-    grouped by user, and eight lookups of the same user cost eight probes.
-    """
-    flat = values.combine_chunks()
-    lengths = None
-    if runs and len(flat) > 1:
-        change = pc.not_equal(flat[1:], flat[:-1]).to_numpy(zero_copy_only=False)
-        heads = np.flatnonzero(np.concatenate(([True], change)))
-        lengths = np.diff(np.append(heads, len(flat)))
-        flat = flat.take(pa.array(heads))
-    found = universe.find(flat)
-    if lengths is not None:
-        found = np.repeat(found, lengths)
+    """The position of each value in ``universe``; unknown values are an error."""
+    found = universe.find(values, runs=runs)
     missing = np.flatnonzero(found < 0)
     if missing.size:
         raise _unknown(file, column, values, missing, universe.file)
-    return found.astype(np.int32)
+    return found
 
 
 def _unknown(

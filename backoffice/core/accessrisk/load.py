@@ -7,6 +7,7 @@ never after a long run. Duplicate rows are harmless everywhere.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -151,10 +152,12 @@ def load_population(folder: Path, rules: CompiledRules) -> Population:
     )
     file = CsvFile(folder, "assignments")
     table = file.read("user_id", "role_id")
-    user = lookup(file, "user_id", table["user_id"], users, runs=True)
-    role = lookup(
-        file, "role_id", table["role_id"], Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
-    )
+    role_ids = Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
+    # both lookups release the GIL: roles are looked up beside users, on the second core
+    with ThreadPoolExecutor(1) as pool:
+        roles = pool.submit(lookup, file, "role_id", table["role_id"], role_ids)
+        user = lookup(file, "user_id", table["user_id"], users, runs=True)
+        role = roles.result()
     del table
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")

@@ -10,8 +10,8 @@ RBAC SSD with inherited roles, §4.1). Compiling does the set algebra once per r
    the same size share words (32 two-function risks to a word, 21 of three, …).
 
 A user's slots are the OR of their roles' slots, and a risk is violated when its whole
-field is set, which :func:`violated` tests for all risks of a word at once with shifts and
-ANDs: a handful of word operations per user instead of a join of users × functions.
+field is set, which :func:`full_fields` tests for all risks of a word at once with shifts
+and ANDs: a handful of word operations per user instead of a join of users × functions.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ __all__ = [
     "RuleArrays",
     "compile_rules",
     "concat_ranges",
+    "full_fields",
     "rules_from_data",
-    "violated",
 ]
 
 #: Risk levels, most severe first; a risk's level is stored as its index here.
@@ -104,6 +104,18 @@ class CompiledRules:
         return {role: i for i, role in enumerate(self.role_ids)}
 
     @cached_property
+    def group_tables(self) -> tuple[tuple[int, Words, int], ...]:
+        """(first word, role slots of the group's words, field size) per group of words.
+
+        Each group's table is contiguous, so the risk test runs over whole arrays with a
+        constant mask instead of a column slice and a mask per word.
+        """
+        return tuple(
+            (first, np.ascontiguousarray(self.role_slots[:, first:end]), size)
+            for first, end, size in self.groups
+        )
+
+    @cached_property
     def role_bits(self) -> tuple[int, ...]:
         """Each role's slots as one Python int: ORs of a few of them take nanoseconds."""
         return tuple(int.from_bytes(row.tobytes(), "little") for row in self.role_slots)
@@ -159,18 +171,16 @@ class CompiledRules:
         return result
 
 
-def violated(slots: Words, rules: CompiledRules) -> Words:
-    """Per row of user slots, a bit at the field start of every risk whose field is full."""
-    out = np.empty_like(slots)
-    shifted = np.empty_like(slots)
-    for first, end, size in rules.groups:
-        x, y, tmp = slots[:, first:end], out[:, first:end], shifted[:, first:end]
-        np.right_shift(x, np.uint64(1), out=y)
-        y &= x
+def full_fields(slots: Words, size: int) -> Words:
+    """In words holding fields of ``size`` bits: a bit at the start of every full field."""
+    out = slots >> np.uint64(1)
+    out &= slots
+    if size > 2:
+        shifted = np.empty_like(slots)
         for shift in range(2, size):
-            np.right_shift(x, np.uint64(shift), out=tmp)
-            y &= tmp
-        y &= rules.field_starts[first:end]
+            np.right_shift(slots, np.uint64(shift), out=shifted)
+            out &= shifted
+    out &= np.uint64(sum(1 << start for start in range(0, 64 - size + 1, size)))
     return out
 
 
