@@ -48,29 +48,30 @@ def sod_analyze(argv: Sequence[str], out: TextIO | None = None, err: TextIO | No
     if not args.folder.is_dir():
         print(f"{parser.prog}: {args.folder}: no such folder", file=err)
         return BAD_INPUT
+    target = args.out or f"violations.{args.format}"
     bar = _ProgressBar(err) if err.isatty() else None
     try:
         analysis = analyze(args.folder, as_of, bar)
+        if bar is not None:
+            bar.status(f"writing {target}…")
+
+        def write(handle: BinaryIO) -> None:
+            FORMATS[args.format](analysis, handle, explain_roles=args.explain)
+
+        if target == "-":
+            write(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return 0
+        write_atomically(Path(target), write)
     except InputError as exc:
         print(f"{parser.prog}: {exc}", file=err)
+        return BAD_INPUT
+    except OSError as exc:
+        print(f"{parser.prog}: {target}: cannot write: {exc.strerror}", file=err)
         return BAD_INPUT
     finally:
         if bar is not None:
             bar.close()
-
-    def write(handle: BinaryIO) -> None:
-        FORMATS[args.format](analysis, handle, explain_roles=args.explain)
-
-    target = args.out or f"violations.{args.format}"
-    if target == "-":
-        write(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-        return 0
-    try:
-        write_atomically(Path(target), write)
-    except OSError as exc:
-        print(f"{parser.prog}: {target}: cannot write: {exc.strerror}", file=err)
-        return BAD_INPUT
     mitigated = int(analysis.mitigated.sum())
     print(
         f"{len(analysis):,} violations ({len(analysis) - mitigated:,} open, {mitigated:,} "
@@ -113,8 +114,11 @@ class _ProgressBar:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = -1
-        stream.write("reading and checking the input…")
-        stream.flush()
+        self.status("reading and checking the input…")
+
+    def status(self, text: str) -> None:
+        self.stream.write(f"\r\x1b[K{text}")
+        self.stream.flush()
 
     def __call__(self, done: int, total: int) -> None:
         percent = done * 100 // max(total, 1)
@@ -122,12 +126,8 @@ class _ProgressBar:
             return
         self.shown = percent
         filled = percent * 30 // 100
-        self.stream.write(
-            f"\r\x1b[Kevaluating [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% "
-            f"{done:,}/{total:,} users"
-        )
-        self.stream.flush()
+        bar = "#" * filled + "." * (30 - filled)
+        self.status(f"evaluating [{bar}] {percent:3d}% {done:,}/{total:,} users")
 
     def close(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
+        self.status("")

@@ -279,6 +279,8 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "'2025-06-31' is not a date (expected YYYY-MM-DD)" in capsys.readouterr().err
     code, err = run(tmp_path / "nowhere", tmp_path / "v.csv")
     assert code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in err
+    code, err = run(write_folder(tmp_path / "in"), tmp_path / "missing" / "v.csv")
+    assert code == 2 and "v.csv: cannot write: No such file or directory" in err
 
 
 def test_the_real_command_runs_without_django(tmp_path: Path) -> None:

@@ -8,11 +8,12 @@ function of the risk (through the hierarchy), as a bit per function. From there:
 - the fix for a user is a smallest set of role removals that clears every open
   (unmitigated) violation. A violation clears when one of its functions is lost, that
   is when *every* role supplying that function is removed, so each function offers one
-  removal option and a fix is a hitting set over those options. The search is greedy
-  (the option that clears the most violations per role removed, ties to fewer roles,
-  then to role ids) and, when the roles in play are few (at most
-  ``EXACT_UP_TO``; real users hold a handful), every smaller set is then tried, so the
-  answer is the true minimum for them. Users with the same pattern share one search.
+  removal option and a fix is a hitting set over those options (NP-hard in general).
+  Users one role can fix are found for all users at once. For the others the search is
+  greedy (the option that clears the most violations per role removed, ties to fewer
+  roles, then to role ids) and, when the roles in play are few (at most ``EXACT_UP_TO``;
+  real users hold a handful), a branch-and-bound search then looks for a smaller fix,
+  so the answer is the true minimum for them. Users with the same pattern share a search.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, Ints, concat_ranges
 
 __all__ = ["EXACT_UP_TO", "Fix", "Supply", "causing_roles", "explain", "remediate", "supply"]
 
-#: Up to this many roles in play, a greedy fix is checked against every smaller set.
+#: Up to this many roles in play, a greedy fix is checked by an exact search.
 EXACT_UP_TO = 12
 _SLICE = 1 << 18  # violations expanded over their users' roles at a time
 
