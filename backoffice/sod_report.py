@@ -9,7 +9,7 @@ CDN, every value escaped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import BinaryIO
 
@@ -43,9 +43,8 @@ def write_csv(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = Fal
     table = analysis.table()
     if explain_roles:
         pairs = supply(analysis)
-        table = table.append_column(
-            "functions", pa.array(list(_explanations(analysis, pairs)), pa.string())
-        )
+        causes = [_causes(analysis, pairs, v) for v in range(len(analysis))]
+        table = table.append_column("functions", pa.array(causes, pa.string()))
     handle.write((",".join(table.column_names) + "\n").encode())
     quoting = "needed" if any(_has_structural(c) for c in table.columns) else "none"
     options = pcsv.WriteOptions(include_header=False, quoting_style=quoting, batch_size=1 << 16)
@@ -58,14 +57,10 @@ def write_json(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = Fa
     rules, user_ids = analysis.rules, analysis.population.user_ids
     as_of, summary = json.dumps(analysis.as_of.isoformat()), json.dumps(_summary(analysis))
     handle.write(f'{{\n "as_of": {as_of},\n "summary": {summary},\n "violations": ['.encode())
-    levels = analysis.rules.risk_level[analysis.risk]
-    for v in range(len(analysis)):
-        item: dict[str, object] = {
-            "user_id": user_ids[int(analysis.user[v])].as_py(),
-            "risk_id": rules.risk_ids[int(analysis.risk[v])],
-            "level": LEVELS[int(levels[v])],
-            "mitigated": bool(analysis.mitigated[v]),
-        }
+    table = analysis.table()
+    columns = [table[name].to_pylist() for name in table.column_names]
+    for v, row in enumerate(zip(*columns, strict=True)):
+        item: dict[str, object] = dict(zip(table.column_names, row, strict=True))
         if explain_roles:
             item["functions"] = dict(explain(analysis, pairs, v))
         handle.write((",\n  " if v else "\n  ").encode() + json.dumps(item).encode())
@@ -90,9 +85,9 @@ def write_html(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = Fa
 FORMATS = {"csv": write_csv, "json": write_json, "html": write_html}
 
 
-def _explanations(analysis: Analysis, pairs: Supply) -> Iterator[str]:
-    for v in range(len(analysis)):
-        yield "; ".join(f"{f}: {' '.join(roles)}" for f, roles in explain(analysis, pairs, v))
+def _causes(analysis: Analysis, pairs: Supply, v: int) -> str:
+    """``FN1: r1 r2; FN2: r3``: per function of violation v, the roles that supply it."""
+    return "; ".join(f"{f}: {' '.join(roles)}" for f, roles in explain(analysis, pairs, v))
 
 
 def _has_structural(column: pa.ChunkedArray) -> bool:
@@ -295,11 +290,8 @@ def _html(analysis: Analysis, pairs: Supply, fixes: list[Fix], explain_roles: bo
         for v in range(int(first_of_user[fix.user]), int(first_of_user[fix.user + 1])):
             if analysis.mitigated[v]:
                 continue
-            causes = "; ".join(
-                f"{escape(f)}: {escape(' '.join(roles))}"
-                for f, roles in explain(analysis, pairs, v)
-            )
-            risks.append(f"<code>{escape(rules.risk_ids[int(analysis.risk[v])])}</code> {causes}")
+            risk = escape(rules.risk_ids[int(analysis.risk[v])])
+            risks.append(f"<code>{risk}</code> {escape(_causes(analysis, pairs, v))}")
         out.append(
             f"<tr><td>{escape(users[fix.user].as_py())}</td><td class=n>{fix.clears:,}</td>"
             f"<td>{escape(' '.join(rules.role_ids[r] for r in fix.remove))}</td>"
@@ -314,15 +306,12 @@ def _html(analysis: Analysis, pairs: Supply, fixes: list[Fix], explain_roles: bo
             "<th>function: supplying roles</th></tr>"
         )
         for v in range(min(HTML_ROWS, len(analysis))):
-            causes = "; ".join(
-                f"{escape(f)}: {escape(' '.join(roles))}"
-                for f, roles in explain(analysis, pairs, v)
-            )
             out.append(
                 f"<tr><td>{escape(users[int(analysis.user[v])].as_py())}</td>"
                 f"<td>{escape(rules.risk_ids[int(analysis.risk[v])])}</td>"
                 f"<td>{LEVELS[int(level[v])]}</td>"
-                f"<td>{'yes' if analysis.mitigated[v] else 'no'}</td><td>{causes}</td></tr>"
+                f"<td>{'yes' if analysis.mitigated[v] else 'no'}</td>"
+                f"<td>{escape(_causes(analysis, pairs, v))}</td></tr>"
             )
         out.append("</table>")
     out.append("</body></html>\n")

@@ -9,10 +9,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
-from backoffice.sod_cli import sod_analyze
+from backoffice.sod_cli import sod_analyze, write_atomically
 from tests.unit.sod_data import TINY, write_folder
 
 BACKOFFICE = shutil.which("backoffice", path=str(Path(sys.executable).parent)) or "backoffice"
@@ -90,6 +91,32 @@ def test_html_report_is_self_contained_and_escapes_ids(tmp_path: Path) -> None:
     assert page.count("<svg") == 5
     assert "&lt;b&gt;eve&lt;/b&gt;" in page and "<b>eve" not in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
+
+
+def test_html_explain_lists_violations_and_a_clean_folder_says_so(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "in")
+    code, _ = run(folder, tmp_path / "r.html", "--format", "html", "--explain")
+    assert code == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "<h2>Violations (first 2)</h2>" in page
+    assert (
+        "<td>ben</td><td>R1</td><td>high</td><td>yes</td><td>ENTER: clerk; APPROVE: approver"
+        in page
+    )
+    (folder / "assignments.csv").write_text("user_id,role_id\nann,clerk\n")
+    code, _ = run(folder, tmp_path / "clean.html", "--format", "html")
+    assert code == 0
+    assert "Nothing to show." in (tmp_path / "clean.html").read_text()
+
+
+def test_a_failing_writer_leaves_neither_target_nor_temporary_file(tmp_path: Path) -> None:
+    def half(handle: BinaryIO) -> None:
+        handle.write(b"user_id,risk_id\n")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomically(tmp_path / "v.csv", half)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ids_with_commas_and_quotes_are_quoted_in_the_csv(tmp_path: Path) -> None:
@@ -219,9 +246,9 @@ BAD_INPUT = [
         "mitigations.csv:2: valid_until '2025-02-30' is not a date",
     ),
     (
-        "a row with too many fields",
-        {"users": "user_id,name\nann,Ann\nben,Ben,Ito\n"},
-        "users.csv:3: expected 2 fields, found 3",
+        "a row with too many fields, after a blank line",
+        {"users": "user_id,name\nann,Ann\n\nben,Ben,Ito\n"},
+        "users.csv:4: expected 2 fields, found 3",
     ),
     (
         "blank lines do not shift line numbers",
@@ -253,14 +280,25 @@ def test_bad_input_names_file_and_line_exits_2_and_writes_nothing(
     assert list(out_dir.iterdir()) == []
 
 
-def test_invalid_utf8_is_reported_at_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"role_id,name\nclerk,Clerk\nl\xe9ad,Lead\n", "roles.csv:3: not valid UTF-8"),
+        (b"role_id,n\xe4me\nclerk,Clerk\n", "roles.csv:1: the header is not valid UTF-8"),
+        (None, "roles.csv: cannot read the file: Is a directory"),
+    ],
+)
+def test_unreadable_files_are_reported_with_their_line(
+    tmp_path: Path, content: bytes | None, expected: str
+) -> None:
     folder = write_folder(tmp_path / "in")
-    (folder / "roles.csv").write_bytes(b"role_id,name\nclerk,Clerk\nl\xe9ad,Lead\n")
+    (folder / "roles.csv").unlink()
+    if content is None:
+        (folder / "roles.csv").mkdir()
+    else:
+        (folder / "roles.csv").write_bytes(content)
     code, err = run(folder, tmp_path / "v.csv")
-    assert (code, err.strip()) == (
-        2,
-        f"backoffice sod analyze: {folder}/roles.csv:3: not valid UTF-8",
-    )
+    assert (code, err.strip()) == (2, f"backoffice sod analyze: {folder}/{expected}")
 
 
 def test_a_failed_run_leaves_an_earlier_output_alone(tmp_path: Path) -> None:
@@ -298,6 +336,17 @@ def test_the_real_command_runs_without_django(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == TINY_CSV
+
+
+def test_the_installed_command_writes_to_standard_output(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "in")
+    result = subprocess.run(
+        [BACKOFFICE, "sod", "analyze", str(folder), "--as-of", "2025-06-30", "--out", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, TINY_CSV, "")
 
 
 def test_the_installed_command_reports_bad_input_with_exit_code_2(tmp_path: Path) -> None:

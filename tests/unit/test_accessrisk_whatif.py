@@ -90,11 +90,13 @@ def test_rules_from_data_and_from_the_csv_folder_agree(tmp_path: Path) -> None:
         ([("R1", "high", "ENTER")], "risk 'R1' has 1 distinct function; a risk combines 2 to 5"),
         ([("R1", "severe", "ENTER")], "risk 'R1': unknown level 'severe'"),
         ([("R1", "high", "NOPE")], "unknown function 'NOPE'"),
+        ([("R1", "high", "ENTER"), ("R1", "low", "PAY")], "risk 'R1' has two levels"),
     ],
 )
 def test_rules_from_data_refuses_bad_risks(risks: list[tuple[str, str, str]], message: str) -> None:
     with pytest.raises(InputError, match=message):
-        rules_from_data(["clerk"], [], [], [("ENTER", "invoice.enter")], risks)
+        functions = [("ENTER", "invoice.enter"), ("PAY", "payment.release")]
+        rules_from_data(["clerk"], [], [], functions, risks)
 
 
 def test_rules_from_data_names_a_cycle() -> None:

@@ -71,10 +71,9 @@ def analyze(folder: Path, as_of: date, progress: Progress | None = None) -> Anal
     rules = load_rules(folder)
     population = load_population(folder, rules)
     mitigations = load_mitigations(folder, rules, population, as_of)
-    user, risk = evaluate(rules, population, progress)
-    keys = user.astype(np.int64) * len(rules.risk_ids) + risk
-    mitigated = _mitigated(keys, mitigations)
-    return Analysis(rules, population, as_of, user, risk, mitigated)
+    keys = _violation_keys(rules, population, progress)
+    user, risk = _split(keys, rules)
+    return Analysis(rules, population, as_of, user, risk, _mitigated(keys, mitigations))
 
 
 def _mitigated(
@@ -92,6 +91,18 @@ def evaluate(
     rules: CompiledRules, population: Population, progress: Progress | None = None
 ) -> tuple[Ints, Ints]:
     """(user, risk) of every violation, sorted by user then risk id."""
+    return _split(_violation_keys(rules, population, progress), rules)
+
+
+def _split(keys: npt.NDArray[np.int64], rules: CompiledRules) -> tuple[Ints, Ints]:
+    n_risks = max(len(rules.risk_ids), 1)
+    return (keys // n_risks).astype(np.int32), (keys % n_risks).astype(np.int32)
+
+
+def _violation_keys(
+    rules: CompiledRules, population: Population, progress: Progress | None
+) -> npt.NDArray[np.int64]:
+    """Sorted ``user * risks + risk`` keys of every violation."""
     roles, kept = population.roles, population.ptr
     touches_a_risk: npt.NDArray[np.bool_] = np.any(rules.role_slots != 0, axis=1)
     if touches_a_risk.mean() < _PRUNE_BELOW:
@@ -114,9 +125,7 @@ def evaluate(
             done += len(users)
             if progress is not None:
                 progress(done, len(active))
-    n_risks = max(len(rules.risk_ids), 1)
-    keys = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-    return (keys // n_risks).astype(np.int32), (keys % n_risks).astype(np.int32)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _chunk(

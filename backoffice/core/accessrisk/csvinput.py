@@ -198,8 +198,6 @@ def _fixed_width_keys(ids: pa.ChunkedArray) -> npt.NDArray[Any] | None:
         n = len(chunk)
         if n == 0:
             continue
-        if chunk.null_count:
-            return None
         offsets = np.frombuffer(chunk.buffers()[1], np.int32, n + 1, chunk.offset * 4)
         width = int(offsets[1] - offsets[0])
         if width == 0 or bool(np.any(np.diff(offsets) != width)):

@@ -63,8 +63,8 @@ def load_rules(folder: Path) -> CompiledRules:
     grants = CsvFile(folder, "role_permissions")
     g_table = grants.read("role_id", "permission")
     grant_role = lookup(grants, "role_id", g_table["role_id"], role_ids)
-    grant_permission = pc.index_in(g_table["permission"], value_set=permissions)
-    useful = pc.is_valid(grant_permission).to_numpy(zero_copy_only=False)
+    grant_permission = _positions(g_table["permission"], permissions)
+    useful = grant_permission >= 0  # a permission in no function cannot make a risk
 
     hierarchy = CsvFile(folder, "role_hierarchy")
     h_table = hierarchy.read("parent_role_id", "child_role_id")
@@ -77,9 +77,7 @@ def load_rules(folder: Path) -> CompiledRules:
         function_ids=function_ids.ids.to_pylist(),
         permissions=permissions.to_pylist(),
         grant_role=grant_role[useful],
-        grant_permission=np.asarray(
-            grant_permission.filter(pc.is_valid(grant_permission)).to_numpy(), dtype=np.int32
-        ),
+        grant_permission=grant_permission[useful],
         parent=parent,
         child=child,
         function_of=_positions(f_table["function_id"], function_ids.ids),
@@ -158,7 +156,7 @@ def load_population(folder: Path, rules: CompiledRules) -> Population:
         roles = pool.submit(lookup, file, "role_id", table["role_id"], role_ids)
         user = lookup(file, "user_id", table["user_id"], users, runs=True)
         role = roles.result()
-    del table
+    del table  # the id strings (150 MB for a million users) are not needed any more
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")
         user, role = user[order], role[order]
@@ -213,5 +211,5 @@ def _sorted_unique(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _positions(column: pa.ChunkedArray, universe: pa.Array) -> Index:
-    """Positions of values known to be in ``universe``."""
-    return np.asarray(pc.index_in(column, value_set=universe).to_numpy(), dtype=np.int32)
+    """Position of each value in ``universe``, -1 where it is not there."""
+    return Ids(universe, "").find(column)

@@ -95,10 +95,6 @@ class CompiledRules:
         default_factory=dict, repr=False
     )
 
-    @property
-    def words(self) -> int:
-        return int(self.role_slots.shape[1])
-
     @cached_property
     def role_index(self) -> dict[str, int]:
         return {role: i for i, role in enumerate(self.role_ids)}
