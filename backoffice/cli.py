@@ -1,7 +1,7 @@
 """The ``backoffice`` command: our own commands plus every Django management command.
 
-Commands that need only the pure core (``policy check``, ``sod analyze``) run without
-starting Django, so they are quick and work on a machine without the application database.
+Commands that need only the pure core (``policy check``) run without starting Django, so
+they are quick and work on a machine without the application database.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["sod", "analyze"]:  # numpy and pyarrow, but no Django (issue #6)
+        from backoffice.sod_cli import sod_analyze
+
+        return sod_analyze(args[2:])
     if args[:2] == ["policy", "check"]:
         from backoffice.policy_cli import policy_check
 
         return policy_check(args[2:])
-    if args[:2] == ["sod", "analyze"]:
-        from backoffice.sod_cli import sod_analyze
-
-        return sod_analyze(args[2:])
     if args[:1] == ["demo"]:
         # The demo serves plain http://127.0.0.1; production keeps Secure cookies and HSTS.
         os.environ.setdefault("BACKOFFICE_PLAIN_HTTP", "1")
