@@ -10,9 +10,8 @@ by the scan).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -135,15 +134,17 @@ class CsvFile:
 class Ids:
     """Distinct ids of one file, and how to find values among them.
 
-    Sorted ids of one width (zero-padded ids, as identity systems export them) are found
-    by binary search over integer keys, several times faster than hashing a million
-    strings; any other ids through Arrow's hash lookup.
+    Sorted ids of at most 8 bytes and one width (zero-padded ids such as ``u0000001``, as
+    identity systems export them) are found by binary search over integer keys read
+    straight from Arrow's buffers, several times faster than hashing a million strings;
+    any other ids through Arrow's hash lookup.
     """
 
     def __init__(self, ids: pa.Array, file: str, *, is_sorted: bool = False) -> None:
         self.ids = ids
         self.file = file
-        self._keys = _fixed_width_keys(pa.chunked_array([ids])) if is_sorted else None
+        words = _words(pa.chunked_array([ids])) if is_sorted else None
+        self._keys = _order_keys(np.concatenate(words)) if words else None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -154,17 +155,19 @@ class Ids:
         ``runs=True`` looks up each run of equal neighbours once: assignment files are
         usually grouped by user, and eight lookups of the same user cost eight probes.
         """
-        wanted = _fixed_width_keys(values) if self._keys is not None else None
-        if wanted is not None and self._keys is not None and wanted.dtype == self._keys.dtype:
-            keys = self._keys
-            if runs:
-                return _per_run(wanted[1:] != wanted[:-1], wanted, lambda w: _search(keys, w))
-            return _search(keys, wanted)
-        if runs:
-            flat = values.combine_chunks()
-            change = pc.not_equal(flat[1:], flat[:-1]).to_numpy(zero_copy_only=False)
-            return _per_run(change, flat, self._hashed)
-        return self._hashed(values)
+        words = _words(values) if self._keys is not None else None
+        if self._keys is not None and words is not None:
+            if not runs:
+                return _search(self._keys, _order_keys(np.concatenate(words)))
+            first, lengths = _runs(words)
+            return np.repeat(_search(self._keys, _order_keys(first)), lengths)
+        if not runs or len(values) < 2:
+            return self._hashed(values)
+        flat = values.combine_chunks()
+        change = pc.not_equal(flat[1:], flat[:-1]).to_numpy(zero_copy_only=False)
+        heads = np.flatnonzero(np.concatenate(([True], change)))
+        lengths = np.diff(np.append(heads, len(flat)))
+        return np.repeat(self._hashed(flat.take(pa.array(heads))), lengths)
 
     def _hashed(self, values: pa.Array | pa.ChunkedArray) -> Index:
         found = pc.index_in(values, value_set=self.ids)
@@ -173,48 +176,58 @@ class Ids:
         return np.asarray(found.to_numpy(), dtype=np.int32)
 
 
-def _per_run(change: npt.NDArray[np.bool_], values: Any, find: Callable[[Any], Index]) -> Index:
-    """``find`` applied to the first value of each run of equal values, repeated over the run."""
-    heads = np.flatnonzero(np.concatenate(([True], change)))[: len(values)]
-    lengths = np.diff(np.append(heads, len(values)))
-    first = values.take(pa.array(heads)) if isinstance(values, pa.Array) else values[heads]
-    return np.repeat(find(first), lengths)
+def _words(ids: pa.ChunkedArray) -> list[npt.NDArray[np.uint64]] | None:
+    """Per chunk, each id's bytes as one 64-bit word; None unless all have one width ≤ 8.
 
-
-def _search(keys: npt.NDArray[Any], wanted: npt.NDArray[Any]) -> Index:
-    at = np.searchsorted(keys, wanted)
-    np.minimum(at, len(keys) - 1, out=at)
-    return np.where(keys.take(at) == wanted, at, -1).astype(np.int32)
-
-
-def _fixed_width_keys(ids: pa.ChunkedArray) -> npt.NDArray[Any] | None:
-    """Keys that sort and compare like the strings, or None if the widths differ.
-
-    Up to 8 bytes the key is the big-endian integer of the zero-padded bytes; longer ids
-    are numpy byte strings of their width. Either is read straight from Arrow's buffers.
+    Ids of exactly 8 bytes are viewed in place (no copy); shorter ones are zero-padded.
+    Equal words mean equal ids; :func:`_order_keys` makes them sort like the strings.
     """
-    parts, widths = [], set()
+    words, widths = [], set()
     for chunk in ids.chunks:
         n = len(chunk)
         if n == 0:
             continue
         offsets = np.frombuffer(chunk.buffers()[1], np.int32, n + 1, chunk.offset * 4)
         width = int(offsets[1] - offsets[0])
-        if width == 0 or bool(np.any(np.diff(offsets) != width)):
+        if not 0 < width <= 8 or int(offsets[-1] - offsets[0]) != n * width:
             return None
+        if bool(np.any(np.diff(offsets) != width)):
+            return None
+        data = np.frombuffer(chunk.buffers()[2], np.uint8, n * width, int(offsets[0]))
+        if width < 8:
+            padded = np.zeros((n, 8), dtype=np.uint8)
+            padded[:, :width] = data.reshape(n, width)
+            data = padded.reshape(-1)
+        words.append(data.view("<u8"))
         widths.add(width)
-        parts.append(np.frombuffer(chunk.buffers()[2], np.uint8, n * width, int(offsets[0])))
-    if len(widths) != 1:
-        return None if widths else np.zeros(0, dtype=np.uint64)
-    width = widths.pop()
-    data = np.concatenate(parts) if len(parts) > 1 else parts[0]
-    if width > 8:
-        return data.view(f"S{width}")
-    if width == 8:
-        return data.view(">u8").astype(np.uint64)
-    padded = np.zeros((len(data) // width, 8), dtype=np.uint8)
-    padded[:, :width] = data.reshape(-1, width)
-    return padded.view(">u8").ravel().astype(np.uint64)
+    return words if len(widths) == 1 else None
+
+
+def _order_keys(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Keys that sort like the ids: the bytes read as a big-endian number."""
+    return words.byteswap() if np.little_endian else words.copy()
+
+
+def _runs(words: list[npt.NDArray[np.uint64]]) -> tuple[npt.NDArray[np.uint64], Index]:
+    """The first word of each run of equal neighbours, and the runs' lengths."""
+    starts, firsts = [], []
+    offset, previous = 0, None
+    for chunk in words:
+        change = np.empty(len(chunk), dtype=bool)
+        change[0] = previous is None or chunk[0] != previous
+        np.not_equal(chunk[1:], chunk[:-1], out=change[1:])
+        heads = np.flatnonzero(change)
+        starts.append(heads + offset)
+        firsts.append(chunk[heads])
+        offset, previous = offset + len(chunk), chunk[-1]
+    start = np.concatenate(starts)
+    return np.concatenate(firsts), np.diff(np.append(start, offset)).astype(np.int32)
+
+
+def _search(keys: npt.NDArray[np.uint64], wanted: npt.NDArray[np.uint64]) -> Index:
+    at = np.searchsorted(keys, wanted)
+    np.minimum(at, len(keys) - 1, out=at)
+    return np.where(keys.take(at) == wanted, at, -1).astype(np.int32)
 
 
 def lookup(
