@@ -245,9 +245,9 @@ def main() -> None:
     if "b" in results:
         b = results["b"][0]
         print(
-            f"\na/b = {a / b:.3f} ((a) is {b / a:.1f}x faster than (b)); outputs identical: {same}"
+            f"\na/b = {a / b:.3f}: (b) takes {b / a:.1f}x as long as (a); outputs identical: {same}"
         )
-    print(f"a/c = {a / c:.2f} ((a) takes {a / c:.1f}x the I/O floor)\n")
+    print(f"a/c = {a / c:.2f}: (a) takes {a / c:.1f}x as long as the I/O floor\n")
     whatif_latency(folder, args.persons)
     if not same:
         raise SystemExit(1)

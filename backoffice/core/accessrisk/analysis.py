@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from backoffice.core.accessrisk.load import (
     Population,
+    index_population,
     load_mitigations,
-    load_population,
     load_rules,
+    read_population,
 )
 from backoffice.core.accessrisk.rules import LEVELS, CompiledRules, Ints, full_fields
 
@@ -68,8 +69,13 @@ class Analysis:
 
 def analyze(folder: Path, as_of: date, progress: Progress | None = None) -> Analysis:
     """Read and check ``folder``, then evaluate every user; raises ``InputError`` first."""
-    rules = load_rules(folder)
-    population = load_population(folder, rules)
+    with ThreadPoolExecutor(1) as pool:
+        compiling = pool.submit(load_rules, folder)  # beside the big read of assignments
+        try:
+            raw = read_population(folder)
+        finally:
+            rules = compiling.result()  # a bad rule file is reported first, as if read first
+    population = index_population(raw, rules)
     mitigations = load_mitigations(folder, rules, population, as_of)
     keys = _violation_keys(rules, population, progress)
     user, risk = _split(keys, rules)

@@ -29,7 +29,16 @@ from backoffice.core.accessrisk.rules import (
     cycle_message,
 )
 
-__all__ = ["Population", "load_mitigations", "load_population", "load_rules", "parse_iso_date"]
+__all__ = [
+    "Population",
+    "RawPopulation",
+    "index_population",
+    "load_mitigations",
+    "load_population",
+    "load_rules",
+    "parse_iso_date",
+    "read_population",
+]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -143,20 +152,38 @@ def _risks(
 
 def load_population(folder: Path, rules: CompiledRules) -> Population:
     """Users and their role assignments, as role indices of ``rules`` grouped by user."""
+    return index_population(read_population(folder), rules)
+
+
+@dataclass(frozen=True, eq=False)
+class RawPopulation:
+    """users.csv and assignments.csv as read, before roles are known."""
+
+    users: Ids
+    file: CsvFile
+    table: pa.Table
+
+
+def read_population(folder: Path) -> RawPopulation:
+    """Read the users (sorted, distinct) and the assignments; needs no rule set."""
     users = Ids(
         _sorted_unique(CsvFile(folder, "users").read("user_id")["user_id"]),
         "users.csv",
         is_sorted=True,
     )
     file = CsvFile(folder, "assignments")
-    table = file.read("user_id", "role_id")
+    return RawPopulation(users, file, file.read("user_id", "role_id"))
+
+
+def index_population(raw: RawPopulation, rules: CompiledRules) -> Population:
+    """Check every assignment's user and role and group the roles by user."""
+    users, file, table = raw.users, raw.file, raw.table
     role_ids = Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
     # both lookups release the GIL: roles are looked up beside users, on the second core
     with ThreadPoolExecutor(1) as pool:
         roles = pool.submit(lookup, file, "role_id", table["role_id"], role_ids)
         user = lookup(file, "user_id", table["user_id"], users, runs=True)
         role = roles.result()
-    del table  # the id strings (150 MB for a million users) are not needed any more
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")
         user, role = user[order], role[order]
