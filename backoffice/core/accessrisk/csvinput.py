@@ -1,7 +1,8 @@
 """The CSV folder of PRODUCT.md ("Access-risk analysis input"), read with pyarrow.
 
-Every value is read as a string and every id is mapped to a dense index with Arrow's hash
-lookups, so nothing here loops over rows in Python. Problems name the file and the
+Every value is read as a string and every id is mapped to a dense index, by binary search
+over integer keys for sorted fixed-width ids and by Arrow's hash lookup otherwise, so
+nothing here loops over rows in Python. Problems name the file and the
 physical line. Arrow does not report line numbers, so they are found by scanning the file
 again, only once an error is certain (blank lines are skipped by the reader and counted
 by the scan).

@@ -31,8 +31,10 @@ __all__ = [
     "MIN_FUNCTIONS",
     "CompiledRules",
     "RuleArrays",
+    "check_risk_size",
     "compile_rules",
     "concat_ranges",
+    "cycle_message",
     "full_fields",
     "rules_from_data",
 ]
