@@ -61,6 +61,13 @@ def test_the_tiny_folder_flags_the_lead_and_the_mitigated_clerk_and_approver(
     )
 
 
+@pytest.mark.parametrize("keep", [(), ("users", "roles", "assignments")])
+def test_folders_with_only_headers_have_no_violations(tmp_path: Path, keep: tuple[str]) -> None:
+    tables = {name: (rows if name in keep else []) for name, rows in TINY.items()}
+    result = analyze(write_folder(tmp_path, tables), AS_OF)
+    assert violations_csv(result) == "user_id,risk_id,level,mitigated\n"
+
+
 def test_an_expired_mitigation_turns_the_violation_back_on(tmp_path: Path) -> None:
     folder = write_folder(tmp_path)
     on_last_day = analyze(folder, date(2025, 12, 31))

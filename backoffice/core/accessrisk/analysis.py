@@ -111,7 +111,7 @@ def _violation_keys(
     """Sorted ``user * risks + risk`` keys of every violation."""
     roles, kept = population.roles, population.ptr
     touches_a_risk: npt.NDArray[np.bool_] = np.any(rules.role_slots != 0, axis=1)
-    if touches_a_risk.mean() < _PRUNE_BELOW:
+    if len(touches_a_risk) and touches_a_risk.mean() < _PRUNE_BELOW:
         # dropping the assignments of inert roles costs a pass over all assignments
         relevant = touches_a_risk[population.roles]
         roles = population.roles[relevant]

@@ -210,17 +210,20 @@ def _order_keys(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 def _runs(words: list[npt.NDArray[np.uint64]]) -> tuple[npt.NDArray[np.uint64], Index]:
-    """The first word of each run of equal neighbours, and the runs' lengths."""
+    """The first word of each run of equal neighbours, and the runs' lengths.
+
+    A run never spans two chunks: splitting one only costs a second lookup.
+    """
     starts, firsts = [], []
-    offset, previous = 0, None
+    offset = 0
     for chunk in words:
         change = np.empty(len(chunk), dtype=bool)
-        change[0] = previous is None or chunk[0] != previous
+        change[0] = True
         np.not_equal(chunk[1:], chunk[:-1], out=change[1:])
         heads = np.flatnonzero(change)
         starts.append(heads + offset)
         firsts.append(chunk[heads])
-        offset, previous = offset + len(chunk), chunk[-1]
+        offset += len(chunk)
     start = np.concatenate(starts)
     return np.concatenate(firsts), np.diff(np.append(start, offset)).astype(np.int32)
 
