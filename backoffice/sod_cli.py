@@ -23,6 +23,7 @@ BAD_INPUT = 2
 
 
 def sod_analyze(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command; the exit code is 0, or 2 for bad input (``out``/``err`` for tests)."""
     out, err = out or sys.stdout, err or sys.stderr
     parser = argparse.ArgumentParser(
         prog="backoffice sod analyze",
