@@ -16,6 +16,10 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["sod", "analyze"]:  # numpy and pyarrow, but no Django (issue #6)
+        from backoffice.sod_cli import sod_analyze
+
+        return sod_analyze(args[2:])
     if args[:2] == ["policy", "check"]:
         from backoffice.policy_cli import policy_check
 
