@@ -21,6 +21,7 @@ from django.utils import timezone
 from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
 from backoffice.audit.services import record
 from backoffice.cases.effects import get_effect
+from backoffice.cases.guards import guard_write
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.cases.queries import (
     access_case_by_id,
@@ -99,6 +100,9 @@ def do_start_case(
         facts = get_actor_facts(user)
         context = build_context(known_for(spec, payload), facts)
         result = decide(None, Command(CommandKind.START, comment, payload), facts, context, spec)
+        if not isinstance(result, Denied):
+            # #8: a read guard may refuse the data itself (a Chinese wall, a conflict of interest)
+            result = guard_write(user, process.key, result.case.payload) or result
         if isinstance(result, Denied):
             record(
                 "case.start_denied",
@@ -130,6 +134,9 @@ def do_start_case(
 
 def do_command(case_id: int, command: Command, user: Any) -> Outcome:
     """Apply one command to a case, or record why it was refused."""
+    # #8: a command reads the case first; a read guard's refusal (a Chinese wall) is then
+    # recorded in its own transaction, which the command's would roll back with the error.
+    access_case_by_id(user, case_id)
     with transaction.atomic():
         case = access_case_by_id(user, case_id, for_update=True)
         current = domain_case(case)
@@ -142,7 +149,7 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
         context = build_context(known, facts, command.on_behalf_of)
         result = decide(current, command, facts, context)
         if isinstance(result, Accepted):
-            result = _with_effects(case, current, result) or result
+            result = _with_effects(case, current, result, user) or result
         if isinstance(result, Denied):
             return _deny(case, command, facts.person, result)
         before = _state(case)
@@ -151,9 +158,12 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
     return Outcome(case, None, events)
 
 
-def _with_effects(case: Case, current: DomainCase, result: Accepted) -> Denied | None:
-    """Refuse a submit or release whose effect could not be carried out now."""
+def _with_effects(case: Case, current: DomainCase, result: Accepted, user: Any) -> Denied | None:
+    """Refuse a submit or release whose effect could not be carried out now, and an
+    amendment a read guard refuses (#8: the new payload may name a conflicting issuer)."""
     kinds = {e.kind for e in result.events}
+    if "amended" in kinds and (denied := guard_write(user, case.process.key, result.case.payload)):
+        return denied
     if kinds & {"submitted", "released"}:
         return _effect_problem(case.spec.effect, result.case.payload)
     return None
