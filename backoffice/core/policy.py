@@ -29,6 +29,7 @@ from backoffice.core.org import (
     Unit,
 )
 from backoffice.core.processes import ProcessSpec, process_problems
+from backoffice.core.walls import WallsSpec, walls_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
 
 __all__ = [
@@ -147,6 +148,8 @@ class Policy(_Spec):
     roles: list[RoleSpec] = []
     assignments: list[AssignmentSpec] = []
     processes: list[ProcessSpec] = []
+    #: #8: information areas, barriers, conflict classes and walled processes (docs/walls.md)
+    walls: WallsSpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -266,6 +269,10 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         seen_processes.add(process.id)
         for path, message in process_problems(process, role_ids, set(units)):
             yield doc.problem(("processes", index, *path), f"process {process.id!r}: {message}")
+    if policy.walls is not None:
+        processes = {p.id: p for p in policy.processes}
+        for path, message in walls_problems(policy.walls, processes, units):
+            yield doc.problem(("walls", *path), f"walls: {message}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"
