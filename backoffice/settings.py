@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "backoffice.accounts",
     "backoffice.cases",
     "backoffice.masterdata",
+    "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
     "backoffice.web",
 ]

@@ -25,6 +25,7 @@ from backoffice.core.policy import (
     to_organisation,
 )
 from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
+from backoffice.walls.sync import sync_issuers
 
 __all__ = [
     "LoadResult",
@@ -117,6 +118,7 @@ def apply_policy(
         latest = PolicyVersion.objects.order_by("-number").first()
         number = (latest.number + 1) if latest else 1
         apply.processes(number)
+        apply.walls()
         if latest is not None and latest.sha256 == digest and not apply.changes:
             return LoadResult(None, [])
         version = PolicyVersion.objects.create(
@@ -399,6 +401,10 @@ class _Apply:
                 self._audit(
                     "cases.process.retired", "process", key, {"retired": False}, {"retired": True}
                 )
+
+    def walls(self) -> None:
+        """#8: conflict classes and issuers (areas and barriers are read from the policy)."""
+        sync_issuers(self.policy.walls, self._audit)
 
     def _sync_dated(
         self,

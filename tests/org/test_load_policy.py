@@ -29,7 +29,7 @@ def load(text: str, today: date = TODAY) -> object:
 
 def test_demo_bank_loads_with_its_whole_organisation(demo_bank: object) -> None:
     assert Unit.objects.count() == 21
-    assert Profile.objects.count() == 26
+    assert Profile.objects.count() == 28  # with #8's second analyst and compliance officer
     assert Unit.objects.get(key="credit-analysis").parent.key == "back-office"
     assert Unit.objects.get(key="credit-analysis").line == "back_office"  # inherited
     weber = Profile.objects.get(user__username="max.weber")
@@ -200,7 +200,7 @@ def test_roles_and_assignments_load_with_their_hierarchy(demo_bank: object) -> N
     assert "credit-analyst" in get_roles(jonas, TODAY)
     assert "credit-officer" not in get_roles(jonas, TODAY)
     assert "credit-officer" in get_roles(jonas, date(2026, 9, 30))
-    assert AuditEvent.objects.filter(action="access.assignment.created").count() == 42
+    assert AuditEvent.objects.filter(action="access.assignment.created").count() == 47  # #8
 
 
 def test_once_a_policy_is_live_a_different_one_needs_four_eyes(demo_bank: object) -> None:
