@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("backoffice.web.urls")),
     path("", include("backoffice.cases.urls")),
     path("organisation/", include("backoffice.org.urls")),
+    path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
