@@ -12,6 +12,7 @@ from django.db import transaction
 from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY
 from backoffice.ops.seed import seed_demo_cases
+from backoffice.walls.seed import seed_demo_walls
 
 
 class Command(BaseCommand):
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         created = seed_demo_cases()
         if created:
             self.stdout.write(f"seeded {created} demo cases")
+            self.stdout.write(seed_demo_walls())  # #8: deal projects, lists, a crossing
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, what in DEMO_LOGINS:
