@@ -155,9 +155,9 @@ def remove_list_entry(request: HttpRequest, entry_id: int, body: ReasonIn) -> Ht
 # -- deal projects and insider lists --------------------------------------------------------
 
 
-def _managed(request: HttpRequest, key: str | None = None) -> DealProject | None:
+def _managed_project(request: HttpRequest, key: str) -> DealProject:
     access_walls_admin(request.user, "deal projects")
-    return get_project(key) if key else None
+    return get_project(key)
 
 
 @router.get(
@@ -166,7 +166,7 @@ def _managed(request: HttpRequest, key: str | None = None) -> DealProject | None
     summary="Deal projects (compliance)",
 )
 def list_projects(request: HttpRequest) -> list[ProjectOut]:
-    _managed(request)
+    access_walls_admin(request.user, "deal projects")
     projects = DealProject.objects.select_related("issuer", "lead")
     return [reports.project_out(p) for p in projects]
 
@@ -177,8 +177,7 @@ def list_projects(request: HttpRequest) -> list[ProjectOut]:
     summary="A project's insider list: who, since when, why (compliance, MAR Art. 18)",
 )
 def project_insiders(request: HttpRequest, key: str) -> list[InsiderOut]:
-    project = _managed(request, key)
-    assert project is not None
+    project = _managed_project(request, key)
     return reports.insider_list(project)
 
 
@@ -186,8 +185,7 @@ def project_insiders(request: HttpRequest, key: str) -> list[InsiderOut]:
     "/walls/projects/{key}/insiders.csv", **_csv_operation("A project's insider list as CSV")
 )
 def project_insiders_csv(request: HttpRequest, key: str) -> HttpResponse:
-    project = _managed(request, key)
-    assert project is not None
+    project = _managed_project(request, key)
     return csv_response(f"insiders-{project.key}.csv", reports.insider_list(project), InsiderOut)
 
 

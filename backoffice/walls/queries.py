@@ -3,7 +3,6 @@ lists and reports. Checked reads of walled data are in ``services`` (they record
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,13 +28,11 @@ from backoffice.walls.models import (
 
 __all__ = [
     "MANAGE_PERMISSION",
-    "InsiderRow",
     "get_walls",
     "get_reader",
     "access_walls_admin",
     "get_list",
     "listed_issuers",
-    "get_insider_list",
     "get_crossings",
     "get_denials",
     "get_open_projects_of",
@@ -127,57 +124,6 @@ def get_list(kind: str) -> QuerySet[ListEntry]:
 
 def listed_issuers(kind: str) -> frozenset[str]:
     return frozenset(get_list(kind).values_list("issuer__key", flat=True))
-
-
-@dataclass(frozen=True)
-class InsiderRow:
-    """One line of a project's insider list (MAR Art. 18): who, since when, why, how."""
-
-    person: str
-    name: str
-    how: str  # "member" or "crossing"
-    since: datetime
-    until: datetime | None
-    reason: str
-    approved_by: str
-    active: bool
-
-
-def _name(user: Any) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.display_name if profile else user.get_username()
-
-
-def get_insider_list(project: DealProject, at: datetime | None = None) -> list[InsiderRow]:
-    """Everyone who is or was an insider of the project, earliest first."""
-    at = at or timezone.now()
-    rows = [
-        InsiderRow(
-            person=m.user.username,
-            name=_name(m.user),
-            how="member",
-            since=m.since,
-            until=m.until,
-            reason=m.reason,
-            approved_by=m.added_by,
-            active=m.until is None,
-        )
-        for m in project.members.select_related("user__profile")
-    ]
-    rows += [
-        InsiderRow(
-            person=c.user.username,
-            name=_name(c.user),
-            how="crossing",
-            since=c.valid_from,
-            until=min(c.valid_to, c.ended_at) if c.ended_at else c.valid_to,
-            reason=c.reason,
-            approved_by=c.approved_by,
-            active=c.ended_at is None and c.valid_from <= at < c.valid_to,
-        )
-        for c in project.crossings.select_related("user__profile")
-    ]
-    return sorted(rows, key=lambda r: (r.since, r.person))
 
 
 def get_crossings() -> QuerySet[WallCrossing]:

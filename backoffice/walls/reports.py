@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -19,7 +20,6 @@ from backoffice.walls.models import DealProject, IssuerDocument, ListEntry, Wall
 from backoffice.walls.queries import (
     get_crossings,
     get_denials,
-    get_insider_list,
     get_list,
 )
 from backoffice.walls.schemas import (
@@ -96,12 +96,46 @@ def project_out(project: DealProject) -> ProjectOut:
         created=project.created,
         announced_at=project.announced_at,
         closed_at=project.closed_at,
-        insiders_now=sum(r.active for r in get_insider_list(project)),
+        insiders_now=sum(r.active for r in insider_list(project)),
     )
 
 
-def insider_list(project: DealProject) -> list[InsiderOut]:
-    return [InsiderOut(**vars(row)) for row in get_insider_list(project)]
+def _name(user: Any) -> str:
+    profile = getattr(user, "profile", None)
+    return profile.display_name if profile else user.get_username()
+
+
+def insider_list(project: DealProject, at: datetime | None = None) -> list[InsiderOut]:
+    """Everyone who is or was an insider of the project (MAR Art. 18), earliest first:
+    deal team members and people brought over the wall."""
+    at = at or timezone.now()
+    rows = [
+        InsiderOut(
+            person=m.user.username,
+            name=_name(m.user),
+            how="member",
+            since=m.since,
+            until=m.until,
+            reason=m.reason,
+            approved_by=m.added_by,
+            active=m.until is None,
+        )
+        for m in project.members.select_related("user__profile")
+    ]
+    rows += [
+        InsiderOut(
+            person=c.user.username,
+            name=_name(c.user),
+            how="crossing",
+            since=c.valid_from,
+            until=min(c.valid_to, c.ended_at) if c.ended_at else c.valid_to,
+            reason=c.reason,
+            approved_by=c.approved_by,
+            active=c.ended_at is None and c.valid_from <= at < c.valid_to,
+        )
+        for c in project.crossings.select_related("user__profile")
+    ]
+    return sorted(rows, key=lambda r: (r.since, r.person))
 
 
 def crossing_out(crossing: WallCrossing, at: datetime | None = None) -> CrossingOut:
@@ -112,11 +146,10 @@ def crossing_out(crossing: WallCrossing, at: datetime | None = None) -> Crossing
         state = "expired"
     else:
         state = "active"
-    profile = getattr(crossing.user, "profile", None)
     return CrossingOut(
         id=crossing.pk,
         person=crossing.user.username,
-        name=profile.display_name if profile else crossing.user.username,
+        name=_name(crossing.user),
         project=crossing.project.key,
         issuer=crossing.project.issuer.key,
         valid_from=crossing.valid_from,

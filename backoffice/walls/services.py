@@ -61,6 +61,7 @@ __all__ = [
     "do_reset_history",
     "get_issuer",
     "get_project",
+    "project_key",
 ]
 
 User = get_user_model()

@@ -102,3 +102,11 @@ def test_compliance_runs_a_project_and_its_crossings_from_the_pages(person: Peop
     assert clara.post(project, {"action": "close", "reason": "over"}).status_code == 302
     closed = clara.get(project).content.decode()
     assert 'value="close"' not in closed  # nothing left to do on a closed project
+
+
+def test_the_case_page_of_a_walled_case_says_why_outside_the_wall(person: People) -> None:
+    deal = open_project(person)
+    page = as_user("tim.hartmann").get(f"/cases/{deal['id']}/")
+    assert page.status_code == 403 and "wall.not_inside" in page.content.decode()
+    assert "Nordbank" not in page.content.decode()
+    assert as_user("jan.schmitt").get(f"/cases/{deal['id']}/").status_code == 200
