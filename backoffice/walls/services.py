@@ -198,9 +198,7 @@ def do_create_document(
     checked = Datum(target.key, area, Kind.INTERNAL if kind == Kind.PUBLIC else kind)
     with transaction.atomic():
         decision = check_issuer_access(user, checked, about=f"issuer:{target.key}", write=True)
-        if isinstance(decision, Denied):
-            _record_refusal(user, checked, decision, f"issuer:{target.key}")
-        else:
+        if isinstance(decision, ReadAllowed):
             document = IssuerDocument.objects.create(
                 issuer=target,
                 area=area,
@@ -210,21 +208,17 @@ def do_create_document(
                 author=user.get_username(),
                 case=case,
             )
+            after = {"issuer": target.key, "area": area, "kind": kind.value, "title": title}
             record(
                 "walls.document.created",
                 actor=user.get_username(),
                 object_type="document",
                 object_id=document.pk,
-                after={
-                    "issuer": target.key,
-                    "area": area,
-                    "kind": kind.value,
-                    "title": document.title,
-                },
+                after=after,
             )
-    if isinstance(decision, Denied):
-        raise DomainError.from_denied(decision)
-    return document
+            return document
+        _record_refusal(user, checked, decision, f"issuer:{target.key}")
+    raise DomainError.from_denied(decision)
 
 
 # -- deal projects and lists ----------------------------------------------------------------
