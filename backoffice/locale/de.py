@@ -280,6 +280,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Say why.": "Sagen Sie, warum.",
     "The wall crossing was ended.": "Das Wall-Crossing wurde beendet.",
     "Say why the crossing ends early.": "Sagen Sie, warum das Wall-Crossing vorzeitig endet.",
+    "What the codes mean": "Was die Codes bedeuten",
 }
 
 

@@ -32,4 +32,5 @@ class ListEntryForm(ReasonForm):
 
 
 class MemberForm(ReasonForm):
+    field_order = ["person", "reason"]
     person = forms.CharField(label=_("Person (login)"), max_length=150)
