@@ -103,13 +103,13 @@ def restricted_list_csv(request: HttpRequest) -> HttpResponse:
     summary="Watch and restricted list entries with their reasons (compliance, CW-4)",
 )
 def watch_list(request: HttpRequest) -> list[WatchEntryOut]:
-    access_walls_admin(request.user, "watch list")
+    access_walls_admin(request.user, "watch list", read_only=True)
     return reports.watch_list()
 
 
 @router.get("/walls/watch-list.csv", **_csv_operation("The watch list as CSV (compliance)"))
 def watch_list_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "watch list")
+    access_walls_admin(request.user, "watch list", read_only=True)
     return csv_response("watch-list.csv", reports.watch_list(), WatchEntryOut)
 
 
@@ -156,7 +156,7 @@ def remove_list_entry(request: HttpRequest, entry_id: int, body: ReasonIn) -> Ht
 
 
 def _managed_project(request: HttpRequest, key: str) -> DealProject:
-    access_walls_admin(request.user, "deal projects")
+    access_walls_admin(request.user, "deal projects", read_only=True)
     return get_project(key)
 
 
@@ -166,7 +166,7 @@ def _managed_project(request: HttpRequest, key: str) -> DealProject:
     summary="Deal projects (compliance)",
 )
 def list_projects(request: HttpRequest) -> list[ProjectOut]:
-    access_walls_admin(request.user, "deal projects")
+    access_walls_admin(request.user, "deal projects", read_only=True)
     projects = DealProject.objects.select_related("issuer", "lead")
     return [reports.project_out(p) for p in projects]
 
@@ -237,13 +237,13 @@ def close_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpRespons
     summary="Wall crossings, newest first (compliance, CW-2)",
 )
 def list_crossings(request: HttpRequest) -> list[CrossingOut]:
-    access_walls_admin(request.user, "wall crossings")
+    access_walls_admin(request.user, "wall crossings", read_only=True)
     return reports.crossings()
 
 
 @router.get("/walls/crossings.csv", **_csv_operation("Wall crossings as CSV (compliance)"))
 def crossings_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "wall crossings")
+    access_walls_admin(request.user, "wall crossings", read_only=True)
     return csv_response("wall-crossings.csv", reports.crossings(), CrossingOut)
 
 
@@ -266,13 +266,13 @@ def end_crossing(request: HttpRequest, crossing_id: int, body: ReasonIn) -> Http
     summary="Refused reads and actions of the walls, newest first (compliance)",
 )
 def list_denials(request: HttpRequest) -> list[DenialOut]:
-    access_walls_admin(request.user, "refused access attempts")
+    access_walls_admin(request.user, "refused access attempts", read_only=True)
     return reports.denials()
 
 
 @router.get("/walls/denials.csv", **_csv_operation("Refused access attempts as CSV (compliance)"))
 def denials_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "refused access attempts")
+    access_walls_admin(request.user, "refused access attempts", read_only=True)
     return csv_response("wall-denials.csv", reports.denials(), DenialOut)
 
 

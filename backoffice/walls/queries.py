@@ -30,7 +30,9 @@ __all__ = [
     "MANAGE_PERMISSION",
     "get_walls",
     "get_reader",
+    "READ_PERMISSION",
     "access_walls_admin",
+    "may_read_walls",
     "get_list",
     "listed_issuers",
     "get_crossings",
@@ -41,6 +43,8 @@ __all__ = [
 
 #: Compliance: configures nothing here (the policy does) but runs the lists and crossings.
 MANAGE_PERMISSION = "walls.manage"
+#: Control besides compliance (internal audit) reads the watch list and the reports (CW-1).
+READ_PERMISSION = "audit.read"
 
 _cache: dict[str, Any] = {}
 
@@ -98,21 +102,29 @@ def get_open_projects_of(user: Any) -> QuerySet[DealProject]:
     )
 
 
-def access_walls_admin(user: Any, what: str) -> None:
-    """Only compliance (``walls.manage``) sees the watch list, insider lists and reports.
+def access_walls_admin(user: Any, what: str, *, read_only: bool = False) -> None:
+    """Only compliance (``walls.manage``) acts on the lists, projects and crossings; control
+    (compliance and internal audit, ``audit.read``) reads the watch list and the reports.
 
     Anyone else is refused with ``wall.forbidden``, and the refusal is on record (CW-4).
     """
-    if MANAGE_PERMISSION in get_actor_facts(user).permissions:
+    granted = get_actor_facts(user).permissions
+    if MANAGE_PERMISSION in granted or (read_only and READ_PERMISSION in granted):
         return
     do_record_denial(
         "walls.denied",
         actor=user.get_username(),
         object_type="walls",
         object_id=what,
-        reason="wall.forbidden: walls.manage is not granted",
+        reason=f"wall.forbidden: {MANAGE_PERMISSION} is not granted",
     )
-    raise DomainError("wall.forbidden", f"Only compliance may see the {what}.")
+    who = "compliance and internal audit" if read_only else "compliance"
+    raise DomainError("wall.forbidden", f"Only {who} may see or change the {what}.")
+
+
+def may_read_walls(user: Any) -> bool:
+    granted = get_actor_facts(user).permissions
+    return bool(granted & {MANAGE_PERMISSION, READ_PERMISSION})
 
 
 def get_list(kind: str) -> QuerySet[ListEntry]:

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
+from backoffice.accounts.queries import get_actor_facts
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.core.walls import WALL_DENIAL_CODES
 from backoffice.walls import reports
 from backoffice.walls.forms import ListEntryForm, MemberForm, ReasonForm
 from backoffice.walls.models import DealProject
-from backoffice.walls.queries import access_walls_admin, get_walls
+from backoffice.walls.queries import MANAGE_PERMISSION, access_walls_admin, get_walls
 from backoffice.walls.services import (
     do_add_member,
     do_announce_project,
@@ -47,6 +48,11 @@ STATE_WORDS = (
 )
 
 
+def _may_manage(request: HttpRequest) -> bool:
+    """Internal audit reads these pages too; only compliance gets the forms."""
+    return MANAGE_PERMISSION in get_actor_facts(request.user).permissions
+
+
 def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
     """Call one service; say what happened. Returns the status of the page to show."""
     try:
@@ -62,7 +68,7 @@ def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
 @require_http_methods(["GET", "POST"])
 def overview(request: HttpRequest) -> HttpResponse:
     """Both lists with their reasons (CW-3, CW-4) and the deal projects."""
-    access_walls_admin(request.user, "watch list")
+    access_walls_admin(request.user, "watch list", read_only=True)
     form = ListEntryForm(request.POST if "add" in request.POST else None)
     status = 200
     if request.method == "POST":
@@ -98,6 +104,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "entries": reports.watch_list(),
         "projects": [reports.project_out(p) for p in projects],
         "form": form,
+        "may_manage": _may_manage(request),
     }
     return render(request, "walls/overview.html", context, status=status)
 
@@ -112,7 +119,7 @@ def restricted(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_detail(request: HttpRequest, key: str) -> HttpResponse:
     """A deal project's insider list (who, since when, why), and compliance's actions."""
-    access_walls_admin(request.user, "deal projects")
+    access_walls_admin(request.user, "deal projects", read_only=True)
     project = get_project(key)
     member_form = MemberForm(request.POST if "member" in request.POST else None)
     status = 200
@@ -147,6 +154,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
         "insiders": reports.insider_list(project),
         "member_form": member_form,
         "area": get_walls().area_name(project.area),
+        "may_manage": _may_manage(request),
     }
     return render(request, "walls/project.html", context, status=status)
 
@@ -155,7 +163,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def crossings(request: HttpRequest) -> HttpResponse:
     """Every wall crossing, running and past (CW-2); compliance may end one early."""
-    access_walls_admin(request.user, "wall crossings")
+    access_walls_admin(request.user, "wall crossings", read_only=True)
     status = 200
     if request.method == "POST":
         reason = ReasonForm(request.POST)
@@ -173,14 +181,13 @@ def crossings(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:crossings")
-    return render(
-        request, "walls/crossings.html", {"crossings": reports.crossings()}, status=status
-    )
+    context = {"crossings": reports.crossings(), "may_manage": _may_manage(request)}
+    return render(request, "walls/crossings.html", context, status=status)
 
 
 @login_required
 def denials(request: HttpRequest) -> HttpResponse:
     """Refused reads and actions of the walls, from the audit trail, newest first."""
-    access_walls_admin(request.user, "refused access attempts")
+    access_walls_admin(request.user, "refused access attempts", read_only=True)
     context = {"denials": reports.denials(limit=500), "codes": WALL_DENIAL_CODES}
     return render(request, "walls/denials.html", context)

@@ -34,6 +34,10 @@ def test_the_restricted_list_is_for_everyone_the_watch_list_for_compliance(
         "project-falcon",
     )
     assert rows(clara.get("/walls/watch-list.csv"))[0]["reason"] == "confidential mandate"
+    auditor = person("martin.jung")  # internal audit reads, compliance acts (CW-4: control)
+    assert auditor.get("/walls/watch-list").json() == clara.get("/walls/watch-list").json()
+    refused = auditor.post("/walls/watch-list", {"issuer": "autowerk", "reason": "x"})
+    problem(refused, 403, "wall.forbidden")
 
     announced = clara.post("/walls/projects/project-falcon/announce", {"reason": "ad hoc release"})
     assert announced.json()["status"] == "public"

@@ -46,6 +46,21 @@ def test_compliance_sees_the_walls_and_the_navigation_links_there(person: People
     assert 'href="/api/v1/walls/projects/project-falcon/insiders.csv"' in insiders
 
 
+def test_internal_audit_reads_the_walls_pages_without_the_forms(person: People) -> None:
+    open_project(person)
+    cross(person, "tim.hartmann")
+    martin = as_user("martin.jung")
+    assert 'href="/walls/"' in martin.get("/").content.decode()
+    for url in [*PAGES, "/walls/projects/project-falcon/"]:
+        page = martin.get(url)
+        assert page.status_code == 200, url
+        assert 'method="post"' not in page.content.decode().split("</header>", 1)[1], url
+    refused = martin.post(
+        "/walls/", {"add": "1", "kind": "watch", "issuer": "autowerk", "reason": "x"}
+    )
+    assert refused.status_code == 403 and "wall.forbidden" in refused.content.decode()
+
+
 def test_anyone_else_gets_the_restricted_list_but_no_compliance_page(person: People) -> None:
     open_project(person)
     tim = as_user("tim.hartmann")

@@ -1,4 +1,4 @@
-"""``{% load walls %}``: whether to show compliance's walls pages in the navigation."""
+"""``{% load walls %}``: whether to show the walls pages (compliance, audit) in the navigation."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from typing import Any
 
 from django import template
 
-from backoffice.accounts.queries import get_actor_facts
-from backoffice.walls.queries import MANAGE_PERMISSION
+from backoffice.walls.queries import may_read_walls
 
 register = template.Library()
 
 
 @register.filter
-def may_manage_walls(user: Any) -> bool:
-    """Compliance (``walls.manage``); the pages check again, this only hides the link."""
-    return bool(user.is_authenticated) and MANAGE_PERMISSION in get_actor_facts(user).permissions
+def may_see_walls(user: Any) -> bool:
+    """Compliance and internal audit; the pages check again, this only hides the link."""
+    return bool(user.is_authenticated) and may_read_walls(user)
