@@ -70,8 +70,10 @@ def test(args: list[str]) -> None:
     run(BIN / "mypy", "backoffice/core")
     base = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_DATABASE")}
     base["BACKOFFICE_VAR_DIR"] = str(ROOT / "var" / "test")
+    # Two workers (the machines have two cores); one file's tests stay on one worker.
+    parallel = ["-n", os.environ.get("BACKOFFICE_TEST_WORKERS", "2"), "--dist", "loadfile"]
     print("== tests on SQLite", flush=True)
-    run(PY, "-m", "pytest", *args, env=base)
+    run(PY, "-m", "pytest", *parallel, *args, env=base)
     pg_url = os.environ.get("BACKOFFICE_TEST_POSTGRES_URL", DEFAULT_PG)
     if not postgres_reachable(pg_url):
         message = f"PostgreSQL is not reachable at {pg_url}: the PostgreSQL pass did not run"
@@ -86,7 +88,7 @@ def test(args: list[str]) -> None:
         "BACKOFFICE_TEST_DATABASE_NAME": f"backoffice_test_{os.getpid()}",
     }
     # tests/unit is the pure core: no database, nothing to repeat on PostgreSQL.
-    run(PY, "-m", "pytest", "--ignore=tests/unit", *args, env=pg_env)
+    run(PY, "-m", "pytest", *parallel, "--ignore=tests/unit", *args, env=pg_env)
 
 
 def main() -> None:

@@ -217,11 +217,13 @@ def _mount() -> None:
     from backoffice.audit.api import router as audit_router
     from backoffice.cases.api import router as cases_router
     from backoffice.credit.api import router as credit_router
+    from backoffice.walls.api import router as walls_router  # #8 Chinese walls
 
     api.add_router("/", accounts_router)
     api.add_router("/", cases_router)
     api.add_router("/", audit_router)
     api.add_router("/credit/", credit_router)
+    api.add_router("/", walls_router)
 
 
 _mount()

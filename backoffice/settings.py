@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "backoffice.cases",
     "backoffice.masterdata",
     "backoffice.credit",
+    "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
     "backoffice.web",
 ]

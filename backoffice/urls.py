@@ -24,6 +24,7 @@ urlpatterns = [
     path("organisation/", include("backoffice.org.urls")),
     path("audit/", include("backoffice.audit.urls")),
     path("credit/", include("backoffice.credit.urls")),
+    path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

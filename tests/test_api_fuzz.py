@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.openapi import from_wsgi
 from schemathesis.specs.openapi import checks
 
@@ -19,8 +20,10 @@ from backoffice.wsgi import application
 
 schema = from_wsgi("/api/v1/openapi.json", application)
 
+#: A maker, a checker, an auditor and someone who may see little: each example picks one.
+#: (Anonymous callers are refused on every operation: tests/test_authorisation_matrix.py.)
 ROLES = ["anna.schmidt", "maria.keller", "martin.jung", "tim.hartmann"]
-EXAMPLES = int(os.environ.get("BACKOFFICE_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("BACKOFFICE_FUZZ_EXAMPLES", "25"))
 
 
 @schemathesis.check
@@ -64,8 +67,8 @@ def tokens(demo_bank: Any, in_test_transaction: Any) -> dict[str, str]:
     return {u: do_create_token(users.get(username=u), name="fuzz", actor="test") for u in ROLES}
 
 
-@pytest.mark.parametrize("role", ["anonymous", *ROLES])
 @schema.parametrize()
+@schema.given(role=st.sampled_from(ROLES))
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -76,7 +79,7 @@ def tokens(demo_bank: Any, in_test_transaction: Any) -> dict[str, str]:
     ],
 )
 def test_api(case: Any, tokens: dict[str, str], role: str) -> None:
-    headers = {"Authorization": f"Bearer {tokens[role]}"} if role in tokens else {}
+    headers = {"Authorization": f"Bearer {tokens[role]}"}
     case.call_and_validate(
         headers=headers,
         checks=[

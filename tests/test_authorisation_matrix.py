@@ -33,6 +33,7 @@ EVERYONE = set(PEOPLE) - {"anonymous"}
 CASE_READERS = {"market", "back_office", "board", "compliance", "auditor"}
 AUDIT_READERS = {"compliance", "auditor"}
 REPORT_READERS = {"board", "compliance", "auditor"}  # reports.read
+WALLS_READERS = {"compliance", "auditor"}  # watch list, insiders, crossings, refusals
 
 #: method and path (with {case} for the fixture case) -> who is let through; the rest is denied.
 #: "service" marks writes whose rules are the domain's (tests/cases, tests/audit): here only
@@ -92,6 +93,35 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/credit/credits/{credit_id}/review"): "service",
     ("POST", "/api/v1/credit/credits/{credit_id}/provisions"): "service",
     ("POST", "/api/v1/credit/provisions/{provision_id}/approve"): "service",
+    # Chinese walls (issue 8): the restricted list is firm-wide, everything else compliance's
+    ("GET", "/walls/"): WALLS_READERS,
+    ("GET", "/walls/restricted/"): EVERYONE,
+    ("GET", "/walls/projects/payment-release/"): WALLS_READERS,  # unknown project: 422 for them
+    ("GET", "/walls/crossings/"): WALLS_READERS,
+    ("GET", "/walls/denials/"): WALLS_READERS,
+    ("GET", "/api/v1/walls/issuers"): EVERYONE,
+    ("GET", "/api/v1/walls/restricted-list"): EVERYONE,
+    ("GET", "/api/v1/walls/restricted-list.csv"): EVERYONE,
+    ("POST", "/api/v1/walls/restricted-list"): "service",
+    ("GET", "/api/v1/walls/watch-list"): WALLS_READERS,
+    ("GET", "/api/v1/walls/watch-list.csv"): WALLS_READERS,
+    ("POST", "/api/v1/walls/watch-list"): "service",
+    ("POST", "/api/v1/walls/list-entries/{entry_id}/remove"): "service",
+    ("GET", "/api/v1/walls/projects"): WALLS_READERS,
+    ("GET", "/api/v1/walls/projects/{key}/insiders"): WALLS_READERS,
+    ("GET", "/api/v1/walls/projects/{key}/insiders.csv"): WALLS_READERS,
+    ("POST", "/api/v1/walls/projects/{key}/members"): "service",
+    ("POST", "/api/v1/walls/projects/{key}/announce"): "service",
+    ("POST", "/api/v1/walls/projects/{key}/close"): "service",
+    ("GET", "/api/v1/walls/crossings"): WALLS_READERS,
+    ("GET", "/api/v1/walls/crossings.csv"): WALLS_READERS,
+    ("POST", "/api/v1/walls/crossings/{crossing_id}/end"): "service",
+    ("GET", "/api/v1/walls/denials"): WALLS_READERS,
+    ("GET", "/api/v1/walls/denials.csv"): WALLS_READERS,
+    ("POST", "/api/v1/walls/histories/{person}/reset"): "service",
+    ("GET", "/api/v1/walls/documents"): EVERYONE,
+    ("POST", "/api/v1/walls/documents"): "service",
+    ("GET", "/api/v1/walls/documents/{document_id}"): "service",  # tests/walls: read guard
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).
@@ -154,6 +184,7 @@ def test_matrix(fixture_case: int, kind: str) -> None:
     wrong = []
     for (method, path), allowed in MATRIX.items():
         url = re.sub(r"\{\w+_id\}", "999999", path.replace("{case}", str(fixture_case)))
+        url = url.replace("{key}", "no-such-project").replace("{person}", "anna.schmidt")
         if allowed == "service":
             if kind != "anonymous":
                 continue  # the domain tests decide these writes

@@ -23,7 +23,7 @@ def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{DEMO_POLICY}: OK" in result.stdout
     assert "units: 21 (advisory 1, back_office 3," in result.stdout
-    assert "people: 26" in result.stdout
+    assert "people: 28" in result.stdout  # with #8's second analyst and compliance officer
     assert "board: Sabine Roth (sabine.roth) for back-office, operations, research" in result.stdout
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from backoffice.access.models import Role
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.cases.engines import engine_for, open_statuses
+from backoffice.cases.guards import guard_filters, guard_read
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
@@ -163,11 +164,16 @@ def _eligible_processes(facts: list[ActorFacts]) -> set[str]:
 
 
 def visible_cases(user: Any, facts: ActorFacts | None = None) -> QuerySet[Case]:
-    """NetBox-style ``restrict``: the cases ``user`` may see, as a queryset."""
+    """NetBox-style ``restrict``: the cases ``user`` may see, as a queryset.
+
+    #8: read guards (Chinese walls) hide walled cases from people outside the wall, even
+    from those who read every case, and show a deal's cases to the people brought over it.
+    """
     facts = facts or get_actor_facts(user)
     cases = Case.objects.all()
+    also, only = guard_filters(user, facts)
     if READ_ALL_PERMISSION in facts.permissions:
-        return cases
+        return cases.filter(only)
     day = timezone.localdate()
     principals = principals_of(facts.person, active_delegations(day), day)
     principal_facts = [
@@ -176,7 +182,8 @@ def visible_cases(user: Any, facts: ActorFacts | None = None) -> QuerySet[Case]:
     ]
     eligible = _eligible_processes([facts, *principal_facts])
     involved = CaseEvent.objects.filter(actor=facts.person).values("case_id")
-    return cases.filter(Q(maker=user) | Q(pk__in=involved) | Q(process__key__in=eligible))
+    mine = Q(maker=user) | Q(pk__in=involved) | Q(process__key__in=eligible) | also
+    return cases.filter(mine).filter(only)
 
 
 def with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -186,7 +193,13 @@ def with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> Case:
-    """The case if ``user`` may see it; the same 404 whether missing or forbidden."""
+    """The case if ``user`` may see it; the same 404 whether missing or forbidden.
+
+    #8: except behind a Chinese wall: a read guard refuses such a case with its own code
+    (``wall.not_inside``, 403) and records the attempt, and notes every allowed read of
+    walled data (Brewer–Nash history). Refusals are recorded in their own transaction, so
+    ``do_command`` reads the case this way before it opens the command's.
+    """
     cases = visible_cases(user).filter(pk=case_id)
     if for_update:
         # Lock the row itself; the visibility filter ran in the same statement.
@@ -195,7 +208,11 @@ def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> C
     else:
         case = with_history(cases).first()
     if case is None:
+        hidden = Case.objects.select_related("process").filter(pk=case_id).first()
+        if hidden is not None:
+            guard_read(user, hidden, record=False)
         raise DomainError("case.not_found", f"There is no case {case_id} that you may see.")
+    guard_read(user, case)
     return case
 
 

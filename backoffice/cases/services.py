@@ -22,6 +22,7 @@ from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
 from backoffice.audit.services import record
 from backoffice.cases.effects import get_effect
 from backoffice.cases.engines import engine_for
+from backoffice.cases.guards import guard_write
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.cases.queries import (
     access_case_by_id,
@@ -101,6 +102,9 @@ def do_start_case(
         context = build_context(known_for(spec, payload), facts)
         command = Command(CommandKind.START, comment, payload)
         result = engine_for(spec).decide(None, None, command, facts, context, spec)
+        if not isinstance(result, Denied):
+            # #8: a read guard may refuse the data itself (a Chinese wall, a conflict of interest)
+            result = guard_write(user, process.key, result.case.payload) or result
         if isinstance(result, Denied):
             record(
                 "case.start_denied",
@@ -132,6 +136,9 @@ def do_start_case(
 
 def do_command(case_id: int, command: Command, user: Any) -> Outcome:
     """Apply one command to a case, or record why it was refused."""
+    # #8: a command reads the case first; a read guard's refusal (a Chinese wall) is then
+    # recorded in its own transaction, which the command's would roll back with the error.
+    access_case_by_id(user, case_id)
     with transaction.atomic():
         case = access_case_by_id(user, case_id, for_update=True)
         current = domain_case(case)
@@ -144,7 +151,7 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
         context = build_context(known, facts, command.on_behalf_of)
         result = engine_for(case.spec).decide(case, current, command, facts, context, case.spec)
         if isinstance(result, Accepted):
-            result = _with_effects(case, current, result, facts) or result
+            result = _with_effects(case, current, result, user, facts) or result
         if isinstance(result, Denied):
             return _deny(case, command, facts.person, result)
         before = _state(case)
@@ -154,14 +161,17 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
 
 
 def _with_effects(
-    case: Case, current: DomainCase, result: Accepted, facts: ActorFacts
+    case: Case, current: DomainCase, result: Accepted, user: Any, facts: ActorFacts
 ) -> Denied | None:
-    """Refuse a submit or release whose effect could not be carried out now.
+    """Refuse a submit or release whose effect could not be carried out now, and an
+    amendment a read guard refuses (#8: the new payload may name a conflicting issuer).
 
     An effect may also refuse the person (``check_actor``, optional): the policy change
     refuses a market person who would change the problem-loan criteria (PROC-1).
     """
     kinds = {e.kind for e in result.events}
+    if "amended" in kinds and (denied := guard_write(user, case.process.key, result.case.payload)):
+        return denied
     if kinds & {"submitted", "released"}:
         problem = _effect_problem(case.spec.effect, result.case.payload)
         if problem is not None:

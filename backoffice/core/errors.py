@@ -58,6 +58,12 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("access.unknown_role", 422),
     ("credit.unknown_borrower", 422),
     ("credit.not_found", 404),
+    # #8 Chinese walls: wall.not_inside, wall.conflict, wall.restricted, wall.forbidden are 403
+    ("wall.not_found", 404),
+    ("wall.project_", 409),
+    ("wall.crossing_", 422),
+    ("wall.unknown_", 422),
+    ("wall.invalid", 422),
 )
 
 

@@ -30,6 +30,7 @@ from backoffice.core.org import (
     Unit,
 )
 from backoffice.core.processes import ProcessSpec, process_problems
+from backoffice.core.walls import WallsSpec, walls_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
 
 __all__ = [
@@ -150,6 +151,8 @@ class Policy(_Spec):
     processes: list[ProcessSpec] = []
     #: credit decisions (MaRisk BTO 1.1): levels, risk relevance, committee… (core.credit)
     credit: CreditPolicy | None = None
+    #: #8: information areas, barriers, conflict classes and walled processes (docs/walls.md)
+    walls: WallsSpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -275,6 +278,10 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
     if policy.credit is not None:
         for path, message in credit_policy_problems(policy.credit, role_ids, people):
             yield doc.problem(("credit", *path), f"credit: {message}")
+    if policy.walls is not None:
+        processes = {p.id: p for p in policy.processes}
+        for path, message in walls_problems(policy.walls, processes, units):
+            yield doc.problem(("walls", *path), f"walls: {message}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"

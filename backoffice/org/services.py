@@ -25,6 +25,7 @@ from backoffice.core.policy import (
     to_organisation,
 )
 from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
+from backoffice.walls.sync import sync_issuers
 
 __all__ = [
     "LoadResult",
@@ -118,6 +119,7 @@ def apply_policy(
         number = (latest.number + 1) if latest else 1
         apply.processes(number)
         apply.credit(number)
+        apply.walls()
         if latest is not None and latest.sha256 == digest and not apply.changes:
             return LoadResult(None, [])
         version = PolicyVersion.objects.create(
@@ -416,6 +418,10 @@ class _Apply:
             return
         CreditPolicyRecord.objects.create(number=policy_number, definition=wanted)
         self._audit("credit.policy.changed", "credit_policy", policy_number, before, wanted)
+
+    def walls(self) -> None:
+        """#8: conflict classes and issuers (areas and barriers are read from the policy)."""
+        sync_issuers(self.policy.walls, self._audit)
 
     def _sync_dated(
         self,

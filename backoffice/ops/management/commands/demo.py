@@ -13,6 +13,7 @@ from backoffice.credit.demo import seed_demo_credit
 from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY
 from backoffice.ops.seed import seed_demo_cases
+from backoffice.walls.seed import seed_demo_walls
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         created = seed_demo_cases()
         if created:
             self.stdout.write(f"seeded {created} demo cases")
+            self.stdout.write(seed_demo_walls())  # #8: deal projects, lists, a crossing
         credits = seed_demo_credit()  # #5: borrowers and credit cases for the registers
         if credits:
             self.stdout.write(f"seeded {credits} demo credit cases")

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class WallsConfig(AppConfig):
+    """Chinese walls (#8): areas and barriers, Brewer–Nash, watch and restricted lists,
+    deal projects, wall crossings."""
+
+    name = "backoffice.walls"
+    label = "walls"
+    verbose_name = "Chinese walls"
+
+    def ready(self) -> None:
+        from backoffice.cases.effects import register
+        from backoffice.cases.guards import register_guard
+        from backoffice.walls.effects import ClearTrade, Cross, OpenProject, PublishResearch
+        from backoffice.walls.guard import WallGuard
+
+        register("walls.open_project", OpenProject())
+        register("walls.cross", Cross())
+        register("walls.publish_research", PublishResearch())
+        register("walls.clear_trade", ClearTrade())
+        register_guard(WallGuard())

@@ -1,0 +1,67 @@
+"""The walls' read guard on cases (registered with ``cases.guards``).
+
+A case of a walled process (``walls.walled_processes`` in the policy) is walled data: the
+issuer named in its payload, held by the process's area. Lists and the inbox show it only
+to those the rules let read it; opening it goes through ``services.access_issuer_data``;
+entering or amending it is a read of the issuer's data by the maker (BN-1 history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from backoffice.cases.models import Case
+from backoffice.core.actors import ActorFacts
+from backoffice.core.errors import Denied
+from backoffice.core.walls import Datum, WalledProcessSpec
+from backoffice.walls.queries import get_open_projects_of, get_reader, get_walls
+from backoffice.walls.services import access_issuer_data, check_issuer_access
+
+__all__ = ["WallGuard"]
+
+
+def _datum(spec: WalledProcessSpec, payload: Mapping[str, Any]) -> Datum:
+    return Datum(str(payload.get(spec.issuer) or ""), spec.area, spec.kind)
+
+
+class WallGuard:
+    def filters(self, user: Any, facts: ActorFacts) -> tuple[Q, Q]:
+        """Hide walled cases the person may not read (CW-1, BN-1); show a project's walled
+        cases to its insiders, members and people brought over the wall (CW-2)."""
+        walls = get_walls()
+        if not walls.processes or walls.is_control(facts):
+            return Q(), Q()
+        now = timezone.now()
+        reader = get_reader(user, walls, now, facts)
+        insider_of = set(get_open_projects_of(user).values_list("issuer__key", "area").distinct())
+        also, only = Q(), ~Q(process__key__in=sorted(walls.processes))
+        for spec in walls.processes.values():
+            readable = walls.readable_issuers(reader, spec.area, spec.kind, walls.classes, now)
+            issuer_in = f"payload__{spec.issuer}__in"
+            only |= Q(process__key=spec.process, **{issuer_in: sorted(readable)})
+            shown = sorted(i for i in readable if (i, spec.area) in insider_of)
+            if shown:
+                also |= Q(process__key=spec.process, **{issuer_in: shown})
+        return also, only
+
+    def check_read(self, user: Any, case: Case, *, record: bool) -> None:
+        spec = get_walls().processes.get(case.process.key)
+        if spec is not None:
+            access_issuer_data(
+                user, _datum(spec, case.payload), about=f"case:{case.pk}", note=record
+            )
+
+    def check_write(self, user: Any, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
+        walls = get_walls()
+        spec = walls.processes.get(process_key)
+        if spec is None:
+            return None
+        datum = _datum(spec, payload)
+        if datum.issuer not in walls.classes:
+            return Denied("wall.unknown_issuer", f"There is no issuer {datum.issuer!r}.")
+        decision = check_issuer_access(user, datum, about=f"process:{process_key}")
+        return decision if isinstance(decision, Denied) else None

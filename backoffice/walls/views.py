@@ -1,0 +1,193 @@
+"""Compliance's pages for the Chinese walls, and the restricted list for everyone.
+
+The views check the form and call one service; the services check ``walls.manage`` and
+record. Every table links its CSV twin in the API (``/api/v1/walls/….csv``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_http_methods
+
+from backoffice.accounts.queries import get_actor_facts
+from backoffice.core.errors import DomainError, http_status_for
+from backoffice.core.walls import WALL_DENIAL_CODES
+from backoffice.walls import reports
+from backoffice.walls.forms import ListEntryForm, MemberForm, ReasonForm
+from backoffice.walls.models import DealProject
+from backoffice.walls.queries import MANAGE_PERMISSION, access_walls_admin, get_walls
+from backoffice.walls.services import (
+    do_add_member,
+    do_announce_project,
+    do_close_project,
+    do_delist,
+    do_end_crossing,
+    do_list_issuer,
+    get_project,
+)
+
+__all__ = ["overview", "restricted", "project_detail", "crossings", "denials"]
+
+#: States the templates translate from data (a project's, a crossing's): marked here so
+#: that makemessages puts them into the catalogue.
+STATE_WORDS = (
+    gettext_noop("confidential"),
+    gettext_noop("public"),
+    gettext_noop("closed"),
+    gettext_noop("active"),
+    gettext_noop("expired"),
+    gettext_noop("ended"),
+)
+
+
+def _may_manage(request: HttpRequest) -> bool:
+    """Internal audit reads these pages too; only compliance gets the forms."""
+    return MANAGE_PERMISSION in get_actor_facts(request.user).permissions
+
+
+def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
+    """Call one service; say what happened. Returns the status of the page to show."""
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+        return http_status_for(exc.code)
+    messages.success(request, done)
+    return 200
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def overview(request: HttpRequest) -> HttpResponse:
+    """Both lists with their reasons (CW-3, CW-4) and the deal projects."""
+    access_walls_admin(request.user, "watch list", read_only=True)
+    form = ListEntryForm(request.POST if "add" in request.POST else None)
+    status = 200
+    if request.method == "POST":
+        if "remove" in request.POST:
+            reason = ReasonForm(request.POST)
+            if reason.is_valid():
+                entry = int(request.POST["remove"])
+                status = _run(
+                    request,
+                    lambda: do_delist(
+                        entry, reason=reason.cleaned_data["reason"], actor=request.user
+                    ),
+                    _("The entry was taken off its list."),
+                )
+            else:
+                messages.error(request, _("Say why the entry comes off its list."))
+                status = 422
+        elif form.is_valid():
+            data = form.cleaned_data
+            status = _run(
+                request,
+                lambda: do_list_issuer(
+                    data["kind"], data["issuer"], reason=data["reason"], actor=request.user
+                ),
+                _("The issuer was put on the list."),
+            )
+        else:
+            status = 422
+        if status == 200:
+            return redirect("walls:overview")
+    projects = DealProject.objects.select_related("issuer", "lead").order_by("status", "name")
+    context = {
+        "entries": reports.watch_list(),
+        "projects": [reports.project_out(p) for p in projects],
+        "form": form,
+        "may_manage": _may_manage(request),
+    }
+    return render(request, "walls/overview.html", context, status=status)
+
+
+@login_required
+def restricted(request: HttpRequest) -> HttpResponse:
+    """The restricted list, for everyone: no research, no personal or own-account trades."""
+    return render(request, "walls/restricted.html", {"entries": reports.restricted_list()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """A deal project's insider list (who, since when, why), and compliance's actions."""
+    access_walls_admin(request.user, "deal projects", read_only=True)
+    project = get_project(key)
+    member_form = MemberForm(request.POST if "member" in request.POST else None)
+    status = 200
+    if request.method == "POST":
+        reason = ReasonForm(request.POST)
+        if "member" in request.POST and member_form.is_valid():
+            data = member_form.cleaned_data
+            status = _run(
+                request,
+                lambda: do_add_member(
+                    key, data["person"], reason=data["reason"], actor=request.user
+                ),
+                _("The person was added to the deal team."),
+            )
+        elif request.POST.get("action") in ("announce", "close") and reason.is_valid():
+            service = (
+                do_announce_project if request.POST["action"] == "announce" else do_close_project
+            )
+            status = _run(
+                request,
+                lambda: service(key, reason=reason.cleaned_data["reason"], actor=request.user),
+                _("The project was changed."),
+            )
+        else:
+            messages.error(request, _("Say why."))
+            status = 422
+        if status == 200:
+            return redirect("walls:project", key=key)
+        project = get_project(key)
+    context = {
+        "project": reports.project_out(project),
+        "insiders": reports.insider_list(project),
+        "member_form": member_form,
+        "area": get_walls().area_name(project.area),
+        "may_manage": _may_manage(request),
+    }
+    return render(request, "walls/project.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def crossings(request: HttpRequest) -> HttpResponse:
+    """Every wall crossing, running and past (CW-2); compliance may end one early."""
+    access_walls_admin(request.user, "wall crossings", read_only=True)
+    status = 200
+    if request.method == "POST":
+        reason = ReasonForm(request.POST)
+        if reason.is_valid() and request.POST.get("end", "").isdigit():
+            crossing = int(request.POST["end"])
+            status = _run(
+                request,
+                lambda: do_end_crossing(
+                    crossing, reason=reason.cleaned_data["reason"], actor=request.user
+                ),
+                _("The wall crossing was ended."),
+            )
+        else:
+            messages.error(request, _("Say why the crossing ends early."))
+            status = 422
+        if status == 200:
+            return redirect("walls:crossings")
+    context = {"crossings": reports.crossings(), "may_manage": _may_manage(request)}
+    return render(request, "walls/crossings.html", context, status=status)
+
+
+@login_required
+def denials(request: HttpRequest) -> HttpResponse:
+    """Refused reads and actions of the walls, from the audit trail, newest first."""
+    access_walls_admin(request.user, "refused access attempts", read_only=True)
+    context = {"denials": reports.denials(limit=500), "codes": WALL_DENIAL_CODES}
+    return render(request, "walls/denials.html", context)
