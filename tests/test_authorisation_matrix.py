@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/{case}/edit/"): set(),  # submitted: not even its maker may amend it now
     ("GET", "/delegations/"): EVERYONE,
     ("GET", "/settings/"): EVERYONE,
+    ("GET", "/reports/"): EVERYONE,  # lists only the reports each person may read
     ("GET", "/password/"): EVERYONE,
     ("GET", "/password/done/"): EVERYONE,
     ("GET", "/organisation/"): EVERYONE,

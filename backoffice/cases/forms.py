@@ -147,15 +147,34 @@ class PayloadForm(forms.Form):
 
 
 class ActionForm(forms.Form):
+    """Any action of the case page; credit votes and decisions carry their own fields."""
+
     action = forms.ChoiceField(
         choices=[
             (a, a)
-            for a in ("submit", "approve", "release", "return", "reject", "withdraw", "comment")
+            for a in (
+                "submit",
+                "approve",
+                "release",
+                "return",
+                "reject",
+                "withdraw",
+                "comment",
+                "vote",
+                "decide",
+                "close",
+                "control",
+            )
         ]
     )
     comment = forms.CharField(required=False, max_length=5000)
     on_behalf_of = forms.CharField(required=False, max_length=150)
     payload_hash = forms.CharField(required=False, max_length=64)
+    decision = forms.ChoiceField(
+        required=False, choices=[("", ""), ("approve", "approve"), ("reject", "reject")]
+    )
+    rating = forms.CharField(required=False, max_length=8)
+    justification = forms.CharField(required=False, max_length=5000)
 
 
 class DelegationForm(forms.Form):

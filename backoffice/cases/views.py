@@ -115,6 +115,27 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
     view = case_out(case, request.user)
+    if case.spec.engine == "credit":
+        from backoffice.credit.api import credit_case_out
+
+        credit = credit_case_out(case.pk, request.user)
+        extra.setdefault("credit", credit)
+        extra.setdefault(
+            "votes_by_side",
+            {
+                side: [v for v in credit.votes if v.side == side]
+                for side in ("market", "back_office", "board")
+            },
+        )
+        extra.setdefault("ratings", _ratings(case))
+        extra.setdefault(
+            "sides",
+            [
+                ("market", _("Market (first vote)")),
+                ("back_office", _("Back office (second vote)")),
+                ("board", _("Board and committee")),
+            ],
+        )
     allowed = [a for a in view.actions if a.allowed]
     refused = [a for a in view.actions if not a.allowed and a.on_behalf_of is None]
     context = {
@@ -130,9 +151,39 @@ def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -
     return render(request, "cases/case_detail.html", context, status=status)
 
 
+def _ratings(case: Case) -> list[str]:
+    from backoffice.core.credit import CreditCase
+
+    current = domain_case(case)
+    return list(current.policy.ratings) if isinstance(current, CreditCase) else []
+
+
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, access_case_by_id(request.user, pk))
+
+
+def _command(case: Case, data: dict[str, Any]) -> Any:
+    """The command the form describes, for the engine of the case's process."""
+    if case.spec.engine == "credit":
+        from backoffice.core.credit import CreditAction, CreditCommand, Decision
+
+        return CreditCommand(
+            CreditAction(data["action"]),
+            comment=data["comment"],
+            decision=Decision(data["decision"]) if data["decision"] else None,
+            rating=data["rating"] or None,
+            justification=data["justification"],
+            seen_payload_hash=data["payload_hash"] or None,
+        )
+    if data["action"] not in {k.value for k in CommandKind}:
+        raise DomainError("case.wrong_state", f"This case has no action {data['action']!r}.")
+    return Command(
+        CommandKind(data["action"]),
+        comment=data["comment"],
+        on_behalf_of=data["on_behalf_of"] or None,
+        seen_payload_hash=data["payload_hash"] or None,
+    )
 
 
 @login_required
@@ -148,13 +199,8 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
             action_error=_("The action could not be read."),
         )
     data = form.cleaned_data
-    command = Command(
-        CommandKind(data["action"]),
-        comment=data["comment"],
-        on_behalf_of=data["on_behalf_of"] or None,
-        seen_payload_hash=data["payload_hash"] or None,
-    )
-    outcome = do_command(pk, command, request.user)
+    case = access_case_by_id(request.user, pk)
+    outcome = do_command(pk, _command(case, data), request.user)
     if outcome.denied is not None:
         case = access_case_by_id(request.user, pk)
         return _detail(request, case, http_status_for(outcome.denied.code), denied=outcome.denied)

@@ -5,4 +5,5 @@ from backoffice.web import views
 app_name = "web"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
+    path("reports/", views.reports, name="reports"),
 ]

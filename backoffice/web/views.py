@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -10,16 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from backoffice.accounts.queries import get_actor_facts
 from backoffice.cases.models import Case
 from backoffice.cases.queries import get_inbox, visible_cases
 from backoffice.org.queries import get_organisation, get_person_overview
 from backoffice.web.auth import ThrottledLoginForm
 
-__all__ = ["home", "settings_page", "BackofficeLoginView"]
+__all__ = ["home", "reports", "settings_page", "BackofficeLoginView"]
 
 
 class BackofficeLoginView(LoginView):
@@ -36,7 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
     mine_open = Case.objects.filter(
         maker=request.user, status__in=["draft", "submitted", "returned"]
     )
+    permissions = get_actor_facts(request.user).permissions
     context = {
+        "attention": _attention(request.user, permissions),
         "me": get_person_overview(request.user),
         "organisation": get_organisation(),
         "inbox_count": len(inbox),
@@ -47,6 +52,36 @@ def home(request: HttpRequest) -> HttpResponse:
         "by_process": by_process.most_common(),
     }
     return render(request, "web/home.html", context)
+
+
+def _attention(user: Any, permissions: frozenset[str]) -> list[dict[str, Any]]:
+    """Tiles for what the person's reports say needs attention (only the ones they may read)."""
+    tiles: list[dict[str, Any]] = []
+    if "reports.read" in permissions:
+        from backoffice.credit.queries import get_escalations, get_overdue_reviews
+
+        tiles.append(
+            {
+                "count": len(get_escalations(user).rows),
+                "label": _("credit escalations"),
+                "url": reverse("credit:escalations"),
+            }
+        )
+        tiles.append(
+            {
+                "count": len(get_overdue_reviews(user).rows),
+                "label": _("credits overdue for review"),
+                "url": reverse("credit:overdue_reviews"),
+            }
+        )
+    return tiles
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """Every report the person may read, in one place (each page offers CSV)."""
+    permissions = get_actor_facts(request.user).permissions
+    return render(request, "web/reports.html", {"permissions": permissions})
 
 
 class LanguageForm(forms.Form):
