@@ -134,3 +134,15 @@ def test_not_even_by_writing_to_the_database_directly(demo_bank: Any) -> None:
             step="release",
         )
     assert not CaseEvent.objects.filter(case=case, kind="approved").exists()
+
+
+def test_the_admin_shows_staff_only_the_cases_they_may_see(
+    person: Callable[[str], Person], lenas_case: dict[str, Any], client: Any
+) -> None:
+    tim = get_user_model().objects.get(username="tim.hartmann")  # research: no payments
+    tim.is_staff = tim.is_superuser = True
+    tim.save()
+    client.force_login(tim)
+    assert client.get(f"/admin/cases/case/{lenas_case['id']}/change/").status_code in (302, 404)
+    listing = client.get("/admin/cases/case/").content.decode()
+    assert f"/admin/cases/case/{lenas_case['id']}/change/" not in listing
