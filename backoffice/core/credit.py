@@ -36,15 +36,16 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.core.four_eyes import Accepted, Context, Event, who_matches
 from backoffice.core.money import Money
 from backoffice.core.org import Line
-from backoffice.core.payload import FieldType, money_of, payload_hash, validate_payload
+from backoffice.core.payload import FieldType, money_of, payload_hash, validated_payload
 from backoffice.core.processes import ExcludeSpec, ProcessSpec, StepAction, TierSpec
+from backoffice.core.spec import Currency, Key, MoneySpec, Spec
 
 __all__ = [
     "CREDIT_DENIAL_CODES",
@@ -78,9 +79,7 @@ __all__ = [
     "review_overdue",
 ]
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 LevelId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 #: Every denial code of the credit engine and the credit services, with what it means.
 CREDIT_DENIAL_CODES: dict[str, str] = {
@@ -129,18 +128,6 @@ CREDIT_DENIAL_CODES: dict[str, str] = {
 }
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Money(_Spec):
-    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
-    currency: Currency
-
-    def to_domain(self) -> Money:
-        return Money(self.amount, self.currency)
-
-
 # -- the policy section --------------------------------------------------------------------
 
 
@@ -157,7 +144,7 @@ class LevelKind(StrEnum):
         return self in (LevelKind.COMMITTEE, LevelKind.FULL_BOARD)
 
 
-class LevelSpec(_Spec):
+class LevelSpec(Spec):
     """One rung of the Kompetenzordnung (CR-3). Levels are listed lowest first."""
 
     id: LevelId
@@ -166,7 +153,7 @@ class LevelSpec(_Spec):
     #: individual and board levels: the role whose holders have this level
     role: Key | None = None
     #: the largest group exposure decided at this level; None: unlimited
-    limit: _Money | None = None
+    limit: MoneySpec | None = None
     #: products decided at this level; empty: every product
     products: list[Key] = []
 
@@ -180,22 +167,22 @@ class LevelSpec(_Spec):
         return not self.products or product in self.products
 
 
-class ProductSpec(_Spec):
+class ProductSpec(Spec):
     id: Key
     name: Annotated[str, Field(min_length=1)]
 
 
-class RiskRelevanceSpec(_Spec):
+class RiskRelevanceSpec(Spec):
     """CR-1: business is risk-relevant from ``threshold`` (group exposure) or by product."""
 
-    threshold: _Money
+    threshold: MoneySpec
     always: list[Key] = []
     never: list[Key] = []
     #: the back office votes on non-risk-relevant business too (CR-2 allows asking for it)
     back_office_vote_always: bool = False
 
 
-class CommitteeSpec(_Spec):
+class CommitteeSpec(Spec):
     """CR-5: a credit committee; majority rules under which the back office is never outvoted."""
 
     name: Annotated[str, Field(min_length=1)] = "Credit committee"
@@ -203,7 +190,7 @@ class CommitteeSpec(_Spec):
     quorum: Annotated[int, Field(ge=2)]
 
 
-class CoolingOffSpec(_Spec):
+class CoolingOffSpec(Spec):
     """COOL-1: how long a move out of market or trading bars controls of former business."""
 
     days: Annotated[int, Field(ge=0, le=3650)] = 180
@@ -212,19 +199,19 @@ class CoolingOffSpec(_Spec):
     strict: bool = False
 
 
-class CriteriaSpec(_Spec):
+class CriteriaSpec(Spec):
     """PROC-2: a credit meets the criteria at ``days_past_due`` or (if set) when forborne."""
 
     days_past_due: Annotated[int, Field(ge=1, le=3650)]
     forborne: bool = False
 
 
-class ProblemLoansSpec(_Spec):
+class ProblemLoansSpec(Spec):
     intensive_care: CriteriaSpec = CriteriaSpec(days_past_due=30, forborne=True)
     workout: CriteriaSpec = CriteriaSpec(days_past_due=90)
 
 
-class CreditPolicy(_Spec):
+class CreditPolicy(Spec):
     """The ``credit:`` section of a policy file (see docs/credit.md)."""
 
     currency: Currency = "EUR"
@@ -236,11 +223,11 @@ class CreditPolicy(_Spec):
     levels: Annotated[list[LevelSpec], Field(min_length=1)]
     committee: CommitteeSpec | None = None
     #: CR-7, §13 KWG: from this group exposure every board member must approve
-    large_exposure_limit: _Money | None = None
+    large_exposure_limit: MoneySpec | None = None
     cooling_off: CoolingOffSpec = CoolingOffSpec()
     problem_loans: ProblemLoansSpec = ProblemLoansSpec()
     #: PROC-3: provisions from this amount are significant
-    provision_significance_limit: _Money
+    provision_significance_limit: MoneySpec
     #: PROC-5: counterparty risk is reassessed at least this often
     review_months: Annotated[int, Field(ge=1, le=60)] = 12
 
@@ -735,20 +722,6 @@ def _accept(case: CreditCase, *events: Event) -> Accepted:
     return Accepted(tuple(events), case)  # type: ignore[arg-type]
 
 
-def _validated(
-    process: ProcessSpec, raw: Mapping[str, Any] | None, context: Context
-) -> tuple[dict[str, Any], Denied | None]:
-    values, errors = validate_payload(process.payload, raw or {}, context.known)
-    if errors:
-        listed = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return values, Denied(
-            "payload.invalid",
-            f"The payload is not valid — {listed}.",
-            tuple((e.field, e.message) for e in errors),
-        )
-    return values, None
-
-
 def _start(
     process: ProcessSpec,
     command: CreditCommand,
@@ -761,7 +734,7 @@ def _start(
             "process.not_startable",
             f"{process.name} can be started only by {process.starter.describe()}.",
         )
-    values, invalid = _validated(process, command.payload, context)
+    values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:
         return invalid
     event = Event(
@@ -835,7 +808,7 @@ def _amend(
         )
     if denied := _maker_only(case, actor, "amend"):
         return denied
-    values, invalid = _validated(case.process, cmd.payload, ctx)
+    values, invalid = validated_payload(case.process.payload, cmd.payload, ctx.known)
     if invalid:
         return invalid
     return _accept(

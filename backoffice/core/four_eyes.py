@@ -33,7 +33,7 @@ from backoffice.core.payload import (
     expression_variables,
     money_of,
     payload_hash,
-    validate_payload,
+    validated_payload,
 )
 from backoffice.core.processes import ProcessSpec, StepAction, StepSpec, TierSpec, WhoSpec
 
@@ -315,20 +315,6 @@ def _accept(case: Case, *events: Event) -> Accepted:
     return Accepted(tuple(events), case)
 
 
-def _validated(
-    process: ProcessSpec, raw: Mapping[str, Any] | None, context: Context
-) -> tuple[dict[str, Any], Denied | None]:
-    values, errors = validate_payload(process.payload, raw or {}, context.known)
-    if errors:
-        listed = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return values, Denied(
-            "payload.invalid",
-            f"The payload is not valid — {listed}.",
-            tuple((e.field, e.message) for e in errors),
-        )
-    return values, None
-
-
 def _start(
     process: ProcessSpec, command: Command, actor: ActorFacts, context: Context
 ) -> Accepted | Denied:
@@ -337,7 +323,7 @@ def _start(
             "process.not_startable",
             f"{process.name} can be started only by {process.starter.describe()}.",
         )
-    values, invalid = _validated(process, command.payload, context)
+    values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:
         return invalid
     if denied := _starter_is_beneficiary(process, values, actor.person):
@@ -397,7 +383,7 @@ def _amend(case: Case, command: Command, actor: ActorFacts, context: Context) ->
         )
     if denied := _require_maker(case, actor, "amend"):
         return denied
-    values, invalid = _validated(case.process, command.payload, context)
+    values, invalid = validated_payload(case.process.payload, command.payload, context.known)
     if invalid:
         return invalid
     if denied := _starter_is_beneficiary(case.process, values, actor.person):

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from backoffice.core.errors import Denied
 from backoffice.core.money import Money
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Known",
     "FieldError",
     "validate_payload",
+    "validated_payload",
     "payload_hash",
     "expression_variables",
     "money_of",
@@ -217,6 +219,21 @@ def _iban(text: str) -> str:
     if int(digits) % 97 != 1:
         raise ValueError("the IBAN's check digits are wrong")
     return compact
+
+
+def validated_payload(
+    fields: list[FieldSpec], raw: Mapping[str, Any] | None, known: Known
+) -> tuple[dict[str, Any], Denied | None]:
+    """Normalised values, or a ``payload.invalid`` denial that lists every field's error."""
+    values, errors = validate_payload(fields, raw or {}, known)
+    if errors:
+        listed = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return values, Denied(
+            "payload.invalid",
+            f"The payload is not valid — {listed}.",
+            tuple((e.field, e.message) for e in errors),
+        )
+    return values, None
 
 
 def payload_hash(values: Mapping[str, Any]) -> str:

@@ -11,14 +11,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from typing_extensions import override
 
 from backoffice.core.credit import CreditPolicy, credit_policy_problems, credit_process_problems
-from backoffice.core.money import Money
 from backoffice.core.org import (
     Line,
     Membership,
@@ -30,6 +28,7 @@ from backoffice.core.org import (
     Unit,
 )
 from backoffice.core.processes import ProcessSpec, process_problems
+from backoffice.core.spec import Currency, Key, MoneySpec, Permission, Spec
 from backoffice.core.walls import WallsSpec, walls_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
 
@@ -52,23 +51,8 @@ __all__ = [
     "summarise",
 ]
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MoneySpec(_Spec):
-    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
-    currency: Currency
-
-    def to_domain(self) -> Money:
-        return Money(self.amount, self.currency)
-
-
-class _Dated(_Spec):
+class _Dated(Spec):
     valid_from: date
     valid_to: date | None = None
 
@@ -85,7 +69,7 @@ class _Dated(_Spec):
         return Period(self.valid_from, self.valid_to)
 
 
-class UnitSpec(_Spec):
+class UnitSpec(Spec):
     id: Key
     name: Annotated[str, Field(min_length=1, max_length=200)]
     line: Line | None = None
@@ -93,7 +77,7 @@ class UnitSpec(_Spec):
     description: str = ""
 
 
-class PersonSpec(_Spec):
+class PersonSpec(Spec):
     id: Key
     name: Annotated[str, Field(min_length=1, max_length=200)]
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
@@ -114,10 +98,7 @@ class ResponsibilitySpec(_Dated):
     units: Annotated[list[Key], Field(min_length=1)]
 
 
-Permission = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
-
-
-class RoleSpec(_Spec):
+class RoleSpec(Spec):
     """A role grants permissions and may contain other roles (transitively)."""
 
     id: Key
@@ -134,12 +115,12 @@ class AssignmentSpec(_Dated):
     role: Key
 
 
-class InstitutionSpec(_Spec):
+class InstitutionSpec(Spec):
     name: Annotated[str, Field(min_length=1)]
     currency: Currency = "EUR"
 
 
-class Policy(_Spec):
+class Policy(Spec):
     version: Literal[1]
     institution: InstitutionSpec
     units: Annotated[list[UnitSpec], Field(min_length=1)]

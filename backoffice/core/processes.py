@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from backoffice.core.expressions import ExpressionError, referenced_names
 from backoffice.core.org import Line
 from backoffice.core.payload import FieldSpec, FieldType, Identifier, field_variable_names
+from backoffice.core.spec import Key, Permission, Spec
 
 __all__ = [
     "StepAction",
@@ -25,20 +26,13 @@ __all__ = [
     "process_problems",
 ]
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
-Permission = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 class StepAction(StrEnum):
     APPROVE = "approve"
     RELEASE = "release"
 
 
-class WhoSpec(_Spec):
+class WhoSpec(Spec):
     """Who may act: every list given must match (a line AND a role, say); within a list, any."""
 
     lines: list[Line] = []
@@ -63,7 +57,7 @@ class WhoSpec(_Spec):
         return " and ".join(parts) or "anyone"
 
 
-class TierSpec(_Spec):
+class TierSpec(Spec):
     """How many distinct approvals a step needs when ``when`` holds (N-eyes by amount)."""
 
     when: str = "true"
@@ -78,7 +72,7 @@ class TierSpec(_Spec):
         return self
 
 
-class ExcludeSpec(_Spec):
+class ExcludeSpec(Spec):
     """Dynamic SoD: who may not act on this step besides the maker (never allowed)."""
 
     steps: list[Identifier] = []
@@ -86,7 +80,7 @@ class ExcludeSpec(_Spec):
     beneficiaries: list[Identifier] = []
 
 
-class StepSpec(_Spec):
+class StepSpec(Spec):
     id: Identifier
     name: Annotated[str, Field(min_length=1)]
     action: StepAction = StepAction.APPROVE
@@ -105,7 +99,7 @@ class StepSpec(_Spec):
         return self
 
 
-class ProcessSpec(_Spec):
+class ProcessSpec(Spec):
     """A critical action done by one person and released by others.
 
     ``engine`` names who evaluates the process's rules: ``four_eyes`` (the default, steps and

@@ -27,13 +27,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import N_, Denied
 from backoffice.core.org import Line
 from backoffice.core.payload import FieldType, Identifier
 from backoffice.core.processes import ProcessSpec
+from backoffice.core.spec import Key, Spec
 
 __all__ = [
     "Kind",
@@ -59,8 +60,6 @@ __all__ = [
     "WALL_DENIAL_CODES",
 ]
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
-
 #: Every code the walls refuse with, and what it means (docs/walls.md lists them too).
 WALL_DENIAL_CODES: dict[str, str] = {
     "wall.not_inside": N_("the data is behind a Chinese wall and you are not inside it"),
@@ -78,10 +77,6 @@ WALL_DENIAL_CODES: dict[str, str] = {
 }
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Kind(StrEnum):
     """How secret a piece of issuer data is."""
 
@@ -93,7 +88,7 @@ class Kind(StrEnum):
 # -- the policy section ------------------------------------------------------------------
 
 
-class AreaSpec(_Spec):
+class AreaSpec(Spec):
     """An information area: the units of these lines (or these units) are inside it."""
 
     id: Key
@@ -108,26 +103,26 @@ class AreaSpec(_Spec):
         return self
 
 
-class BarrierSpec(_Spec):
+class BarrierSpec(Spec):
     """CW-1: the data of ``area`` is walled off from the people of the other areas."""
 
     area: Key
     walled_off_from: Annotated[list[Key], Field(min_length=1)]
 
 
-class ControlSpec(_Spec):
+class ControlSpec(Spec):
     """Who reads behind every wall to monitor it (compliance, internal audit)."""
 
     lines: list[Line] = []
     units: list[Key] = []
 
 
-class IssuerSpec(_Spec):
+class IssuerSpec(Spec):
     id: Key
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class ConflictClassSpec(_Spec):
+class ConflictClassSpec(Spec):
     """BN-1: competitors; one person reads the confidential data of at most one of them."""
 
     id: Key
@@ -135,7 +130,7 @@ class ConflictClassSpec(_Spec):
     issuers: Annotated[list[IssuerSpec], Field(min_length=1)]
 
 
-class WalledProcessSpec(_Spec):
+class WalledProcessSpec(Spec):
     """Cases of ``process`` are walled data of ``area``, about the issuer in field ``issuer``."""
 
     process: Key
@@ -150,7 +145,7 @@ class WalledProcessSpec(_Spec):
         return self
 
 
-class WallsSpec(_Spec):
+class WallsSpec(Spec):
     """The ``walls`` section of a policy, configured by compliance."""
 
     areas: Annotated[list[AreaSpec], Field(min_length=1)]
