@@ -213,6 +213,7 @@ def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema
 
 
 def _mount() -> None:
+    from backoffice.access.api import router as access_router  # #6 access governance
     from backoffice.accounts.api import router as accounts_router
     from backoffice.audit.api import router as audit_router
     from backoffice.cases.api import router as cases_router
@@ -224,6 +225,7 @@ def _mount() -> None:
     api.add_router("/", audit_router)
     api.add_router("/credit/", credit_router)
     api.add_router("/", walls_router)
+    api.add_router("/", access_router)
 
 
 _mount()

@@ -25,6 +25,7 @@ urlpatterns = [
     path("audit/", include("backoffice.audit.urls")),
     path("credit/", include("backoffice.credit.urls")),
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
+    path("access/", include("backoffice.access.urls")),  # #6 access governance
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -34,6 +34,7 @@ CASE_READERS = {"market", "back_office", "board", "compliance", "auditor"}
 AUDIT_READERS = {"compliance", "auditor"}
 REPORT_READERS = {"board", "compliance", "auditor"}  # reports.read
 WALLS_READERS = {"compliance", "auditor"}  # watch list, insiders, crossings, refusals
+ACCESS_READERS = {"compliance", "auditor", "administrator"}  # access.risk.read (#6)
 
 #: method and path (with {case} for the fixture case) -> who is let through; the rest is denied.
 #: "service" marks writes whose rules are the domain's (tests/cases, tests/audit): here only
@@ -123,6 +124,11 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/walls/documents"): EVERYONE,
     ("POST", "/api/v1/walls/documents"): "service",
     ("GET", "/api/v1/walls/documents/{document_id}"): "service",  # tests/walls: read guard
+    # Access governance (issue 6): risks and mitigations are for control and administration
+    ("GET", "/access/mitigations/"): ACCESS_READERS,
+    ("GET", "/access/simulate/"): ACCESS_READERS,
+    ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
+    ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).

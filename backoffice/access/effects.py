@@ -1,4 +1,8 @@
-"""The ``access.grant`` effect: a released role-grant case creates the role assignment."""
+"""What released access cases do: grant a role (``access.grant``), mitigate (``access.mitigate``).
+
+Both check again in the release's own transaction, so what was approved is what happens:
+a grant is refused there if the person's access changed meanwhile (ACC-1..3, docs/access.md).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,104 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from backoffice.access.models import Role, RoleAssignment
+from backoffice.access.models import Mitigation, Role, RoleAssignment
+from backoffice.access.queries import get_access_rules, get_grant_assessment
 from backoffice.audit.services import record
 from backoffice.cases.effects import EffectProblem
+from backoffice.core.access import Assessment
+from backoffice.core.accessrisk import RiskChange
 
-__all__ = ["RoleGrant"]
+__all__ = ["RoleGrant", "MitigationGrant"]
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _person(username: Any, *, lock: bool = False) -> Any:
+    people = get_user_model().objects.filter(username=username, is_active=True)
+    return (people.select_for_update() if lock else people).first()
 
 
 class RoleGrant:
-    """IAM-1: requester (maker), approver and beneficiary are three different people."""
+    """IAM-1: requester (maker), approver and beneficiary are three different people; the
+    grant is judged by the access rules of the live policy (SSD, risks, mitigations)."""
+
+    def _assess(self, payload: Mapping[str, Any], *, lock: bool = False) -> Assessment | None:
+        """The assessment on the day the grant starts (today for a backdated one).
+
+        ``lock`` holds the beneficiary's row until the transaction ends: two grants to one
+        person are judged one after the other, never both against the same old holdings.
+        """
+        user = _person(payload.get("beneficiary"), lock=lock)
+        rules = get_access_rules()
+        role = payload.get("role")
+        if user is None or rules is None or not isinstance(role, str) or not rules.knows(role):
+            return None
+        today = timezone.localdate()
+        day = max(_day(payload.get("valid_from")) or today, today)
+        return get_grant_assessment(user, [role], day=day)
+
+    def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        assessment = self._assess(payload)
+        return {"risk": assessment.risk if assessment else "none"}
 
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
         if not Role.objects.filter(key=payload.get("role"), retired_at__isnull=True).exists():
             return EffectProblem(
                 "access.unknown_role", f"There is no role {payload.get('role')!r}."
             )
+        assessment = self._assess(payload, lock=True)
+        if assessment is None:
+            return None
+        if (refusal := assessment.refusal) is not None:
+            return EffectProblem(*refusal)
+        assessed = payload.get("risk")
+        if assessed is None and assessment.risk != "none":
+            return EffectProblem(
+                "access.mitigation_required",
+                f"The grant creates an unmitigated {assessment.risk} access risk and this "
+                "process has no second-level approval: mitigate the risk first.",
+            )
+        if assessed is not None and assessed != assessment.risk:
+            return EffectProblem(
+                "access.assessment_changed",
+                f"The grant was assessed as access risk {assessed!r}; it is {assessment.risk!r} "
+                "now. Amend the case so it is assessed, and approved, again.",
+            )
         return None
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "kind": "grant",
+        assessment = self._assess(payload)
+        rules = get_access_rules()
+        view: dict[str, Any] = {
+            "kind": "access",
             "beneficiary": payload.get("beneficiary"),
             "role": payload.get("role"),
             "valid_from": payload.get("valid_from"),
             "valid_to": payload.get("valid_to"),
+        }
+        if assessment is None or rules is None:
+            return view
+        refusal = assessment.refusal
+        return view | {
+            "risk": assessment.risk,
+            "refusal": {"code": refusal[0], "message": refusal[1]} if refusal else None,
+            "gained": [
+                risk_view(r, rules, r.risk in assessment.mitigated) for r in assessment.gained
+            ],
+            "lost": [risk_view(r, rules, False) for r in assessment.lost],
+            "ssd": [
+                {"constraint": b.constraint, "name": b.name, "n": b.n, "roles": list(b.roles)}
+                for b in assessment.ssd
+            ],
         }
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
@@ -56,6 +133,7 @@ class RoleGrant:
             "valid_to": valid_to,
             "granted_by": grant.granted_by,
             "approved_by": actor,
+            "risk": payload.get("risk", "none"),
         }
         record(
             "access.assignment.created",
@@ -66,3 +144,111 @@ class RoleGrant:
             reason=f"released role-grant case {case.pk}",
         )
         return after
+
+
+def risk_view(change: RiskChange, rules: Any, mitigated: bool) -> dict[str, Any]:
+    """A risk as people read it: name, level, owner, and the roles and permissions behind it."""
+    spec = rules.risks[change.risk]
+    return {
+        "risk": change.risk,
+        "name": spec.name,
+        "level": change.level,
+        "owner": spec.owner,
+        "description": spec.description,
+        "mitigated": mitigated,
+        "causes": [
+            {"function": c.function, "role": c.role, "permission": c.permission, "via": c.via}
+            for c in change.causes
+        ],
+    }
+
+
+class MitigationGrant:
+    """IAM-3: a mitigation names a control, its owner and monitor, and an end; only a
+    released four-eyes case creates or extends one."""
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        rules = get_access_rules()
+        risk = payload.get("risk")
+        if rules is None or risk not in rules.risks:
+            return EffectProblem("access.unknown_risk", f"There is no access risk {risk!r}.")
+        until = _day(payload.get("valid_until"))
+        if until is None or until < timezone.localdate():
+            return EffectProblem(
+                "access.invalid",
+                "A mitigation must hold until today or later.",
+                [{"field": "valid_until", "message": "is in the past"}],
+            )
+        person = payload.get("person")
+        for name in ("owner", "monitor"):
+            if payload.get(name) == person:
+                return EffectProblem(
+                    "access.invalid",
+                    f"The person whose risk is mitigated cannot be the control's {name}.",
+                    [{"field": name, "message": "is the person the mitigation covers"}],
+                )
+        return None
+
+    def _existing(self, payload: Mapping[str, Any]) -> Mitigation | None:
+        return Mitigation.objects.filter(
+            person__username=payload.get("person"),
+            risk=payload.get("risk"),
+            control=payload.get("control"),
+        ).first()
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        existing = self._existing(payload)
+        return {
+            "kind": "change",
+            "object": f"{payload.get('person')} · {payload.get('risk')} · {payload.get('control')}",
+            "field": "valid until",
+            "before": existing.valid_until.isoformat() if existing else None,
+            "after": payload.get("valid_until"),
+        }
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        payload = case.payload
+        people = get_user_model().objects.in_bulk(
+            [payload["person"], payload["owner"], payload["monitor"]], field_name="username"
+        )
+        existing = self._existing(payload)
+        before = _mitigation_state(existing) if existing else None
+        mitigation = existing or Mitigation(
+            person=people[payload["person"]],
+            risk=payload["risk"],
+            control=payload["control"],
+            valid_from=timezone.localdate(),
+        )
+        mitigation.description = payload["description"]
+        mitigation.owner = people[payload["owner"]]
+        mitigation.monitor = people[payload["monitor"]]
+        if existing and existing.valid_until < timezone.localdate():
+            # renewed after it lapsed: the gap stays unmitigated on record
+            mitigation.valid_from = timezone.localdate()
+        mitigation.valid_until = date.fromisoformat(payload["valid_until"])
+        mitigation.case = case
+        mitigation.save()
+        after = _mitigation_state(mitigation)
+        record(
+            "access.mitigation.extended" if existing else "access.mitigation.created",
+            actor=actor,
+            object_type="mitigation",
+            object_id=f"{payload['person']}/{payload['risk']}/{payload['control']}",
+            before=before,
+            after=after,
+            reason=f"released mitigation case {case.pk}",
+        )
+        return after
+
+
+def _mitigation_state(m: Mitigation) -> dict[str, Any]:
+    return {
+        "person": m.person.username,
+        "risk": m.risk,
+        "control": m.control,
+        "description": m.description,
+        "owner": m.owner.username,
+        "monitor": m.monitor.username,
+        "valid_from": m.valid_from,
+        "valid_until": m.valid_until,
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,7 +11,7 @@ from django.db.models import Q
 from backoffice.core.org import Period
 from backoffice.org.models import TimeStamped
 
-__all__ = ["Role", "RoleAssignment"]
+__all__ = ["Role", "RoleAssignment", "Mitigation"]
 
 
 class Role(TimeStamped):
@@ -65,3 +67,45 @@ class RoleAssignment(TimeStamped):
     @property
     def period(self) -> Period:
         return Period(self.valid_from, self.valid_to)
+
+
+class Mitigation(TimeStamped):
+    """A compensating control that lets one person hold one access risk until ``valid_until``.
+
+    IAM-3 / SOD-1: it names the control, its owner and who monitors it, and it expires; an
+    expired mitigation turns the violation back on. Created and extended only by a released
+    four-eyes ``mitigation`` case (``case`` is the latest one).
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mitigations"
+    )
+    risk = models.CharField(max_length=64)
+    control = models.CharField(max_length=64, help_text="The control's id in the control library.")
+    description = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    monitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateField()
+    valid_until = models.DateField(help_text="The last day the mitigation holds.")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["valid_until", "person__username", "risk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "risk", "control"], name="%(app_label)s_%(class)s_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message="A mitigation cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control}: {self.person} may hold {self.risk} until {self.valid_until}"
+
+    def holds_on(self, day: date) -> bool:
+        return self.valid_from <= day <= self.valid_until

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.access.models import Role, RoleAssignment
+from backoffice.access.models import Mitigation, Role, RoleAssignment
+from backoffice.core.access import AccessRules, Assessment, assess_grant
+from backoffice.core.policy import access_rules
 from backoffice.core.roles import expand_roles, permissions_of
+from backoffice.org.queries import derived_from_live_policy
 
 __all__ = [
     "get_roles",
@@ -17,6 +21,11 @@ __all__ = [
     "get_roles_and_permissions",
     "has_permission",
     "role_hierarchy",
+    "get_access_rules",
+    "get_held_roles",
+    "get_mitigated_risks",
+    "get_grant_assessment",
+    "get_mitigations",
 ]
 
 
@@ -50,12 +59,15 @@ def role_hierarchy() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return contains, grants
 
 
+def _active(day: date) -> Q:
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
 def _held(user: Any, day: date) -> list[str]:
-    active = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
     return list(
-        RoleAssignment.objects.filter(active, user=user, role__retired_at__isnull=True).values_list(
-            "role__key", flat=True
-        )
+        RoleAssignment.objects.filter(
+            _active(day), user=user, role__retired_at__isnull=True
+        ).values_list("role__key", flat=True)
     )
 
 
@@ -80,3 +92,58 @@ def get_permissions(user: Any, day: date | None = None) -> frozenset[str]:
 
 def has_permission(user: Any, permission: str, day: date | None = None) -> bool:
     return permission in get_permissions(user, day)
+
+
+# -- access risks (#6) ---------------------------------------------------------------------
+
+
+def get_access_rules() -> AccessRules | None:
+    """The live policy's rule set, compiled once per policy version (None: it has none)."""
+    return derived_from_live_policy("access", access_rules)
+
+
+def get_held_roles(user: Any, day: date) -> set[str]:
+    """The roles assigned to ``user`` on ``day`` (not expanded: the rules expand them)."""
+    return set(_held(user, day))
+
+
+def get_mitigated_risks(user: Any, day: date) -> set[str]:
+    """The risks an active mitigation lets ``user`` hold on ``day``."""
+    return set(
+        Mitigation.objects.filter(
+            person=user, valid_from__lte=day, valid_until__gte=day
+        ).values_list("risk", flat=True)
+    )
+
+
+def get_grant_assessment(
+    user: Any, add: Sequence[str], remove: Sequence[str] = (), day: date | None = None
+) -> Assessment | None:
+    """What giving ``user`` the roles ``add`` (and taking ``remove``) would do on ``day``."""
+    rules = get_access_rules()
+    if rules is None:
+        return None
+    day = day or timezone.localdate()
+    return assess_grant(
+        rules, get_held_roles(user, day), add, remove, get_mitigated_risks(user, day)
+    )
+
+
+#: a mitigation that ends within this many days is listed as expiring
+EXPIRING_DAYS = 30
+
+
+def get_mitigations(status: str = "all", day: date | None = None) -> Any:
+    """Mitigations by status on ``day``: ``active``, ``expiring`` (ends within
+    ``EXPIRING_DAYS``), ``expired`` (ended, not renewed) or ``all``, soonest end first."""
+    day = day or timezone.localdate()
+    rows = Mitigation.objects.select_related("person", "owner", "monitor", "case")
+    if status == "active":
+        rows = rows.filter(valid_from__lte=day, valid_until__gte=day)
+    elif status == "expiring":
+        rows = rows.filter(
+            valid_until__gte=day, valid_until__lt=day + timedelta(days=EXPIRING_DAYS)
+        )
+    elif status == "expired":
+        rows = rows.filter(valid_until__lt=day)
+    return rows.order_by("valid_until", "person__username", "risk")

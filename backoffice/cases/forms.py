@@ -108,7 +108,7 @@ class PayloadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.spec = spec
         comment = self.fields.pop("comment")
-        for field_spec in spec.payload:
+        for field_spec in self.entered(spec):
             made = _field(field_spec)
             if isinstance(made, tuple):
                 self.fields[field_spec.name], self.fields[f"{field_spec.name}__currency"] = made
@@ -122,10 +122,15 @@ class PayloadForm(forms.Form):
             elif value is not None:
                 self.initial[name] = value
 
+    @staticmethod
+    def entered(spec: ProcessSpec) -> list[FieldSpec]:
+        """The fields a maker fills in; derived ones are the system's."""
+        return [f for f in spec.payload if not f.derived]
+
     def payload(self) -> dict[str, Any]:
         """The payload as the services take it, from the cleaned data."""
         values: dict[str, Any] = {}
-        for field_spec in self.spec.payload:
+        for field_spec in self.entered(self.spec):
             value = self.cleaned_data.get(field_spec.name)
             if field_spec.type == FieldType.AMOUNT:
                 currency = self.cleaned_data.get(f"{field_spec.name}__currency")

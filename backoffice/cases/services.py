@@ -9,7 +9,7 @@ nothing but the record of its denial (a ``denied`` case event and an audit event
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -45,6 +45,7 @@ from backoffice.core.four_eyes import Case as DomainCase
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
 from backoffice.core.payload import money_of
+from backoffice.core.processes import ProcessSpec
 
 __all__ = [
     "Outcome",
@@ -84,6 +85,18 @@ def _effect_problem(spec_effect: str | None, payload: Mapping[str, Any]) -> Deni
     return Denied(problem.code, problem.message, details)
 
 
+def with_derived(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The payload with its ``derived`` fields computed by the process's effect (a role
+    grant's access risk); whatever a maker sent for them is replaced."""
+    values = dict(payload or {})
+    names = [f.name for f in spec.payload if f.derived]
+    derive = getattr(get_effect(spec.effect), "derive", None)
+    if names and derive is not None:
+        derived = derive(values)
+        values.update({name: derived.get(name) for name in names})
+    return values
+
+
 def do_start_case(
     process_key: str,
     payload: Mapping[str, Any],
@@ -99,6 +112,7 @@ def do_start_case(
             raise DomainError("process.unknown", f"There is no process {process_key!r}.")
         spec = process.spec
         facts = get_actor_facts(user)
+        payload = with_derived(spec, payload)
         context = build_context(known_for(spec, payload), facts)
         command = Command(CommandKind.START, comment, payload)
         result = engine_for(spec).decide(None, None, command, facts, context, spec)
@@ -143,6 +157,8 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
         case = access_case_by_id(user, case_id, for_update=True)
         current = domain_case(case)
         facts = get_actor_facts(user)
+        if command.kind == CommandKind.AMEND:
+            command = replace(command, payload=with_derived(case.spec, command.payload))
         known = (
             known_for(case.spec, command.payload)
             if command.kind == CommandKind.AMEND

@@ -55,7 +55,9 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("masterdata.", 422),
     ("policy.invalid", 422),
     ("policy.separation", 422),
-    ("access.unknown_role", 422),
+    ("access.unknown_", 422),
+    ("access.invalid", 422),
+    ("access.assessment_changed", 409),
     ("credit.unknown_borrower", 422),
     ("credit.not_found", 404),
     # #8 Chinese walls: wall.not_inside, wall.conflict, wall.restricted, wall.forbidden are 403

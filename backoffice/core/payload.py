@@ -70,6 +70,9 @@ class FieldSpec(BaseModel):
     currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
     minimum: Decimal | None = None
     maximum: Decimal | None = None
+    #: filled in by the system (the process's effect), never by the maker: a role grant's
+    #: access risk. Approvers see it; conditions may use it.
+    derived: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:

@@ -16,6 +16,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from typing_extensions import override
 
+from backoffice.core.access import (
+    AccessRules,
+    AccessSpec,
+    RoleFacts,
+    access_problems,
+    grant_problems,
+)
 from backoffice.core.credit import CreditPolicy, credit_policy_problems, credit_process_problems
 from backoffice.core.org import (
     Line,
@@ -49,6 +56,8 @@ __all__ = [
     "parse_policy",
     "to_organisation",
     "summarise",
+    "role_facts",
+    "access_rules",
 ]
 
 
@@ -134,6 +143,8 @@ class Policy(Spec):
     credit: CreditPolicy | None = None
     #: #8: information areas, barriers, conflict classes and walled processes (docs/walls.md)
     walls: WallsSpec | None = None
+    #: #6: business functions, access risks and SSD constraints (docs/access.md)
+    access: AccessSpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -263,6 +274,8 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         processes = {p.id: p for p in policy.processes}
         for path, message in walls_problems(policy.walls, processes, units):
             yield doc.problem(("walls", *path), f"walls: {message}")
+    if policy.access is not None:
+        yield from _access_problems(doc)
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"
@@ -327,6 +340,36 @@ def _role_problems(doc: PolicyDocument) -> Iterator[Problem]:
             yield doc.problem(("assignments", index, "person"), f"unknown person {grant.person!r}")
         if grant.role not in roles:
             yield doc.problem(("assignments", index, "role"), f"unknown role {grant.role!r}")
+
+
+def role_facts(policy: Policy) -> dict[str, RoleFacts]:
+    return {r.id: RoleFacts(r.id, tuple(r.permissions), tuple(r.contains)) for r in policy.roles}
+
+
+def access_rules(policy: Policy) -> AccessRules | None:
+    """The ``access`` section compiled for grants and what-ifs (None: the policy has none)."""
+    if policy.access is None:
+        return None
+    return AccessRules(policy.access, role_facts(policy).values())
+
+
+def _access_problems(doc: PolicyDocument) -> Iterator[Problem]:
+    """#6: the rule set's references, then the bootstrap grants against ACC-1 and ACC-2."""
+    policy = doc.policy
+    assert policy.access is not None
+    people = {p.id for p in policy.people}
+    problems = [
+        doc.problem(("access", *path), f"access: {message}")
+        for path, message in access_problems(policy.access, role_facts(policy), people)
+    ]
+    yield from problems
+    if problems or any(True for _ in _role_problems(doc)):
+        return  # the rule set cannot be compiled; the problems above say why
+    rules = access_rules(policy)
+    assert rules is not None
+    grants = [(a.person, a.role, a.valid_from, a.valid_to) for a in policy.assignments]
+    for index, message in grant_problems(rules, grants):
+        yield doc.problem(("assignments", index), f"access: {message}")
 
 
 def _find_cycle(start: str, children: dict[str, list[str]]) -> list[str] | None:

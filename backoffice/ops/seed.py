@@ -3,9 +3,11 @@ so the inbox, the timeline and the registers show something on first start."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from backoffice.cases.models import Case
 from backoffice.cases.services import do_command, do_start_case
@@ -132,4 +134,53 @@ def seed_demo_cases() -> int:
             "justification": "Felix covers customer data for Lukas during December.",
         },
     )
+    # #6: Eva Hahn enters and releases payments (risk payment-entry-release): a mitigation,
+    # and Lena Schulz's one runs out soon, so the mitigation report has something to say.
+    today = timezone.localdate()
+    for person, control, days, description in (
+        (
+            "eva.hahn",
+            "PAY-REVIEW-01",
+            180,
+            "Head of accounting: every payment she releases is reviewed next day by compliance.",
+        ),
+        (
+            "lena.schulz",
+            "PAY-REVIEW-02",
+            20,
+            "Weekly sample review of payments entered and released by the same person.",
+        ),
+    ):
+        mitigation = start(
+            "anna.schmidt",
+            "mitigation",
+            {
+                "person": person,
+                "risk": "payment-entry-release",
+                "control": control,
+                "description": description,
+                "owner": "clara.vogel",
+                "monitor": "martin.jung",
+                "valid_until": (today + timedelta(days=days)).isoformat(),
+            },
+        )
+        act(
+            mitigation,
+            "clara.vogel",
+            CommandKind.RELEASE,
+            "Control is in place; see the review log.",
+        )
+    # A grant that creates a high access risk: approved by the business owner, it waits for
+    # compliance's second-level approval.
+    risky = start(
+        "maria.keller",
+        "role-grant",
+        {
+            "beneficiary": "paul.meyer",
+            "role": "payment-releaser",
+            "valid_from": today.isoformat(),
+            "justification": "Paul stands in for Lena during her leave.",
+        },
+    )
+    act(risky, "anna.schmidt", CommandKind.RELEASE, "Agreed for the leave period.")
     return Case.objects.count()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
@@ -20,7 +21,10 @@ from backoffice.core.org import (
     Violation,
     check_separation,
 )
+from backoffice.core.policy import Policy, parse_policy
 from backoffice.org import models
+
+T = TypeVar("T")
 
 __all__ = ["OrganisationView", "get_organisation", "get_domain_organisation", "get_person_overview"]
 
@@ -140,3 +144,34 @@ def get_person_overview(user: Any) -> dict[str, Any]:
         "current": [m for m in memberships if m.period.contains(today)],
         "past": [m for m in memberships if not m.period.contains(today)],
     }
+
+
+_live: dict[str, Any] = {}
+
+
+def get_live_policy() -> Policy | None:
+    """The live policy as parsed, once per policy version (walls and access rules read it)."""
+    version = (
+        models.PolicyVersion.objects.order_by("-number").values_list("number", "sha256").first()
+    )
+    if version is None:
+        return None
+    if _live.get("version") != version:
+        source = models.PolicyVersion.objects.get(number=version[0]).source
+        document = parse_policy(source.encode("utf-8"), f"policy version {version[0]}")
+        _live.clear()
+        _live.update(version=version, policy=document.policy)
+    policy: Policy = _live["policy"]
+    return policy
+
+
+def derived_from_live_policy(name: str, build: Callable[[Policy], T]) -> T | None:
+    """``build(policy)`` for the live policy, computed once per policy version and ``name``."""
+    policy = get_live_policy()
+    if policy is None:
+        return None
+    key = f"derived:{name}"
+    if key not in _live:
+        _live[key] = build(policy)
+    value: T = _live[key]
+    return value

@@ -9,17 +9,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.services import record
 from backoffice.cases.effects import registered as registered_effects
 from backoffice.cases.models import Process
+from backoffice.core.access import grant_problems
 from backoffice.core.errors import DomainError
 from backoffice.core.org import Violation, check_separation
 from backoffice.core.policy import (
     PolicyDocument,
     PolicyInvalid,
+    Problem,
+    access_rules,
     parse_policy,
     summarise,
     to_organisation,
@@ -71,7 +75,37 @@ def validate_policy(raw: bytes, file: str) -> PolicyDocument:
     violations = check_separation(to_organisation(document.policy))
     if violations:
         raise SeparationViolated(document, violations)
+    problems = _access_problems_with_granted(document)
+    if problems:
+        raise PolicyInvalid(problems)
     return document
+
+
+def _access_problems_with_granted(document: PolicyDocument) -> list[Problem]:
+    """#6: new access rules must hold for the grants cases made, too (NIST RBAC: an SSD
+    constraint that current assignments break is refused); the file's own grants were
+    checked when it was parsed."""
+    rules = access_rules(document.policy)
+    if rules is None:
+        return []
+    today = timezone.localdate()
+    own = [(a.person, a.role, a.valid_from, a.valid_to) for a in document.policy.assignments]
+    granted = [
+        (person, role, max(start, today), end, source)
+        for person, role, start, end, source in RoleAssignment.objects.exclude(source="policy")
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .values_list("user__username", "role__key", "valid_from", "valid_to", "source")
+        if rules.knows(role)
+    ]
+    if not granted:
+        return []
+    grants = own + [row[:4] for row in granted]
+    return [
+        document.problem(("access",), f"access: {message} (with {granted[i - len(own)][4]})")
+        if i >= len(own)
+        else document.problem(("assignments", i), f"access: {message}")
+        for i, message in grant_problems(rules, grants)
+    ]
 
 
 def live_policy() -> PolicyVersion | None:
@@ -359,7 +393,12 @@ class _Apply:
         self.roles_by_key = existing
 
     def assignments(self) -> None:
-        rows = RoleAssignment.objects.select_for_update().select_related("user", "role")
+        # only the policy's own grants: those of role-grant cases are not the policy's to end
+        rows = (
+            RoleAssignment.objects.select_for_update()
+            .filter(source="policy")
+            .select_related("user", "role")
+        )
         self._sync_dated(
             "assignment",
             {(a.user.username, a.role.key, a.valid_from): a for a in rows},

@@ -14,9 +14,8 @@ from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import do_record_denial
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import DomainError
-from backoffice.core.policy import parse_policy
 from backoffice.core.walls import Crossing, Datum, Kind, ReadAllowed, Reader, Walls, check_read
-from backoffice.org.models import PolicyVersion
+from backoffice.org.queries import derived_from_live_policy
 from backoffice.walls.models import (
     AccessRecord,
     DealProject,
@@ -46,20 +45,10 @@ MANAGE_PERMISSION = "walls.manage"
 #: Control besides compliance (internal audit) reads the watch list and the reports (CW-1).
 READ_PERMISSION = "audit.read"
 
-_cache: dict[str, Any] = {}
-
 
 def get_walls() -> Walls:
     """The walls section of the live policy, parsed once per policy version."""
-    version = PolicyVersion.objects.order_by("-number").values_list("number", "sha256").first()
-    if version is None:
-        return Walls()
-    if _cache.get("version") != version:
-        source = PolicyVersion.objects.get(number=version[0]).source
-        document = parse_policy(source.encode("utf-8"), f"policy version {version[0]}")
-        _cache.update(version=version, walls=Walls.from_spec(document.policy.walls))
-    walls: Walls = _cache["walls"]
-    return walls
+    return derived_from_live_policy("walls", lambda p: Walls.from_spec(p.walls)) or Walls()
 
 
 def get_reader(

@@ -74,6 +74,16 @@ def _attention(user: Any, permissions: frozenset[str]) -> list[dict[str, Any]]:
                 "url": reverse("credit:overdue_reviews"),
             }
         )
+    if "access.risk.read" in permissions:
+        from backoffice.access.queries import get_mitigations
+
+        tiles.append(
+            {
+                "count": get_mitigations("expiring").count() + get_mitigations("expired").count(),
+                "label": _("mitigations expiring or expired"),
+                "url": reverse("access:mitigations"),
+            }
+        )
     return tiles
 
 

@@ -1,0 +1,105 @@
+"""Access governance API (#6): what-if simulation and the mitigation report. Thin: the
+services check ``access.risk.read`` and record refusals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from backoffice.access.services import get_mitigation_report, get_simulation
+from backoffice.api import PROBLEMS
+from backoffice.walls.reports import csv_response
+
+__all__ = ["router"]
+
+router = Router(tags=["access"])
+
+
+class SimulateIn(Schema):
+    person: str = Field(min_length=1, max_length=150)
+    add_roles: list[str] = Field(default_factory=list, max_length=100)
+    remove_roles: list[str] = Field(default_factory=list, max_length=100)
+    as_of: date | None = None
+
+
+class CauseOut(Schema):
+    function: str
+    role: str = Field(description="the role the person holds or would hold")
+    permission: str
+    via: str = Field(description="the role that grants the permission (itself or contained)")
+
+
+class RiskOut(Schema):
+    risk: str
+    name: str
+    level: Literal["critical", "high", "medium", "low"]
+    owner: str
+    description: str
+    mitigated: bool
+    causes: list[CauseOut]
+
+
+class SsdOut(Schema):
+    constraint: str
+    name: str
+    n: int
+    roles: list[list[str]] = Field(description="[role of the set, held role it comes through]")
+
+
+class SimulationOut(Schema):
+    person: str
+    as_of: date
+    roles_before: list[str]
+    roles_after: list[str]
+    gained: list[RiskOut]
+    lost: list[RiskOut]
+    ssd: list[SsdOut]
+    unmitigated_risk: Literal["none", "critical", "high", "medium", "low"]
+    verdict: Literal["clear", "second_level", "access.ssd", "access.critical_risk"]
+    message: str
+
+
+class MitigationOut(Schema):
+    person: str
+    risk: str
+    risk_name: str
+    control: str
+    description: str
+    owner: str
+    monitor: str
+    valid_from: date
+    valid_until: date
+    state: Literal["active", "expiring", "expired", "future"]
+    case: int
+
+
+class MitigationFilterIn(Schema):
+    status: Literal["all", "active", "expiring", "expired"] = "all"
+    format: Literal["json", "csv"] = "json"
+
+
+@router.post(
+    "/access/simulate",
+    response={200: SimulationOut, **PROBLEMS},
+    summary="What-if: risks a person gains and loses with other roles",
+)
+def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
+    return get_simulation(request.user, body.person, body.add_roles, body.remove_roles, body.as_of)
+
+
+@router.get(
+    "/access/mitigations",
+    response={200: list[MitigationOut], **PROBLEMS},
+    summary="Mitigations: active, expiring within 30 days, expired (?format=csv)",
+)
+def list_mitigations(
+    request: HttpRequest, params: Query[MitigationFilterIn]
+) -> list[dict[str, Any]] | HttpResponse:
+    rows = get_mitigation_report(request.user, params.status)
+    if params.format == "csv":
+        items = [MitigationOut(**row) for row in rows]
+        return csv_response(f"mitigations-{params.status}.csv", items, MitigationOut)
+    return rows

@@ -1,0 +1,147 @@
+"""Access governance for people who ask: what-if simulations and the mitigation report.
+
+Authorisation is here, not in the views: reading access risks needs ``access.risk.read``;
+anyone else is refused with ``access.forbidden``, and the refusal is on record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from backoffice.access.effects import risk_view
+from backoffice.access.queries import (
+    EXPIRING_DAYS,
+    get_access_rules,
+    get_grant_assessment,
+    get_held_roles,
+    get_mitigations,
+)
+from backoffice.accounts.queries import get_actor_facts
+from backoffice.audit.services import do_record_denial
+from backoffice.core.accessrisk import UnknownRole
+from backoffice.core.errors import DomainError
+
+__all__ = [
+    "READ_PERMISSION",
+    "may_read_access",
+    "access_risks",
+    "get_simulation",
+    "get_mitigation_report",
+]
+
+READ_PERMISSION = "access.risk.read"
+
+
+def may_read_access(user: Any) -> bool:
+    return READ_PERMISSION in get_actor_facts(user).permissions
+
+
+def access_risks(user: Any, what: str) -> None:
+    """Refuse (and record) anyone without ``access.risk.read``."""
+    if may_read_access(user):
+        return
+    do_record_denial(
+        "access.denied",
+        actor=user.get_username(),
+        object_type="access",
+        object_id=what,
+        reason=f"access.forbidden: {READ_PERMISSION} is not granted",
+    )
+    raise DomainError(
+        "access.forbidden", f"Only compliance, audit and administrators may see {what}."
+    )
+
+
+def get_simulation(
+    user: Any, person: str, add: list[str], remove: list[str], day: date | None = None
+) -> dict[str, Any]:
+    """What-if (#6): the risks ``person`` gains and loses with ``add`` and without ``remove``,
+    each with the roles and permissions behind it, and any SSD constraint it would break."""
+    access_risks(user, "access simulations")
+    rules = get_access_rules()
+    if rules is None:
+        raise DomainError("access.unknown_risk", "The live policy has no access rules.")
+    subject = get_user_model().objects.filter(username=person).first()
+    if subject is None:
+        raise DomainError(
+            "access.unknown_person",
+            f"There is no person {person!r}.",
+            errors=[{"field": "person", "message": "unknown person"}],
+        )
+    day = day or timezone.localdate()
+    try:
+        assessment = get_grant_assessment(subject, add, remove, day)
+    except UnknownRole as exc:
+        raise DomainError(
+            "access.unknown_role",
+            f"There is no role {exc.role_id!r}.",
+            errors=[
+                {
+                    "field": "add_roles" if exc.role_id in add else "remove_roles",
+                    "message": "unknown role",
+                }
+            ],
+        ) from None
+    assert assessment is not None
+    refusal = assessment.refusal
+    held = sorted(get_held_roles(subject, day))
+    return {
+        "person": person,
+        "as_of": day,
+        "roles_before": held,
+        "roles_after": sorted((set(held) | set(add)) - set(remove)),
+        "gained": [risk_view(r, rules, r.risk in assessment.mitigated) for r in assessment.gained],
+        "lost": [risk_view(r, rules, False) for r in assessment.lost],
+        "ssd": [
+            {
+                "constraint": b.constraint,
+                "name": b.name,
+                "n": b.n,
+                "roles": [list(r) for r in b.roles],
+            }
+            for b in assessment.ssd
+        ],
+        "unmitigated_risk": assessment.risk,
+        "verdict": refusal[0]
+        if refusal
+        else ("second_level" if assessment.risk != "none" else "clear"),
+        "message": refusal[1] if refusal else "",
+    }
+
+
+def get_mitigation_report(
+    user: Any, status: str = "all", day: date | None = None
+) -> list[dict[str, Any]]:
+    """Mitigations with their state on ``day`` (active, expiring within 30 days, expired)."""
+    access_risks(user, "mitigations")
+    day = day or timezone.localdate()
+    rules = get_access_rules()
+    names = {k: r.name for k, r in rules.risks.items()} if rules else {}
+    return [
+        {
+            "person": m.person.username,
+            "risk": m.risk,
+            "risk_name": names.get(m.risk, ""),
+            "control": m.control,
+            "description": m.description,
+            "owner": m.owner.username,
+            "monitor": m.monitor.username,
+            "valid_from": m.valid_from,
+            "valid_until": m.valid_until,
+            "state": _state(m.valid_from, m.valid_until, day),
+            "case": m.case_id,
+        }
+        for m in get_mitigations(status, day)
+    ]
+
+
+def _state(start: date, until: date, day: date) -> str:
+    if until < day:
+        return "expired"
+    if start > day:
+        return "future"
+    return "expiring" if (until - day).days < EXPIRING_DAYS else "active"

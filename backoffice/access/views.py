@@ -1,0 +1,66 @@
+"""Access governance pages (#6): the mitigation report and the what-if simulation.
+
+The services check ``access.risk.read`` and record refusals; the views only show.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from backoffice.access.models import Role
+from backoffice.access.services import access_risks, get_mitigation_report, get_simulation
+from backoffice.core.errors import DomainError, http_status_for
+
+__all__ = ["mitigations", "simulate"]
+
+STATUSES = ("all", "expiring", "expired", "active")
+
+
+@login_required
+@require_GET
+def mitigations(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "all")
+    status = status if status in STATUSES else "all"
+    rows = get_mitigation_report(request.user, status)  # refusals: the error middleware
+    context = {"rows": rows, "status": status, "statuses": STATUSES}
+    return render(request, "access/mitigations.html", context)
+
+
+class SimulateForm(forms.Form):
+    person = forms.CharField(label=_("Person"), max_length=150)
+    add_roles = forms.MultipleChoiceField(label=_("Add roles"), required=False)
+    remove_roles = forms.MultipleChoiceField(label=_("Remove roles"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        roles = [
+            (r.key, f"{r.name} ({r.key})") for r in Role.objects.filter(retired_at__isnull=True)
+        ]
+        for name in ("add_roles", "remove_roles"):
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = roles
+
+
+@login_required
+@require_GET
+def simulate(request: HttpRequest) -> HttpResponse:
+    """A what-if asked with GET: it changes nothing, and the answer can be linked."""
+    access_risks(request.user, "access simulations")
+    form = SimulateForm(request.GET if "person" in request.GET else None)
+    result, status = None, 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = get_simulation(
+                request.user, data["person"], data["add_roles"], data["remove_roles"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            status = http_status_for(exc.code)
+    return render(request, "access/simulate.html", {"form": form, "result": result}, status=status)
