@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,10 @@ def sod_analyze(argv: Sequence[str], out: TextIO | None = None, err: TextIO | No
         prog="backoffice sod analyze",
         description="Find every user who holds all functions of an access risk.",
     )
-    parser.add_argument("folder", type=Path, help="folder with users.csv, roles.csv, …")
+    parser.add_argument("folder", type=Path, nargs="?", help="folder with users.csv, roles.csv, …")
+    parser.add_argument(
+        "--live", action="store_true", help="analyse Backoffice's own database instead"
+    )
     parser.add_argument(
         "--as-of", type=_iso_date, help="date mitigations must be valid on (default: today)"
     )
@@ -43,16 +47,43 @@ def sod_analyze(argv: Sequence[str], out: TextIO | None = None, err: TextIO | No
     args = parser.parse_args(argv)
     as_of: date = args.as_of or date.today()  # noqa: DTZ011 - a calendar day, not an instant
 
-    from backoffice.core.accessrisk import InputError, analyze
-    from backoffice.sod_report import FORMATS
-
+    if args.live == (args.folder is not None):
+        parser.error("give either a folder or --live")
+    if args.live:
+        with tempfile.TemporaryDirectory(prefix="backoffice-live-") as folder:
+            try:
+                _export_live(Path(folder), as_of)
+            except LookupError as exc:
+                print(f"{parser.prog}: {exc}", file=err)
+                return BAD_INPUT
+            return _run(parser.prog, Path(folder), as_of, args, out, err)
     if not args.folder.is_dir():
         print(f"{parser.prog}: {args.folder}: no such folder", file=err)
         return BAD_INPUT
+    return _run(parser.prog, args.folder, as_of, args, out, err)
+
+
+def _export_live(folder: Path, as_of: date) -> None:
+    """Set Django up (only ``--live`` needs it) and write the database as a CSV folder."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    django.setup()
+    from backoffice.access.export import write_live_folder
+
+    write_live_folder(folder, as_of)
+
+
+def _run(
+    prog: str, folder: Path, as_of: date, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
+    from backoffice.core.accessrisk import InputError, analyze
+    from backoffice.sod_report import FORMATS
+
     target = args.out or f"violations.{args.format}"
     bar = _ProgressBar(err) if err.isatty() else None
     try:
-        analysis = analyze(args.folder, as_of, bar)
+        analysis = analyze(folder, as_of, bar)
         if bar is not None:
             bar.status(f"writing {target}…")
 
@@ -65,10 +96,10 @@ def sod_analyze(argv: Sequence[str], out: TextIO | None = None, err: TextIO | No
             return 0
         write_atomically(Path(target), write)
     except InputError as exc:
-        print(f"{parser.prog}: {exc}", file=err)
+        print(f"{prog}: {exc}", file=err)
         return BAD_INPUT
     except OSError as exc:
-        print(f"{parser.prog}: {target}: cannot write: {exc.strerror}", file=err)
+        print(f"{prog}: {target}: cannot write: {exc.strerror}", file=err)
         return BAD_INPUT
     finally:
         if bar is not None:
