@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from backoffice.access.models import Role
@@ -19,6 +20,15 @@ from backoffice.core.errors import DomainError, http_status_for
 __all__ = ["mitigations", "simulate"]
 
 STATUSES = ("all", "expiring", "expired", "active")
+#: Words the templates translate from data (risk levels, mitigation states).
+DATA_WORDS = (
+    gettext_noop("critical"),
+    gettext_noop("high"),
+    gettext_noop("medium"),
+    gettext_noop("low"),
+    gettext_noop("expiring"),
+    gettext_noop("future"),
+)
 
 
 @login_required

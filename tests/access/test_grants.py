@@ -285,3 +285,11 @@ def test_a_policy_change_keeps_grants_made_by_cases_and_checks_them(
         apply_policy(stricter, "stricter.yaml", actor="test")
     assert "paul.meyer" in str(caught.value) and f"case:{case['id']}" in str(caught.value)
     assert get_user_model().objects.filter(username="paul.meyer").exists()
+
+
+def test_the_admin_offers_no_way_around_the_cases() -> None:
+    """Assignments and mitigations change only through released cases, never in the admin."""
+    from django.contrib import admin
+
+    assert RoleAssignment not in admin.site._registry
+    assert Mitigation not in admin.site._registry
