@@ -127,6 +127,8 @@ def test_no_page_breaks_the_content_security_policy(
         "/audit/",
         "/api/v1/docs",
         "/settings/",
+        "/access/mitigations/",
+        "/access/simulate/?person=paul.meyer&add_roles=payment-releaser",
     ]:
         page.goto(f"{live_bank}{url}")
         page.wait_for_load_state("networkidle")
@@ -134,3 +136,26 @@ def test_no_page_breaks_the_content_security_policy(
     page.get_by_role("button", name="Verify the chain now").click()  # an htmx request
     expect(page.locator("#verification")).to_contain_text("Intact")
     assert violations == []
+
+
+def test_compliance_sees_a_risky_grant_simulates_it_and_gives_the_second_approval(
+    session: Callable[..., Any], live_bank: str
+) -> None:
+    """The demo seeds a grant that gives paul.meyer payment release on top of payment entry:
+    the case shows the risks and why, the what-if agrees, and compliance releases it."""
+    page = session("clara.vogel", language="en")
+    page.goto(f"{live_bank}/access/simulate/")
+    page.fill("#id_person", "paul.meyer")
+    page.select_option("#id_add_roles", ["payment-releaser"])
+    page.get_by_role("button", name="Simulate").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "second_level")
+    expect(page.locator("#simulation")).to_contain_text("Payment entry and payment release")
+    screenshot(page, "what-if")
+    page.goto(f"{live_bank}/inbox/")
+    page.get_by_role("link", name=re.compile("payment-releaser")).first.click()
+    expect(page.locator(".assessment")).to_contain_text("payment.release")
+    screenshot(page, "role-grant-with-risks")
+    page.get_by_role("button", name="Release").click()
+    expect(page.locator(".status, .state").first).to_contain_text("released")
+    page.goto(f"{live_bank}/access/mitigations/?status=expiring")
+    expect(page.locator("#mitigations")).to_contain_text("lena.schulz")
