@@ -17,10 +17,10 @@ from backoffice.access.models import Mitigation, Role, RoleAssignment
 from backoffice.access.queries import get_access_rules, get_grant_assessment
 from backoffice.audit.services import record
 from backoffice.cases.effects import EffectProblem
-from backoffice.core.access import Assessment
+from backoffice.core.access import AccessRules, Assessment
 from backoffice.core.accessrisk import RiskChange
 
-__all__ = ["RoleGrant", "MitigationGrant"]
+__all__ = ["RoleGrant", "MitigationGrant", "assessment_view", "risk_view"]
 
 
 def _day(value: Any) -> date | None:
@@ -98,18 +98,14 @@ class RoleGrant:
         if assessment is None or rules is None:
             return view
         refusal = assessment.refusal
-        return view | {
-            "risk": assessment.risk,
-            "refusal": {"code": refusal[0], "message": refusal[1]} if refusal else None,
-            "gained": [
-                risk_view(r, rules, r.risk in assessment.mitigated) for r in assessment.gained
-            ],
-            "lost": [risk_view(r, rules, False) for r in assessment.lost],
-            "ssd": [
-                {"constraint": b.constraint, "name": b.name, "n": b.n, "roles": list(b.roles)}
-                for b in assessment.ssd
-            ],
-        }
+        return (
+            view
+            | {
+                "risk": assessment.risk,
+                "refusal": {"code": refusal[0], "message": refusal[1]} if refusal else None,
+            }
+            | assessment_view(assessment, rules)
+        )
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         payload = case.payload
@@ -146,7 +142,24 @@ class RoleGrant:
         return after
 
 
-def risk_view(change: RiskChange, rules: Any, mitigated: bool) -> dict[str, Any]:
+def assessment_view(assessment: Assessment, rules: AccessRules) -> dict[str, Any]:
+    """Risks gained and lost and SSD breaches, as the case page and the what-if show them."""
+    return {
+        "gained": [risk_view(r, rules, r.risk in assessment.mitigated) for r in assessment.gained],
+        "lost": [risk_view(r, rules, False) for r in assessment.lost],
+        "ssd": [
+            {
+                "constraint": b.constraint,
+                "name": b.name,
+                "n": b.n,
+                "roles": [list(r) for r in b.roles],
+            }
+            for b in assessment.ssd
+        ],
+    }
+
+
+def risk_view(change: RiskChange, rules: AccessRules, mitigated: bool) -> dict[str, Any]:
     """A risk as people read it: name, level, owner, and the roles and permissions behind it."""
     spec = rules.risks[change.risk]
     return {
@@ -212,7 +225,7 @@ class MitigationGrant:
             [payload["person"], payload["owner"], payload["monitor"]], field_name="username"
         )
         existing = self._existing(payload)
-        before = _mitigation_state(existing) if existing else None
+        before = existing.as_record() if existing else None
         mitigation = existing or Mitigation(
             person=people[payload["person"]],
             risk=payload["risk"],
@@ -228,7 +241,7 @@ class MitigationGrant:
         mitigation.valid_until = date.fromisoformat(payload["valid_until"])
         mitigation.case = case
         mitigation.save()
-        after = _mitigation_state(mitigation)
+        after = mitigation.as_record()
         record(
             "access.mitigation.extended" if existing else "access.mitigation.created",
             actor=actor,
@@ -239,16 +252,3 @@ class MitigationGrant:
             reason=f"released mitigation case {case.pk}",
         )
         return after
-
-
-def _mitigation_state(m: Mitigation) -> dict[str, Any]:
-    return {
-        "person": m.person.username,
-        "risk": m.risk,
-        "control": m.control,
-        "description": m.description,
-        "owner": m.owner.username,
-        "monitor": m.monitor.username,
-        "valid_from": m.valid_from,
-        "valid_until": m.valid_until,
-    }

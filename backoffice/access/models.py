@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -107,5 +107,15 @@ class Mitigation(TimeStamped):
     def __str__(self) -> str:
         return f"{self.control}: {self.person} may hold {self.risk} until {self.valid_until}"
 
-    def holds_on(self, day: date) -> bool:
-        return self.valid_from <= day <= self.valid_until
+    def as_record(self) -> dict[str, Any]:
+        """What the audit trail and the report say about it."""
+        return {
+            "person": self.person.username,
+            "risk": self.risk,
+            "control": self.control,
+            "description": self.description,
+            "owner": self.owner.username,
+            "monitor": self.monitor.username,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+        }

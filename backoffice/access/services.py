@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from backoffice.access.effects import risk_view
+from backoffice.access.effects import assessment_view
 from backoffice.access.queries import (
     EXPIRING_DAYS,
     get_access_rules,
@@ -94,17 +94,7 @@ def get_simulation(
         "as_of": day,
         "roles_before": held,
         "roles_after": sorted((set(held) | set(add)) - set(remove)),
-        "gained": [risk_view(r, rules, r.risk in assessment.mitigated) for r in assessment.gained],
-        "lost": [risk_view(r, rules, False) for r in assessment.lost],
-        "ssd": [
-            {
-                "constraint": b.constraint,
-                "name": b.name,
-                "n": b.n,
-                "roles": [list(r) for r in b.roles],
-            }
-            for b in assessment.ssd
-        ],
+        **assessment_view(assessment, rules),
         "unmitigated_risk": assessment.risk,
         "verdict": refusal[0]
         if refusal
@@ -122,16 +112,9 @@ def get_mitigation_report(
     rules = get_access_rules()
     names = {k: r.name for k, r in rules.risks.items()} if rules else {}
     return [
-        {
-            "person": m.person.username,
-            "risk": m.risk,
+        m.as_record()
+        | {
             "risk_name": names.get(m.risk, ""),
-            "control": m.control,
-            "description": m.description,
-            "owner": m.owner.username,
-            "monitor": m.monitor.username,
-            "valid_from": m.valid_from,
-            "valid_until": m.valid_until,
             "state": _state(m.valid_from, m.valid_until, day),
             "case": m.case_id,
         }
