@@ -293,3 +293,29 @@ def test_the_admin_offers_no_way_around_the_cases() -> None:
 
     assert RoleAssignment not in admin.site._registry
     assert Mitigation not in admin.site._registry
+
+
+def test_a_substitute_releasing_a_grant_meets_the_same_checks(person: Any) -> None:
+    """Delegation cannot break SoD: anna is away, lukas releases for her, and the grant that
+    would now break the payment triad (n = 3) is refused to him as it would be to her."""
+    from backoffice.cases.services import do_create_delegation
+
+    anna = get_user_model().objects.get(username="anna.schmidt")
+    today = timezone.localdate()
+    do_create_delegation(
+        anna, "lukas.becker", today, today + timedelta(days=7), reason="Leave", actor=anna
+    )
+    created = person("anna.schmidt").start("mitigation", mitigation("felix.hoffmann"))
+    person("clara.vogel").act(created.json()["id"], "release")
+    maria = person("maria.keller")
+    first = maria.start("role-grant", grant("felix.hoffmann", "settlement-clerk")).json()
+    second = maria.start("role-grant", grant("felix.hoffmann", "payment-releaser")).json()
+    assert second["payload"]["risk"] == "none"  # alone, each grant is fine
+    done = person("lukas.becker").act(first["id"], "release", on_behalf_of="anna.schmidt")
+    assert done.json()["status"] == "released", done.content
+    problem(
+        person("lukas.becker").act(second["id"], "release", on_behalf_of="anna.schmidt"),
+        403,
+        "access.ssd",
+    )
+    assert not holds("felix.hoffmann", "payment-releaser")
