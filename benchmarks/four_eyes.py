@@ -49,14 +49,29 @@ def run(*args: str, env: dict[str, str]) -> str:
 
 
 class Client:
+    """One keep-alive connection, like a client's pool of one.
+
+    Every POST carries an Idempotency-Key, so when the server has closed the idle
+    connection (the request never got an answer) it is sent again on a new one, as
+    urllib3 does: the key makes sure it is carried out at most once.
+    """
+
     def __init__(self, port: int, token: str) -> None:
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def post(self, path: str, body: dict[str, object]) -> tuple[int, dict[str, object], float]:
         started = time.perf_counter()
-        self.conn.request("POST", path, json.dumps(body), self.headers)
-        response = self.conn.getresponse()
+        headers = self.headers | {"Idempotency-Key": uuid.uuid4().hex}
+        try:
+            self.conn.request("POST", path, json.dumps(body), headers)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request("POST", path, json.dumps(body), headers)
+            response = self.conn.getresponse()
         raw = response.read()
         try:
             data = json.loads(raw)

@@ -22,6 +22,9 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("accesslog", os.environ.get("BACKOFFICE_ACCESS_LOG") or None)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("timeout", 120)
+            # keep idle connections longer than a proxy or client pool does (nginx: 60 s);
+            # gunicorn's 2 s default breaks clients that pause between requests
+            self.cfg.set("keepalive", 75)
             self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
