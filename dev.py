@@ -88,7 +88,27 @@ def test(args: list[str]) -> None:
         "BACKOFFICE_TEST_DATABASE_NAME": f"backoffice_test_{os.getpid()}",
     }
     # tests/unit is the pure core: no database, nothing to repeat on PostgreSQL.
-    run(PY, "-m", "pytest", *parallel, "--ignore=tests/unit", *args, env=pg_env)
+    try:
+        run(PY, "-m", "pytest", *parallel, "--ignore=tests/unit", *args, env=pg_env)
+    finally:
+        drop_test_databases(pg_url, pg_env["BACKOFFICE_TEST_DATABASE_NAME"])
+
+
+#: Drops what pytest-django could not (a connection still open at teardown), so a run never
+#: leaves databases behind on the shared server.
+DROP_LEFTOVERS = """
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    names = [r[0] for r in conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", (sys.argv[2] + '%',))]
+    for name in names:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        print("== dropped the leftover test database", name, flush=True)
+"""
+
+
+def drop_test_databases(url: str, prefix: str) -> None:
+    subprocess.run([str(PY), "-c", DROP_LEFTOVERS, url, prefix], cwd=ROOT, check=False)
 
 
 def main() -> None:
