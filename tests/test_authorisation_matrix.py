@@ -83,7 +83,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/credit/escalations"): REPORT_READERS,
     ("GET", "/api/v1/credit/risk-report"): REPORT_READERS,
     ("GET", "/api/v1/credit/reviews/overdue"): REPORT_READERS,
-    ("GET", "/api/v1/credit/borrowers"): EVERYONE,
+    ("GET", "/api/v1/credit/borrowers"): EVERYONE - {"administrator", "research"},  # need-to-know
     ("GET", "/api/v1/credit/cases/{case}"): "service",  # tests/credit: credit cases only
     ("POST", "/api/v1/credit/cases/{case}/votes"): "service",
     ("POST", "/api/v1/credit/cases/{case}/decision"): "service",

@@ -184,7 +184,7 @@ def list_borrowers(request: HttpRequest) -> list[BorrowerOut]:
             group_name=b.group.name,
             insider=b.insider,
         )
-        for b in Borrower.objects.select_related("group")
+        for b in queries.get_borrowers(request.user)
     ]
 
 

@@ -17,14 +17,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from backoffice.accounts.queries import get_actor_facts
+from backoffice.audit.services import do_record_denial
 from backoffice.core.errors import DomainError
-from backoffice.credit.models import Credit, CreditDecision
+from backoffice.credit.models import Borrower, Credit, CreditDecision
 
 __all__ = [
     "REPORTS_PERMISSION",
     "Report",
     "access_reports",
     "access_credit_by_id",
+    "get_borrowers",
     "get_decision_register",
     "get_escalations",
     "get_risk_report",
@@ -56,6 +58,38 @@ def access_credit_by_id(user: Any, credit_id: int) -> Credit:
     if found is None:
         raise DomainError("credit.not_found", f"There is no credit {credit_id} that you may see.")
     return found
+
+
+#: who works on credits or controls them, and so needs to know the borrowers (AT 7.2)
+BORROWER_READERS = frozenset(
+    {
+        REPORTS_PERMISSION,
+        "case.read.all",
+        "credit.apply",
+        "credit.vote.market",
+        "credit.vote.back_office",
+        "credit.vote.board",
+        "credit.monitor",
+        "credit.control",
+    }
+)
+
+
+def get_borrowers(user: Any) -> QuerySet[Borrower]:
+    """Borrowers are customer data: only for those who work on or control credits."""
+    if not BORROWER_READERS & get_actor_facts(user).permissions:
+        do_record_denial(
+            "credit.denied",
+            actor=user.get_username(),
+            object_type="borrowers",
+            object_id="all",
+            reason="reports.forbidden: no credit permission (need-to-know)",
+        )
+        raise DomainError(
+            "reports.forbidden",
+            "The borrowers are for those who work on or control credits (need-to-know).",
+        )
+    return Borrower.objects.select_related("group")
 
 
 @dataclass(frozen=True)

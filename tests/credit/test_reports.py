@@ -214,3 +214,12 @@ def test_criteria_are_changed_outside_the_market_through_a_policy_change(voter: 
     assert policy is not None and policy.problem_loans.intensive_care.days_past_due == 45
     assert CreditPolicyRecord.objects.count() == 2
     assert AuditEvent.objects.filter(action="credit.policy.changed").count() == 2
+
+
+def test_the_borrowers_are_for_those_who_work_on_credits(voter: Any) -> None:
+    """Need-to-know (AT 7.2): a research analyst is refused, and the refusal is on record."""
+    listed = voter("maria.keller").get("/credit/borrowers")
+    assert listed.status_code == 200 and len(listed.json()) > 0
+    refused = voter("tim.hartmann").get("/credit/borrowers")
+    assert refused.status_code == 403 and refused.json()["code"] == "reports.forbidden"
+    assert AuditEvent.objects.filter(action="credit.denied", actor="tim.hartmann").exists()
