@@ -73,6 +73,7 @@ WALL_DENIAL_CODES: dict[str, str] = {
     "wall.unknown_project": N_("there is no such deal project"),
     "wall.invalid": N_("the request is not complete or not possible"),
     "wall.forbidden": N_("only compliance may do this"),
+    "wall.four_eyes_required": N_("a restriction is lifted only by a second compliance officer"),
     "wall.not_found": N_("there is nothing here you may see"),
 }
 

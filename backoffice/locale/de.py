@@ -397,6 +397,9 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "low": "niedrig",
     "expiring": "läuft ab",
     "future": "künftig",
+    "Ask to lift": "Aufhebung beantragen",
+    "A second compliance officer must release the lifting (Inbox).": "Eine zweite Person aus Compliance muss die Aufhebung freigeben (Eingang).",
+    "a restriction is lifted only by a second compliance officer": "eine Sperre hebt nur eine zweite Person aus Compliance auf",
 }
 
 

@@ -12,11 +12,18 @@ class WallsConfig(AppConfig):
     def ready(self) -> None:
         from backoffice.cases.effects import register
         from backoffice.cases.guards import register_guard
-        from backoffice.walls.effects import ClearTrade, Cross, OpenProject, PublishResearch
+        from backoffice.walls.effects import (
+            ClearTrade,
+            Cross,
+            LiftRestriction,
+            OpenProject,
+            PublishResearch,
+        )
         from backoffice.walls.guard import WallGuard
 
         register("walls.open_project", OpenProject())
         register("walls.cross", Cross())
         register("walls.publish_research", PublishResearch())
         register("walls.clear_trade", ClearTrade())
+        register("walls.lift_restriction", LiftRestriction())
         register_guard(WallGuard())

@@ -16,14 +16,16 @@ from backoffice.core.walls import Kind, check_restricted
 from backoffice.walls.models import DealProject, ListEntry
 from backoffice.walls.queries import get_walls, listed_issuers
 from backoffice.walls.services import (
+    check_lift,
     check_new_crossing,
     do_create_document,
+    do_lift_restriction,
     do_open_project,
     do_start_crossing,
     project_key,
 )
 
-__all__ = ["OpenProject", "Cross", "PublishResearch", "ClearTrade"]
+__all__ = ["OpenProject", "Cross", "PublishResearch", "ClearTrade", "LiftRestriction"]
 
 
 def _problem(denied: Denied, field: str = "") -> EffectProblem:
@@ -170,3 +172,27 @@ class ClearTrade:
                 reason="CW-4: a cleared trade in a watch-listed issuer",
             )
         return {"issuer": issuer, "cleared_at": timezone.now()}
+
+
+class LiftRestriction:
+    """``walls.lift_restriction``: an issuer comes off the restricted list (CW-3) only when a
+    second compliance officer releases what the first asked for."""
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        if problem := _unknown_issuer(payload):
+            return problem
+        denied = check_lift(str(payload["issuer"]))
+        return _problem(denied, "issuer") if denied else None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "change",
+            "object": get_walls().issuer_name(str(payload.get("issuer") or "")),
+            "field": "restricted list",
+            "before": "restricted",
+            "after": "lifted",
+        }
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        entry = do_lift_restriction(case, actor=actor)
+        return {"issuer": entry.issuer.key, "list": entry.kind, "until": entry.until}

@@ -99,6 +99,10 @@ def _lock_person(user: Any) -> None:
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
+#: the process that lifts a restriction (four eyes)
+LIFT_PROCESS = "restricted-list-lift"
+
+
 # -- the one check ------------------------------------------------------------------------
 
 
@@ -431,21 +435,86 @@ def do_list_issuer(kind: str, issuer: str, *, reason: str, actor: Any) -> ListEn
         return _add_entry(kind, target, None, reason=reason, actor=actor.username)
 
 
+def _current_entry(entry_id: int) -> ListEntry:
+    entry = (
+        ListEntry.objects.select_for_update()
+        .select_related("issuer")
+        .filter(pk=entry_id, until__isnull=True)
+        .first()
+    )
+    if entry is None:
+        raise DomainError("wall.not_found", f"There is no current list entry {entry_id}.")
+    return entry
+
+
 def do_delist(entry_id: int, *, reason: str, actor: Any) -> ListEntry:
-    """Compliance takes an entry off its list; the entry stays on record with its end."""
+    """Compliance takes an entry off the watch list; the entry stays on record with its end.
+
+    A restriction is lifted only by a released ``restricted-list-lift`` case (four eyes:
+    trading, advice and research in the issuer are allowed again); asking here is refused
+    with ``wall.four_eyes_required`` and recorded.
+    """
     reason = _reason(reason)
     access_walls_admin(actor, "lists")
     with transaction.atomic():
-        entry = (
-            ListEntry.objects.select_for_update()
-            .select_related("issuer")
-            .filter(pk=entry_id, until__isnull=True)
-            .first()
+        entry = _current_entry(entry_id)
+        if entry.kind == ListEntry.Kind.RESTRICTED:
+            message = (
+                f"{entry.issuer.name} comes off the restricted list only when a second "
+                "compliance officer releases a restricted-list-lift case."
+            )
+            refusal = {"code": "wall.four_eyes_required", "message": message}
+        else:
+            _end_entry(entry, reason=reason, actor=actor.username)
+            return entry
+    with transaction.atomic():
+        record(
+            "walls.denied",
+            actor=actor.username,
+            object_type="issuer",
+            object_id=entry.issuer.key,
+            after=refusal,
+            reason=reason,
         )
-        if entry is None:
-            raise DomainError("wall.not_found", f"There is no current list entry {entry_id}.")
-        _end_entry(entry, reason=reason, actor=actor.username)
-        return entry
+    raise DomainError(refusal["code"], message)
+
+
+def do_request_lift(entry_id: int, *, reason: str, actor: Any) -> int:
+    """Start the four-eyes case that lifts a restriction; returns the case's id."""
+    from backoffice.cases.services import do_start_case  # cases build on walls' guards
+
+    access_walls_admin(actor, "lists")
+    entry = ListEntry.objects.select_related("issuer").filter(pk=entry_id, until__isnull=True)
+    found = entry.filter(kind=ListEntry.Kind.RESTRICTED).first()
+    if found is None:
+        raise DomainError("wall.not_found", f"There is no current restriction {entry_id}.")
+    payload = {"issuer": found.issuer.key, "reason": _reason(reason)}
+    case = do_start_case(LIFT_PROCESS, payload, actor, submit=True).raise_if_denied()
+    return int(case.pk)
+
+
+def do_lift_restriction(case: Any, *, actor: str) -> ListEntry:
+    """A released lift case ends the restriction (maker and releaser are two officers)."""
+    entry = _current_restriction(str(case.payload["issuer"]))
+    assert entry is not None  # checked at release, in this transaction
+    reason = f"{case.payload['reason']} (case {case.pk}, requested by {case.maker.username})"
+    _end_entry(entry, reason=reason, actor=actor)
+    return entry
+
+
+def _current_restriction(issuer: str) -> ListEntry | None:
+    return (
+        ListEntry.objects.select_for_update()
+        .select_related("issuer")
+        .filter(issuer__key=issuer, kind=ListEntry.Kind.RESTRICTED, until__isnull=True)
+        .first()
+    )
+
+
+def check_lift(issuer: str) -> Denied | None:
+    if _current_restriction(issuer) is None:
+        return Denied("wall.not_found", f"{issuer!r} is not on the restricted list.")
+    return None
 
 
 # -- crossings ------------------------------------------------------------------------------

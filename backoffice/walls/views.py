@@ -22,7 +22,7 @@ from backoffice.core.errors import DomainError, http_status_for
 from backoffice.core.walls import WALL_DENIAL_CODES
 from backoffice.walls import reports
 from backoffice.walls.forms import ListEntryForm, MemberForm, ReasonForm
-from backoffice.walls.models import DealProject
+from backoffice.walls.models import DealProject, ListEntry
 from backoffice.walls.queries import MANAGE_PERMISSION, access_walls_admin, get_walls
 from backoffice.walls.services import (
     do_add_member,
@@ -31,6 +31,7 @@ from backoffice.walls.services import (
     do_delist,
     do_end_crossing,
     do_list_issuer,
+    do_request_lift,
     get_project,
 )
 
@@ -74,15 +75,23 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "remove" in request.POST:
             reason = ReasonForm(request.POST)
-            if reason.is_valid():
-                entry = int(request.POST["remove"])
-                status = _run(
-                    request,
-                    lambda: do_delist(
-                        entry, reason=reason.cleaned_data["reason"], actor=request.user
-                    ),
-                    _("The entry was taken off its list."),
-                )
+            entry_id = request.POST["remove"]
+            if reason.is_valid() and entry_id.isdigit():
+                entry = ListEntry.objects.filter(pk=int(entry_id)).first()
+                why = reason.cleaned_data["reason"]
+                if entry is not None and entry.kind == ListEntry.Kind.RESTRICTED:
+                    # four eyes: the lifting waits for a second compliance officer
+                    status = _run(
+                        request,
+                        lambda: do_request_lift(entry.pk, reason=why, actor=request.user),
+                        _("A second compliance officer must release the lifting (Inbox)."),
+                    )
+                else:
+                    status = _run(
+                        request,
+                        lambda: do_delist(int(entry_id), reason=why, actor=request.user),
+                        _("The entry was taken off its list."),
+                    )
             else:
                 messages.error(request, _("Say why the entry comes off its list."))
                 status = 422

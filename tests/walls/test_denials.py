@@ -63,6 +63,12 @@ def invalid(p: People) -> Any:
     return p("clara.vogel").post("/walls/watch-list", {"issuer": "nordbank", "reason": " "})
 
 
+def four_eyes_required(p: People) -> Any:
+    clara = p("clara.vogel")
+    entry = clara.post("/walls/restricted-list", {"issuer": "motorenbau", "reason": "IPO"}).json()
+    return clara.post(f"/walls/list-entries/{entry['id']}/remove", {"reason": "IPO done"})
+
+
 def forbidden(p: People) -> Any:
     return p("tim.hartmann").get("/walls/watch-list")
 
@@ -83,6 +89,7 @@ DENIALS: list[tuple[str, int, Callable[[People], Any]]] = [
     ("wall.unknown_project", 422, unknown_project),
     ("wall.invalid", 422, invalid),
     ("wall.forbidden", 403, forbidden),
+    ("wall.four_eyes_required", 403, four_eyes_required),
     ("wall.not_found", 404, not_found),
 ]
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from backoffice.cases.models import Case
 from backoffice.walls.models import ListEntry, WallCrossing
 from tests.walls.conftest import People, cross, open_project
 
@@ -90,9 +91,15 @@ def test_compliance_works_the_lists_from_the_page(person: People) -> None:
     assert again.status_code == 422 and "wall.invalid" in again.content.decode()
     missing = clara.post("/walls/", {"remove": str(entry.pk), "reason": ""})
     assert missing.status_code == 422
-    removed = clara.post("/walls/", {"remove": str(entry.pk), "reason": "IPO done"})
-    assert removed.status_code == 302
-    assert ListEntry.objects.get(pk=entry.pk).removal_reason == "IPO done"
+    asked = clara.post("/walls/", {"remove": str(entry.pk), "reason": "IPO done"})
+    assert asked.status_code == 302
+    assert ListEntry.objects.get(pk=entry.pk).until is None  # waits for a second officer
+    lift = Case.objects.get(process__key="restricted-list-lift", status="submitted")
+    released = person("paula.schwarz").act(lift.pk, "release")
+    assert released.json()["status"] == "released", released.content
+    ended = ListEntry.objects.get(pk=entry.pk)
+    assert ended.until is not None and ended.removed_by == "paula.schwarz"
+    assert ended.removal_reason.startswith("IPO done (case")
 
 
 def test_compliance_runs_a_project_and_its_crossings_from_the_pages(person: People) -> None:
