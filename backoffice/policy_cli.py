@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, TextIO
@@ -50,6 +51,14 @@ def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
             f"levels {levels} {credit.currency}; risk-relevant from "
             f"{credit.risk_relevance.threshold.amount:,.0f}; on dissent {credit.on_dissent}"
         )
+    access = document.policy.access
+    if access is not None:  # #6: the access rule set at a glance
+        levels = Counter(r.level for r in access.risks)
+        by_level = ", ".join(f"{levels[lv]} {lv}" for lv in ("critical", "high", "medium", "low"))
+        summary["access"] = (
+            f"{len(access.functions)} functions, {len(access.risks)} risks ({by_level}), "
+            f"{len(access.ssd)} SSD constraints"
+        )
     return [], summary
 
 
@@ -90,4 +99,6 @@ def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
             print(f"  board: {member['name']} ({member['person']}) for {units}", file=out)
         if summary.get("credit"):
             print(f"  credit: {summary['credit']}", file=out)
+        if summary.get("access"):
+            print(f"  access: {summary['access']}", file=out)
     return status

@@ -25,6 +25,9 @@ def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
     assert "units: 21 (advisory 1, back_office 3," in result.stdout
     assert "people: 28" in result.stdout  # with #8's second analyst and compliance officer
     assert "board: Sabine Roth (sabine.roth) for back-office, operations, research" in result.stdout
+    assert "access: 14 functions, 11 risks (5 critical, 4 high, 1 medium, 1 low), 8 SSD" in (
+        result.stdout
+    )
 
 
 @pytest.mark.parametrize(
