@@ -132,6 +132,7 @@ def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path
         assert f"password for all: {DEMO_PASSWORD}" in setup.stdout
         assert "anna.schmidt" in setup.stdout and "market officer" in setup.stdout
         assert "seeded 12 demo cases" in setup.stdout
+        assert "signed an audit checkpoint" in setup.stdout  # with its own key under var/
         with running_server(env) as base:
             status, body, _ = http_get(f"{base}/healthz")
             assert (status, body) == (200, '{"status": "ok", "database": "ok"}')

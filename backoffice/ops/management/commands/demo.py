@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from backoffice.audit.services import do_checkpoint
+from backoffice.audit.signing import do_generate_signing_key, key_path, load_signing_key
 from backoffice.credit.demo import seed_demo_credit
 from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY
@@ -34,6 +36,7 @@ class Command(BaseCommand):
         credits = seed_demo_credit()  # #5: borrowers and credit cases for the registers
         if credits:
             self.stdout.write(f"seeded {credits} demo credit cases")
+        self._checkpoint()
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, what in DEMO_LOGINS:
@@ -51,3 +54,13 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
             user.is_staff = user.is_superuser = user.username in DEMO_ADMINS
             user.save(update_fields=["password", "is_staff", "is_superuser"])
+
+    def _checkpoint(self) -> None:
+        """#4: the demo signs its audit trail's head, with a key of its own under ./var/, so
+        `backoffice audit verify` has a signed checkpoint to check from the first start."""
+        path = key_path()
+        if not path.exists():
+            do_generate_signing_key(path)
+            self.stdout.write(f"created the audit signing key {path} (demo; keep it secret)")
+        if do_checkpoint(load_signing_key(path), actor="demo") is not None:
+            self.stdout.write("signed an audit checkpoint")
