@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.services import record
+from backoffice.cases.effects import get_effect
 from backoffice.cases.effects import registered as registered_effects
 from backoffice.cases.models import Process
 from backoffice.core.access import grant_problems
@@ -69,6 +70,20 @@ def validate_policy(raw: bytes, file: str) -> PolicyDocument:
         document.problem(("processes", index, "effect"), f"unknown effect {process.effect!r}")
         for index, process in enumerate(document.policy.processes)
         if process.effect and process.effect not in registered_effects()
+    ]
+    problems += [
+        document.problem(
+            ("processes", index, "payload", position, "derived"),
+            f"process {process.id!r}: field {field.name!r} is derived, but "
+            f"{process.effect or 'no effect'!r} derives nothing",
+        )
+        for index, process in enumerate(document.policy.processes)
+        for position, field in enumerate(process.payload)
+        if field.derived
+        and not hasattr(
+            get_effect(process.effect) if process.effect in registered_effects() else None,
+            "derive",
+        )
     ]
     if problems:
         raise PolicyInvalid(problems)

@@ -211,3 +211,16 @@ def test_once_a_policy_is_live_a_different_one_needs_four_eyes(demo_bank: object
         do_load_policy(changed.encode(), "changed.yaml", actor="cli:root")
     assert caught.value.code == "policy.four_eyes_required"
     assert PolicyVersion.objects.count() == 1
+
+
+def test_a_derived_field_needs_an_effect_that_derives_it() -> None:
+    """Otherwise every case of the process would fail for a field nobody can fill in."""
+    from backoffice.org.services import validate_policy
+
+    text = DEMO_POLICY.read_bytes().replace(
+        b"{name: control, type: string, label: Control id,",
+        b"{name: control, type: string, derived: true, label: Control id,",
+    )
+    with pytest.raises(PolicyInvalid) as caught:
+        validate_policy(text, "derived.yaml")
+    assert "field 'control' is derived, but 'access.mitigate' derives nothing" in str(caught.value)
