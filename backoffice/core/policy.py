@@ -58,6 +58,9 @@ __all__ = [
     "summarise",
     "role_facts",
     "access_rules",
+    "exception_text",
+    "ExceptionSpec",
+    "MAX_EXCEPTION_DAYS",
 ]
 
 
@@ -94,10 +97,24 @@ class PersonSpec(Spec):
     language: Literal["en", "de"] = "en"
 
 
+class ExceptionSpec(Spec):
+    """ORG-3: why a person works on another line for a while, and the board member who
+    approved it."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    approved_by: Key
+
+
+#: ORG-3: a cross-line deployment is time-boxed; half a year at most
+MAX_EXCEPTION_DAYS = 183
+
+
 class MembershipSpec(_Dated):
     person: Key
     unit: Key
     role: MembershipRole = MembershipRole.MEMBER
+    #: ORG-3: an approved, time-boxed deployment that may overlap a separated line
+    exception: ExceptionSpec | None = None
 
 
 class ResponsibilitySpec(_Dated):
@@ -288,12 +305,14 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
                 ("units", index, "line"),
                 f"root unit {unit.id!r} must be the board, with line 'management'",
             )
+    board = {u.id for _, u in roots}
     for index, m in enumerate(policy.memberships):
         if m.person not in people:
             yield doc.problem(("memberships", index, "person"), f"unknown person {m.person!r}")
         if m.unit not in units:
             yield doc.problem(("memberships", index, "unit"), f"unknown unit {m.unit!r}")
-    board = {u.id for _, u in roots}
+        if m.exception is not None:
+            yield from _exception_problems(doc, index, m, board)
     for index, r in enumerate(policy.responsibilities):
         if r.person not in people:
             yield doc.problem(("responsibilities", index, "person"), f"unknown person {r.person!r}")
@@ -340,6 +359,37 @@ def _role_problems(doc: PolicyDocument) -> Iterator[Problem]:
             yield doc.problem(("assignments", index, "person"), f"unknown person {grant.person!r}")
         if grant.role not in roles:
             yield doc.problem(("assignments", index, "role"), f"unknown role {grant.role!r}")
+
+
+def exception_text(m: MembershipSpec) -> str:
+    e = m.exception
+    return f"{e.reason} (approved by {e.approved_by})" if e else ""
+
+
+def _exception_problems(
+    doc: PolicyDocument, index: int, m: MembershipSpec, board: set[str]
+) -> Iterator[Problem]:
+    """ORG-3: time-boxed (an end, at most MAX_EXCEPTION_DAYS), approved by someone else who
+    sits on the board when it starts."""
+    assert m.exception is not None
+    path: tuple[str | int, ...] = ("memberships", index, "exception")
+    if m.valid_to is None or (m.valid_to - m.valid_from).days > MAX_EXCEPTION_DAYS:
+        yield doc.problem(
+            path,
+            f"ORG-3: a cross-line deployment of {m.person!r} is time-boxed: it needs a "
+            f"valid_to at most {MAX_EXCEPTION_DAYS} days after valid_from",
+        )
+    approver = m.exception.approved_by
+    on_board = any(
+        b.person == approver and b.unit in board and b.period.contains(m.valid_from)
+        for b in doc.policy.memberships
+    )
+    if approver == m.person or not on_board:
+        yield doc.problem(
+            (*path, "approved_by"),
+            f"ORG-3: the deployment of {m.person!r} must be approved by another person who "
+            f"is a board member on {m.valid_from.isoformat()}",
+        )
 
 
 def role_facts(policy: Policy) -> dict[str, RoleFacts]:
@@ -423,7 +473,10 @@ def to_organisation(policy: Policy) -> Organisation:
         p.id: Person(p.id, p.name, p.competence.to_domain() if p.competence else None)
         for p in policy.people
     }
-    memberships = tuple(Membership(m.person, m.unit, m.role, m.period) for m in policy.memberships)
+    memberships = tuple(
+        Membership(m.person, m.unit, m.role, m.period, exception_text(m))
+        for m in policy.memberships
+    )
     responsibilities = tuple(
         Responsibility(r.person, unit, r.period)
         for r in policy.responsibilities

@@ -400,6 +400,8 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Ask to lift": "Aufhebung beantragen",
     "A second compliance officer must release the lifting (Inbox).": "Eine zweite Person aus Compliance muss die Aufhebung freigeben (Eingang).",
     "a restriction is lifted only by a second compliance officer": "eine Sperre hebt nur eine zweite Person aus Compliance auf",
+    "ORG-3 deployment until": "ORG-3-Einsatz bis",
+    "ORG-3 deployment": "ORG-3-Einsatz",
 }
 
 

@@ -93,6 +93,11 @@ class Membership(_Dated):
         choices=[(r.value, r.value) for r in MembershipRole],
         default=MembershipRole.MEMBER.value,
     )
+    exception = models.CharField(
+        max_length=600,
+        blank=True,
+        help_text="ORG-3: why this is an approved, time-boxed deployment across lines.",
+    )
 
     class Meta:
         ordering = ["unit__key", "valid_from"]

@@ -48,7 +48,7 @@ def get_domain_organisation() -> Organisation:
         for p in models.Profile.objects.select_related("user")
     }
     memberships = tuple(
-        Membership(m.user.username, m.unit.key, MembershipRole(m.role), m.period)
+        Membership(m.user.username, m.unit.key, MembershipRole(m.role), m.period, m.exception)
         for m in models.Membership.objects.select_related("user", "unit")
         if m.unit.key in units
     )
@@ -88,6 +88,7 @@ class OrganisationView:
                         "name": org.name(m.person),
                         "role": m.role.value,
                         "period": m.period,
+                        "exception": m.exception,
                     }
                     for m in org.memberships
                     if m.unit == unit.id and m.period.contains(self.today)
@@ -101,7 +102,12 @@ class OrganisationView:
                 )
                 history = sorted(
                     (
-                        {"name": org.name(m.person), "role": m.role.value, "period": m.period}
+                        {
+                            "name": org.name(m.person),
+                            "role": m.role.value,
+                            "period": m.period,
+                            "exception": m.exception,
+                        }
                         for m in org.memberships
                         if m.unit == unit.id and not m.period.contains(self.today)
                     ),

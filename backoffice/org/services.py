@@ -25,6 +25,7 @@ from backoffice.core.policy import (
     PolicyInvalid,
     Problem,
     access_rules,
+    exception_text,
     parse_policy,
     summarise,
     to_organisation,
@@ -351,6 +352,7 @@ class _Apply:
                 role=key[2],
                 valid_from=spec.valid_from,
                 valid_to=spec.valid_to,
+                exception=exception_text(spec),
             ),
         )
 

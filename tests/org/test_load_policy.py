@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -224,3 +225,22 @@ def test_a_derived_field_needs_an_effect_that_derives_it() -> None:
     with pytest.raises(PolicyInvalid) as caught:
         validate_policy(text, "derived.yaml")
     assert "field 'control' is derived, but 'access.mitigate' derives nothing" in str(caught.value)
+
+
+def test_an_approved_deployment_is_stored_and_the_organisation_stays_compliant(
+    demo_bank: object, login: Any
+) -> None:
+    """ORG-3: the exception travels with the membership, so the live checks agree."""
+    lukas = b"  - {person: lukas.becker, unit: corporate-clients, valid_from: 2022-03-01}\n"
+    deployed = DEMO_POLICY.read_bytes().replace(
+        lukas,
+        lukas + b"  - {person: lukas.becker, unit: credit-analysis, valid_from: 2026-01-01, "
+        b"valid_to: 2026-04-01, exception: {reason: Backlog, approved_by: sabine.roth}}\n",
+        1,
+    )
+    apply_policy(deployed, "deployed.yaml", actor="test")
+    row = Membership.objects.get(user__username="lukas.becker", unit__key="credit-analysis")
+    assert row.exception == "Backlog (approved by sabine.roth)"
+    assert get_organisation(date(2026, 2, 1)).violations == []
+    page = login("martin.jung").get("/organisation/").content.decode()
+    assert "ORG-3 deployment" in page and "Backlog (approved by sabine.roth)" in page

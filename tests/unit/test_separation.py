@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -289,3 +290,65 @@ def test_joining_both_sides_with_any_overlap_always_reports(
         org, people=dict(org.people) | {"joiner": joiner}, memberships=org.memberships + extra
     )
     assert ("ORG-2", ("joiner",)) in [(v.rule, v.people) for v in check_separation(changed)]
+
+
+# -- ORG-3: approved, time-boxed deployments across lines ------------------------------------
+
+_LUKAS = b"  - {person: lukas.becker, unit: corporate-clients, valid_from: 2022-03-01}\n"
+
+
+def _deployed(extra: str) -> bytes:
+    from tests.conftest import DEMO_POLICY
+
+    text = DEMO_POLICY.read_bytes()
+    assert _LUKAS in text
+    line = f"  - {{person: lukas.becker, unit: credit-analysis, {extra}}}\n".encode()
+    return text.replace(_LUKAS, _LUKAS + line, 1)
+
+
+def test_an_approved_time_boxed_deployment_is_no_org2_violation() -> None:
+    """ORG-3: Lukas (market) helps the back office for three months, approved by the board."""
+    from backoffice.core.policy import parse_policy, to_organisation
+
+    policy = _deployed(
+        "valid_from: 2026-01-01, valid_to: 2026-04-01, "
+        "exception: {reason: Backlog during the audit, approved_by: sabine.roth}"
+    )
+    assert check_separation(to_organisation(parse_policy(policy, "bank.yaml").policy)) == []
+    plain = _deployed("valid_from: 2026-01-01, valid_to: 2026-04-01")
+    violations = check_separation(to_organisation(parse_policy(plain, "bank.yaml").policy))
+    assert [v.rule for v in violations] == ["ORG-2"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "valid_from: 2026-01-01, exception: {reason: Help, approved_by: sabine.roth}",
+            "ORG-3: a cross-line deployment of 'lukas.becker' is time-boxed",
+        ),
+        (
+            "valid_from: 2026-01-01, valid_to: 2026-12-01, "
+            "exception: {reason: Help, approved_by: sabine.roth}",
+            "at most 183 days",
+        ),
+        (
+            "valid_from: 2026-01-01, valid_to: 2026-02-01, "
+            "exception: {reason: Help, approved_by: lukas.becker}",
+            "approved by another person who is a board member on 2026-01-01",
+        ),
+        (
+            "valid_from: 2026-01-01, valid_to: 2026-02-01, "
+            "exception: {reason: Help, approved_by: maria.keller}",
+            "approved by another person who is a board member",
+        ),
+    ],
+)
+def test_a_deployment_must_be_time_boxed_and_approved_by_the_board(
+    extra: str, message: str
+) -> None:
+    from backoffice.core.policy import PolicyInvalid, parse_policy
+
+    with pytest.raises(PolicyInvalid) as caught:
+        parse_policy(_deployed(extra), "bank.yaml")
+    assert message in str(caught.value) and "bank.yaml:" in str(caught.value)
