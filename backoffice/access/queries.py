@@ -9,9 +9,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.access.models import Mitigation, Role, RoleAssignment
+from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.core.access import AccessRules, Assessment, assess_grant
-from backoffice.core.policy import access_rules
+from backoffice.core.policy import Policy, access_rules, role_facts
 from backoffice.core.roles import expand_roles, permissions_of
 from backoffice.org.queries import derived_from_live_policy
 
@@ -29,34 +29,21 @@ __all__ = [
 ]
 
 
-_hierarchy_cache: dict[str, Any] = {}
-
-
 def role_hierarchy() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """``(contains, grants)``: each role's direct child roles and direct permissions.
 
-    Roles change only when a policy is applied, so the hierarchy is cached per process and
-    keyed by the live policy version (one tiny query instead of two per call).
+    The roles are the live policy's (applying it is the only way they change), worked out
+    once per policy version.
     """
-    from backoffice.org.models import PolicyVersion
 
-    version = PolicyVersion.objects.order_by("-number").values_list("number", "sha256").first()
-    if _hierarchy_cache.get("version") == version and "value" in _hierarchy_cache:
-        cached: tuple[dict[str, list[str]], dict[str, list[str]]] = _hierarchy_cache["value"]
-        return cached
-    contains: dict[str, list[str]] = {}
-    grants: dict[str, list[str]] = {}
-    for key, permissions in Role.objects.filter(retired_at__isnull=True).values_list(
-        "key", "permissions"
-    ):
-        contains[key] = []
-        grants[key] = list(permissions)
-    through = Role.contains.through.objects.values_list("from_role__key", "to_role__key")
-    for parent, child in through:
-        if parent in contains:
-            contains[parent].append(child)
-    _hierarchy_cache.update(version=version, value=(contains, grants))
-    return contains, grants
+    def build(policy: Policy) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        facts = role_facts(policy)
+        return (
+            {key: list(f.contains) for key, f in facts.items()},
+            {key: list(f.permissions) for key, f in facts.items()},
+        )
+
+    return derived_from_live_policy("role_hierarchy", build) or ({}, {})
 
 
 def _active(day: date) -> Q:
@@ -135,7 +122,8 @@ EXPIRING_DAYS = 30
 
 def get_mitigations(status: str = "all", day: date | None = None) -> Any:
     """Mitigations by status on ``day``: ``active``, ``expiring`` (ends within
-    ``EXPIRING_DAYS``), ``expired`` (ended, not renewed) or ``all``, soonest end first."""
+    ``EXPIRING_DAYS``), ``expired`` (ended, not renewed), ``due`` (expiring or expired) or
+    ``all``, soonest end first."""
     day = day or timezone.localdate()
     rows = Mitigation.objects.select_related("person", "owner", "monitor", "case")
     if status == "active":
@@ -146,4 +134,6 @@ def get_mitigations(status: str = "all", day: date | None = None) -> Any:
         )
     elif status == "expired":
         rows = rows.filter(valid_until__lt=day)
+    elif status == "due":
+        rows = rows.filter(valid_until__lt=day + timedelta(days=EXPIRING_DAYS))
     return rows.order_by("valid_until", "person__username", "risk")

@@ -21,7 +21,7 @@ from backoffice.access.queries import (
     get_mitigations,
 )
 from backoffice.accounts.queries import get_actor_facts
-from backoffice.audit.services import do_record_denial
+from backoffice.audit.services import do_refuse
 from backoffice.core.accessrisk import UnknownRole
 from backoffice.core.errors import DomainError
 
@@ -44,15 +44,13 @@ def access_risks(user: Any, what: str) -> None:
     """Refuse (and record) anyone without ``access.risk.read``."""
     if may_read_access(user):
         return
-    do_record_denial(
-        "access.denied",
-        actor=user.get_username(),
+    do_refuse(
+        "access.forbidden",
+        f"Only compliance, audit and administrators may see {what}.",
+        action="access.denied",
+        user=user,
         object_type="access",
         object_id=what,
-        reason=f"access.forbidden: {READ_PERMISSION} is not granted",
-    )
-    raise DomainError(
-        "access.forbidden", f"Only compliance, audit and administrators may see {what}."
     )
 
 

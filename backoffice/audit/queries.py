@@ -12,11 +12,10 @@ from django.db.models import QuerySet
 
 from backoffice.access.queries import has_permission
 from backoffice.audit.models import AuditEvent, Checkpoint
-from backoffice.audit.services import do_record_denial
+from backoffice.audit.services import do_refuse
 from backoffice.core.audit import HASHED_FIELDS
 from backoffice.core.audit_sign import Checkpoint as SignedCheckpoint
 from backoffice.core.audit_verify import StoredEvent, Verification, interleave, verify_chain
-from backoffice.core.errors import DomainError
 
 __all__ = [
     "AuditFilter",
@@ -35,19 +34,16 @@ def access_audit_log(user: Any, permission: str = "audit.read") -> QuerySet[Audi
 
     Anyone else is refused with ``audit.forbidden``, and the refusal is on record.
     """
-    if has_permission(user, permission):
-        return AuditEvent.objects.all()
-    username = user.get_username() if getattr(user, "is_authenticated", False) else "anonymous"
-    do_record_denial(
-        "audit.denied",
-        actor=username,
-        object_type="audit_log",
-        object_id=permission,
-        reason=f"{permission} is not granted",
-    )
-    raise DomainError(
-        "audit.forbidden", "Only internal audit and compliance may read the audit trail."
-    )
+    if not has_permission(user, permission):
+        do_refuse(
+            "audit.forbidden",
+            "Only internal audit and compliance may read the audit trail.",
+            action="audit.denied",
+            user=user,
+            object_type="audit_log",
+            object_id=permission,
+        )
+    return AuditEvent.objects.all()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ checkpoints (and it records one event for each).
 from __future__ import annotations
 
 import contextvars
-from typing import Any
+from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
@@ -16,12 +16,14 @@ from django.utils import timezone
 from backoffice.audit.models import AuditEvent, Checkpoint
 from backoffice.core.audit import GENESIS_HASH, ChainedEvent, event_hash, to_json_value
 from backoffice.core.audit_sign import sign_checkpoint
+from backoffice.core.errors import DomainError
 
 __all__ = [
     "AUDIT_LOCK_KEY",
     "CHECKPOINT_ACTION",
     "do_checkpoint",
     "do_record_denial",
+    "do_refuse",
     "record",
     "request_id_var",
 ]
@@ -91,6 +93,17 @@ def do_record_denial(
         return record(
             action, actor=actor, object_type=object_type, object_id=object_id, reason=reason
         )
+
+
+def do_refuse(
+    code: str, message: str, *, action: str, user: Any, object_type: str, object_id: str | int
+) -> NoReturn:
+    """Put a refusal on record (its own transaction), then raise it as ``code``."""
+    who = user.get_username() if getattr(user, "is_authenticated", False) else "anonymous"
+    do_record_denial(
+        action, actor=who, object_type=object_type, object_id=object_id, reason=f"{code}: {message}"
+    )
+    raise DomainError(code, message)
 
 
 def do_checkpoint(private_key: Ed25519PrivateKey, *, actor: str) -> Checkpoint | None:

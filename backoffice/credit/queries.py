@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from backoffice.accounts.queries import get_actor_facts
-from backoffice.audit.services import do_record_denial
+from backoffice.audit.services import do_refuse
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
@@ -78,16 +78,13 @@ BORROWER_READERS = frozenset(
 def get_borrowers(user: Any) -> QuerySet[Borrower]:
     """Borrowers are customer data: only for those who work on or control credits."""
     if not BORROWER_READERS & get_actor_facts(user).permissions:
-        do_record_denial(
-            "credit.denied",
-            actor=user.get_username(),
-            object_type="borrowers",
-            object_id="all",
-            reason="reports.forbidden: no credit permission (need-to-know)",
-        )
-        raise DomainError(
+        do_refuse(
             "reports.forbidden",
             "The borrowers are for those who work on or control credits (need-to-know).",
+            action="credit.denied",
+            user=user,
+            object_type="borrowers",
+            object_id="all",
         )
     return Borrower.objects.select_related("group")
 

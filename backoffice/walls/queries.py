@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.models import AuditEvent
-from backoffice.audit.services import do_record_denial
+from backoffice.audit.services import do_refuse
 from backoffice.core.actors import ActorFacts
-from backoffice.core.errors import DomainError
 from backoffice.core.walls import Crossing, Datum, Kind, ReadAllowed, Reader, Walls, check_read
 from backoffice.org.queries import derived_from_live_policy
 from backoffice.walls.models import (
@@ -100,15 +99,15 @@ def access_walls_admin(user: Any, what: str, *, read_only: bool = False) -> None
     granted = get_actor_facts(user).permissions
     if MANAGE_PERMISSION in granted or (read_only and READ_PERMISSION in granted):
         return
-    do_record_denial(
-        "walls.denied",
-        actor=user.get_username(),
+    who = "compliance and internal audit" if read_only else "compliance"
+    do_refuse(
+        "wall.forbidden",
+        f"Only {who} may see or change the {what}.",
+        action="walls.denied",
+        user=user,
         object_type="walls",
         object_id=what,
-        reason=f"wall.forbidden: {MANAGE_PERMISSION} is not granted",
     )
-    who = "compliance and internal audit" if read_only else "compliance"
-    raise DomainError("wall.forbidden", f"Only {who} may see or change the {what}.")
 
 
 def may_read_walls(user: Any) -> bool:

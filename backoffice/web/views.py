@@ -79,7 +79,7 @@ def _attention(user: Any, permissions: frozenset[str]) -> list[dict[str, Any]]:
 
         tiles.append(
             {
-                "count": get_mitigations("expiring").count() + get_mitigations("expired").count(),
+                "count": get_mitigations("due").count(),
                 "label": _("mitigations expiring or expired"),
                 "url": reverse("access:mitigations"),
             }
