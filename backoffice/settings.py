@@ -158,10 +158,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 
-def _count(name: str, default: int) -> int:
+def _count(name: str, default: int, minimum: int = 0) -> int:
     value = int(os.environ.get(name, default))
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more, not {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {minimum} or more, not {value}")
     return value
 
 
@@ -202,7 +202,7 @@ AXES_IPWARE_PROXY_COUNT = _ADDRESS["AXES_IPWARE_PROXY_COUNT"]
 IPWARE_STRICT = False
 #: axes' tables (attempts, failures, logins with their addresses) keep no longer than this;
 #: the audit events of the same logins stay on the chain.
-LOGIN_RECORDS_RETENTION = timedelta(days=_count("BACKOFFICE_LOGIN_RECORDS_DAYS", 90))
+LOGIN_RECORDS_RETENTION = timedelta(days=_count("BACKOFFICE_LOGIN_RECORDS_DAYS", 90, minimum=1))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

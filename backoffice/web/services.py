@@ -165,6 +165,9 @@ def do_purge_login_records(*, actor: str, older_than: timedelta | None = None) -
     they are the record. A purge that deleted something is itself on record.
     """
     older_than = settings.LOGIN_RECORDS_RETENTION if older_than is None else older_than
+    if older_than < timedelta(days=1):
+        # shorter would wipe the lock-outs of now too, without a lift on record for each
+        raise DomainError("input.invalid", "Login records are kept for at least one day.")
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         counts = {

@@ -333,6 +333,13 @@ def test_purge_keeps_what_is_younger_than_a_retention_given_on_the_command_line(
     assert not AccessAttempt.objects.exists()
 
 
+def test_purge_never_reaches_into_the_lockouts_of_now(demo_bank: Any) -> None:
+    guess("anna.schmidt", ATTACKER)
+    with pytest.raises(CommandError, match="at least one day"):
+        call_command("logins", "purge", "--days", "0")
+    assert log_in(Client(), "anna.schmidt", "anything", ATTACKER).status_code == 429
+
+
 def test_a_failed_login_purges_old_records_at_most_once_an_hour(
     demo_bank: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,11 +54,12 @@ class Command(BaseCommand):
             self.stdout.write(f"lifted: {forgiven} failed login(s) of {options['username']}")
         else:
             days = options["days"]
-            if days is not None and days < 0:
-                raise CommandError("--days must be 0 or more")
-            deleted = do_purge_login_records(
-                actor=cli_actor(), older_than=None if days is None else timedelta(days=days)
-            )
+            try:
+                deleted = do_purge_login_records(
+                    actor=cli_actor(), older_than=None if days is None else timedelta(days=days)
+                )
+            except DomainError as exc:
+                raise CommandError(f"{exc.message} ({exc.code})") from None
             self.stdout.write(
                 "purged: {attempts} attempt(s), {failures} failure(s), {logins} login(s)".format(
                     **deleted
