@@ -7,13 +7,18 @@ BACKOFFICE_ALLOWED_HOSTS  comma separated; default localhost names
 BACKOFFICE_VAR_DIR        where local state lives; default ./var
 BACKOFFICE_PLAIN_HTTP     "1" only for the local demo: cookies without the Secure flag, no HSTS
 BACKOFFICE_AUDIT_KEY      key file signing audit checkpoints; default var/audit-signing-key.pem
+BACKOFFICE_TRUSTED_PROXIES  reverse proxies of ours in front of the app that append the client's
+                          address to X-Forwarded-For; default 0: REMOTE_ADDR only (docs/audit.md)
+BACKOFFICE_LOGIN_RECORDS_DAYS  days to keep records of login attempts and addresses; default 90
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -76,6 +81,7 @@ INSTALLED_APPS = [
     "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
     "backoffice.web",
+    "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
 
 MIDDLEWARE = [
@@ -94,6 +100,7 @@ MIDDLEWARE = [
     "backoffice.web.middleware.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # #13: a refused login becomes the login page, saying why
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -144,7 +151,58 @@ AUDIT_SIGNING_KEY = Path(
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["backoffice.web.auth.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # #13: first, so a locked-out name and address never reach the password check
+    "axes.backends.AxesStandaloneBackend",
+    "backoffice.web.auth.ThrottledModelBackend",
+]
+
+
+def _count(name: str, default: int, minimum: int = 0) -> int:
+    value = int(os.environ.get(name, default))
+    if value < minimum:
+        raise ValueError(f"{name} must be {minimum} or more, not {value}")
+    return value
+
+
+def client_address_settings(trusted_proxies: int) -> dict[str, Any]:
+    """Where django-axes (through django-ipware) reads the client's address from.
+
+    0: REMOTE_ADDR only; any X-Forwarded-For is the client's own writing and ignored.
+    N: N reverse proxies of ours each append the address they saw, so the client is the
+    N-th entry from the right of X-Forwarded-For; whatever stands left of it, the client
+    wrote (non-strict ipware, ``IPWARE_STRICT``, skips it instead of distrusting the header).
+    """
+    if trusted_proxies == 0:
+        return {
+            "AXES_IPWARE_META_PRECEDENCE_ORDER": ("REMOTE_ADDR",),
+            "AXES_IPWARE_PROXY_COUNT": None,
+        }
+    return {
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"),
+        "AXES_IPWARE_PROXY_COUNT": trusted_proxies - 1,  # ipware counts the hops after the client
+    }
+
+
+# #13: a lock-out holds a user name AND a client address together: wrong passwords typed
+# under someone's name elsewhere do not lock that person out. The attempts live in the
+# shared database, so every web node behind a load balancer sees the same lock-outs.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# A lock-out ends one cool-off after it began, however often the page is sent again then.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "backoffice.web.auth.lockout_response"
+AXES_ENABLE_ADMIN = False  # lifting is `do_lift_lockout`, on record; never a quiet admin delete
+_ADDRESS = client_address_settings(_count("BACKOFFICE_TRUSTED_PROXIES", 0))
+AXES_IPWARE_META_PRECEDENCE_ORDER = _ADDRESS["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _ADDRESS["AXES_IPWARE_PROXY_COUNT"]
+IPWARE_STRICT = False
+#: axes' tables (attempts, failures, logins with their addresses) keep no longer than this;
+#: the audit events of the same logins stay on the chain.
+LOGIN_RECORDS_RETENTION = timedelta(days=_count("BACKOFFICE_LOGIN_RECORDS_DAYS", 90, minimum=1))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/delegations/"): EVERYONE,
     ("GET", "/settings/"): EVERYONE,
     ("GET", "/reports/"): EVERYONE,  # lists only the reports each person may read
+    ("GET", "/lockouts/"): {"administrator"},  # #13 access.lockout.lift
     ("GET", "/password/"): EVERYONE,
     ("GET", "/password/done/"): EVERYONE,
     ("GET", "/organisation/"): EVERYONE,

@@ -198,7 +198,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Market and back office are separated up to the board; trading is separated from "
     "settlement; risk control is independent.": "Markt und Marktfolge sind bis in den Vorstand getrennt; der Handel ist von der "
     "Abwicklung getrennt; das Risikocontrolling ist unabhängig.",
-    "Too many failed attempts for this user name. Try again in %(minutes)s minutes.": "Zu viele Fehlversuche für diesen Benutzernamen. Bitte in %(minutes)s Minuten erneut versuchen.",
+    "Too many failed attempts for this user name from your address. Try again in %(minutes)s minutes, or ask an administrator to lift the lock.": "Zu viele Fehlversuche für diesen Benutzernamen von Ihrer Adresse. Bitte in %(minutes)s Minuten erneut versuchen oder die Sperre von einer Administratorin oder einem Administrator aufheben lassen.",
     "While you are away, a substitute may act in your place. Every separation rule still "
     "applies to them as a person, and they never get a higher competence limit than their own.": "Während Sie abwesend sind, kann eine Vertretung an Ihrer Stelle handeln. Jede Regel der "
     "Funktionstrennung gilt auch für sie als Person, und ihre Kompetenz wird nie höher als ihre eigene.",
@@ -402,6 +402,21 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "a restriction is lifted only by a second compliance officer": "eine Sperre hebt nur eine zweite Person aus Compliance auf",
     "ORG-3 deployment until": "ORG-3-Einsatz bis",
     "ORG-3 deployment": "ORG-3-Einsatz",
+    # #13 login lock-outs
+    "Login lock-outs": "Anmeldesperren",
+    "Lock-outs": "Sperren",
+    "A user name is locked out from one address after too many wrong passwords from there; it ends by itself. Lifting one gives the attempts back now: say why, it is on record. Nobody lifts their own.": "Nach zu vielen falschen Passwörtern von einer Adresse ist ein Benutzername von dort gesperrt; die Sperre endet von selbst. Wer sie aufhebt, gibt die Versuche sofort zurück: mit Begründung, sie wird protokolliert. Die eigene Sperre hebt niemand selbst auf.",
+    "Locked out now": "Jetzt gesperrt",
+    "Address": "Adresse",
+    "Failed attempts": "Fehlversuche",
+    "Last attempt": "Letzter Versuch",
+    "Ends": "Endet",
+    "Lift": "Aufheben",
+    "Nobody is locked out.": "Niemand ist gesperrt.",
+    "The lock-out was lifted.": "Die Sperre wurde aufgehoben.",
+    "Say why the lock-out is lifted.": "Bitte begründen, warum die Sperre aufgehoben wird.",
+    "Only an administrator with the right to lift lock-outs may lift one.": "Nur Administratorinnen und Administratoren mit dem Recht dazu heben Sperren auf.",
+    "Nobody lifts their own lock-out: wait for it to end or ask another administrator.": "Die eigene Sperre hebt niemand selbst auf: bitte warten oder eine andere Administratorin oder einen anderen Administrator fragen.",
 }
 
 

@@ -1,19 +1,5 @@
-"""Failed logins, kept to throttle password guessing (per user name, on every login path)."""
+"""The web app keeps no tables: login attempts and lock-outs are django-axes' (#13)."""
 
 from __future__ import annotations
 
-from django.db import models
-
-__all__ = ["FailedLogin"]
-
-
-class FailedLogin(models.Model):
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        ordering = ["-at"]
-
-    def __str__(self) -> str:
-        return f"{self.username} at {self.at}"
+__all__: list[str] = []

@@ -6,4 +6,5 @@ app_name = "web"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("reports/", views.reports, name="reports"),
+    path("lockouts/", views.lockouts, name="lockouts"),  # #13
 ]

@@ -1,4 +1,4 @@
-"""The start page (what needs attention), personal settings, login."""
+"""The start page (what needs attention), personal settings, login and lock-outs."""
 
 from __future__ import annotations
 
@@ -15,19 +15,56 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.cases.models import Case
 from backoffice.cases.queries import get_inbox, visible_cases
+from backoffice.core.errors import DomainError, http_status_for
 from backoffice.org.queries import get_organisation, get_person_overview
-from backoffice.web.auth import ThrottledLoginForm
+from backoffice.web.auth import LoginForm
+from backoffice.web.services import access_lockouts, do_lift_lockout, get_lockouts
 
-__all__ = ["home", "reports", "settings_page", "BackofficeLoginView"]
+__all__ = ["home", "reports", "settings_page", "lockouts", "BackofficeLoginView"]
 
 
 class BackofficeLoginView(LoginView):
-    form_class = ThrottledLoginForm
+    """Django's login; django-axes refuses locked-out names and addresses (#13)."""
+
+    form_class = LoginForm
     redirect_authenticated_user = True
+
+
+class LiftLockoutForm(forms.Form):
+    username = forms.CharField(max_length=255)
+    ip_address = forms.GenericIPAddressField(required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lockouts(request: HttpRequest) -> HttpResponse:
+    """Who is locked out now, from where; an administrator lifts one with a reason (#13)."""
+    access_lockouts(request.user)  # refusals: the error middleware
+    status = 200
+    if request.method == "POST":
+        form = LiftLockoutForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                do_lift_lockout(
+                    request.user, data["username"], data["ip_address"] or None, data["reason"]
+                )
+            except DomainError as exc:
+                messages.error(request, f"{_(exc.message)} ({exc.code})")
+                status = 404 if exc.code.endswith("not_found") else http_status_for(exc.code)
+            else:
+                messages.success(request, _("The lock-out was lifted."))
+                return redirect("web:lockouts")
+        else:
+            messages.error(request, _("Say why the lock-out is lifted."))
+            status = 422
+    return render(request, "web/lockouts.html", {"lockouts": get_lockouts()}, status=status)
 
 
 @login_required

@@ -1,0 +1,5 @@
+"""django-axes' ``axes_reset_username``, refused: it leaves no trace (#13; ../refused.py)."""
+
+from backoffice.web.management.refused import RefusedAxesCommand as Command
+
+__all__ = ["Command"]
