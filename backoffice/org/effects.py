@@ -9,10 +9,11 @@ when the case is released that the live policy still agrees with what was approv
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+from django.db import transaction
 
 from backoffice.cases.effects import EffectProblem
 from backoffice.core.actors import ActorFacts
@@ -28,7 +29,7 @@ __all__ = ["PolicyChange"]
 
 
 @lru_cache(maxsize=8)
-def _parsed(digest: str, raw: bytes) -> Policy | None:
+def _parsed(raw: bytes) -> Policy | None:
     """The proposed policy, parsed once per content (a case page shows it again and again);
     None when it cannot be read (``check`` reports why)."""
     try:
@@ -49,8 +50,7 @@ class PolicyChange:
         return str(payload.get(self.field) or "").encode("utf-8")
 
     def _proposed(self, payload: Mapping[str, Any]) -> Policy | None:
-        raw = self._raw(payload)
-        return _parsed(hashlib.sha256(raw).hexdigest(), raw)
+        return _parsed(self._raw(payload))
 
     def _changes(self, payload: Mapping[str, Any]) -> list[RuleChange] | None:
         """The change's meaning against the live policy; None if it cannot be worked out."""
@@ -90,9 +90,10 @@ class PolicyChange:
         """#13: judged against the live policy as it is now. Another policy change may have
         been released since the case was assessed, and then the same proposal can undo it;
         the latest version's row is locked first so that none is released meanwhile."""
-        PolicyVersion.objects.select_for_update().order_by("-number").values_list(
-            "pk", flat=True
-        ).first()
+        if transaction.get_connection().in_atomic_block:  # a release, not a look
+            PolicyVersion.objects.select_for_update().order_by("-number").values_list(
+                "pk", flat=True
+            ).first()
         now = self._weakens(payload)
         assessed = payload.get(self.weakens_field)
         if now != "yes" or assessed == "yes":
@@ -106,7 +107,7 @@ class PolicyChange:
         return EffectProblem(
             "policy.assessment_changed",
             "The change was assessed as not weakening control, but against the live policy "
-            "it does now. Amend the case so it is assessed, and approved, again.",
+            "it does now. Return and amend the case so it is assessed, and approved, again.",
         )
 
     def check_actor(self, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
@@ -147,6 +148,7 @@ class PolicyChange:
         }
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        meaning = self._changes(case.payload)  # against the policy it replaces, for the record
         result = apply_policy(
             self._raw(case.payload),
             f"policy-change case {case.pk}",
@@ -156,4 +158,6 @@ class PolicyChange:
         return {
             "policy_version": result.version.number if result.version else None,
             "changes": len(result.changes),
+            "weakens": meaning is None or weakens(meaning),
+            "meaning": [{"text": c.text, "weakens": c.weakens} for c in meaning or []],
         }
