@@ -55,6 +55,7 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("masterdata.", 422),
     ("policy.invalid", 422),
     ("policy.separation", 422),
+    ("policy.assessment_changed", 409),
     ("access.unknown_", 422),
     ("access.invalid", 422),
     ("access.assessment_changed", 409),

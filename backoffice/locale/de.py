@@ -53,6 +53,16 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "after": "nachher",
     "Changes to the policy": "Änderungen an der Richtlinie",
     "No differences.": "Keine Unterschiede.",
+    # #13: the meaning of a policy change
+    "What the policy change means": "Was die Richtlinienänderung bedeutet",
+    "This change makes control weaker: compliance must approve it as well as a second "
+    "administrator.": "Diese Änderung schwächt die Kontrolle: Neben einem zweiten Administrator "
+    "muss auch Compliance sie genehmigen.",
+    "The proposed policy cannot be compared with the live one; it counts as weakening "
+    "control.": "Die vorgeschlagene Richtlinie lässt sich nicht mit der geltenden vergleichen; "
+    "sie gilt als Schwächung der Kontrolle.",
+    "weakens control": "schwächt die Kontrolle",
+    "No change of meaning.": "Keine inhaltliche Änderung.",
     "Next": "Als Nächstes",
     "%(given)s of %(needed)s approvals": "%(given)s von %(needed)s Freigaben",
     "%(given)s of %(needed)s from the board": "%(given)s von %(needed)s durch den Vorstand",

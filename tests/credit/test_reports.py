@@ -198,7 +198,8 @@ def test_the_demo_bank_ships_credit_cases_in_every_state(demo_bank: Any) -> None
 
 
 def test_criteria_are_changed_outside_the_market_through_a_policy_change(voter: V) -> None:
-    """PROC-1: IT proposes and releases new intensive-care criteria; they apply from then on."""
+    """PROC-1: IT proposes and releases new intensive-care criteria; they apply from then on.
+    Later criteria catch problem loans later, so compliance approves as well (#13)."""
     from backoffice.credit.engine import live_credit_policy
     from backoffice.credit.models import CreditPolicyRecord
     from tests.conftest import DEMO_POLICY
@@ -208,7 +209,10 @@ def test_criteria_are_changed_outside_the_market_through_a_policy_change(voter: 
         "policy-change", {"summary": "Intensive care from 45 days", "policy": source}
     )
     assert proposed.status_code == 201, proposed.content
-    released = voter("hanna.schroeder").act(proposed.json()["id"], "release").json()
+    assert voter("hanna.schroeder").act(proposed.json()["id"], "release").json()["step"] == (
+        "compliance"
+    )
+    released = voter("clara.vogel").act(proposed.json()["id"], "release").json()
     assert released["status"] == "released"
     policy = live_credit_policy()
     assert policy is not None and policy.problem_loans.intensive_care.days_past_due == 45
