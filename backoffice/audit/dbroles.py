@@ -21,7 +21,7 @@ import dj_database_url
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import connections, transaction
 
 from backoffice.audit import guard
 
@@ -135,7 +135,8 @@ def grant_app_role(sender: Any = None, using: str = "default", **kwargs: Any) ->
     if role is None or connection.vendor != "postgresql":
         return
     app, audit = _quote(role), ", ".join(guard.TABLES)
-    with connection.cursor() as cursor:
+    # One transaction: a server running meanwhile never sees the audit tables closed to it.
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute("SELECT current_user = %s, quote_ident(current_schema())", [role])
         same, schema = cursor.fetchone()
         if same:

@@ -15,15 +15,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import CommandError, call_command
 
 from tests.cases.conftest import payment
 from tests.support import cli_env, run_cli, running_server
-
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ BYPASSES = [
 ]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_the_server_runs_as_a_role_that_can_append_to_the_trail_but_not_lift_its_guard(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -182,6 +185,8 @@ def test_the_server_runs_as_a_role_that_can_append_to_the_trail_but_not_lift_its
     assert changes == appends - {"audit_auditevent", "audit_checkpoint"}
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_create_roles_hands_a_one_role_installation_to_the_owner(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -203,3 +208,21 @@ def test_create_roles_hands_a_one_role_installation_to_the_owner(
             "INSERT INTO django_session (session_key, session_data, expire_date) "
             "VALUES ('k', 'd', now())"
         )
+
+
+@pytest.mark.django_db
+def test_migrate_refuses_an_owner_url_for_another_database(settings: Any) -> None:
+    settings.MIGRATE_DATABASE = settings.DATABASES["default"] | {
+        "NAME": "somewhere_else",
+        "USER": "backoffice_owner",
+    }
+    with pytest.raises(ImproperlyConfigured, match="must name the same database"):
+        call_command("migrate", verbosity=0)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_create_roles_says_it_needs_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKOFFICE_ADMIN_DATABASE_URL", "postgresql://postgres@localhost/postgres")
+    with pytest.raises(CommandError, match="database roles need PostgreSQL"):
+        call_command("init", "--create-roles")
