@@ -47,7 +47,12 @@ def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         action="append",
         default=[],
-        help="checkpoints kept outside the database (JSON lines from `audit checkpoint`)",
+        help="anchors: checkpoints kept outside the database (`audit checkpoint --to FILE`)",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="a trail without events is a new installation, not a deleted trail",
     )
 
 
@@ -88,18 +93,27 @@ def report(outcome: Verification, out: TextIO) -> int:
     out.write(outcome.summary() + "\n")
     for note in outcome.notes:
         out.write(f"  note: {note}\n")
+    if outcome.problem is not None and outcome.problem.kind == "empty":
+        out.write("  hint: on a new installation, verify with --allow-empty\n")
     return 0 if outcome.ok else 1
 
 
 def verify_export_file(
-    export: str, pubkeys: Sequence[str], checkpoints: Sequence[str], out: TextIO
+    export: str,
+    pubkeys: Sequence[str],
+    checkpoints: Sequence[str],
+    out: TextIO,
+    *,
+    allow_empty: bool = False,
 ) -> int:
-    """Verify one JSONL export with the keys and kept checkpoints named; the exit status."""
+    """Verify one JSONL export with the keys and anchors named; the exit status."""
     try:
         keys = load_key_files(pubkeys)
         extra = load_checkpoint_files(checkpoints)
         with open(export, "rb") as lines:
-            outcome = verify_export(lines, public_keys=keys, checkpoints=extra)
+            outcome = verify_export(
+                lines, public_keys=keys, checkpoints=extra, allow_empty=allow_empty
+            )
     except OSError as exc:
         print(f"{export}: cannot read the export ({exc.strerror})", file=sys.stderr)
         return 2
@@ -119,4 +133,6 @@ def audit_verify_export(argv: Sequence[str], out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.export:
         parser.error("--export FILE is required without the application database")
-    return verify_export_file(args.export, args.pubkey, args.checkpoints, out or sys.stdout)
+    return verify_export_file(
+        args.export, args.pubkey, args.checkpoints, out or sys.stdout, allow_empty=args.allow_empty
+    )

@@ -1,6 +1,9 @@
 """Django settings, all from the environment (12-factor).
 
 BACKOFFICE_DATABASE_URL   default: SQLite file var/backoffice.sqlite3 under the working directory
+BACKOFFICE_MIGRATE_DATABASE_URL  the same database, as the role that owns the tables: `migrate`
+                          connects so (#13, docs/production.md); unset: one role for both
+BACKOFFICE_ADMIN_DATABASE_URL    a superuser, read only by `init --create-roles`
 BACKOFFICE_SECRET_KEY     default: generated once into var/secret_key (never committed)
 BACKOFFICE_DEBUG          "1"/"true" for development; off by default
 BACKOFFICE_ALLOWED_HOSTS  comma separated; default localhost names
@@ -143,6 +146,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 if test_name := os.environ.get("BACKOFFICE_TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": test_name}
+# #13: migrations run as the owner of the tables, the server as a role that owns nothing
+# (backoffice.audit.dbroles, docs/production.md); None: one role for both (development).
+_migrate_url = os.environ.get("BACKOFFICE_MIGRATE_DATABASE_URL")
+MIGRATE_DATABASE = dj_database_url.parse(_migrate_url) if _migrate_url else None
 
 # #4: `backoffice audit keygen` writes it (mode 0600); keep it away from the database's admins.
 AUDIT_SIGNING_KEY = Path(

@@ -1,9 +1,15 @@
 """Database triggers that refuse UPDATE and DELETE (PostgreSQL: also TRUNCATE) on audit rows.
 
 They stop the application, an administrator's slip and a script alike; a database superuser
-can still lift them, which is why ``audit verify`` exists. Installed by migration
-``0002``. On SQLite a migration that rebuilds an audit table drops its triggers, so
-``tests/audit/test_guard.py`` checks they are in place after all migrations.
+can still lift them, which is why ``audit verify`` exists (and, #13, why on PostgreSQL the
+server runs as a role that does not own the tables: ``audit.dbroles``). Installed by
+migration ``0002``. On SQLite a migration that rebuilds an audit table drops its triggers,
+so ``tests/audit/test_guard.py`` checks they are in place after all migrations.
+
+SQLite's ``INSERT OR REPLACE`` deletes the row in its way without firing DELETE triggers
+(#13: it rewrote an event with the guard in place), so a BEFORE INSERT trigger refuses any
+insert whose key is taken already (migration ``0003``); PostgreSQL has no REPLACE, and its
+``ON CONFLICT DO UPDATE`` fires the UPDATE trigger.
 
 ``flush`` (and so the test runner between transactional tests) empties every table: our
 ``flush`` command lifts the guard for its own transaction only (``lifted``).
@@ -20,6 +26,9 @@ from django.db import transaction
 __all__ = ["TABLES", "armed_triggers", "expected_triggers", "install", "lifted", "remove"]
 
 TABLES = ("audit_auditevent", "audit_checkpoint")
+
+#: The unique columns of each table: a new row may take none of their values.
+_KEYS = {"audit_auditevent": ("seq", "hash"), "audit_checkpoint": ("id",)}
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -61,7 +70,20 @@ def _triggers(vendor: str) -> list[tuple[str, str, str]]:
                 )
                 for op in ("UPDATE", "DELETE")
             ]
+            found.append(_sqlite_no_replace(table))
     return found
+
+
+def _sqlite_no_replace(table: str) -> tuple[str, str, str]:
+    # Table and column names are our constants, never input.
+    taken = " OR ".join(f"{column} = NEW.{column}" for column in _KEYS[table])
+    when = f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {taken})"  # noqa: S608
+    create = (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} {when} "
+        f"BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: replacing a row of "
+        f"{table} is refused'); END"
+    )
+    return f"{table}_no_replace", table, create
 
 
 def expected_triggers(vendor: str) -> set[str]:

@@ -21,6 +21,7 @@ __all__ = [
     "AuditFilter",
     "access_audit_log",
     "get_event_page",
+    "get_latest_checkpoint",
     "iter_checkpoints",
     "iter_stored_events",
     "verify_database",
@@ -120,17 +121,25 @@ def iter_checkpoints(
         yield row.to_core()
 
 
+def get_latest_checkpoint() -> SignedCheckpoint | None:
+    latest = Checkpoint.objects.order_by("-seq", "-id").first()
+    return latest.to_core() if latest is not None else None
+
+
 def verify_database(
     public_keys: Sequence[Ed25519PublicKey] = (),
     checkpoints: Iterable[SignedCheckpoint] = (),
+    *,
+    allow_empty: bool = False,
 ) -> Verification:
     """Recompute the whole chain from the database, with its stored checkpoints.
 
-    ``checkpoints`` are further ones kept outside the database (an auditor's copy), which
-    also catch a tail cut off together with the checkpoints stored beside it.
+    ``checkpoints`` are anchors kept outside the database (an auditor's copy), which also
+    catch a tail cut off, or rewritten, together with the checkpoints stored beside it.
     """
     return verify_chain(
         interleave(iter_stored_events(), iter_checkpoints()),
         public_keys=public_keys,
         checkpoints=checkpoints,
+        allow_empty=allow_empty,
     )

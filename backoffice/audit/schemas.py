@@ -46,7 +46,7 @@ class AuditPageOut(Schema):
 
 
 class ProblemOut(Schema):
-    kind: str = Field(description="modified, missing, reordered, truncated or forged")
+    kind: str = Field(description="modified, missing, reordered, truncated, forged or empty")
     seq: int | None
     message: str
 

@@ -9,7 +9,12 @@ recomputes every hash and stops at the first problem, which it names:
 - ``reordered`` events are not in the order they were chained in;
 - ``truncated`` the log ends before a signed checkpoint (its tail was cut off);
 - ``forged``    a checkpoint's signature does not verify with the public key(s) given;
+- ``empty``     the trail has no events at all (#13: not "OK" unless asked to allow it);
 - ``malformed`` an export line that is not an audit record.
+
+Checkpoints kept outside the database (*anchors*, #13: ``audit checkpoint --to FILE``) are
+checked like the stored ones, and they still stand when the stored ones were deleted with
+the events they covered.
 
 Only after a problem does it read on, to tell a gap from a reordering.
 """
@@ -43,7 +48,9 @@ __all__ = [
 #: The ``format`` of a JSONL export's header line; ``version`` changes with its shape.
 EXPORT_FORMAT = "backoffice-audit"
 
-ProblemKind = Literal["modified", "missing", "reordered", "truncated", "forged", "malformed"]
+ProblemKind = Literal[
+    "modified", "missing", "reordered", "truncated", "forged", "empty", "malformed"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,7 @@ class Verification:
     checkpoints: int
     problem: Problem | None
     notes: tuple[str, ...] = ()
+    anchors: int = 0
 
     @property
     def ok(self) -> bool:
@@ -96,9 +104,10 @@ class Verification:
         if self.problem is not None:
             return f"FAILED {'at ' if self.problem.seq is not None else ''}{self.problem}"
         span = f"#{self.first_seq}..#{self.head_seq}" if self.events else "no events"
+        anchors = f", {self.anchors} anchor(s) matched" if self.anchors else ""
         return (
             f"OK: {self.events} events ({span}), head #{self.head_seq} {self.head_hash}, "
-            f"{self.checkpoints} checkpoint(s) matched"
+            f"{self.checkpoints} checkpoint(s) matched{anchors}"
         )
 
 
@@ -130,7 +139,10 @@ class _Stop(Exception):
 
 @dataclass
 class _Chain:
-    """The verifier's state: constant size, plus the checkpoints not yet reached."""
+    """The verifier's state: constant size, plus the checkpoints not yet reached.
+
+    ``pending`` holds each waiting checkpoint with whether it is an anchor (kept outside).
+    """
 
     keys: dict[str, Ed25519PublicKey]
     expected_seq: int
@@ -141,7 +153,8 @@ class _Chain:
     last_hash: str = ""
     events: int = 0
     matched: int = 0
-    pending: dict[int, list[Checkpoint]] = field(default_factory=dict)
+    anchors: int = 0
+    pending: dict[int, list[tuple[Checkpoint, bool]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def check_signature(self, checkpoint: Checkpoint) -> None:
@@ -174,7 +187,7 @@ class _Chain:
         """Check a checkpoint's signature now, and its hash once its event has come by."""
         self.check_signature(checkpoint)
         if self.events and checkpoint.seq == self.last_seq:
-            self.match(checkpoint, self.last_hash)
+            self.match(checkpoint, self.last_hash, anchor=not in_stream)
         elif self.events and checkpoint.seq < self.last_seq and in_stream:
             raise _Stop(
                 Problem(
@@ -184,23 +197,31 @@ class _Chain:
                 )
             )
         else:
-            self.pending.setdefault(checkpoint.seq, []).append(checkpoint)
+            self.pending.setdefault(checkpoint.seq, []).append((checkpoint, not in_stream))
 
     def reached(self, seq: int, digest: str) -> None:
-        for checkpoint in self.pending.pop(seq, ()):
-            self.match(checkpoint, digest)
+        for checkpoint, anchor in self.pending.pop(seq, ()):
+            self.match(checkpoint, digest, anchor=anchor)
 
-    def match(self, checkpoint: Checkpoint, digest: str) -> None:
+    def match(self, checkpoint: Checkpoint, digest: str, *, anchor: bool) -> None:
         if checkpoint.hash != digest:
             raise _Stop(
                 Problem(
                     "modified",
                     checkpoint.seq,
                     f"its hash differs from the one signed in the checkpoint of "
-                    f"{checkpoint.at}: the log up to #{checkpoint.seq} was rewritten",
+                    f"{checkpoint.at}{_KEPT if anchor else ''}: the log up to "
+                    f"#{checkpoint.seq} was rewritten",
                 )
             )
-        self.matched += 1
+        if anchor:
+            self.anchors += 1
+        else:
+            self.matched += 1
+
+
+#: How the verdicts name an anchor: a checkpoint that came from outside the log.
+_KEPT = " (kept outside the database)"
 
 
 def verify_chain(
@@ -212,6 +233,7 @@ def verify_chain(
     start_hash: str | None = GENESIS_HASH,
     end_seq: int | None = None,
     linked: bool = True,
+    allow_empty: bool = False,
 ) -> Verification:
     """Recompute the chain over ``items`` (events in stored order, checkpoints anywhere).
 
@@ -219,6 +241,9 @@ def verify_chain(
     match the event at its seq. ``start_hash=None`` starts at the first event's
     ``prev_hash`` and ``end_seq`` ends the range (an export of ``--from``/``--to``);
     ``linked=False`` checks each event on its own (an export filtered by object).
+
+    A whole trail without a single event is ``empty`` unless ``allow_empty`` (#13: a
+    deleted trail must not pass as an intact one; a new installation says so explicitly).
     """
     state = _Chain(
         keys={key_fingerprint(k): k for k in public_keys},
@@ -237,6 +262,18 @@ def verify_chain(
             else:
                 _check_event(state, item, stream)
         _check_end(state)
+        whole = linked and start_seq == 1 and end_seq is None
+        if whole and not state.events and allow_empty:
+            state.notes.append("the audit trail has no events (allowed: a new installation)")
+        elif whole and not state.events:
+            raise _Stop(
+                Problem(
+                    "empty",
+                    None,
+                    "the audit trail has no events: nothing was ever recorded (a new "
+                    "installation), or every event was deleted",
+                )
+            )
     except _Stop as stop:
         return _outcome(state, stop.problem)
     return _outcome(state, None)
@@ -316,14 +353,18 @@ def _check_end(state: _Chain) -> None:
     if not state.pending:
         return
     last = max(state.pending)
-    checkpoint = state.pending[last][0]
-    ends = f"ends at #{state.last_seq}" if state.events else "is empty"
+    checkpoint, anchor = state.pending[last][0]
+    ends, what = (
+        (f"ends at #{state.last_seq}", "events were cut off its end")
+        if state.events
+        else ("is empty", "the whole trail was deleted")
+    )
     raise _Stop(
         Problem(
             "truncated",
             state.expected_seq,
-            f"the log {ends}, but the checkpoint made at {checkpoint.at} covers #{last}: "
-            "events were cut off its end",
+            f"the log {ends}, but the checkpoint made at {checkpoint.at}"
+            f"{_KEPT if anchor else ''} covers #{last}: {what}",
         )
     )
 
@@ -337,6 +378,7 @@ def _outcome(state: _Chain, problem: Problem | None) -> Verification:
         checkpoints=state.matched,
         problem=problem,
         notes=tuple(state.notes),
+        anchors=state.anchors,
     )
 
 
@@ -462,6 +504,7 @@ def verify_export(
     *,
     public_keys: Sequence[Ed25519PublicKey] = (),
     checkpoints: Iterable[Checkpoint] = (),
+    allow_empty: bool = False,
 ) -> Verification:
     """Verify a JSONL export on its own: the chain, its checkpoints, its end record."""
     reader = ExportReader(lines)
@@ -481,6 +524,7 @@ def verify_export(
             start_hash=GENESIS_HASH if from_seq == 1 else None,
             end_seq=to_seq,
             linked=not filtered,
+            allow_empty=allow_empty,
         )
     except _Malformed as exc:
         return Verification(0, 0, 0, GENESIS_HASH, 0, exc.problem)
@@ -501,4 +545,5 @@ def verify_export(
         outcome.checkpoints,
         problem,
         notes,
+        outcome.anchors,
     )

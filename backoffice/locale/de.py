@@ -226,6 +226,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     ),
     "Head hash": "Hash des letzten Ereignisses",
     "Broken at event #%(seq)s: %(kind)s.": "Verletzt bei Ereignis #%(seq)s: %(kind)s.",
+    "Broken: %(kind)s.": "Verletzt: %(kind)s.",
     "Audit trail": "Prüfpfad",
     "Object type": "Objekttyp",
     "Object id": "Objekt-ID",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from backoffice.audit import guard
@@ -106,3 +108,20 @@ def rehash(seq: int) -> str:
     with attacker() as sql:
         sql("UPDATE audit_auditevent SET hash = %s WHERE seq = %s", [digest, seq])
     return digest
+
+
+def audit(*args: str) -> tuple[int, str, str]:
+    """``backoffice audit ARGS``: the exit status, standard output and standard error."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("audit", *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return int(exit_.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, settings: Any) -> Path:
+    """Where ``audit keygen`` will write the application's key (not written yet)."""
+    settings.AUDIT_SIGNING_KEY = tmp_path / "var" / "audit-signing-key.pem"
+    return Path(settings.AUDIT_SIGNING_KEY)

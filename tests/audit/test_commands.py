@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
@@ -12,27 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import transaction
 
 from backoffice.audit.models import AuditEvent, Checkpoint
 from backoffice.audit.services import record
-from tests.audit.conftest import attacker
-
-
-def audit(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("audit", *args, stdout=out, stderr=err)
-    except SystemExit as exit_:
-        return int(exit_.code or 0), out.getvalue(), err.getvalue()
-    return 0, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, settings: Any) -> Path:
-    settings.AUDIT_SIGNING_KEY = tmp_path / "var" / "audit-signing-key.pem"
-    return Path(settings.AUDIT_SIGNING_KEY)
+from tests.audit.conftest import attacker, audit
 
 
 def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(

@@ -47,6 +47,53 @@ def test_postgres_refuses_truncate(checkpointed: Checkpoint, table: str) -> None
         run(f"TRUNCATE {table}")
 
 
+_COLUMNS = (
+    "seq, at, actor, on_behalf_of, action, object_type, object_id, before, after, reason, "
+    "request_id, prev_hash, hash"
+)
+
+
+def _copy_of_5(seq: str = "seq", hash_: str = "hash") -> str:
+    """Event #5 with another actor: what an INSERT that overwrites would leave behind."""
+    columns = f"{seq}, at, 'someone.else', on_behalf_of, action, object_type, object_id, " + (
+        f"before, after, reason, request_id, prev_hash, {hash_}"
+    )
+    return f"SELECT {columns} FROM audit_auditevent WHERE seq = 5"  # noqa: S608 - constants
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"INSERT OR REPLACE INTO audit_auditevent ({_COLUMNS}) {_copy_of_5()}",
+        f"REPLACE INTO audit_auditevent ({_COLUMNS}) {_copy_of_5()}",
+        # A new seq with #5's hash: the REPLACE would delete #5 to make room.
+        f"INSERT OR REPLACE INTO audit_auditevent ({_COLUMNS}) {_copy_of_5(seq='99')}",
+        "INSERT OR REPLACE INTO audit_checkpoint (id, seq, hash, at, key, signature) "
+        "SELECT id, 1, hash, at, key, signature FROM audit_checkpoint",
+    ],
+)
+def test_sqlite_refuses_an_insert_that_would_replace_an_audit_row(
+    checkpointed: Checkpoint, statement: str
+) -> None:
+    # #13: REPLACE deletes the row in its way without firing DELETE triggers.
+    with pytest.raises(IntegrityError, match="append-only: replacing a row"):
+        run(statement)
+    assert AuditEvent.objects.get(seq=5).actor == "maria.keller"
+    assert Checkpoint.objects.get().seq == 12
+    assert verify_database().ok
+
+
+def test_an_upsert_cannot_rewrite_an_audit_row(checkpointed: Checkpoint) -> None:
+    upsert = (
+        f"INSERT INTO audit_auditevent ({_COLUMNS}) {_copy_of_5()} "
+        "ON CONFLICT (seq) DO UPDATE SET actor = excluded.actor"
+    )
+    with pytest.raises(IntegrityError, match="append-only"):
+        run(upsert)
+    assert AuditEvent.objects.get(seq=5).actor == "maria.keller"
+
+
 def test_the_orm_refuses_to_change_or_delete_events(chain: list[AuditEvent]) -> None:
     event = AuditEvent.objects.get(seq=2)
     event.reason = "edited"

@@ -29,9 +29,14 @@ def test_an_untouched_log_verifies_with_its_count_and_head(
     assert outcome.summary().startswith(f"OK: 13 events (#1..#13), head #13 {head.hash}")
 
 
-def test_an_empty_log_verifies(db: object) -> None:
-    outcome = verify()
+def test_an_empty_log_is_named_empty_unless_a_new_installation_is_declared(db: object) -> None:
+    # #13: a deleted trail must not pass as an intact one.
+    problem = verify().problem
+    assert problem is not None and (problem.kind, problem.seq) == ("empty", None)
+    assert "the audit trail has no events" in problem.message
+    outcome = verify(allow_empty=True)
     assert outcome.ok and outcome.events == 0 and outcome.head_hash == GENESIS_HASH
+    assert outcome.notes == ("the audit trail has no events (allowed: a new installation)",)
 
 
 def test_a_changed_field_is_named_modified(checkpointed: Checkpoint) -> None:

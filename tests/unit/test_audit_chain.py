@@ -10,7 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backoffice.core.audit import GENESIS_HASH, ChainedEvent, event_hash, to_json_value
+from backoffice.core.audit import (
+    GENESIS_HASH,
+    ChainedEvent,
+    event_hash,
+    fields_hash,
+    to_json_value,
+)
 from backoffice.core.audit_export import write_jsonl
 from backoffice.core.audit_sign import Checkpoint, generate_private_key, sign_checkpoint
 from backoffice.core.audit_verify import StoredEvent, verify_chain, verify_export
@@ -130,3 +136,37 @@ def test_a_jsonl_export_round_trips_and_is_verified_alone() -> None:
     assert count == 30
     outcome = verify_export(out.getvalue().splitlines(), public_keys=[KEY.public_key()])
     assert outcome.ok and outcome.checkpoints == 2 and outcome.head_hash == events[-1].hash
+
+
+def test_anchors_are_counted_apart_and_hold_a_rewrite_past_the_last_stored_checkpoint() -> None:
+    events = make_chain(10)
+    stored, anchored = signed(events[4]), [signed(events[4]), signed(events[9])]
+    keys = [KEY.public_key()]
+    outcome = verify_chain(
+        [*events[:5], stored, *events[5:]], checkpoints=anchored, public_keys=keys
+    )
+    assert outcome.ok and (outcome.checkpoints, outcome.anchors) == (1, 2)
+    assert outcome.summary().endswith("1 checkpoint(s) matched, 2 anchor(s) matched")
+    # #6..#10 rewritten and re-hashed: a consistent chain that the stored checkpoint accepts.
+    rewritten, prev = events[:5], events[4].hash
+    for event in events[5:]:
+        fields = event.fields | {"reason": "rewritten", "prev_hash": prev}
+        prev = fields_hash(fields)
+        rewritten.append(StoredEvent(fields, prev))
+    assert verify_chain([*rewritten[:5], stored, *rewritten[5:]], public_keys=keys).ok
+    problem = verify_chain(rewritten, checkpoints=anchored, public_keys=keys).problem
+    assert problem is not None and (problem.kind, problem.seq) == ("modified", 10)
+    assert "(kept outside the database): the log up to #10 was rewritten" in problem.message
+
+
+def test_a_whole_trail_without_events_is_empty_unless_allowed() -> None:
+    problem = verify_chain([]).problem
+    assert problem is not None and (problem.kind, problem.seq) == ("empty", None)
+    assert verify_chain([], allow_empty=True).ok
+    # A range or one object's events may well be empty: that says nothing about the trail.
+    assert verify_chain([], start_seq=5, start_hash=None).ok
+    assert verify_chain([], linked=False).ok
+    kept = signed(make_chain(3)[-1])
+    problem = verify_chain([], checkpoints=[kept], allow_empty=True).problem
+    assert problem is not None and problem.kind == "truncated"
+    assert "the whole trail was deleted" in problem.message

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
 from backoffice.audit.exports import FORMATS, ExportScope, export_log, parse_bound, parse_object
-from backoffice.audit.queries import verify_database
+from backoffice.audit.queries import get_latest_checkpoint, verify_database
 from backoffice.audit.services import do_checkpoint
 from backoffice.audit.signing import (
+    anchor_line,
+    append_anchor,
     configured_public_keys,
     do_generate_signing_key,
     key_path,
@@ -29,7 +31,12 @@ from backoffice.audit_cli import (
     report,
     verify_export_file,
 )
-from backoffice.core.audit_sign import KeyFileInvalid, key_fingerprint, public_key_pem
+from backoffice.core.audit_sign import (
+    KeyFileInvalid,
+    key_fingerprint,
+    public_key_pem,
+    signature_is_valid,
+)
 from backoffice.ops.management.commands.init import cli_actor
 
 
@@ -47,6 +54,11 @@ class Command(BaseCommand):
         )
         checkpoint.add_argument(
             "--times", type=int, metavar="N", help="with --every: stop after N rounds"
+        )
+        checkpoint.add_argument(
+            "--to",
+            metavar="FILE",
+            help="also append each checkpoint to FILE, an anchor outside the database (fsynced)",
         )
         verify = sub.add_parser("verify", help="recompute the chain; exit 1 naming what broke")
         add_verify_arguments(verify)
@@ -83,12 +95,18 @@ class Command(BaseCommand):
     def _checkpoint(self, options: dict[str, Any]) -> None:
         key = self._signing_key()
         every, times = options["every"], options["times"]
+        anchors = Path(options["to"]) if options["to"] else None
         rounds = 0
         while True:
             rounds += 1
             try:
-                self._sign(key)
-            except DatabaseError as exc:
+                self._sign(key, anchors)
+            except (DatabaseError, OSError) as exc:
+                if every is None and isinstance(exc, OSError):
+                    raise CommandError(
+                        f"{anchors}: cannot append the anchor ({exc.strerror}); the checkpoint "
+                        "is stored, and the next run appends it"
+                    ) from None
                 if every is None:
                     raise
                 # On a schedule, one failed round must not end the schedule.
@@ -98,19 +116,40 @@ class Command(BaseCommand):
             close_old_connections()
             time.sleep(every)
 
-    def _sign(self, key: Any) -> None:
+    def _sign(self, key: Any, anchors: Path | None) -> None:
         checkpoint = do_checkpoint(key, actor=cli_actor())
         if checkpoint is None:
             self.stderr.write("nothing new to sign since the last checkpoint")
+            if anchors is not None:
+                self._anchor_latest(key, anchors)
             return
+        signed = checkpoint.to_core()
         # The record on stdout is meant to be kept elsewhere: `verify --checkpoints FILE`.
-        self.stdout.write(json.dumps(checkpoint.to_core().as_record(), separators=(",", ":")))
+        self.stdout.write(anchor_line(signed))
         self.stdout.flush()  # on a schedule, a pipe to a log must get each line at once
+        if anchors is not None:
+            append_anchor(anchors, signed)
+
+    def _anchor_latest(self, key: Any, anchors: Path) -> None:
+        """Append the latest stored checkpoint if the file lacks it (a failed earlier append).
+
+        Only one this key signed: a forged row in the database is not copied out of it.
+        """
+        latest = get_latest_checkpoint()
+        if latest is None or not signature_is_valid(latest, key.public_key()):
+            return
+        if append_anchor(anchors, latest):
+            self.stderr.write(f"appended the checkpoint of #{latest.seq} to {anchors}")
 
     def _verify(self, options: dict[str, Any]) -> None:
+        allow_empty = options["allow_empty"]
         if options["export"]:
             status = verify_export_file(
-                options["export"], options["pubkey"], options["checkpoints"], self.stdout
+                options["export"],
+                options["pubkey"],
+                options["checkpoints"],
+                self.stdout,
+                allow_empty=allow_empty,
             )
         else:
             try:
@@ -118,7 +157,8 @@ class Command(BaseCommand):
                 extra = load_checkpoint_files(options["checkpoints"])
             except VerifyInputError as exc:
                 raise CommandError(str(exc)) from None
-            status = report(verify_database(keys, extra), self.stdout)
+            outcome = verify_database(keys, extra, allow_empty=allow_empty)
+            status = report(outcome, self.stdout)
         if status:
             raise SystemExit(status)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backoffice.audit.dbroles import do_create_database_roles
 from backoffice.core.errors import DomainError
 from backoffice.core.policy import PolicyInvalid
 from backoffice.org.services import SeparationViolated, do_load_policy
@@ -57,11 +59,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-policy", action="store_true", help="load the shipped demo bank policy"
         )
+        parser.add_argument(
+            "--create-roles",
+            action="store_true",
+            help="PostgreSQL: first create the owner and the server's role and the database, "
+            "as the superuser of BACKOFFICE_ADMIN_DATABASE_URL (docs/production.md)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["create_roles"]:
+            self.create_database_roles()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database is migrated")
         call_command("collectstatic", interactive=False, verbosity=0)
         policy = options["policy"] or (DEMO_POLICY if options["demo_policy"] else None)
         if policy:
             self.stdout.write(load_policy_file(policy, cli_actor()))
+
+    def create_database_roles(self) -> None:
+        """#13: least privilege; the server's role may only append to the audit tables."""
+        admin_url = os.environ.get("BACKOFFICE_ADMIN_DATABASE_URL")
+        if not admin_url:
+            raise CommandError(
+                "--create-roles needs BACKOFFICE_ADMIN_DATABASE_URL, a superuser's connection"
+            )
+        for line in do_create_database_roles(admin_url):
+            self.stdout.write(line)
