@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -56,6 +56,10 @@ __all__ = [
     "check_write",
     "check_restricted",
     "check_crossing",
+    "check_crossing_request",
+    "check_crossing_position",
+    "may_know_project",
+    "position_refusal_told",
     "crossing_period",
     "WALL_DENIAL_CODES",
 ]
@@ -67,6 +71,9 @@ WALL_DENIAL_CODES: dict[str, str] = {
     "wall.restricted": N_("the issuer is on the restricted list"),
     "wall.crossing_unneeded": N_("the person is already inside the wall for this data"),
     "wall.crossing_too_long": N_("a wall crossing may not last that long"),
+    "wall.crossing_refused": N_(
+        "the person cannot be brought over this wall now; compliance can see why"
+    ),
     "wall.project_closed": N_("the deal project is closed"),
     "wall.project_exists": N_("a deal project of that name exists already"),
     "wall.unknown_issuer": N_("there is no such issuer"),
@@ -444,6 +451,16 @@ def check_crossing(
     walls: Walls, reader: Reader, project: Project, days: int, at: datetime
 ) -> Denied | None:
     """CW-2: a crossing is for an open project, a limited time, someone outside, no conflict."""
+    return check_crossing_request(walls, reader.facts, project, days) or (
+        check_crossing_position(walls, reader, project, at)
+    )
+
+
+def check_crossing_request(
+    walls: Walls, person: ActorFacts, project: Project, days: int
+) -> Denied | None:
+    """CW-2 on the request itself: an open project, 1 to ``max_crossing_days`` days, and a
+    person not inside the project's area by their unit (the organisation says so)."""
     if not project.open:
         return Denied("wall.project_closed", f"The project {project.name} is closed.")
     if days < 1 or days > walls.max_crossing_days:
@@ -451,22 +468,70 @@ def check_crossing(
             "wall.crossing_too_long",
             f"A wall crossing lasts 1 to {walls.max_crossing_days} days; {days} were asked for.",
         )
-    if walls.is_control(reader.facts) or walls.inside(reader.facts, project.area):
+    if walls.is_control(person) or walls.inside(person, project.area):
         return Denied(
             "wall.crossing_unneeded",
-            f"{reader.facts.name or reader.person} is already inside the "
+            f"{person.name or person.person} is already inside the "
             f"{walls.area_name(project.area)} wall.",
         )
+    return None
+
+
+def check_crossing_position(
+    walls: Walls, reader: Reader, project: Project, at: datetime
+) -> Denied | None:
+    """CW-2 and BN-1 on the person's own position: not over the wall for the issuer already,
+    no competitor's confidential data read. Theirs and control's to know (#13)."""
+    name = reader.facts.name or reader.person
     if reader.crossed(project.issuer, project.area, at) is not None:
         return Denied(
             "wall.crossing_unneeded",
-            f"{reader.facts.name or reader.person} is already over the wall for "
-            f"{walls.issuer_name(project.issuer)}.",
+            f"{name} is already over the wall for {walls.issuer_name(project.issuer)}.",
         )
     conflicting = walls.competitors_read(project.issuer, reader.history)
     if conflicting:
-        return _conflict(walls, project.issuer, conflicting)
+        conflict_class = walls.classes[project.issuer]
+        return Denied(
+            "wall.conflict",
+            f"{name} has read confidential data of "
+            f"{', '.join(walls.issuer_name(i) for i in conflicting)}, a competitor of "
+            f"{walls.issuer_name(project.issuer)} in the class "
+            f"{walls.class_names.get(conflict_class, conflict_class)} (Brewer–Nash, BN-1).",
+        )
     return None
+
+
+def may_know_project(walls: Walls, reader: Reader, project: Project, at: datetime) -> bool:
+    """#13: who may learn that a deal project exists and which issuer it is about: whoever
+    may read its mandate (CW-1, CW-2, BN-1), and control. To anyone else an existing
+    project answers exactly like one that does not exist."""
+    datum = Datum(project.issuer, project.area, Kind.CONFIDENTIAL)
+    return walls.is_control(reader.facts) or isinstance(
+        check_read(walls, reader, datum, at), ReadAllowed
+    )
+
+
+def position_refusal_told(
+    walls: Walls, asker: ActorFacts, person: ActorFacts, refusal: Denied
+) -> Denied:
+    """#13: what the asker hears of a refusal from ``check_crossing_position``.
+
+    The person hears it as it is (their own crossings, their own history). Anyone else
+    hears that the crossing cannot be, not why: neither the issuer of another deal nor the
+    person's position; control reads the reason in the details, for the decision, while
+    the case's history (which the requester sees) keeps only what everyone may know.
+    """
+    if asker.person == person.person:
+        return refusal
+    details: tuple[tuple[str, Any], ...] = ()
+    if walls.is_control(asker):
+        details = (("person", f"{refusal.message} ({refusal.code})"),)
+    return Denied(
+        "wall.crossing_refused",
+        f"{person.name or person.person} cannot be brought over this wall now. Compliance "
+        "can see why (CW-2).",
+        details,
+    )
 
 
 def crossing_period(start: datetime, days: int) -> tuple[datetime, datetime]:

@@ -243,6 +243,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "the issuer is on the restricted list": "der Emittent steht auf der Sperrliste",
     "the person is already inside the wall for this data": "die Person ist für diese Daten schon im Vertraulichkeitsbereich",
     "a wall crossing may not last that long": "ein Wall-Crossing darf nicht so lange dauern",
+    "the person cannot be brought over this wall now; compliance can see why": "die Person kann jetzt nicht über die Vertraulichkeitsbereichsgrenze geholt werden; Compliance sieht den Grund",
     "the deal project is closed": "das Projekt ist abgeschlossen",
     "a deal project of that name exists already": "ein Projekt mit diesem Namen gibt es schon",
     "there is no such issuer": "diesen Emittenten gibt es nicht",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from backoffice.audit.services import record
 from backoffice.cases.effects import EffectProblem
+from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.core.walls import Kind, check_restricted
 from backoffice.walls.models import DealProject, ListEntry
@@ -87,15 +88,19 @@ class Cross:
     """``walls.cross``: the released crossing brings the person over the wall (CW-2)."""
 
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
-        denied = check_new_crossing(
+        """Nothing to say before it is known who asks (#13): ``check_actor`` decides."""
+        return None
+
+    def check_actor(self, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
+        """CW-2 and BN-1 at submit and at release, told as the person acting may hear it:
+        a project they may not know of is "no such project", and another person's
+        position is not theirs to learn (``services.check_new_crossing``)."""
+        return check_new_crossing(
+            facts,
             str(payload.get("person") or ""),
             str(payload.get("project") or ""),
             int(payload.get("days") or 0),
         )
-        if denied is None:
-            return None
-        field = {"wall.unknown_project": "project", "wall.crossing_too_long": "days"}
-        return _problem(denied, field.get(denied.code, ""))
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         return {

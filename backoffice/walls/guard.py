@@ -4,6 +4,7 @@ A case of a walled process (``walls.walled_processes`` in the policy) is walled 
 issuer named in its payload, held by the process's area. Lists and the inbox show it only
 to those the rules let read it; opening it goes through ``services.access_issuer_data``;
 entering or amending it is a read of the issuer's data by the maker (BN-1 history).
+Outside the wall a walled case is not there: opening it answers like a missing case (#13).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from backoffice.cases.models import Case
 from backoffice.core.actors import ActorFacts
-from backoffice.core.errors import Denied
+from backoffice.core.errors import Denied, DomainError
 from backoffice.core.walls import Datum, WalledProcessSpec
 from backoffice.walls.queries import get_open_projects_of, get_reader, get_walls
 from backoffice.walls.services import access_issuer_data, check_issuer_access
@@ -49,11 +50,19 @@ class WallGuard:
         return also, only
 
     def check_read(self, user: Any, case: Case, *, record: bool) -> None:
+        """#13: a walled case the wall keeps ``user`` out of answers like a missing case
+        (``case.not_found``, the words of ``cases.queries.access_case_by_id``): no issuer,
+        no area, not even that it exists. The refusal is on record in full."""
         spec = get_walls().processes.get(case.process.key)
-        if spec is not None:
+        if spec is None:
+            return
+        try:
             access_issuer_data(
                 user, _datum(spec, case.payload), about=f"case:{case.pk}", note=record
             )
+        except DomainError as refused:
+            message = f"There is no case {case.pk} that you may see."
+            raise DomainError("case.not_found", message) from refused
 
     def check_write(self, user: Any, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
         walls = get_walls()

@@ -11,6 +11,7 @@ with its audit events. Crossings and deal projects come from released cases (``e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -21,16 +22,20 @@ from django.utils.text import slugify
 
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.services import record
+from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.walls import (
     Datum,
     Kind,
     Project,
     ReadAllowed,
-    check_crossing,
+    check_crossing_position,
+    check_crossing_request,
     check_read,
     check_write,
     crossing_period,
+    may_know_project,
+    position_refusal_told,
 )
 from backoffice.walls.models import (
     AccessRecord,
@@ -177,12 +182,20 @@ def _record_refusal(user: Any, datum: Datum, denied: Denied, about: str) -> None
 
 
 def access_document_by_id(user: Any, document_id: int) -> IssuerDocument:
-    """A document about an issuer, through the wall check (its refusal is on record)."""
+    """A document about an issuer, through the wall check (its refusal is on record).
+
+    #13: a document behind a wall answers like a missing one, so that neither its issuer
+    (a Brewer–Nash refusal would name it) nor its existence is given away.
+    """
+    missing = DomainError("wall.not_found", f"There is no document {document_id} you may read.")
     document = IssuerDocument.objects.select_related("issuer").filter(pk=document_id).first()
     if document is None:
-        raise DomainError("wall.not_found", f"There is no document {document_id}.")
+        raise missing
     datum = Datum(document.issuer.key, document.area, Kind(document.kind))
-    access_issuer_data(user, datum, about=f"document:{document.pk}")
+    try:
+        access_issuer_data(user, datum, about=f"document:{document.pk}")
+    except DomainError as refused:
+        raise missing from refused
     return document
 
 
@@ -520,18 +533,81 @@ def check_lift(issuer: str) -> Denied | None:
 # -- crossings ------------------------------------------------------------------------------
 
 
-def check_new_crossing(username: str, project_key: str, days: int) -> Denied | None:
-    """CW-2 and BN-1 for a requested crossing (run at submit and at release)."""
+#: #13: what someone hears who names a deal project they may not know of, or one that does
+#: not exist: the same status, code and words either way (no name of theirs echoed back)
+UNKNOWN_PROJECT = Denied(
+    "wall.unknown_project",
+    "There is no deal project by that name that you may ask a wall crossing for.",
+    (("project", "no such deal project"),),
+)
+
+
+def check_new_crossing(
+    asker: ActorFacts, username: str, project_key: str, days: int
+) -> Denied | None:
+    """CW-2 and BN-1 for a requested crossing, as ``asker`` may hear it (submit, release).
+
+    #13: a project the asker may not know of answers exactly like one that does not exist,
+    and the person's own position (their crossings, their Brewer–Nash history) is told to
+    them and to control only (``core.walls.position_refusal_told``). Every refusal is on
+    record in full, with the issuer (``walls.access_denied`` on the project).
+    """
+    walls = get_walls()
+    at = timezone.now()
+    asking = User.objects.filter(username=asker.person).first()
     project = DealProject.objects.select_related("issuer").filter(key=project_key).first()
     if project is None:
-        return Denied("wall.unknown_project", f"There is no deal project {project_key!r}.")
+        full = Denied("wall.unknown_project", f"There is no deal project {project_key!r}.")
+        return _refuse_crossing(asker, project_key, None, full, UNKNOWN_PROJECT)
+    domain = Project(project.key, project.name, project.issuer.key, project.area, project.is_open)
+    known = asking is not None and may_know_project(
+        walls, get_reader(asking, walls, at, asker), domain, at
+    )
+    if not known:
+        full = Denied(
+            "wall.unknown_project",
+            f"{asker.person} may not know of the deal project {project.key} "
+            f"({project.issuer.name}): outside its wall (CW-1) or in conflict (BN-1).",
+        )
+        return _refuse_crossing(asker, project_key, project, full, UNKNOWN_PROJECT)
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         return Denied("wall.invalid", f"There is no active person {username!r}.")
-    walls = get_walls()
-    at = timezone.now()
-    domain = Project(project.key, project.name, project.issuer.key, project.area, project.is_open)
-    return check_crossing(walls, get_reader(user, walls, at), domain, days, at)
+    reader = get_reader(user, walls, at)
+    if refused := check_crossing_request(walls, reader.facts, domain, days):
+        field = "days" if refused.code == "wall.crossing_too_long" else ""
+        told = replace(refused, details=((field, refused.message),) if field else ())
+        return _refuse_crossing(asker, project_key, project, refused, told)
+    if refused := check_crossing_position(walls, reader, domain, at):
+        told = position_refusal_told(walls, asker, reader.facts, refused)
+        return _refuse_crossing(asker, project_key, project, refused, told, person=username)
+    return None
+
+
+def _refuse_crossing(
+    asker: ActorFacts,
+    project_key: str,
+    project: DealProject | None,
+    full: Denied,
+    told: Denied,
+    *,
+    person: str = "",
+) -> Denied:
+    """Record the whole refusal in the caller's transaction; return what the asker hears."""
+    after: dict[str, Any] = {"code": full.code, "message": full.message, "told": told.code}
+    if project is not None:
+        after |= {"issuer": project.issuer.key, "area": project.area, "kind": "confidential"}
+    if person:
+        after["person"] = person
+    record(
+        "walls.access_denied",
+        actor=asker.person,
+        object_type="deal_project",
+        object_id=project_key,
+        after=after,
+        reason="CW-2: a wall crossing was asked for",
+    )
+    return told
 
 
 def do_start_crossing(case: Any, *, actor: str) -> WallCrossing:

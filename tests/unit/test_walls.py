@@ -23,10 +23,13 @@ from backoffice.core.walls import (
     Walls,
     WallsSpec,
     check_crossing,
+    check_crossing_position,
     check_read,
     check_restricted,
     check_write,
     crossing_period,
+    may_know_project,
+    position_refusal_told,
 )
 from tests.conftest import DEMO_POLICY
 
@@ -201,6 +204,34 @@ FALCON = Project("falcon", "Project Falcon", "bank-a", "private")
 def test_crossing_rules(reader: Reader, project: Project, days: int, code: str | None) -> None:
     denied = check_crossing(WALLS, reader, project, days, AT)
     assert (denied.code if denied else None) == code
+
+
+@pytest.mark.parametrize(
+    ("reader", "known"),
+    [
+        (Reader(BANKER), True),  # inside the project's area
+        (Reader(COMPLIANCE), True),  # control
+        (Reader(ANALYST), False),  # research: outside the wall
+        (Reader(TRADER), False),
+        (Reader(ANALYST, crossings=(crossing(),)), True),  # over the wall for Bank A
+        (Reader(BANKER, history=frozenset({"bank-b"})), False),  # read a competitor (BN-1)
+    ],
+)
+def test_only_who_may_read_a_mandate_may_know_of_its_project(reader: Reader, known: bool) -> None:
+    assert may_know_project(WALLS, reader, FALCON, AT) is known
+
+
+def test_a_persons_position_is_told_to_them_and_to_control_only() -> None:
+    analyst = Reader(ANALYST, history=frozenset({"bank-c"}))
+    refusal = check_crossing_position(WALLS, analyst, FALCON, AT)
+    assert refusal is not None and refusal.code == "wall.conflict"
+    assert "Bank C" in refusal.message and "Bank A" in refusal.message
+    assert position_refusal_told(WALLS, ANALYST, ANALYST, refusal) == refusal  # their own
+    told = position_refusal_told(WALLS, BANKER, ANALYST, refusal)  # the deal team
+    assert told.code == "wall.crossing_refused" and told.details == ()
+    assert "Bank" not in told.message
+    control = position_refusal_told(WALLS, COMPLIANCE, ANALYST, refusal)
+    assert control.message == told.message and "Bank C" in control.details[0][1]
 
 
 # -- the property ------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_compliance_ends_a_crossing_early_and_the_reports_show_it(person: People
     )
     ended = clara.post(f"/walls/crossings/{running['id']}/end", {"reason": "valuation done"})
     assert ended.json()["state"] == "ended"
-    problem(tim.get(f"/cases/{deal['id']}"), 403, "wall.not_inside")
+    problem(tim.get(f"/cases/{deal['id']}"), 404, "case.not_found")  # #13: like a missing one
     assert rows(clara.get("/walls/crossings.csv"))[0]["end_reason"] == "valuation done"
     denials = clara.get("/walls/denials").json()
     assert [(d["actor"], d["code"]) for d in denials[:2]] == [
@@ -209,7 +209,7 @@ def test_released_research_becomes_a_public_document_everyone_reads(person: Peop
         "research-publication",
         {"issuer": "hansebank", "headline": "Hanse: solid", "rating": "hold", "summary": "…"},
     )
-    problem(person("jan.schmitt").get(f"/cases/{note.json()['id']}"), 403, "wall.not_inside")
+    problem(person("jan.schmitt").get(f"/cases/{note.json()['id']}"), 404, "case.not_found")
     released(note, person("tim.hartmann"))
     niklas = person("niklas.wolf")
     [listed] = niklas.get("/walls/documents").json()

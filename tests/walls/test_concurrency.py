@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from backoffice.audit.models import AuditEvent
 from backoffice.core.errors import DomainError
 from backoffice.core.walls import Kind
 from backoffice.walls.models import AccessRecord
@@ -52,6 +53,11 @@ def test_concurrent_reads_never_put_two_competitors_into_one_history(demo_bank: 
         thread.join()
     allowed = {o for o in outcomes if not o.startswith("wall.")}
     assert len(allowed) == 1, outcomes  # the first read in the class decided the side
-    assert set(outcomes) - allowed == {"wall.conflict"}
+    # #13: a conflict answers like a missing document; the record says why
+    assert set(outcomes) - allowed == {"wall.not_found"}
+    refused = AuditEvent.objects.filter(action="walls.access_denied", actor="jan.schmitt")
+    assert [e.after["code"] for e in refused] == ["wall.conflict"] * outcomes.count(
+        "wall.not_found"
+    )
     history = AccessRecord.objects.filter(user__username="jan.schmitt")
     assert list(history.values_list("issuer__key", flat=True)) == list(allowed)

@@ -10,12 +10,14 @@ import pytest
 from backoffice.audit.models import AuditEvent
 from backoffice.core.walls import WALL_DENIAL_CODES
 from tests.cases.conftest import problem
-from tests.walls.conftest import People, crossing_payload, mandate_payload, open_project
+from tests.walls.conftest import People, cross, crossing_payload, mandate_payload, open_project
 
 
 def not_inside(p: People) -> Any:
-    deal = open_project(p)
-    return p("niklas.wolf").get(f"/cases/{deal['id']}")  # trading: the public side
+    # research files nothing on the private side (reading a walled case answers like a
+    # missing one, #13: see test_leaks.py)
+    body = {"issuer": "nordbank", "area": "private-side", "kind": "confidential", "title": "T"}
+    return p("tim.hartmann").post("/walls/documents", body | {"body": "…"})
 
 
 def conflict(p: People) -> Any:
@@ -33,6 +35,12 @@ def restricted(p: People) -> Any:
 def crossing_unneeded(p: People) -> Any:
     open_project(p)
     return p("jan.schmitt").start("wall-crossing", crossing_payload("laura.lange"))
+
+
+def crossing_refused(p: People) -> Any:
+    open_project(p)
+    cross(p, "tim.hartmann")  # a second crossing for Tim: his position is his to know (#13)
+    return p("jan.schmitt").start("wall-crossing", crossing_payload("tim.hartmann"))
 
 
 def crossing_too_long(p: People) -> Any:
@@ -82,6 +90,7 @@ DENIALS: list[tuple[str, int, Callable[[People], Any]]] = [
     ("wall.conflict", 403, conflict),
     ("wall.restricted", 403, restricted),
     ("wall.crossing_unneeded", 422, crossing_unneeded),
+    ("wall.crossing_refused", 422, crossing_refused),
     ("wall.crossing_too_long", 422, crossing_too_long),
     ("wall.project_closed", 409, project_closed),
     ("wall.project_exists", 409, project_exists),

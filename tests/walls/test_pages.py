@@ -126,9 +126,14 @@ def test_compliance_runs_a_project_and_its_crossings_from_the_pages(person: Peop
     assert 'value="close"' not in closed  # nothing left to do on a closed project
 
 
-def test_the_case_page_of_a_walled_case_says_why_outside_the_wall(person: People) -> None:
+def test_the_case_page_of_a_walled_case_is_missing_outside_the_wall(person: People) -> None:
     deal = open_project(person)
-    page = as_user("tim.hartmann").get(f"/cases/{deal['id']}/")
-    assert page.status_code == 403 and "wall.not_inside" in page.content.decode()
+    tim = as_user("tim.hartmann")
+    page, missing = tim.get(f"/cases/{deal['id']}/"), tim.get("/cases/999999/")
+    assert page.status_code == missing.status_code == 404  # #13: unknown and walled alike
+    assert "case.not_found" in page.content.decode()
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+    seen, absent = (token.sub("", r.content.decode()) for r in (page, missing))
+    assert seen == absent.replace("999999", str(deal["id"]))
     assert "Nordbank" not in page.content.decode()
     assert as_user("jan.schmitt").get(f"/cases/{deal['id']}/").status_code == 200

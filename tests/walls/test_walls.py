@@ -27,10 +27,12 @@ def test_an_analyst_cannot_open_the_underwriting_case_of_an_issuer_until_crossed
 ) -> None:
     deal = open_project(person)
     tim = person("tim.hartmann")  # research: on the other side of the wall
-    body = problem(tim.get(f"/cases/{deal['id']}"), 403, "wall.not_inside")
-    assert "Nordbank" not in body["detail"]  # the refusal does not give the issuer away
+    body = problem(tim.get(f"/cases/{deal['id']}"), 404, "case.not_found")
+    # #13: answered like a missing case; the issuer, the area and the case's existence stay behind
+    assert body["detail"] == f"There is no case {deal['id']} that you may see."
     refused = AuditEvent.objects.get(action="walls.access_denied", actor="tim.hartmann")
     assert refused.object_id == str(deal["id"]) and refused.after["issuer"] == "nordbank"
+    assert refused.after["code"] == "wall.not_inside"  # compliance sees who tried what
     assert deal["id"] not in [c["id"] for c in tim.get("/cases").json()["items"]]
 
     crossing = cross(person, "tim.hartmann")
@@ -42,7 +44,7 @@ def test_an_analyst_cannot_open_the_underwriting_case_of_an_issuer_until_crossed
     assert started.after["person"] == "tim.hartmann" and started.actor == "paula.schwarz"
 
     _expire_crossings_of("tim.hartmann")
-    problem(tim.get(f"/cases/{deal['id']}"), 403, "wall.not_inside")
+    problem(tim.get(f"/cases/{deal['id']}"), 404, "case.not_found")
     call_command("walls", "expire", stdout=open("/dev/null", "w"))  # noqa: SIM115
     ended = AuditEvent.objects.get(action="walls.crossing.ended")
     assert ended.after["person"] == "tim.hartmann" and ended.reason == "expired"
@@ -87,8 +89,9 @@ def test_brewer_nash_after_one_bank_a_competitor_is_refused_another_class_is_not
     rhein_public = document("rheinbank", "public")
     jan = person("jan.schmitt")  # underwriting: inside the private side
     assert jan.get(f"/walls/documents/{nord}").status_code == 200
-    body = problem(jan.get(f"/walls/documents/{rhein}"), 403, "wall.conflict")
-    assert "Nordbank AG" in body["detail"] and "Banks" in body["detail"]
+    body = problem(jan.get(f"/walls/documents/{rhein}"), 404, "wall.not_found")
+    # #13: a conflict would name the document's issuer; it answers like a missing document
+    assert body["detail"] == f"There is no document {rhein} you may read."
     assert jan.get(f"/walls/documents/{auto}").status_code == 200  # another class
     assert jan.get(f"/walls/documents/{nord}").status_code == 200  # the same dataset again
     assert jan.get(f"/walls/documents/{rhein_public}").status_code == 200  # public data
@@ -96,9 +99,10 @@ def test_brewer_nash_after_one_bank_a_competitor_is_refused_another_class_is_not
     assert sorted(history.values_list("issuer__key", flat=True)) == ["autowerk", "nordbank"]
     listed = [d["id"] for d in jan.get("/walls/documents").json()]
     assert rhein not in listed and {nord, auto, rhein_public} <= set(listed)
-    assert AuditEvent.objects.filter(
+    refused = AuditEvent.objects.get(
         action="walls.access_denied", actor="jan.schmitt", after__code="wall.conflict"
-    ).exists()
+    )
+    assert "Rheinische Handelsbank AG" in refused.after["message"]  # in full, on record
 
 
 def test_brewer_nash_binds_the_maker_of_a_mandate(person: People) -> None:
