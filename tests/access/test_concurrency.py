@@ -12,7 +12,7 @@ from django.db import connection
 from backoffice.access.models import RoleAssignment
 from backoffice.cases.services import do_command, do_start_case
 from backoffice.core.four_eyes import Command, CommandKind
-from tests.access.test_grants import grant, mitigation
+from tests.access.test_grants import grant, mitigation, within_mitigation
 
 
 @pytest.mark.postgres
@@ -27,7 +27,10 @@ def test_concurrent_grants_never_add_up_to_an_ssd_breach(demo_bank: Any) -> None
     do_command(case.pk, Command(CommandKind.RELEASE), users["clara.vogel"]).raise_if_denied()
     cases = [
         do_start_case(
-            "role-grant", grant("felix.hoffmann", role), users["maria.keller"], submit=True
+            "role-grant",
+            grant("felix.hoffmann", role, **within_mitigation()),
+            users["maria.keller"],
+            submit=True,
         ).raise_if_denied()
         for role in ("settlement-clerk", "payment-releaser")
     ]
