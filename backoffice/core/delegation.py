@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from backoffice.core.accessrisk import RiskChange
 
 __all__ = [
-    "DELEGATION_DENIAL_CODES",
     "ActingRules",
     "exercised_permissions",
     "delegable_permissions",
@@ -42,13 +41,6 @@ __all__ = [
 
 #: Risk levels a substitute may never take on by acting for someone (without approval).
 BLOCKING = ("critical", "high")
-
-DELEGATION_DENIAL_CODES = {
-    "delegation.access_risk": "acting for the principal would give the substitute a critical "
-    "or high access risk combination",
-    "delegation.approval_required": "the delegation gives the substitute a high access risk: "
-    "compliance approves it in a delegation case",
-}
 
 
 def same_person(a: str, b: str) -> bool:

@@ -402,6 +402,14 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "a restriction is lifted only by a second compliance officer": "eine Sperre hebt nur eine zweite Person aus Compliance auf",
     "ORG-3 deployment until": "ORG-3-Einsatz bis",
     "ORG-3 deployment": "ORG-3-Einsatz",
+    # #13: access over time, acting for someone
+    "acting for that person would give the actor a critical or high access risk": "im Namen dieser Person zu handeln, gäbe Ihnen ein kritisches oder hohes Zugriffsrisiko",
+    "From %(day)s": "Ab %(day)s",
+    "when": "wenn",
+    "role %(role)s starts": "Rolle %(role)s beginnt",
+    "role %(role)s ends": "Rolle %(role)s endet",
+    "the mitigation of %(risk)s starts": "die Mitigation von %(risk)s beginnt",
+    "the mitigation of %(risk)s ends": "die Mitigation von %(risk)s endet",
 }
 
 
