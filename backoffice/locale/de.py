@@ -410,6 +410,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "role %(role)s ends": "Rolle %(role)s endet",
     "the mitigation of %(risk)s starts": "die Mitigation von %(risk)s beginnt",
     "the mitigation of %(risk)s ends": "die Mitigation von %(risk)s endet",
+    "Acting for you adds the functions they exercise for you to their own: a substitute who would thereby hold a critical access risk is refused; a high one is refused or needs compliance's approval in a delegation case.": "Wer Sie vertritt, übt Ihre Funktionen zusätzlich zu den eigenen aus: Eine Vertretung, die dadurch ein kritisches Zugriffsrisiko hätte, wird abgelehnt; ein hohes wird abgelehnt oder braucht die Zustimmung von Compliance in einem Vertretungsvorgang.",
 }
 
 
