@@ -22,7 +22,12 @@ class SimulateIn(Schema):
     person: str = Field(min_length=1, max_length=150)
     add_roles: list[str] = Field(default_factory=list, max_length=100)
     remove_roles: list[str] = Field(default_factory=list, max_length=100)
-    as_of: date | None = None
+    as_of: date | None = Field(None, description="the day the change starts (today)")
+    until: date | None = Field(
+        None,
+        description="the first day it no longer holds (open-ended); every day between "
+        "is judged, the worst counts (#13)",
+    )
 
 
 class CauseOut(Schema):
@@ -49,10 +54,22 @@ class SsdOut(Schema):
     roles: list[list[str]] = Field(description="[role of the set, held role it comes through]")
 
 
+class ChangeOut(Schema):
+    kind: Literal["role", "mitigation"]
+    value: str
+    starts: bool
+    whose: str
+
+
 class SimulationOut(Schema):
     person: str
     as_of: date
-    roles_before: list[str]
+    until: date | None
+    from_day: date | None = Field(
+        description="the day the worst assessment arises, when later than as_of"
+    )
+    because: list[ChangeOut] = Field(description="what starts or ends on that day")
+    roles_before: list[str] = Field(description="held on the worst day")
     roles_after: list[str]
     gained: list[RiskOut]
     lost: list[RiskOut]
@@ -87,7 +104,9 @@ class MitigationFilterIn(Schema):
     summary="What-if: risks a person gains and loses with other roles",
 )
 def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
-    return get_simulation(request.user, body.person, body.add_roles, body.remove_roles, body.as_of)
+    return get_simulation(
+        request.user, body.person, body.add_roles, body.remove_roles, body.as_of, body.until
+    )
 
 
 @router.get(

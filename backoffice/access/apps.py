@@ -7,8 +7,9 @@ class AccessConfig(AppConfig):
     verbose_name = "Access governance"
 
     def ready(self) -> None:
-        from backoffice.access.effects import MitigationGrant, RoleGrant
+        from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
         from backoffice.cases.effects import register
 
         register("access.grant", RoleGrant())
         register("access.mitigate", MitigationGrant())
+        register("access.delegate", DelegationGrant())

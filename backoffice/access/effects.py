@@ -2,6 +2,8 @@
 
 Both check again in the release's own transaction, so what was approved is what happens:
 a grant is refused there if the person's access changed meanwhile (ACC-1..3, docs/access.md).
+A grant is judged on every day it holds, against every assignment and mitigation of the
+person on that day (#13, ``core.access_time``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,25 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from backoffice.access.models import Mitigation, Role, RoleAssignment
-from backoffice.access.queries import get_access_rules, get_grant_assessment
+from backoffice.access.queries import (
+    get_access_rules,
+    get_delegation_assessment,
+    get_grant_assessment_over,
+)
 from backoffice.audit.services import record
 from backoffice.cases.effects import EffectProblem
 from backoffice.core.access import AccessRules, Assessment
+from backoffice.core.access_time import PeriodAssessment
 from backoffice.core.accessrisk import RiskChange
 
-__all__ = ["RoleGrant", "MitigationGrant", "assessment_view", "risk_view"]
+__all__ = [
+    "RoleGrant",
+    "MitigationGrant",
+    "DelegationGrant",
+    "assessment_view",
+    "period_view",
+    "risk_view",
+]
 
 
 def _day(value: Any) -> date | None:
@@ -41,8 +55,10 @@ class RoleGrant:
     """IAM-1: requester (maker), approver and beneficiary are three different people; the
     grant is judged by the access rules of the live policy (SSD, risks, mitigations)."""
 
-    def _assess(self, payload: Mapping[str, Any], *, lock: bool = False) -> Assessment | None:
-        """The assessment on the day the grant starts (today for a backdated one).
+    def _assess(self, payload: Mapping[str, Any], *, lock: bool = False) -> PeriodAssessment | None:
+        """The assessment over the grant's validity, from its start (today for a backdated
+        one) until ``valid_to``: every day on which the person's other assignments or
+        mitigations change is judged, and the worst day counts (#13).
 
         ``lock`` holds the beneficiary's row until the transaction ends: two grants to one
         person are judged one after the other, never both against the same old holdings.
@@ -53,8 +69,8 @@ class RoleGrant:
         if user is None or rules is None or not isinstance(role, str) or not rules.knows(role):
             return None
         today = timezone.localdate()
-        day = max(_day(payload.get("valid_from")) or today, today)
-        return get_grant_assessment(user, [role], day=day)
+        start = max(_day(payload.get("valid_from")) or today, today)
+        return get_grant_assessment_over(user, [role], start, _day(payload.get("valid_to")))
 
     def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         assessment = self._assess(payload)
@@ -74,8 +90,9 @@ class RoleGrant:
         if assessed is None and assessment.risk != "none":
             return EffectProblem(
                 "access.mitigation_required",
-                f"The grant creates an unmitigated {assessment.risk} access risk and this "
-                "process has no second-level approval: mitigate the risk first.",
+                f"The grant creates an unmitigated {assessment.risk} access risk "
+                f"({assessment.risk_day.when()}) and this process has no second-level "
+                "approval: mitigate the risk first.",
             )
         if assessed is not None and assessed != assessment.risk:
             return EffectProblem(
@@ -97,15 +114,7 @@ class RoleGrant:
         }
         if assessment is None or rules is None:
             return view
-        refusal = assessment.refusal
-        return (
-            view
-            | {
-                "risk": assessment.risk,
-                "refusal": {"code": refusal[0], "message": refusal[1]} if refusal else None,
-            }
-            | assessment_view(assessment, rules)
-        )
+        return view | period_view(assessment, rules)
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         payload = case.payload
@@ -140,6 +149,22 @@ class RoleGrant:
             reason=f"released role-grant case {case.pk}",
         )
         return after
+
+
+def period_view(period: PeriodAssessment, rules: AccessRules) -> dict[str, Any]:
+    """The worst day of a period as the case page and the what-if show it: its refusal,
+    risks and SSD breaches, and from which day and why when that is not the first day."""
+    worst = period.worst
+    refusal = period.refusal
+    return {
+        "risk": period.risk,
+        "refusal": {"code": refusal[0], "message": refusal[1]} if refusal else None,
+        "from_day": worst.day if worst.day != period.start else None,
+        "because": [
+            {"kind": c.kind, "value": c.value, "starts": c.starts, "whose": c.whose}
+            for c in worst.because
+        ],
+    } | assessment_view(worst.assessment, rules)
 
 
 def assessment_view(assessment: Assessment, rules: AccessRules) -> dict[str, Any]:
@@ -252,3 +277,89 @@ class MitigationGrant:
             reason=f"released mitigation case {case.pk}",
         )
         return after
+
+
+class DelegationGrant:
+    """#13: a delegation whose substitute would take on a high access risk by acting for
+    the principal, approved by compliance where the policy allows it
+    (``access.delegation.high: compliance``). The principal starts the case (the process
+    names them in ``starter_is``); its release creates the delegation, and the high risks
+    approved with it are allowed when the substitute acts. A critical risk is refused."""
+
+    def _people(self, payload: Mapping[str, Any]) -> tuple[Any, Any]:
+        return _person(payload.get("principal")), _person(payload.get("substitute"))
+
+    def _assess(self, payload: Mapping[str, Any]) -> PeriodAssessment | None:
+        principal, substitute = self._people(payload)
+        start, end = _day(payload.get("valid_from")), _day(payload.get("valid_to"))
+        if principal is None or substitute is None or start is None or end is None:
+            return None
+        return get_delegation_assessment(
+            principal, substitute, max(start, timezone.localdate()), end
+        )
+
+    def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        assessment = self._assess(payload)
+        return {"risk": assessment.risk if assessment else "none"}
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        from backoffice.cases.services import delegation_problem
+
+        principal, substitute = self._people(payload)
+        start, end = _day(payload.get("valid_from")), _day(payload.get("valid_to"))
+        if principal is None or substitute is None or start is None or end is None:
+            return EffectProblem("delegation.invalid", "Name an active substitute and a period.")
+        problem = delegation_problem(principal, substitute, start, end, approved=True)
+        if problem is not None:
+            return EffectProblem(*problem)
+        assessment = self._assess(payload)
+        risk = assessment.risk if assessment else "none"
+        if payload.get("risk") not in (None, risk):
+            return EffectProblem(
+                "access.assessment_changed",
+                f"The delegation was assessed as access risk {payload.get('risk')!r}; it is "
+                f"{risk!r} now. Amend the case so it is assessed, and approved, again.",
+            )
+        return None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "kind": "access",
+            "beneficiary": payload.get("substitute"),
+            "role": f"substitute for {payload.get('principal')}",
+            "valid_from": payload.get("valid_from"),
+            "valid_to": payload.get("valid_to"),
+        }
+        assessment, rules = self._assess(payload), get_access_rules()
+        if assessment is None or rules is None:
+            return view
+        return view | period_view(assessment, rules)
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        from backoffice.cases.services import create_delegation
+
+        payload = case.payload
+        substitute = get_user_model().objects.get(username=payload["substitute"])
+        assessment = self._assess(payload)
+        approved = [
+            risk
+            for risk, level in (assessment.open_risks() if assessment else {}).items()
+            if level == "high"
+        ]
+        row = create_delegation(
+            case.maker,  # the process's starter_is: the principal started it
+            substitute,
+            date.fromisoformat(payload["valid_from"]),
+            date.fromisoformat(payload["valid_to"]),
+            reason=payload.get("reason") or "",
+            created_by=case.maker.username,
+            case=case,
+            approved_risks=approved,
+        )
+        return {
+            "delegation": row.pk,
+            "principal": case.maker.username,
+            "substitute": substitute.username,
+            "approved_by": actor,
+            "approved_risks": row.approved_risks,
+        }

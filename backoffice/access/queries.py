@@ -1,8 +1,8 @@
-"""Who holds which roles and permissions on a given day."""
+"""Who holds which roles and permissions on a given day, and over time (#13)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +11,10 @@ from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.core.access import AccessRules, Assessment, assess_grant
+from backoffice.core.access_time import PeriodAssessment, Span, Timeline, assess_grant_over
+from backoffice.core.delegation import ActingRules, assess_delegation_over, delegable_permissions
 from backoffice.core.policy import Policy, access_rules, role_facts
+from backoffice.core.processes import WhoSpec
 from backoffice.core.roles import expand_roles, permissions_of
 from backoffice.org.queries import derived_from_live_policy
 
@@ -25,6 +28,12 @@ __all__ = [
     "get_held_roles",
     "get_mitigated_risks",
     "get_grant_assessment",
+    "get_timeline",
+    "get_grant_assessment_over",
+    "role_permissions",
+    "delegation_rule",
+    "get_delegation_assessment",
+    "get_acting_rules",
     "get_mitigations",
 ]
 
@@ -114,6 +123,106 @@ def get_grant_assessment(
     return assess_grant(
         rules, get_held_roles(user, day), add, remove, get_mitigated_risks(user, day)
     )
+
+
+def get_timeline(user: Any, start: date) -> Timeline:
+    """``user``'s role assignments and mitigations that hold on ``start`` or later —
+    also those starting in the future (#13: a grant is judged on every day it holds)."""
+    roles = RoleAssignment.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=start), user=user, role__retired_at__isnull=True
+    ).values_list("role__key", "valid_from", "valid_to")
+    mitigations = Mitigation.objects.filter(person=user, valid_until__gte=start).values_list(
+        "risk", "valid_from", "valid_until"
+    )
+    return Timeline(
+        roles=tuple(Span(role, since, until) for role, since, until in roles),
+        mitigations=tuple(
+            Span(risk, since, last + timedelta(days=1)) for risk, since, last in mitigations
+        ),
+    )
+
+
+def get_grant_assessment_over(
+    user: Any,
+    add: Sequence[str],
+    start: date,
+    end: date | None = None,
+    remove: Sequence[str] = (),
+) -> PeriodAssessment | None:
+    """What giving ``user`` the roles ``add`` from ``start`` until ``end`` (exclusive, None:
+    open-ended) would do, judged on every day of it against their other assignments and
+    mitigations (#13)."""
+    rules = get_access_rules()
+    if rules is None:
+        return None
+    return assess_grant_over(rules, get_timeline(user, start), add, start, end, remove)
+
+
+def role_permissions() -> dict[str, frozenset[str]]:
+    """Each role's permissions, those of the roles it contains included."""
+
+    def build(policy: Policy) -> dict[str, frozenset[str]]:
+        contains, grants = role_hierarchy()
+        return {role: permissions_of([role], contains, grants) for role in contains}
+
+    return derived_from_live_policy("role_permissions", build) or {}
+
+
+def _delegable_steps() -> tuple[WhoSpec, ...]:
+    """Who acts on each step of the four-eyes processes: there a substitute may act for
+    the principal (the credit engine lets nobody vote for someone else)."""
+
+    def build(policy: Policy) -> tuple[WhoSpec, ...]:
+        return tuple(
+            step.who for p in policy.processes if p.engine == "four_eyes" for step in p.steps
+        )
+
+    return derived_from_live_policy("delegable_steps", build) or ()
+
+
+def delegation_rule() -> str:
+    """``access.delegation.high`` of the live policy: ``refuse`` or ``compliance``."""
+    rules = get_access_rules()
+    return rules.spec.delegation.high if rules is not None else "refuse"
+
+
+def get_delegation_assessment(
+    principal: Any, substitute: Any, start: date, end: date | None
+) -> PeriodAssessment | None:
+    """#13: the substitute's own functions plus those they could exercise for the
+    principal, on every day of ``[start, end)``."""
+    rules = get_access_rules()
+    if rules is None:
+        return None
+    contains, grants = role_hierarchy()
+    steps = _delegable_steps()
+
+    def permissions(held: Iterable[str]) -> frozenset[str]:
+        return permissions_of(held, contains, grants)
+
+    def delegable(held: Iterable[str]) -> frozenset[str]:
+        return delegable_permissions(
+            steps, permissions(held), expand_roles(held, contains), role_permissions()
+        )
+
+    return assess_delegation_over(
+        rules,
+        get_timeline(substitute, start),
+        Timeline(roles=get_timeline(principal, start).roles),
+        start,
+        end,
+        permissions,
+        delegable,
+        principal.get_username(),
+    )
+
+
+def get_acting_rules(user: Any, day: date) -> ActingRules | None:
+    """What the act-time check of a substitute needs (#13); None without access rules."""
+    rules = get_access_rules()
+    if rules is None:
+        return None
+    return ActingRules(rules, role_permissions(), frozenset(get_mitigated_risks(user, day)))
 
 
 #: a mitigation that ends within this many days is listed as expiring

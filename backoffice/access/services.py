@@ -12,11 +12,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from backoffice.access.effects import assessment_view
+from backoffice.access.effects import period_view
 from backoffice.access.queries import (
     EXPIRING_DAYS,
     get_access_rules,
-    get_grant_assessment,
+    get_grant_assessment_over,
     get_held_roles,
     get_mitigations,
 )
@@ -55,10 +55,18 @@ def access_risks(user: Any, what: str) -> None:
 
 
 def get_simulation(
-    user: Any, person: str, add: list[str], remove: list[str], day: date | None = None
+    user: Any,
+    person: str,
+    add: list[str],
+    remove: list[str],
+    day: date | None = None,
+    until: date | None = None,
 ) -> dict[str, Any]:
     """What-if (#6): the risks ``person`` gains and loses with ``add`` and without ``remove``,
-    each with the roles and permissions behind it, and any SSD constraint it would break."""
+    each with the roles and permissions behind it, and any SSD constraint it would break.
+
+    Judged as a grant is (#13): from ``day`` until ``until`` (open-ended without), on every
+    day the person's other assignments or mitigations change; the worst day is shown."""
     access_risks(user, "access simulations")
     rules = get_access_rules()
     if rules is None:
@@ -72,7 +80,7 @@ def get_simulation(
         )
     day = day or timezone.localdate()
     try:
-        assessment = get_grant_assessment(subject, add, remove, day)
+        period = get_grant_assessment_over(subject, add, day, until, remove)
     except UnknownRole as exc:
         raise DomainError(
             "access.unknown_role",
@@ -84,19 +92,21 @@ def get_simulation(
                 }
             ],
         ) from None
-    assert assessment is not None
-    refusal = assessment.refusal
-    held = sorted(get_held_roles(subject, day))
+    assert period is not None
+    refusal = period.refusal
+    worst = period.worst.day
+    held = sorted(get_held_roles(subject, worst))
     return {
         "person": person,
         "as_of": day,
+        "until": until,
         "roles_before": held,
         "roles_after": sorted((set(held) | set(add)) - set(remove)),
-        **assessment_view(assessment, rules),
-        "unmitigated_risk": assessment.risk,
+        **period_view(period, rules),
+        "unmitigated_risk": period.risk,
         "verdict": refusal[0]
         if refusal
-        else ("second_level" if assessment.risk != "none" else "clear"),
+        else ("second_level" if period.risk != "none" else "clear"),
         "message": refusal[1] if refusal else "",
     }
 

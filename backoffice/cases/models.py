@@ -157,6 +157,12 @@ class Delegation(TimeStamped):
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.CharField(max_length=150)
     ended_at = models.DateTimeField(null=True, blank=True)
+    #: #13: the released ``delegation`` case in which compliance approved the high access
+    #: risks the substitute takes on by acting for the principal (``approved_risks``)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_risks = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-valid_from"]

@@ -16,11 +16,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backoffice.access.models import Role
+from backoffice.access.queries import get_acting_rules
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.cases.engines import engine_for, open_statuses
 from backoffice.cases.guards import guard_filters, guard_read
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.core.actors import ActorFacts
+from backoffice.core.delegation import ActingRules
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
     Case as DomainCase,
@@ -60,7 +62,10 @@ def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
         valid_from__lte=day, valid_to__gt=day, ended_at__isnull=True
     ).select_related("principal", "substitute")
     return tuple(
-        DomainDelegation(r.principal.username, r.substitute.username, r.period) for r in rows
+        DomainDelegation(
+            r.principal.username, r.substitute.username, r.period, frozenset(r.approved_risks)
+        )
+        for r in rows
     )
 
 
@@ -126,16 +131,18 @@ def build_context(
     day: date | None = None,
     delegations: tuple[DomainDelegation, ...] | None = None,
     facts_cache: dict[str, ActorFacts] | None = None,
+    acting_cache: dict[str, ActingRules | None] | None = None,
 ) -> Context:
     """Today, what references exist, the delegations, and the facts of chain members.
 
-    ``facts_cache`` lets a caller that builds many contexts (the inbox) look each
-    delegation principal up once.
+    ``facts_cache`` and ``acting_cache`` let a caller that builds many contexts (the inbox)
+    look each delegation principal, and the actor's access rules (#13), up once.
     """
     day = day or timezone.localdate()
     delegations = active_delegations(day) if delegations is None else delegations
     context = Context(today=day, known=known, delegations=delegations)
     people: dict[str, ActorFacts] = {}
+    acting: ActingRules | None = None
     if on_behalf_of and on_behalf_of != actor.person:
         chain = resolve_chain(on_behalf_of, actor.person, context) or []
         cache = {} if facts_cache is None else facts_cache
@@ -143,7 +150,15 @@ def build_context(
         users = get_user_model().objects.select_related("profile").filter(username__in=missing)
         cache.update({u.username: get_actor_facts(u, day) for u in users})
         people = {name: cache[name] for name in chain[:-1] if name in cache}
-    return Context(today=day, known=context.known, delegations=delegations, people=people)
+        # #13: acting for someone is judged with the actor's own functions
+        rules_cache = {} if acting_cache is None else acting_cache
+        if actor.person not in rules_cache:
+            user = get_user_model().objects.filter(username=actor.person).first()
+            rules_cache[actor.person] = get_acting_rules(user, day) if user else None
+        acting = rules_cache[actor.person]
+    return Context(
+        today=day, known=context.known, delegations=delegations, people=people, acting=acting
+    )
 
 
 def domain_case(case: Case) -> DomainCase:
@@ -233,6 +248,7 @@ def available_actions(
     facts: ActorFacts | None = None,
     delegations: tuple[DomainDelegation, ...] | None = None,
     facts_cache: dict[str, ActorFacts] | None = None,
+    acting_cache: dict[str, ActingRules | None] | None = None,
 ) -> list[ActionOption]:
     """Dry-run ``decide`` for every action, as the caller and for each principal they act for.
 
@@ -241,13 +257,16 @@ def available_actions(
     facts = facts or get_actor_facts(user)
     day = timezone.localdate()
     delegations = active_delegations(day) if delegations is None else delegations
+    acting_cache = {} if acting_cache is None else acting_cache
     current = domain_case(case)
     engine = engine_for(case.spec)
     options: list[ActionOption] = []
     principals: list[str | None] = [None, *principals_of(facts.person, delegations, day)]
     for principal in principals:
         known = stored_known(case.spec, current.payload)
-        context = build_context(known, facts, principal, day, delegations, facts_cache)
+        context = build_context(
+            known, facts, principal, day, delegations, facts_cache, acting_cache
+        )
         for action, command in engine.dry_run(current, principal):
             result = engine.decide(case, current, command, facts, context, case.spec)
             if isinstance(result, Denied):
@@ -267,9 +286,10 @@ def get_inbox(user: Any) -> list[Case]:
     ).order_by("created")
     inbox = []
     facts_cache: dict[str, ActorFacts] = {}
+    acting_cache: dict[str, ActingRules | None] = {}
     for case in candidates:
         acting = engine_for(case.spec).acting_actions
-        options = available_actions(case, user, facts, delegations, facts_cache)
+        options = available_actions(case, user, facts, delegations, facts_cache, acting_cache)
         if any(o.allowed and o.action in acting for o in options):
             inbox.append(case)
     return inbox

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from backoffice.access.queries import delegation_rule, get_delegation_assessment
 from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
-from backoffice.audit.services import record
+from backoffice.audit.services import do_refuse, record
 from backoffice.cases.effects import get_effect
 from backoffice.cases.engines import engine_for
 from backoffice.cases.guards import guard_write
@@ -32,6 +33,7 @@ from backoffice.cases.queries import (
     stored_known,
 )
 from backoffice.core.actors import ActorFacts
+from backoffice.core.delegation import delegation_verdict, same_person
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
@@ -52,6 +54,8 @@ __all__ = [
     "do_start_case",
     "do_command",
     "do_create_delegation",
+    "delegation_problem",
+    "create_delegation",
     "do_end_delegation",
 ]
 
@@ -315,6 +319,56 @@ def _apply_effect(case: Case, actor: str) -> None:
 # -- delegations ------------------------------------------------------------------------
 
 
+def _refuse_delegation(code: str, message: str, *, actor: Any, substitute: str) -> NoReturn:
+    do_refuse(
+        code,
+        message,
+        action="case.delegation.denied",
+        user=actor,
+        object_type="delegation",
+        object_id=f"{actor.get_username()}->{substitute}"[:150],
+    )
+
+
+def delegation_problem(
+    principal: Any, substitute: Any, valid_from: date, valid_to: date, *, approved: bool = False
+) -> tuple[str, str] | None:
+    """The first rule a new delegation breaks, as ``(code, message)``, or None.
+
+    Nobody is their own substitute (usernames compared without case); the period ends after
+    it starts; no loop back to the principal; and (#13) acting for the principal may not
+    give the substitute a critical access risk, nor a high one unless compliance approves
+    (``approved``: the ``delegation`` case) where the policy allows it.
+    """
+    if substitute.pk == principal.pk or same_person(substitute.username, principal.username):
+        return "delegation.invalid", "You cannot be your own substitute."
+    if valid_to <= valid_from:
+        return "delegation.invalid", "A delegation must end after it starts."
+    # Conservative: every delegation overlapping the new period counts as active at once.
+    period = Period(valid_from, valid_to)
+    overlapping = tuple(
+        DomainDelegation(d.principal.username, d.substitute.username, period)
+        for d in Delegation.objects.filter(ended_at__isnull=True).select_related(
+            "principal", "substitute"
+        )
+        if d.period.overlaps(period)
+    )
+    context = Context(today=valid_from, delegations=overlapping)
+    if resolve_chain(substitute.username, principal.username, context):
+        return (
+            "delegation.loop",
+            f"{substitute.username} already delegates back to {principal.username}; "
+            "a delegation loop would let people act for themselves.",
+        )
+    assessment = get_delegation_assessment(
+        principal, substitute, max(valid_from, timezone.localdate()), valid_to
+    )
+    if assessment is None:
+        return None
+    high = delegation_rule()
+    return delegation_verdict(assessment, "approved" if approved and high == "compliance" else high)
+
+
 def do_create_delegation(
     principal: Any,
     substitute_username: str,
@@ -326,11 +380,20 @@ def do_create_delegation(
 ) -> Delegation:
     """``principal`` names a substitute for a period (only for themselves).
 
-    A loop (the substitute already delegates, directly or through others, back to the
-    principal during that period) is refused, and so is delegating to oneself.
+    Refused, and the refusal recorded: delegating to oneself, a loop, and (#13) a
+    substitute who would combine their own functions with the principal's into a critical
+    or high access risk — a high one goes to compliance in a ``delegation`` case when the
+    policy says so (``access.delegation.high: compliance``).
     """
     if actor.pk != principal.pk:
         raise DomainError("delegation.not_yours", "You can name a substitute only for yourself.")
+    if same_person(substitute_username, principal.username):
+        _refuse_delegation(
+            "delegation.invalid",
+            "You cannot be your own substitute.",
+            actor=actor,
+            substitute=substitute_username,
+        )
     substitute = (
         get_user_model().objects.filter(username=substitute_username, is_active=True).first()
     )
@@ -338,48 +401,53 @@ def do_create_delegation(
         raise DomainError(
             "delegation.invalid", f"There is no active person {substitute_username!r}."
         )
-    if substitute.pk == principal.pk:
-        raise DomainError("delegation.invalid", "You cannot be your own substitute.")
-    if valid_to <= valid_from:
-        raise DomainError("delegation.invalid", "A delegation must end after it starts.")
+    problem = delegation_problem(principal, substitute, valid_from, valid_to)
+    if problem is not None:
+        _refuse_delegation(*problem, actor=actor, substitute=substitute.username)
     with transaction.atomic():
-        # Conservative: every delegation overlapping the new period counts as active at once.
-        period = Period(valid_from, valid_to)
-        overlapping = tuple(
-            DomainDelegation(d.principal.username, d.substitute.username, period)
-            for d in Delegation.objects.filter(ended_at__isnull=True).select_related(
-                "principal", "substitute"
-            )
-            if d.period.overlaps(period)
+        return create_delegation(
+            principal, substitute, valid_from, valid_to, reason=reason, created_by=actor.username
         )
-        context = Context(today=valid_from, delegations=overlapping)
-        if resolve_chain(substitute.username, principal.username, context):
-            raise DomainError(
-                "delegation.loop",
-                f"{substitute.username} already delegates back to {principal.username}; "
-                "a delegation loop would let people act for themselves.",
-            )
-        row = Delegation.objects.create(
-            principal=principal,
-            substitute=substitute,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            reason=reason,
-            created_by=actor.username,
-        )
-        record(
-            "case.delegation.created",
-            actor=actor.username,
-            object_type="delegation",
-            object_id=row.pk,
-            after={
-                "principal": principal.username,
-                "substitute": substitute.username,
-                "valid_from": valid_from,
-                "valid_to": valid_to,
-                "reason": reason,
-            },
-        )
+
+
+def create_delegation(
+    principal: Any,
+    substitute: Any,
+    valid_from: date,
+    valid_to: date,
+    *,
+    reason: str,
+    created_by: str,
+    case: Case | None = None,
+    approved_risks: list[str] | None = None,
+) -> Delegation:
+    """Store a delegation that met the rules and put it on record (caller's transaction)."""
+    row = Delegation.objects.create(
+        principal=principal,
+        substitute=substitute,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        reason=reason,
+        created_by=created_by,
+        case=case,
+        approved_risks=sorted(approved_risks or []),
+    )
+    after: dict[str, Any] = {
+        "principal": principal.username,
+        "substitute": substitute.username,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "reason": reason,
+    }
+    if case is not None:
+        after |= {"case": case.pk, "approved_risks": row.approved_risks}
+    record(
+        "case.delegation.created",
+        actor=created_by,
+        object_type="delegation",
+        object_id=row.pk,
+        after=after,
+    )
     return row
 
 

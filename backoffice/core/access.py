@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -36,6 +37,7 @@ __all__ = [
     "FunctionSpec",
     "RiskSpec",
     "SsdSpec",
+    "DelegationRuleSpec",
     "AccessSpec",
     "RoleFacts",
     "access_problems",
@@ -103,10 +105,19 @@ class SsdSpec(Spec):
         return self
 
 
+class DelegationRuleSpec(Spec):
+    """#13: a delegation that would give the substitute a *high* access risk is refused
+    (``refuse``) or needs compliance's approval in a ``delegation`` case (``compliance``).
+    A critical risk or an SSD breach is always refused."""
+
+    high: Literal["refuse", "compliance"] = "refuse"
+
+
 class AccessSpec(Spec):
     functions: list[FunctionSpec] = []
     risks: list[RiskSpec] = []
     ssd: list[SsdSpec] = []
+    delegation: DelegationRuleSpec = DelegationRuleSpec()
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,38 @@ class AccessRules:
 
     def knows(self, role: str) -> bool:
         return role in self.contains
+
+    @cached_property
+    def by_permission(self) -> CompiledRules:
+        """The risks compiled once more with one pseudo-role per permission (named as it):
+        for judging permissions held outside one's roles — acting for someone (#13)."""
+        from backoffice.core.accessrisk import rules_from_data
+
+        permissions = sorted({p for f in self.spec.functions for p in f.permissions})
+        return rules_from_data(
+            roles=permissions,
+            grants=[(p, p) for p in permissions],
+            contains=[],
+            functions=[(f.id, p) for f in self.spec.functions for p in f.permissions],
+            risks=[(r.id, r.level, f) for r in self.spec.risks for f in r.functions],
+        )
+
+    def assess_permissions(
+        self, held: Iterable[str], add: Iterable[str], mitigated: Iterable[str] = ()
+    ) -> Assessment:
+        """What holding the permissions ``add`` besides ``held`` would mean (no SSD: SSD
+        constraints are about roles). Permissions no function names change nothing."""
+        from backoffice.core.accessrisk import simulate
+
+        known = self.by_permission.role_index.keys()
+        what_if = simulate(self.by_permission, set(held) & known, set(add) & known)
+        covered = set(mitigated)
+        return Assessment(
+            gained=what_if.gained,
+            lost=(),
+            ssd=(),
+            mitigated=frozenset(r.risk for r in what_if.gained if r.risk in covered),
+        )
 
     def ssd_breaches(self, held: Iterable[str]) -> tuple[SsdBreach, ...]:
         """Every SSD constraint ``held`` breaks, counting contained roles (hierarchical SSD)."""

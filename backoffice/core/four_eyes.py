@@ -11,6 +11,8 @@ Rules, with their sources:
 - a step's ``exclude``: actors of earlier steps, excluded lines, beneficiaries (DSD);
 - ``authority``: the actor's competence limit covers the amount (Kompetenzordnung);
   delegation never raises a limit (the lowest limit along the chain counts);
+- acting for someone adds the step's function to the substitute's own: a critical or
+  high access risk combination is refused (#13, ``core.delegation``);
 - every approval is bound to the payload hash it saw; amending the payload voids it;
 - a condition that cannot be evaluated never lowers the number of eyes (fail-safe).
 """
@@ -24,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from backoffice.core.actors import ActorFacts
+from backoffice.core.delegation import ActingRules, acting_risks, exercised_permissions, same_person
 from backoffice.core.errors import N_, Denied
 from backoffice.core.expressions import ExpressionError, evaluate
 from backoffice.core.money import Money
@@ -96,6 +99,9 @@ DENIAL_CODES: dict[str, str] = {
     "authority.limit_exceeded": N_("the amount exceeds the actor's competence limit"),
     "authority.board_required": N_("the remaining approvals must come from board members"),
     "delegation.invalid": N_("no active delegation lets the actor act for that person"),
+    "delegation.access_risk": N_(
+        "acting for that person would give the actor a critical or high access risk"
+    ),
     "comment.required": N_("a reason is needed"),
     "actor.inactive": N_("the actor's account is not active"),
 }
@@ -195,11 +201,15 @@ class Case:
 
 @dataclass(frozen=True)
 class Delegation:
-    """``principal`` names ``substitute`` to act in their place during ``period``."""
+    """``principal`` names ``substitute`` to act in their place during ``period``.
+
+    ``approved_risks``: high access risks compliance approved for this delegation (#13).
+    """
 
     principal: str
     substitute: str
     period: Period
+    approved_risks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -209,6 +219,8 @@ class Context:
     delegations: tuple[Delegation, ...] = ()
     #: facts of other people the command involves (delegation principals)
     people: Mapping[str, ActorFacts] = field(default_factory=dict)
+    #: the access rules for acting on someone's behalf (#13); None: the policy has none
+    acting: ActingRules | None = None
 
 
 @dataclass(frozen=True)
@@ -347,6 +359,10 @@ def _starter_is_beneficiary(
             return Denied(
                 "sod.beneficiary", f"You are named as {label}; someone else must request this."
             )
+    for name in process.starter_is:
+        if not isinstance(values.get(name), str) or not same_person(values[name], person):
+            label = process.field(name).title if process.field(name) else name  # type: ignore[union-attr]
+            return Denied("process.not_startable", f"Only the {label.lower()} may start this case.")
     return None
 
 
@@ -447,7 +463,7 @@ class _Acting:
 
 
 def _acting(command: Command, actor: ActorFacts, context: Context) -> _Acting | Denied:
-    if command.on_behalf_of is None or command.on_behalf_of == actor.person:
+    if command.on_behalf_of is None or same_person(command.on_behalf_of, actor.person):
         return _Acting([actor.person], [actor])
     chain = resolve_chain(command.on_behalf_of, actor.person, context)
     if chain is None:
@@ -459,6 +475,43 @@ def _acting(command: Command, actor: ActorFacts, context: Context) -> _Acting | 
     if any(f is None for f in facts):
         return Denied("delegation.invalid", "A person on the delegation chain is unknown.")
     return _Acting(chain, [*facts, actor])  # type: ignore[list-item]
+
+
+def _acting_risk(step: StepSpec, acting: _Acting, context: Context) -> Denied | None:
+    """#13: acting for someone adds the function of the act to one's own. The step's
+    permissions the principal holds, with the actor's own, may not make a critical or high
+    risk — unless mitigated for the actor, or (high) approved for every delegation on the
+    chain. Judged at the act, so old delegations and later role changes are caught."""
+    if acting.on_behalf_of is None or context.acting is None:
+        return None
+    principal, actor = acting.principal, acting.facts[-1]
+    exercised = exercised_permissions(
+        step.who, principal.permissions, principal.roles, context.acting.role_permissions
+    )
+    if not exercised:
+        return None
+    links = list(zip(acting.chain, acting.chain[1:], strict=False))
+    approved = [
+        set().union(
+            *(
+                d.approved_risks
+                for d in context.delegations
+                if (d.principal, d.substitute) == link and d.period.contains(context.today)
+            )
+        )
+        for link in links
+    ]
+    allowed = context.acting.mitigated | set.intersection(*approved)
+    risks = acting_risks(context.acting.rules, actor.permissions, exercised, allowed)
+    if not risks:
+        return None
+    named = ", ".join(f"{r.risk} ({r.level})" for r in risks)
+    return Denied(
+        "delegation.access_risk",
+        f"Acting for {principal.person} on step '{step.name}' would add "
+        f"{', '.join(sorted(exercised))} to your own functions: {named}. Someone else must "
+        "act on it.",
+    )
 
 
 def _check_step(
@@ -477,6 +530,8 @@ def _check_step(
             "step.not_eligible",
             f"Step '{step.name}' is for {step.who.describe()}; {whom} do not qualify.",
         )
+    if denied := _acting_risk(step, acting, context):
+        return denied
     already = {a.actor for a in case.approvals(step.id)} | {
         a.on_behalf_of for a in case.approvals(step.id) if a.on_behalf_of
     }

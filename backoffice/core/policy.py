@@ -403,6 +403,10 @@ def access_rules(policy: Policy) -> AccessRules | None:
     return AccessRules(policy.access, role_facts(policy).values())
 
 
+#: #13: the effect of the process in which compliance approves a risky delegation
+DELEGATION_EFFECT = "access.delegate"
+
+
 def _access_problems(doc: PolicyDocument) -> Iterator[Problem]:
     """#6: the rule set's references, then the bootstrap grants against ACC-1 and ACC-2."""
     policy = doc.policy
@@ -412,6 +416,16 @@ def _access_problems(doc: PolicyDocument) -> Iterator[Problem]:
         doc.problem(("access", *path), f"access: {message}")
         for path, message in access_problems(policy.access, role_facts(policy), people)
     ]
+    if policy.access.delegation.high == "compliance" and not any(
+        p.effect == DELEGATION_EFFECT for p in policy.processes
+    ):
+        problems.append(
+            doc.problem(
+                ("access", "delegation", "high"),
+                f"access: compliance approves delegations, but no process has effect "
+                f"{DELEGATION_EFFECT!r}",
+            )
+        )
     yield from problems
     if problems or any(True for _ in _role_problems(doc)):
         return  # the rule set cannot be compiled; the problems above say why

@@ -114,6 +114,9 @@ class ProcessSpec(Spec):
     starter: WhoSpec = WhoSpec()
     #: persons named in these fields may not start the case either (IAM-1: no self-requests)
     starter_excludes: list[Identifier] = []
+    #: the person named in these fields must be the one who starts it (#13: one delegates
+    #: only one's own authority)
+    starter_is: list[Identifier] = []
     title: Identifier | None = None
     amount: Identifier | None = None
     effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
@@ -149,6 +152,8 @@ def process_problems(
     yield from field_of_type(("amount",), process.amount, FieldType.AMOUNT)
     for position, name in enumerate(process.starter_excludes):
         yield from field_of_type(("starter_excludes", position), name, FieldType.PERSON)
+    for position, name in enumerate(process.starter_is):
+        yield from field_of_type(("starter_is", position), name, FieldType.PERSON)
     yield from _who_problems(("starter",), process.starter, roles, units)
     seen: list[str] = []
     unconditional = False

@@ -429,6 +429,15 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Say why the lock-out is lifted.": "Bitte begründen, warum die Sperre aufgehoben wird.",
     "Only an administrator with the right to lift lock-outs may lift one.": "Nur Administratorinnen und Administratoren mit dem Recht dazu heben Sperren auf.",
     "Nobody lifts their own lock-out: wait for it to end or ask another administrator.": "Die eigene Sperre hebt niemand selbst auf: bitte warten oder eine andere Administratorin oder einen anderen Administrator fragen.",
+    # #13: access over time, acting for someone
+    "acting for that person would give the actor a critical or high access risk": "im Namen dieser Person zu handeln, gäbe Ihnen ein kritisches oder hohes Zugriffsrisiko",
+    "From %(day)s": "Ab %(day)s",
+    "when": "wenn",
+    "role %(role)s starts": "Rolle %(role)s beginnt",
+    "role %(role)s ends": "Rolle %(role)s endet",
+    "the mitigation of %(risk)s starts": "die Mitigation von %(risk)s beginnt",
+    "the mitigation of %(risk)s ends": "die Mitigation von %(risk)s endet",
+    "Acting for you adds the functions they exercise for you to their own: a substitute who would thereby hold a critical access risk is refused; a high one is refused or needs compliance's approval in a delegation case.": "Wer Sie vertritt, übt Ihre Funktionen zusätzlich zu den eigenen aus: Eine Vertretung, die dadurch ein kritisches Zugriffsrisiko hätte, wird abgelehnt; ein hohes wird abgelehnt oder braucht die Zustimmung von Compliance in einem Vertretungsvorgang.",
 }
 
 

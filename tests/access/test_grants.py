@@ -52,6 +52,11 @@ def lapse() -> None:
     )
 
 
+def within_mitigation(days: int = 60) -> dict[str, str]:
+    """#13: a grant ending while the (90-day) mitigation still holds."""
+    return {"valid_to": (timezone.localdate() + timedelta(days=days)).isoformat()}
+
+
 def holds(username: str, role: str) -> bool:
     return RoleAssignment.objects.filter(user__username=username, role__key=role).exists()
 
@@ -119,7 +124,9 @@ def test_a_mitigation_makes_a_second_level_approval_unnecessary(person: Any) -> 
     created = person("anna.schmidt").start("mitigation", mitigation("felix.hoffmann"))
     person("clara.vogel").act(created.json()["id"], "release")
     assert Mitigation.objects.get(person__username="felix.hoffmann").control == "PAY-REVIEW-09"
-    case = person("maria.keller").start("role-grant", grant("felix.hoffmann", "payment-releaser"))
+    case = person("maria.keller").start(
+        "role-grant", grant("felix.hoffmann", "payment-releaser", **within_mitigation())
+    )
     assert case.json()["payload"]["risk"] == "none"
     done = person("anna.schmidt").act(case.json()["id"], "release")
     assert done.json()["status"] == "released"
@@ -129,7 +136,9 @@ def test_access_that_changed_after_approval_is_assessed_again(person: Any) -> No
     """Approved while mitigated; the mitigation lapses before the release: refused."""
     created = person("anna.schmidt").start("mitigation", mitigation("felix.hoffmann"))
     person("clara.vogel").act(created.json()["id"], "release")
-    case = person("maria.keller").start("role-grant", grant("felix.hoffmann", "payment-releaser"))
+    case = person("maria.keller").start(
+        "role-grant", grant("felix.hoffmann", "payment-releaser", **within_mitigation())
+    )
     assert case.json()["payload"]["risk"] == "none"
     lapse()
     problem(
@@ -309,7 +318,9 @@ def test_a_substitute_releasing_a_grant_meets_the_same_checks(person: Any) -> No
     person("clara.vogel").act(created.json()["id"], "release")
     maria = person("maria.keller")
     first = maria.start("role-grant", grant("felix.hoffmann", "settlement-clerk")).json()
-    second = maria.start("role-grant", grant("felix.hoffmann", "payment-releaser")).json()
+    second = maria.start(
+        "role-grant", grant("felix.hoffmann", "payment-releaser", **within_mitigation())
+    ).json()
     assert second["payload"]["risk"] == "none"  # alone, each grant is fine
     done = person("lukas.becker").act(first["id"], "release", on_behalf_of="anna.schmidt")
     assert done.json()["status"] == "released", done.content

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.models import AuditEvent
-from backoffice.cases.models import Case, CaseEvent
+from backoffice.cases.models import Case, CaseEvent, Delegation
 from backoffice.core.four_eyes import DENIAL_CODES
 from tests.cases.conftest import Person, payment, problem
 
@@ -142,6 +142,21 @@ def delegation_invalid(p: Callable[[str], Person]) -> Any:
     return p("martin.jung").act(started(p)["id"], "release", on_behalf_of="lena.schulz")
 
 
+def delegation_access_risk(p: Callable[[str], Person]) -> Any:
+    """#13: a delegation from before the rule: anna.schmidt enters payments; releasing one
+    for sophie.krueger would give her payment entry and release (high)."""
+    users = get_user_model().objects
+    Delegation.objects.create(
+        principal=users.get(username="sophie.krueger"),
+        substitute=users.get(username="anna.schmidt"),
+        valid_from=TODAY,
+        valid_to=TODAY + timedelta(days=5),
+        created_by="legacy",
+    )
+    case = started(p, maker="lukas.becker")
+    return p("anna.schmidt").act(case["id"], "release", on_behalf_of="sophie.krueger")
+
+
 def comment_required(p: Callable[[str], Person]) -> Any:
     return p("lena.schulz").act(started(p)["id"], "reject")
 
@@ -162,6 +177,7 @@ DENIALS: list[tuple[str, int, Callable[[Callable[[str], Person]], Any]]] = [
     ("authority.limit_exceeded", 403, limit_exceeded),
     ("authority.board_required", 403, board_required),
     ("delegation.invalid", 422, delegation_invalid),
+    ("delegation.access_risk", 403, delegation_access_risk),
     ("comment.required", 403, comment_required),
 ]
 
@@ -317,29 +333,29 @@ def test_cursor_pagination_of_the_case_list(person: Callable[[str], Person]) -> 
 
 
 def test_a_substitute_releases_for_an_absent_colleague(person: Callable[[str], Person]) -> None:
-    lena, paul = person("lena.schulz"), person("paul.meyer")
-    assert delegate(lena, "paul.meyer").status_code == 201
+    lena, jonas = person("lena.schulz"), person("jonas.fischer")
+    assert delegate(lena, "jonas.fischer").status_code == 201
     case = started(person)
-    inbox = paul.get("/cases?actionable=true").json()["items"]
+    inbox = jonas.get("/cases?actionable=true").json()["items"]
     assert [c["id"] for c in inbox] == [case["id"]]
-    problem(paul.act(case["id"], "release"), 403, "step.not_eligible")  # not as himself
-    done = paul.act(case["id"], "release", on_behalf_of="lena.schulz").json()
+    problem(jonas.act(case["id"], "release"), 403, "step.not_eligible")  # not as himself
+    done = jonas.act(case["id"], "release", on_behalf_of="lena.schulz").json()
     assert done["status"] == "released"
     approved = next(e for e in done["timeline"] if e["kind"] == "approved")
-    assert (approved["actor"], approved["on_behalf_of"]) == ("paul.meyer", "lena.schulz")
+    assert (approved["actor"], approved["on_behalf_of"]) == ("jonas.fischer", "lena.schulz")
     audit = AuditEvent.objects.get(action="case.approved", object_id=str(case["id"]))
-    assert (audit.actor, audit.on_behalf_of) == ("paul.meyer", "lena.schulz")
+    assert (audit.actor, audit.on_behalf_of) == ("jonas.fischer", "lena.schulz")
 
 
 def test_delegation_rules(person: Callable[[str], Person]) -> None:
-    lena, paul = person("lena.schulz"), person("paul.meyer")
+    lena, jonas = person("lena.schulz"), person("jonas.fischer")
     problem(delegate(lena, "lena.schulz"), 422, "delegation.invalid")
     problem(delegate(lena, "nobody.here"), 422, "delegation.invalid")
-    assert delegate(lena, "paul.meyer").status_code == 201
-    problem(delegate(paul, "lena.schulz"), 403, "delegation.loop")
+    assert delegate(lena, "jonas.fischer").status_code == 201
+    problem(delegate(jonas, "lena.schulz"), 403, "delegation.loop")
     given = lena.get("/delegations").json()
     assert [(d["principal"], d["substitute"], d["ended"]) for d in given] == [
-        ("lena.schulz", "paul.meyer", False)
+        ("lena.schulz", "jonas.fischer", False)
     ]
-    problem(paul.post(f"/delegations/{given[0]['id']}/end", {}), 403, "delegation.not_found")
+    problem(jonas.post(f"/delegations/{given[0]['id']}/end", {}), 403, "delegation.not_found")
     assert lena.post(f"/delegations/{given[0]['id']}/end", {}).json()["ended"] is True

@@ -185,7 +185,7 @@ def test_delegations_page(demo_bank: Any) -> None:
     created = lena.post(
         "/delegations/",
         {
-            "substitute": "paul.meyer",
+            "substitute": "jonas.fischer",
             "valid_from": "2026-11-26",
             "valid_to": "2026-12-24",
             "reason": "holiday",
@@ -193,7 +193,7 @@ def test_delegations_page(demo_bank: Any) -> None:
     )
     assert created.status_code == 302
     page = lena.get("/delegations/").content.decode()
-    assert "Paul Meyer" in page and "holiday" in page
+    assert "Jonas Fischer" in page and "holiday" in page
     refused = lena.post(
         "/delegations/",
         {"substitute": "lena.schulz", "valid_from": "2026-11-26", "valid_to": "2026-12-24"},
