@@ -402,6 +402,17 @@ def test_an_aggregate_in_another_currency_is_ignored() -> None:
     assert case.tier(AGGREGATED.steps[0]).approvals == 1
 
 
+def test_a_conditional_step_applies_to_the_case_alone_or_to_its_sum() -> None:
+    """The review (``amount >= 5000``) applies to 2,500 sent after 5,000 to one creditor."""
+    with_review = PAYMENT.model_copy(
+        update={"aggregate": AggregateSpec(by="creditor", window="1d")}
+    )
+    alone = replay(with_review, _history("2500", related()))
+    summed = replay(with_review, _history("2500", related("5000")))
+    assert (alone.step, summed.step) == ("release", "review")
+
+
+@settings(deadline=None)
 @given(
     st.sampled_from(["100", "9999", "20000", "2000000"]),
     st.lists(st.sampled_from(["1", "9999", "990000"]), max_size=3),
