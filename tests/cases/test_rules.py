@@ -281,6 +281,7 @@ def test_an_approval_does_not_come_back_when_the_payload_is_changed_back(
     assert resubmitted["approvals"]["given"] == 0
     marias = next(e for e in resubmitted["timeline"] if e["kind"] == "approved")
     assert marias["covers_current_payload"] and not marias["counts"]
+    assert b"(earlier round)" in anna.client.get(f"/cases/{case['id']}/").content
     after_lena = lena.act(case["id"], "release").json()
     assert after_lena["status"] == "submitted"  # one release in this round is not enough
     assert [e["counts"] for e in after_lena["timeline"] if e["kind"] == "approved"] == [
