@@ -8,14 +8,21 @@ visibility — only ``replay``, ``decide`` and the list of dry-run actions diffe
 
 An engine's ``decide`` gets the case row as well as the replayed case, so it can gather the
 facts its rules need from the database (as the credit engine does for exposures and
-cooling-off); the rules themselves stay pure in ``backoffice.core``.
+cooling-off); the rules themselves stay pure in ``backoffice.core``. A rule over a sum of
+other cases must see every concurrent contribution (#13): before ``decide``, the command's
+transaction calls the engine's ``lock``, which serialises the commands adding to one sum
+(the credit engine locks the borrower group, the four-eyes engine a process's aggregate).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
+from django.utils import timezone
+
+from backoffice.cases.aggregates import find_aggregate, lock_aggregate
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.core.four_eyes import (
@@ -24,6 +31,7 @@ from backoffice.core.four_eyes import (
     CommandKind,
     Context,
     Event,
+    Status,
     decide,
     replay,
 )
@@ -58,6 +66,11 @@ class Engine(Protocol):
 
     def after_persist(self, row: Any, result: Accepted, actor: str) -> None:
         """Runs in the command's transaction after its events are written (projections)."""
+        ...
+
+    def lock(self, row: Any, current: Any, command: Any) -> None:
+        """Runs in the command's transaction before ``decide``: lock whatever the command's
+        rules sum over besides this case, until the transaction ends (#13)."""
         ...
 
 
@@ -97,7 +110,19 @@ class FourEyesEngine:
     ) -> Accepted | Denied:
         if current is None:
             return decide(None, command, actor, context, spec)
+        if (
+            spec.aggregate is not None
+            and command.kind == CommandKind.SUBMIT
+            and current.status in (Status.DRAFT, Status.RETURNED)
+        ):
+            found = find_aggregate(row, spec, current.payload, timezone.now())
+            context = replace(context, aggregate=found)
         return decide(current, command, actor, context)
+
+    def lock(self, row: Any, current: Any, command: Any) -> None:
+        """A submission of a process with an ``aggregate`` locks the sum it reads."""
+        if row.spec.aggregate is not None and command.kind == CommandKind.SUBMIT:
+            lock_aggregate(row.spec, current.payload)
 
     def dry_run(self, current: Any, principal: str | None) -> list[tuple[str, Any]]:
         return [

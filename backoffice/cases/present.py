@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from backoffice.cases.effects import get_effect
 from backoffice.cases.models import Case, Process
 from backoffice.cases.queries import available_actions, domain_case
 from backoffice.cases.schemas import (
     ActionOut,
+    AggregateOut,
     ApprovalsOut,
     CaseOut,
     CaseSummaryOut,
@@ -17,6 +22,7 @@ from backoffice.cases.schemas import (
     ProcessOut,
     StepOut,
 )
+from backoffice.core.four_eyes import Case as DomainCase
 
 __all__ = ["process_out", "summary_out", "case_out"]
 
@@ -68,6 +74,43 @@ def summary_out(case: Case) -> CaseSummaryOut:
     )
 
 
+def _within(window: str) -> str:
+    count = int(window[:-1])
+    if window.endswith("h"):
+        return ngettext("within %(n)s hour", "within %(n)s hours", count) % {"n": count}
+    return ngettext("within %(n)s day", "within %(n)s days", count) % {"n": count}
+
+
+def aggregate_out(current: DomainCase) -> AggregateOut | None:
+    """#13: "with 1 other case for creditor ACME within 1 day: 19,998.00 EUR" — the sum
+    that picked the tier (None when no related case was found)."""
+    aggregate, total = current.aggregate, current.aggregate_total
+    if aggregate is None or total is None:
+        return None
+    field = current.process.field(aggregate.by)
+    count = len(aggregate.others)
+    note = ngettext(
+        "with %(n)s other case for %(field)s %(value)s %(window)s: %(total)s",
+        "with %(n)s other cases for %(field)s %(value)s %(window)s: %(total)s",
+        count,
+    ) % {
+        "n": count,
+        "field": (field.title if field else aggregate.by).lower(),
+        "value": aggregate.value,
+        "window": _within(aggregate.window),
+        "total": f"{number_format(total.amount, 2, force_grouping=True)} {total.currency}",
+    }
+    return AggregateOut(
+        by=aggregate.by,
+        value=aggregate.value,
+        window=aggregate.window,
+        others=[case for case, _amount in aggregate.others],
+        total=Decimal(total.amount),
+        currency=total.currency,
+        note=note,
+    )
+
+
 def case_out(case: Case, user: Any) -> CaseOut:
     """The full case: payload, approvals so far, timeline, and what the caller may do now."""
     current = domain_case(case)
@@ -84,8 +127,10 @@ def case_out(case: Case, user: Any) -> CaseOut:
             board_needed=tier.board,
             given=len(given),
             board_given=sum(a.board for a in given),
+            aggregate=aggregate_out(current) if isinstance(current, DomainCase) else None,
         )
     effect = get_effect(case.spec.effect)
+    counting = current if isinstance(current, DomainCase) else None
     timeline = [
         EventOut(
             seq=e.seq,
@@ -99,10 +144,11 @@ def case_out(case: Case, user: Any) -> CaseOut:
             board=e.board,
             tier=e.tier,
             covers_current_payload=bool(e.payload_hash) and e.payload_hash == case.payload_hash,
+            counts=counting is not None and counting.counts(index),
             denial=e.data if e.kind == "denied" else None,
             audit_seq=e.audit_seq,
         )
-        for e in case.events.all()
+        for index, e in enumerate(case.events.all())
     ]
     return CaseOut(
         **summary_out(case).model_dump(),

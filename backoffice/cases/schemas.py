@@ -17,6 +17,7 @@ __all__ = [
     "ActionIn",
     "ActionOut",
     "EventOut",
+    "AggregateOut",
     "ApprovalsOut",
     "CaseSummaryOut",
     "CaseOut",
@@ -97,8 +98,22 @@ class EventOut(Schema):
     board: bool
     tier: str
     covers_current_payload: bool
+    #: an approval that counts now: given in the current round for the current payload
+    counts: bool = False
     denial: dict[str, Any] | None
     audit_seq: int | None
+
+
+class AggregateOut(Schema):
+    """#13: the related cases the tier was picked with (the process's ``aggregate``)."""
+
+    by: str
+    value: Any
+    window: str
+    others: list[int]
+    total: Decimal
+    currency: str
+    note: str
 
 
 class ApprovalsOut(Schema):
@@ -109,6 +124,7 @@ class ApprovalsOut(Schema):
     board_needed: int
     given: int
     board_given: int
+    aggregate: AggregateOut | None = None
 
 
 class CaseSummaryOut(Schema):

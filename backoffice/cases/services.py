@@ -2,8 +2,11 @@
 
 The case row is locked (``select_for_update``; on SQLite every write transaction is
 IMMEDIATE), so two checkers releasing at once produce exactly one release: the second
-sees the released case and is denied ``case.wrong_state``. A denied command changes
-nothing but the record of its denial (a ``denied`` case event and an audit event).
+sees the released case and is denied ``case.wrong_state``. A rule over a sum of other
+cases (a borrower group's exposure, a creditor's payments within a day) is decided under
+the engine's ``lock`` as well, so concurrent contributions are summed one after the other
+(#13). A denied command changes nothing but the record of its denial (a ``denied`` case
+event and an audit event).
 """
 
 from __future__ import annotations
@@ -160,6 +163,8 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
     with transaction.atomic():
         case = access_case_by_id(user, case_id, for_update=True)
         current = domain_case(case)
+        engine = engine_for(case.spec)
+        engine.lock(case, current, command)
         facts = get_actor_facts(user)
         if command.kind == CommandKind.AMEND:
             command = replace(command, payload=with_derived(case.spec, command.payload))
@@ -169,7 +174,7 @@ def do_command(case_id: int, command: Command, user: Any) -> Outcome:
             else stored_known(case.spec, current.payload)
         )
         context = build_context(known, facts, command.on_behalf_of)
-        result = engine_for(case.spec).decide(case, current, command, facts, context, case.spec)
+        result = engine.decide(case, current, command, facts, context, case.spec)
         if isinstance(result, Accepted):
             result = _with_effects(case, current, result, user, facts) or result
         if isinstance(result, Denied):

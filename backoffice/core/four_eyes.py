@@ -13,7 +13,12 @@ Rules, with their sources:
   delegation never raises a limit (the lowest limit along the chain counts);
 - acting for someone adds the step's function to the substitute's own: a critical or
   high access risk combination is refused (#13, ``core.delegation``);
-- every approval is bound to the payload hash it saw; amending the payload voids it;
+- every approval is bound to the payload hash it saw and to the round it was given in
+  (a round opens with each submission; a return ends it): amending voids it, and so does
+  a return — also when the payload is later changed back (#13);
+- ``aggregate``: the tier is picked by the case's amount summed with related cases (same
+  ``by`` value and currency, submitted within the window), recorded with the submission
+  so replay stays pure; it only ever adds eyes (#13);
 - a condition that cannot be evaluated never lowers the number of eyes (fail-safe).
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +52,8 @@ __all__ = [
     "Command",
     "Event",
     "Case",
+    "Aggregate",
+    "aggregate_key",
     "Delegation",
     "Context",
     "Accepted",
@@ -104,6 +112,9 @@ DENIAL_CODES: dict[str, str] = {
     ),
     "comment.required": N_("a reason is needed"),
     "actor.inactive": N_("the actor's account is not active"),
+    "process.aggregate_unknown": N_(
+        "the sum over related cases the process asks for was not gathered"
+    ),
 }
 
 
@@ -131,8 +142,53 @@ class Event:
     board: bool = False
     tier: str = ""
     #: details another engine keeps with an event (a credit vote's side, decision, level);
-    #: the four-eyes engine writes none and ignores them (see ``cases.engines``)
+    #: the four-eyes engine keeps only a submission's ``aggregate`` there (#13)
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def aggregate_key(value: Any) -> str:
+    """The ``by`` value as cases are grouped by it: text compares ignoring case and spacing,
+    so "ACME  GmbH" and "acme gmbh" are one creditor (more matches: more eyes, never fewer)."""
+    return " ".join(str(value).casefold().split())
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """#13: the related cases a submission was summed with, as the cases services found
+    them under a lock: same process, same ``by`` value, same currency, submitted within
+    ``window`` and neither draft, rejected nor withdrawn. Kept with the ``submitted`` event,
+    so the tier stays a pure function of the case's history."""
+
+    by: str
+    value: Any
+    window: str
+    currency: str
+    #: (case id, amount) of each related case
+    others: tuple[tuple[int, Decimal], ...] = ()
+
+    @property
+    def amount(self) -> Money:
+        """The related cases' sum, without the case itself."""
+        return Money(sum((a for _, a in self.others), Decimal(0)), self.currency)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "value": self.value,
+            "window": self.window,
+            "currency": self.currency,
+            "others": [{"case": case, "amount": f"{amount:.2f}"} for case, amount in self.others],
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Aggregate:
+        return cls(
+            by=data["by"],
+            value=data["value"],
+            window=data["window"],
+            currency=data["currency"],
+            others=tuple((int(o["case"]), Decimal(o["amount"])) for o in data["others"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -146,12 +202,38 @@ class Case:
     payload_hash: str
     events: tuple[Event, ...]
     step: str | None = None
+    #: #13: what the last submission was summed with (processes with an ``aggregate``)
+    aggregate: Aggregate | None = None
+
+    @property
+    def round_start(self) -> int:
+        """The index of the event that opened the current round of checking: the last
+        submission. After a return (or before any submission) no round is open."""
+        for index in range(len(self.events) - 1, -1, -1):
+            kind = self.events[index].kind
+            if kind == "submitted":
+                return index
+            if kind == "returned":
+                break
+        return len(self.events)
+
+    def counts(self, index: int) -> bool:
+        """Whether the event at ``index`` is an approval that still counts: given in the
+        current round, for the current payload. #13: an approval of payload A given before
+        a return does not come back when the maker changes the case to B and back to A."""
+        event = self.events[index]
+        return (
+            event.kind == "approved"
+            and index > self.round_start
+            and event.payload_hash == self.payload_hash
+        )
 
     def approvals(self, step_id: str) -> list[Event]:
-        """Approvals on ``step_id`` that still count: given for the current payload."""
+        """Approvals on ``step_id`` that still count (``counts``)."""
+        start = self.round_start
         return [
             e
-            for e in self.events
+            for e in self.events[start + 1 :]
             if e.kind == "approved" and e.step == step_id and e.payload_hash == self.payload_hash
         ]
 
@@ -169,23 +251,54 @@ class Case:
     def current_step(self) -> StepSpec | None:
         return self.process.step(self.step) if self.step else None
 
+    @property
+    def aggregate_total(self) -> Money | None:
+        """#13: the case's amount plus the related cases' — None without related cases."""
+        aggregate, name = self.aggregate, self.process.amount
+        own = money_of(self.payload.get(name)) if name else None
+        if aggregate is None or not aggregate.others or own is None:
+            return None
+        if own.currency != aggregate.currency:
+            return None
+        return Money(own.amount + aggregate.amount.amount, own.currency)
+
+    def _variable_sets(self) -> list[dict[str, Any]]:
+        """What conditions see: the payload, and with an aggregate also the payload whose
+        amount is the sum (listed first, so it names the tier when both are as strict)."""
+        own = expression_variables(self.process.payload, self.payload)
+        total = self.aggregate_total
+        if total is None or self.process.amount is None:
+            return [own]
+        return [own | {self.process.amount: float(total.amount)}, own]
+
     def tier(self, step: StepSpec) -> TierSpec:
         """The first tier whose condition holds. Fail-safe: if a condition cannot be
-        evaluated (a missing amount, say), the strictest tier applies — never fewer eyes."""
-        variables = expression_variables(self.process.payload, self.payload)
-        try:
-            return next(t for t in step.tiers if evaluate(t.when, variables))
-        except ExpressionError:
-            return max(step.tiers, key=lambda t: (t.approvals, t.board))
+        evaluated (a missing amount, say), the strictest tier applies — never fewer eyes.
+        With an aggregate, the stricter of the tiers for the sum and for the case alone."""
+
+        def strictness(tier: TierSpec) -> tuple[int, int]:
+            return (tier.approvals, tier.board)
+
+        chosen = []
+        for variables in self._variable_sets():
+            try:
+                chosen.append(next(t for t in step.tiers if evaluate(t.when, variables)))
+            except ExpressionError:
+                chosen.append(max(step.tiers, key=strictness))
+        return max(chosen, key=strictness)
 
     def applies(self, step: StepSpec) -> bool:
-        """Whether a conditional step applies; one whose condition fails applies (fail-safe)."""
+        """Whether a conditional step applies; one whose condition fails applies (fail-safe),
+        and so does one that applies to the case alone or to its aggregate."""
         if step.when is None:
             return True
-        try:
-            return evaluate(step.when, expression_variables(self.process.payload, self.payload))
-        except ExpressionError:
-            return True
+        for variables in self._variable_sets():
+            try:
+                if evaluate(step.when, variables):
+                    return True
+            except ExpressionError:
+                return True
+        return False
 
     def is_complete(self, step: StepSpec) -> bool:
         tier = self.tier(step)
@@ -221,6 +334,8 @@ class Context:
     people: Mapping[str, ActorFacts] = field(default_factory=dict)
     #: the access rules for acting on someone's behalf (#13); None: the policy has none
     acting: ActingRules | None = None
+    #: #13: a submission's related cases, gathered under a lock (processes with ``aggregate``)
+    aggregate: Aggregate | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +365,14 @@ def _apply(case: Case, event: Event) -> Case:
     case = replace(case, events=(*case.events, event))
     match event.kind:
         case "submitted":
+            found = event.data.get("aggregate")
+            case = replace(case, aggregate=Aggregate.from_data(found) if found else None)
             return replace(case, status=Status.SUBMITTED, step=_open_step_id(case))
         case "amended":
             assert event.payload is not None
-            return replace(case, payload=event.payload, payload_hash=event.payload_hash or "")
+            return replace(
+                case, payload=event.payload, payload_hash=event.payload_hash or "", aggregate=None
+            )
         case "approved":
             return replace(case, step=_open_step_id(case))
         case "released":
@@ -384,9 +503,23 @@ def _submit(case: Case, command: Command, actor: ActorFacts, context: Context) -
         return _wrong_state(case, command)
     if denied := _require_maker(case, actor, "submit"):
         return denied
+    data: dict[str, Any] = {}
+    if case.process.aggregate is not None:
+        if context.aggregate is None:
+            return Denied(
+                "process.aggregate_unknown",
+                f"{case.process.name} sums related cases to pick its tier; that sum is missing.",
+            )
+        data["aggregate"] = context.aggregate.to_data()
     return _accept(
         case,
-        Event("submitted", actor.person, payload_hash=case.payload_hash, comment=command.comment),
+        Event(
+            "submitted",
+            actor.person,
+            payload_hash=case.payload_hash,
+            comment=command.comment,
+            data=data,
+        ),
     )
 
 

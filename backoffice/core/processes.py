@@ -6,6 +6,7 @@ A process is data in the policy. Its rules are evaluated only by ``four_eyes.dec
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -22,6 +23,7 @@ __all__ = [
     "TierSpec",
     "ExcludeSpec",
     "StepSpec",
+    "AggregateSpec",
     "ProcessSpec",
     "process_problems",
 ]
@@ -99,6 +101,33 @@ class StepSpec(Spec):
         return self
 
 
+#: The longest window an ``aggregate`` may sum over: the sum is read at every submission.
+MAX_AGGREGATE_WINDOW = timedelta(days=31)
+
+
+class AggregateSpec(Spec):
+    """#13: sum this case with the process's other cases for the same ``by`` value.
+
+    Cases whose submission lies within ``window`` (``24h``, ``1d``, ``7d``) before this one
+    and that are not rejected, withdrawn or still a draft count, in the same currency; the
+    sum picks the tier, so two payments of 9,999 to one creditor do not slip under 10,000.
+    """
+
+    by: Identifier
+    window: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[hd]$")]
+
+    @property
+    def period(self) -> timedelta:
+        count, unit = int(self.window[:-1]), self.window[-1]
+        return timedelta(hours=count) if unit == "h" else timedelta(days=count)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> AggregateSpec:
+        if self.period > MAX_AGGREGATE_WINDOW:
+            raise ValueError(f"'window' may be at most {MAX_AGGREGATE_WINDOW.days}d")
+        return self
+
+
 class ProcessSpec(Spec):
     """A critical action done by one person and released by others.
 
@@ -120,6 +149,8 @@ class ProcessSpec(Spec):
     title: Identifier | None = None
     amount: Identifier | None = None
     effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
+    #: #13: the tier is picked by this case's amount plus those of related recent cases
+    aggregate: AggregateSpec | None = None
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
 
@@ -150,6 +181,8 @@ def process_problems(
     if process.title is not None and process.field(process.title) is None:
         yield ("title",), f"{process.title!r} must name a field of the payload"
     yield from field_of_type(("amount",), process.amount, FieldType.AMOUNT)
+    if process.aggregate is not None:
+        yield from _aggregate_problems(process, process.aggregate)
     for position, name in enumerate(process.starter_excludes):
         yield from field_of_type(("starter_excludes", position), name, FieldType.PERSON)
     for position, name in enumerate(process.starter_is):
@@ -187,6 +220,21 @@ def process_problems(
         seen.append(step.id)
     if not unconditional:
         yield ("steps",), "at least one step must always apply, or a maker could release alone"
+
+
+def _aggregate_problems(
+    process: ProcessSpec, aggregate: AggregateSpec
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """An aggregate sums the process's ``amount`` over cases with the same ``by`` value."""
+    by = process.field(aggregate.by)
+    if by is None:
+        yield ("aggregate", "by"), f"{aggregate.by!r} must name a field of the payload"
+    elif by.type in (FieldType.AMOUNT, FieldType.TEXT, FieldType.BOOLEAN):
+        yield ("aggregate", "by"), f"cases are not grouped by a field of type {by.type.value}"
+    if process.amount is None:
+        yield ("aggregate",), "an aggregate sums the process's 'amount'; name that field"
+    if process.engine != "four_eyes":
+        yield ("aggregate",), "only the four-eyes engine sums cases (credit sums by group)"
 
 
 def _who_problems(

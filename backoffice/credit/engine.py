@@ -5,6 +5,12 @@ spec says ``engine: credit`` (see ``cases.engines``). What it reads from the dat
 the live credit policy (at start), the borrower group's exposure (at submit), the board
 and the sides of board and committee members, and the actor's recent moves out of the
 market with whether they handled this borrower group before (COOL-1).
+
+The exposure is the only sum over other cases, and only a submission reads it (the
+assessment is fixed then; votes, CR-4 escalation and CR-7 read the recorded assessment).
+#13: a submission locks the borrower group's row before it sums (``lock``), so credits of
+one group submitted at the same moment are assessed one after the other, each seeing the
+ones committed before it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from backoffice.core.org import Line
 from backoffice.core.processes import ProcessSpec
 from backoffice.credit.models import (
     Borrower,
+    BorrowerGroup,
     Credit,
     CreditDecision,
     CreditPolicyRecord,
@@ -73,10 +80,9 @@ def group_exposure(group_id: int, currency: str, *, excluding_case: int | None =
     """CR-1: the group's opening balance, its approved credits and the credits in voting.
 
     Credits still being voted on count as if approved, so an exposure split into parallel
-    applications cannot slip under a level or the risk-relevance threshold.
+    applications cannot slip under a level or the risk-relevance threshold — provided the
+    caller holds the group's lock (``CreditEngine.lock``) while it sums and records.
     """
-    from backoffice.credit.models import BorrowerGroup
-
     group = BorrowerGroup.objects.get(pk=group_id)
     opening = group.opening_exposure if group.currency == currency else Decimal(0)
     approved = Credit.objects.filter(group_id=group_id, currency=currency).aggregate(
@@ -270,6 +276,16 @@ class CreditEngine:
             sides=sides_of(people, day),
             moves=moves,
         )
+
+    def lock(self, row: Case, current: CreditCase, command: Any) -> None:
+        """#13: a submission locks its borrower group until it commits (SQLite: every write
+        transaction is IMMEDIATE already), so a concurrent submission for the same group
+        waits and then sums this one's pending credit too."""
+        if command.kind != CreditAction.SUBMIT:
+            return
+        borrower = _borrower(current.payload)
+        if borrower is not None:
+            list(BorrowerGroup.objects.select_for_update().filter(pk=borrower.group_id))
 
     def dry_run(self, current: CreditCase, principal: str | None) -> list[tuple[str, Any]]:
         """What the case page offers; votes are tried as approvals with a valid grade."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 Api = Callable[..., Any]
@@ -63,3 +65,31 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["code"] == code, body
     return body
+
+
+def submit_together(case_ids: list[int], user: Any) -> list[str]:
+    """Submit the cases from one thread each, released together by a barrier (PostgreSQL
+    race tests); returns each outcome ('submitted' or the denial code)."""
+    from backoffice.cases.services import do_command
+    from backoffice.core.four_eyes import Command, CommandKind
+
+    barrier = threading.Barrier(len(case_ids))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(case_id: int) -> None:
+        barrier.wait()
+        try:
+            outcome = do_command(case_id, Command(CommandKind.SUBMIT), user)
+            result = outcome.denied.code if outcome.denied else "submitted"
+        finally:
+            connection.close()  # each thread had its own connection
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in case_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

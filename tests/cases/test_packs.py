@@ -33,6 +33,7 @@ def test_a_small_payment_is_entered_by_one_and_released_by_another(person: Any) 
         "board_needed": 0,
         "given": 0,
         "board_given": 0,
+        "aggregate": None,
     }
     assert case["payload"]["iban"] == "DE89370400440532013000"
     released = lena.act(case["id"], "release", payload_hash=case["payload_hash"])

@@ -182,7 +182,10 @@ DENIALS: list[tuple[str, int, Callable[[Callable[[str], Person]], Any]]] = [
 ]
 
 #: Codes the API cannot produce, each covered by tests/unit/test_four_eyes.py instead.
-CORE_ONLY = {"actor.inactive": "an inactive account cannot authenticate at all"}
+CORE_ONLY = {
+    "actor.inactive": "an inactive account cannot authenticate at all",
+    "process.aggregate_unknown": "the cases services always gather the sum (#13)",
+}
 
 
 def test_every_denial_code_of_the_core_is_reached_through_the_api() -> None:
@@ -274,6 +277,34 @@ def test_returned_for_correction_amended_and_approvals_count_only_for_what_they_
     assert not approvals[0]["covers_current_payload"]
     maria.act(case["id"], "release")
     assert lena.act(case["id"], "release").json()["status"] == "released"
+
+
+def test_an_approval_does_not_come_back_when_the_payload_is_changed_back(
+    person: Callable[[str], Person],
+) -> None:
+    """#13: Maria approved payload A; the case was returned, changed to B, returned and
+    changed back to A. Her approval belongs to the first round and counts no more."""
+    anna, maria, lena = person("anna.schmidt"), person("maria.keller"), person("lena.schulz")
+    case = started(person, "25000.00")  # 2 releasers from 10,000
+    assert maria.act(case["id"], "release").json()["approvals"]["given"] == 1
+    lena.act(case["id"], "return", comment="amount differs from the invoice")
+    assert anna.patch(f"/cases/{case['id']}", {"payload": payment("26000.00")}).status_code == 200
+    anna.act(case["id"], "submit")
+    lena.act(case["id"], "return", comment="the first amount was right after all")
+    back = anna.patch(f"/cases/{case['id']}", {"payload": payment("25000.00")})
+    assert back.json()["payload_hash"] == case["payload_hash"]  # A again
+    resubmitted = anna.act(case["id"], "submit").json()
+    assert resubmitted["approvals"]["given"] == 0
+    marias = next(e for e in resubmitted["timeline"] if e["kind"] == "approved")
+    assert marias["covers_current_payload"] and not marias["counts"]
+    assert b"(earlier round)" in anna.client.get(f"/cases/{case['id']}/").content
+    after_lena = lena.act(case["id"], "release").json()
+    assert after_lena["status"] == "submitted"  # one release in this round is not enough
+    assert [e["counts"] for e in after_lena["timeline"] if e["kind"] == "approved"] == [
+        False,
+        True,
+    ]
+    assert maria.act(case["id"], "release").json()["status"] == "released"
 
 
 def test_an_idempotent_retry_returns_the_first_response_and_acts_once(

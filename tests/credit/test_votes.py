@@ -331,3 +331,19 @@ def test_credit_cases_are_in_the_inbox_of_those_who_may_vote(voter: Voters, case
     actions = {a["action"]: a for a in generic["actions"]}
     assert actions["vote"]["allowed"] and not actions["decide"]["allowed"]
     assert [e["kind"] for e in generic["timeline"]] == ["started", "submitted", "voted"]
+
+
+def test_a_credit_case_changes_only_as_a_draft_so_no_vote_outlives_its_assessment(
+    voter: Voters, case: Cases
+) -> None:
+    """#13: votes are bound to the one round a credit case has: it cannot be returned,
+    amended or submitted again once voting started (unlike a four-eyes case)."""
+    from backoffice.credit.demo import credit_payload
+
+    cid = case("500000.00")
+    lukas = voter("lukas.becker")
+    voter("anna.schmidt").vote(cid, rating="5")
+    changed = lukas.patch(f"/cases/{cid}", {"payload": credit_payload("B000001", "400000.00")})
+    problem(changed, 409, "case.wrong_state")
+    problem(lukas.act(cid, "submit"), 409, "case.wrong_state")
+    problem(voter("maria.keller").act(cid, "return", comment="redo"), 403, "step.wrong_action")

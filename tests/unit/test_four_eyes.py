@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,19 +15,21 @@ from backoffice.core.errors import Denied
 from backoffice.core.four_eyes import (
     DENIAL_CODES,
     Accepted,
+    Aggregate,
     Case,
     Command,
     CommandKind,
     Context,
     Delegation,
+    Event,
     Status,
     decide,
     replay,
 )
 from backoffice.core.money import Money
 from backoffice.core.org import Line, Period
-from backoffice.core.payload import Known
-from backoffice.core.processes import ProcessSpec
+from backoffice.core.payload import Known, payload_hash
+from backoffice.core.processes import AggregateSpec, ExcludeSpec, ProcessSpec, TierSpec
 
 TODAY = date(2026, 11, 26)
 
@@ -226,6 +229,39 @@ def test_an_approval_is_bound_to_the_payload_it_saw() -> None:
     )
 
 
+def test_an_approval_does_not_come_back_when_the_payload_is_changed_back() -> None:
+    """#13: approved as A, returned, changed to B, returned, changed back to A: the old
+    approval was given in an earlier round and does not count again."""
+    case = run(submitted("20000"), CommandKind.APPROVE, REVIEWER)
+    case = run(case, CommandKind.RELEASE, CARL)
+    assert isinstance(case, Case) and len(case.approvals("release")) == 1
+    a_hash = case.payload_hash
+    case = run(case, CommandKind.RETURN, CLARA, comment="wrong creditor")
+    case = run(case, CommandKind.AMEND, MAKER, payload=payload("20000", creditor="ACME AG"))
+    case = run(case, CommandKind.SUBMIT, MAKER)
+    case = run(case, CommandKind.RETURN, CLARA, comment="it was right before")
+    case = run(case, CommandKind.AMEND, MAKER, payload=payload("20000"))
+    case = run(case, CommandKind.SUBMIT, MAKER)
+    assert isinstance(case, Case) and case.payload_hash == a_hash
+    assert case.step == "review" and case.approvals("review") == []
+    assert case.approvals("release") == []
+    # the review is repeated; then one release is not enough: the tier needs two
+    case = run(case, CommandKind.APPROVE, REVIEWER)
+    case = run(case, CommandKind.RELEASE, CLARA)
+    assert isinstance(case, Case) and case.status == Status.SUBMITTED
+    case = run(case, CommandKind.RELEASE, CARL)  # Carl counts again in the new round
+    assert isinstance(case, Case) and case.status == Status.RELEASED
+
+
+def test_a_return_ends_the_round_even_without_a_change() -> None:
+    case = run(submitted("20000"), CommandKind.APPROVE, REVIEWER)
+    case = run(case, CommandKind.RETURN, CARL, comment="call the creditor first")
+    assert isinstance(case, Case) and case.approvals("review") == []
+    case = run(case, CommandKind.SUBMIT, MAKER)
+    assert isinstance(case, Case) and case.step == "review"
+    assert [case.counts(i) for i in range(len(case.events))] == [False] * len(case.events)
+
+
 def test_reject_and_return_need_a_reason() -> None:
     assert code(run(submitted(), CommandKind.REJECT, CARL)) == "comment.required"
     case = run(submitted(), CommandKind.REJECT, CARL, comment="duplicate invoice")
@@ -303,6 +339,113 @@ def test_a_condition_that_cannot_be_evaluated_never_means_fewer_eyes() -> None:
 
 def test_every_denial_code_is_documented() -> None:
     assert all(code.count(".") == 1 and DENIAL_CODES[code] for code in DENIAL_CODES)
+
+
+# -- aggregates (#13) -------------------------------------------------------------------
+
+AGGREGATED = PAYMENT.model_copy(
+    update={
+        "aggregate": AggregateSpec(by="creditor", window="1d"),
+        "steps": [PAYMENT.steps[1].model_copy(update={"exclude": ExcludeSpec()})],
+    }
+)
+
+
+def related(*amounts: str, currency: str = "EUR") -> Aggregate:
+    others = tuple((index + 100, Decimal(a)) for index, a in enumerate(amounts))
+    return Aggregate("creditor", "ACME", "1d", currency, others)
+
+
+def submitted_with(aggregate: Aggregate | None, amount: str = "9999") -> Case | Denied:
+    context = replace(ctx(), aggregate=aggregate)
+    draft = decide(
+        None, Command(CommandKind.START, payload=payload(amount)), MAKER, context, AGGREGATED
+    )
+    assert isinstance(draft, Accepted)
+    result = decide(draft.case, Command(CommandKind.SUBMIT), MAKER, context)
+    return result.case if isinstance(result, Accepted) else result
+
+
+def test_the_tier_is_picked_by_the_sum_with_related_cases() -> None:
+    alone = submitted_with(related())
+    assert isinstance(alone, Case) and alone.tier(AGGREGATED.steps[0]).approvals == 1
+    summed = submitted_with(related("9999"))
+    assert isinstance(summed, Case)
+    assert summed.aggregate_total == Money(Decimal("19998"), "EUR")
+    assert summed.tier(AGGREGATED.steps[0]).approvals == 2
+    # one release is not enough, two different people release it
+    case = run(summed, CommandKind.RELEASE, CARL)
+    assert isinstance(case, Case) and case.status == Status.SUBMITTED
+    case = run(case, CommandKind.RELEASE, CLARA)
+    assert isinstance(case, Case) and case.status == Status.RELEASED
+
+
+def test_the_sum_is_kept_with_the_submission_so_replay_gives_the_same_tier() -> None:
+    case = submitted_with(related("5000", "9000"))
+    assert isinstance(case, Case)
+    submitted_event = case.events[-1]
+    assert submitted_event.data["aggregate"]["others"] == [
+        {"case": 100, "amount": "5000.00"},
+        {"case": 101, "amount": "9000.00"},
+    ]
+    again = replay(AGGREGATED, case.events)
+    assert again.aggregate == case.aggregate and again.tier(AGGREGATED.steps[0]).approvals == 2
+
+
+def test_a_submission_without_the_sum_is_refused_rather_than_given_fewer_eyes() -> None:
+    assert code(submitted_with(None)) == "process.aggregate_unknown"
+
+
+def test_an_aggregate_in_another_currency_is_ignored() -> None:
+    case = submitted_with(related("9999", currency="USD"))
+    assert isinstance(case, Case) and case.aggregate_total is None
+    assert case.tier(AGGREGATED.steps[0]).approvals == 1
+
+
+def test_a_conditional_step_applies_to_the_case_alone_or_to_its_sum() -> None:
+    """The review (``amount >= 5000``) applies to 2,500 sent after 5,000 to one creditor."""
+    with_review = PAYMENT.model_copy(
+        update={"aggregate": AggregateSpec(by="creditor", window="1d")}
+    )
+    alone = replay(with_review, _history("2500", related()))
+    summed = replay(with_review, _history("2500", related("5000")))
+    assert (alone.step, summed.step) == ("release", "review")
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(["100", "9999", "20000", "2000000"]),
+    st.lists(st.sampled_from(["1", "9999", "990000"]), max_size=3),
+)
+def test_an_aggregate_never_means_fewer_eyes(amount: str, others: list[str]) -> None:
+    """Even under tiers that fall with the amount, the stricter of the two tiers counts."""
+    falling = AGGREGATED.model_copy(
+        update={
+            "steps": [
+                AGGREGATED.steps[0].model_copy(
+                    update={
+                        "tiers": [
+                            TierSpec(when="amount < 10000", approvals=3),
+                            TierSpec(approvals=1),
+                        ]
+                    }
+                )
+            ]
+        }
+    )
+    for process in (AGGREGATED, falling):
+        step = process.steps[0]
+        alone = replay(process, _history(amount, related()))
+        summed = replay(process, _history(amount, related(*others)))
+        assert summed.tier(step).approvals >= alone.tier(step).approvals
+
+
+def _history(amount: str, aggregate: Aggregate) -> list[Event]:
+    values = payload(amount)
+    return [
+        Event("started", "mia", payload=values, payload_hash=payload_hash(values)),
+        Event("submitted", "mia", data={"aggregate": aggregate.to_data()}),
+    ]
 
 
 # -- properties -------------------------------------------------------------------------
@@ -395,3 +538,30 @@ def test_no_accepted_history_lets_one_person_make_and_check(
         tier = case.tier(PAYMENT.steps[1])
         assert len(case.approvals("release")) >= tier.approvals
         assert sum(e.board for e in case.approvals("release")) >= tier.board
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_every_approval_that_counts_was_given_in_the_current_round_for_the_current_payload(
+    history: tuple[str, str, list[tuple[str, Command]], list[tuple[str, str]]],
+) -> None:
+    """#13: whatever the returns and amendments (also back to an earlier payload), an
+    approval counts only after the last submission, with no return since, for the
+    payload the case has now."""
+    maker, amount, steps, chain = history
+    context = ctx(*(Delegation(a, b, Period(TODAY)) for a, b in chain), people=BY_NAME)
+    case = run(None, CommandKind.START, BY_NAME[maker], context, payload=payload(amount))
+    assert isinstance(case, Case)
+    for who, command in steps:
+        result = decide(case, command, BY_NAME[who], context)
+        if isinstance(result, Accepted):
+            case = result.case
+    kinds = [e.kind for e in case.events]
+    for step in PAYMENT.steps:
+        for approval in case.approvals(step.id):
+            index = next(i for i, e in enumerate(case.events) if e is approval)
+            assert "submitted" in kinds[:index]
+            assert not {"submitted", "returned"} & set(kinds[index + 1 :])
+            assert approval.payload_hash == case.payload_hash
+    counted = [i for i in range(len(case.events)) if case.counts(i)]
+    assert len(counted) == sum(len(case.approvals(s.id)) for s in PAYMENT.steps)

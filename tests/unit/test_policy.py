@@ -236,3 +236,60 @@ def test_role_cycles_and_unknown_references_are_named() -> None:
 def test_role_containing_an_unknown_role() -> None:
     text = GOOD + "roles:\n  - {id: lead, name: Lead, contains: [ghost]}\n"
     assert one_problem(text) == "p.yaml:17:39: role 'lead' contains unknown role 'ghost'"
+
+
+PAYMENTS = """\
+processes:
+  - id: payment
+    name: Payment
+    amount: amount
+    aggregate: AGGREGATE
+    payload:
+      - {name: creditor, type: string}
+      - {name: amount, type: amount}
+      - {name: note, type: text, required: false}
+    steps:
+      - {id: release, name: Release, who: {permissions: [payment.release]}}
+"""
+
+
+@pytest.mark.parametrize("aggregate", ["{by: creditor, window: 1d}", "{by: creditor, window: 24h}"])
+def test_a_process_sums_amounts_by_a_payload_field_within_a_window(aggregate: str) -> None:
+    document = parse_policy((GOOD + PAYMENTS.replace("AGGREGATE", aggregate)).encode(), "p.yaml")
+    spec = document.policy.processes[0].aggregate
+    assert spec is not None and spec.by == "creditor" and spec.period.total_seconds() == 86400
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "expected"),
+    [
+        ("{by: iban, window: 1d}", "'iban' must name a field of the payload"),
+        ("{by: amount, window: 1d}", "cases are not grouped by a field of type amount"),
+        ("{by: note, window: 1d}", "cases are not grouped by a field of type text"),
+        ("{by: creditor, window: 32d}", "'window' may be at most 31d"),
+        ("{by: creditor, window: 1w}", "aggregate.window: '1w' is not a valid"),
+        ("{by: creditor, window: 0d}", "aggregate.window: '0d' is not a valid"),
+        ("{by: creditor}", "aggregate.window: required key is missing"),
+    ],
+)
+def test_an_aggregate_names_a_field_and_a_bounded_window(aggregate: str, expected: str) -> None:
+    found = one_problem(GOOD + PAYMENTS.replace("AGGREGATE", aggregate))
+    assert found.startswith("p.yaml:20:") and expected in found, found  # the aggregate's line
+
+
+def test_an_aggregate_needs_the_amount_it_sums() -> None:
+    text = GOOD + PAYMENTS.replace("AGGREGATE", "{by: creditor, window: 1d}")
+    found = one_problem(text.replace("    amount: amount\n", ""))
+    assert "an aggregate sums the process's 'amount'" in found, found
+
+
+def test_the_credit_engine_sums_by_borrower_group_not_by_an_aggregate() -> None:
+    from backoffice.core.processes import ProcessSpec, process_problems
+
+    document = parse_policy(
+        (GOOD + PAYMENTS.replace("AGGREGATE", "{by: creditor, window: 1d}")).encode(), "p.yaml"
+    )
+    spec = document.policy.processes[0].model_copy(update={"engine": "credit"})
+    assert isinstance(spec, ProcessSpec)
+    found = [message for _, message in process_problems(spec, set(), set())]
+    assert "only the four-eyes engine sums cases (credit sums by group)" in found

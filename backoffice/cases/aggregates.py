@@ -1,0 +1,88 @@
+"""#13: sums over related cases, read under a lock so concurrent submissions see each other.
+
+A process with ``aggregate: {by: creditor, window: 1d}`` picks its tier by the case's
+amount plus the amounts of the process's other cases for the same creditor (same
+currency) submitted within the window that are submitted, returned or released — so two
+payments of 9,999 do not slip under a 10,000 tier. Without a lock, two submissions at the
+same moment would each miss the other; ``lock_aggregate`` serialises the submissions of one
+process and ``by`` value (PostgreSQL: a transaction-scoped advisory lock keyed by both;
+SQLite: every write transaction is IMMEDIATE, so they are serialised already).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+
+from backoffice.cases.models import Case, CaseEvent
+from backoffice.core.four_eyes import Aggregate, Status, aggregate_key
+from backoffice.core.payload import money_of
+from backoffice.core.processes import ProcessSpec
+
+__all__ = ["COUNTED", "lock_aggregate", "find_aggregate"]
+
+#: Cases that count towards a sum: waiting for checkers, back with the maker, or paid out.
+COUNTED = (Status.SUBMITTED.value, Status.RETURNED.value, Status.RELEASED.value)
+
+
+def _lock_id(process: str, value: Any) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock`` from the process and the value."""
+    digest = hashlib.blake2b(
+        f"aggregate\0{process}\0{aggregate_key(value)}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_aggregate(spec: ProcessSpec, payload: Mapping[str, Any]) -> None:
+    """Hold the sum of ``payload``'s ``by`` value until the transaction ends.
+
+    Taken in the submission's transaction before the sum is read; the lock is released at
+    commit, after the submission's event is written, so the next one counts it.
+    """
+    if spec.aggregate is None or not connection.in_atomic_block:
+        return
+    if connection.vendor == "postgresql":
+        key = _lock_id(spec.id, payload.get(spec.aggregate.by))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def find_aggregate(
+    row: Case, spec: ProcessSpec, payload: Mapping[str, Any], now: datetime
+) -> Aggregate:
+    """The related cases of ``row`` as of ``now`` (see the module docstring)."""
+    rule = spec.aggregate
+    assert rule is not None and spec.amount is not None
+    value = payload.get(rule.by)
+    own = money_of(payload.get(spec.amount))
+    currency = own.currency if own else ""
+    if value in (None, "") or own is None:
+        return Aggregate(rule.by, value, rule.window, currency)
+    since = now - rule.period
+    submitted = CaseEvent.objects.filter(
+        case__process_id=row.process_id, kind="submitted", at__gte=since
+    ).values("case_id")
+    candidates = (
+        Case.objects.filter(
+            Q(pk__in=submitted),
+            process_id=row.process_id,
+            status__in=COUNTED,
+            currency=currency,
+            amount__isnull=False,
+        )
+        .exclude(pk=row.pk)
+        .annotate(aggregate_by=KeyTextTransform(rule.by, "payload"))
+        .order_by("pk")
+        .values_list("pk", "amount", "aggregate_by")
+    )
+    key = aggregate_key(value)
+    others = tuple(
+        (pk, amount) for pk, amount, by in candidates if by is not None and aggregate_key(by) == key
+    )
+    return Aggregate(rule.by, value, rule.window, currency, others)
