@@ -80,3 +80,37 @@ def test_init_with_a_hostile_policy_writes_nothing(tmp_path: Path) -> None:
 
 def test_backoffice_command_is_the_installed_one() -> None:
     assert Path(BACKOFFICE).parent == Path(sys.executable).parent
+
+
+def measured(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run the installed command under MEASURE: its result and its peak memory in KiB."""
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, BACKOFFICE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+    )
+    return result, int(result.stderr.strip().splitlines()[-1])
+
+
+def test_sod_analyze_refuses_a_giant_line_with_file_and_line_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """#13: a 1 GB line took 3.3 GB and ended in a traceback. 64 MB shows the same."""
+    from tests.unit.sod_data import write_folder
+
+    folder = write_folder(tmp_path / "in")
+    users = folder / "users.csv"
+    with users.open("ab") as handle:
+        handle.write(b"eve,")
+        for _ in range(64):
+            handle.write(b"E" * (1 << 20))
+        handle.write(b"\nfay,Fay\n")
+    result, peak_kib = measured("sod", "analyze", str(folder), "--out", "v.csv", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert f"{users}:5: line longer than 1,048,576 bytes" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert peak_kib < 300 * 1024, f"peak memory {peak_kib} KiB"
+    assert not (tmp_path / "v.csv").exists()
