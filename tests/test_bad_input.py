@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import DEMO_POLICY
 from tests.support import BACKOFFICE, cli_env, run_cli, scratch_database
 
 LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
@@ -114,3 +116,58 @@ def test_sod_analyze_refuses_a_giant_line_with_file_and_line_in_bounded_memory(
     assert "Traceback" not in result.stderr
     assert peak_kib < 300 * 1024, f"peak memory {peak_kib} KiB"
     assert not (tmp_path / "v.csv").exists()
+
+
+def huge_condition_policy(size: int) -> tuple[str, int]:
+    """The demo policy with a condition of about ``size`` characters, and its line."""
+    text = DEMO_POLICY.read_text()
+    old = 'when: "amount < 10000"'
+    condition = " || ".join(["amount < 10000"] * (size // 18))
+    line = text.count("\n", 0, text.index(old)) + 1
+    return text.replace(old, f'when: "{condition}"', 1), line
+
+
+def test_policy_check_refuses_a_huge_condition_with_its_place_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """#13: a 3.6 MB ``when`` took 19 s and 1.6 GB; it is refused before CEL sees it."""
+    text, line = huge_condition_policy(3_600_000)
+    path = tmp_path / "huge-condition.yaml"
+    path.write_text(text)
+    result, peak_kib = measured("policy", "check", str(path), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert (
+        first.startswith(f"{path}:{line}:") and "a condition has at most 1,000 characters" in first
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert peak_kib < 300 * 1024, f"peak memory {peak_kib} KiB"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('when: "amount < 10000"', None, "a condition has at most 1,000 characters"),
+        ('pattern: "C[0-9]{6}"', r'pattern: "(C)\\1"', "invalid escape sequence"),
+        ('pattern: "C[0-9]{6}"', 'pattern: "(a+)+$' + "x" * 200 + '"', "at most 200 characters"),
+    ],
+)
+def test_a_policy_change_case_applies_the_same_limits(
+    demo_bank: Any, old: str, new: str | None, expected: str
+) -> None:
+    from tests.cases.conftest import Person, problem
+
+    if new is None:
+        text, line = huge_condition_policy(900_000)  # under the payload's 1,000,000 characters
+    else:
+        text = DEMO_POLICY.read_text()
+        line = text.count("\n", 0, text.index(old)) + 1
+        text = text.replace(old, new, 1)
+    body = problem(
+        Person("oliver.richter").start("policy-change", {"summary": "x", "policy": text}),
+        422,
+        "policy.invalid",
+    )
+    [error] = body["errors"]
+    assert error["message"].startswith(f"proposed policy:{line}:") and expected in error["message"]
