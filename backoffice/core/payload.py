@@ -43,6 +43,11 @@ __all__ = [
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
+#: Text no column can hold: a NUL (PostgreSQL refuses it) or a lone surrogate (no UTF-8 for
+#: it, so the payload hash fails). The HTTP edge refuses both; this is for every other caller.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "contains a character that cannot be stored (a NUL or an unpaired surrogate)"
+
 #: A field's format (``C[0-9]{6}``) is short; a long pattern is a mistake or an attack.
 MAX_PATTERN_LENGTH = 200
 #: RE2's memory budget for one compiled pattern (its default is 8 MiB).
@@ -156,7 +161,8 @@ def validate_payload(
     names = {f.name for f in fields}
     for key in raw:
         if key not in names:
-            result.errors.append(FieldError(str(key), "unknown field"))
+            shown = _UNSTORABLE.sub("\ufffd", str(key))
+            result.errors.append(FieldError(shown, "unknown field"))
     for spec in fields:
         value = raw.get(spec.name)
         if value is None or value == "":
@@ -174,6 +180,8 @@ def validate_payload(
 
 def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
     kind = spec.type
+    if _holds_unstorable(value):
+        raise ValueError(UNSTORABLE_MESSAGE)
     if kind in (FieldType.STRING, FieldType.TEXT, FieldType.CHOICE, FieldType.IBAN):
         if not isinstance(value, str):
             raise ValueError("must be text")
@@ -217,6 +225,15 @@ def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
     if value not in pool:
         raise ValueError(f"unknown {kind.value} {value!r}")
     return value
+
+
+def _holds_unstorable(value: Any) -> bool:
+    """Whether a value, or a key or string inside it (an amount is a mapping), is unstorable."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_holds_unstorable(k) or _holds_unstorable(v) for k, v in value.items())
+    return False
 
 
 def _amount(spec: FieldSpec, value: Any) -> dict[str, str]:

@@ -402,6 +402,8 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "a restriction is lifted only by a second compliance officer": "eine Sperre hebt nur eine zweite Person aus Compliance auf",
     "ORG-3 deployment until": "ORG-3-Einsatz bis",
     "ORG-3 deployment": "ORG-3-Einsatz",
+    # #13: text that cannot be stored, refused at the edge (backoffice/middleware.py)
+    "The text at %(place)s cannot be stored: it holds a NUL character, an unpaired surrogate or bytes that are not UTF-8.": "Der Text bei %(place)s kann nicht gespeichert werden: Er enthält ein NUL-Zeichen, ein einzelnes Surrogat oder Bytes, die kein UTF-8 sind.",
 }
 
 
