@@ -46,7 +46,7 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 #: Text no column can hold: a NUL (PostgreSQL refuses it) or a lone surrogate (no UTF-8 for
 #: it, so the payload hash fails). The HTTP edge refuses both; this is for every other caller.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "contains a character that cannot be stored (a NUL or an unpaired surrogate)"
+_UNSTORABLE_MESSAGE = "contains a character that cannot be stored (a NUL or an unpaired surrogate)"
 
 #: A field's format (``C[0-9]{6}``) is short; a long pattern is a mistake or an attack.
 MAX_PATTERN_LENGTH = 200
@@ -181,7 +181,7 @@ def validate_payload(
 def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
     kind = spec.type
     if _holds_unstorable(value):
-        raise ValueError(UNSTORABLE_MESSAGE)
+        raise ValueError(_UNSTORABLE_MESSAGE)
     if kind in (FieldType.STRING, FieldType.TEXT, FieldType.CHOICE, FieldType.IBAN):
         if not isinstance(value, str):
             raise ValueError("must be text")
