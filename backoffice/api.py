@@ -15,10 +15,12 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from backoffice.accounts.services import get_user_by_token
 from backoffice.core.errors import DomainError, http_status_for
+from backoffice.middleware import PARSED_JSON
 
 __all__ = ["api", "Problem", "PROBLEMS", "problem", "idempotent"]
 
@@ -74,6 +76,15 @@ class BackofficeAPI(NinjaAPI):
         return schema
 
 
+class CheckedJsonParser(Parser):
+    """The JSON body as ``TextInputMiddleware`` parsed and checked it: parsed once (#13)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if hasattr(request, PARSED_JSON):
+            return getattr(request, PARSED_JSON)
+        return super().parse_body(request)
+
+
 def _offers_csv(operation: dict[str, Any]) -> bool:
     """Reports take ``?format=csv`` (our convention) and then answer text/csv."""
     for parameter in operation.get("parameters", []):
@@ -90,6 +101,7 @@ api = BackofficeAPI(
         "trail. Errors are RFC 9457 problem+json with a stable `code`."
     ),
     auth=[BearerToken(), django_auth],
+    parser=CheckedJsonParser(),
     urls_namespace="api",
     docs_url="/docs",
 )

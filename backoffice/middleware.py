@@ -1,16 +1,22 @@
-"""Request-scoped context: a request id that every audit event of the request carries."""
+"""Request-scoped context: a request id that every audit event of the request carries, and
+the one check that text from outside can be stored at all."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from backoffice.audit.services import request_id_var
 
-__all__ = ["RequestIdMiddleware", "ApiProblemMiddleware"]
+__all__ = ["RequestIdMiddleware", "ApiProblemMiddleware", "TextInputMiddleware", "PARSED_JSON"]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -58,3 +64,139 @@ class ApiProblemMiddleware:
                 converted["Allow"] = response["Allow"]
             return converted
         return response
+
+
+#: Text no database column can take: a NUL (PostgreSQL refuses it in text and jsonb) or a
+#: lone UTF-16 surrogate (JSON's "\\ud800" decodes to one; it has no UTF-8 encoding, so
+#: hashing or storing it fails).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: The request attribute that carries the JSON body this middleware parsed (api.py reuses it).
+PARSED_JSON = "backoffice_parsed_json"
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+
+Where = list[str]
+
+
+class TextInputMiddleware:
+    """#13: refuse, once and before anything reads it, a request whose text cannot be stored.
+
+    A lone surrogate or a NUL in a payload, comment, reason, query parameter, path or header
+    reached the database or a hash and ended in a 500 (on PostgreSQL, a NUL anywhere). Here
+    every such value, and every byte sequence that is not UTF-8 where text is expected, is
+    answered with 400 ``input.invalid_text`` naming where it was: problem+json under /api/,
+    the error page elsewhere. It runs before sessions and authentication, which look the
+    session cookie up in the database.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = _unstorable(request)
+        if where is not None:
+            # the person's language is not known yet (the session is not read): the browser's
+            with translation.override(translation.get_language_from_request(request)):
+                return _refuse(request, where)
+        return self.get_response(request)
+
+
+def _unstorable(request: HttpRequest) -> Where | None:
+    """Where the first text that cannot be stored is, or None."""
+    if _UNSTORABLE.search(request.path):  # (bytes that are not UTF-8 Django re-escapes)
+        return ["path"]
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str) and _UNSTORABLE.search(value):
+            return ["header", key[5:].replace("_", "-").title()]
+    for name, value in request.COOKIES.items():  # a quoted cookie may carry \\000 escapes
+        if _UNSTORABLE.search(name) or _UNSTORABLE.search(value):
+            return ["cookie", _printable(name)]
+    where = _form_text("query", request.META.get("QUERY_STRING", ""))
+    if where is not None:
+        return where
+    content_type = request.content_type or ""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if content_type == _FORM:
+        return _form_text("form", request.body.decode("latin-1"))
+    if content_type == _MULTIPART:
+        for name, values in request.POST.lists():
+            for value in (name, *values):
+                if _UNSTORABLE.search(value):
+                    return ["form", _printable(name)]
+        return None
+    if request.path.startswith("/api/") and request.body:
+        try:
+            parsed = json.loads(request.body)
+        except (ValueError, RecursionError):
+            return None  # not JSON: the API answers that itself
+        setattr(request, PARSED_JSON, parsed)
+        return _json_text(parsed)
+    return None
+
+
+def _form_text(place: str, encoded: str) -> Where | None:
+    """Check ``name=value&…`` (percent-encoded, as WSGI gives it) name by name."""
+    for pair in encoded.split("&"):
+        if not pair:
+            continue
+        name, _sep, value = pair.partition("=")
+        decoded = [_percent_decoded(part) for part in (name, value)]
+        if any(text is None or _UNSTORABLE.search(text) for text in decoded):
+            return [place, _printable(_percent_decoded(name, errors="replace") or "")]
+    return None
+
+
+def _percent_decoded(part: str, errors: str = "strict") -> str | None:
+    try:
+        raw = unquote_to_bytes(part.replace("+", " ").encode("latin-1"))
+        return raw.decode("utf-8", errors)
+    except UnicodeError:
+        return None
+
+
+def _json_text(document: Any) -> Where | None:
+    """The path of the first key or string in a JSON document that cannot be stored."""
+    for path, text in _json_strings(document):
+        if _UNSTORABLE.search(text):
+            return ["body", *(_printable(p) for p in path)]
+    return None
+
+
+def _json_strings(document: Any) -> Iterator[tuple[list[str], str]]:
+    """Every key and string value with its path, without recursion (depth is the client's)."""
+    stack: list[tuple[list[str], Any]] = [([], document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            yield path, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield [*path, key], key
+                stack.append(([*path, key], item))
+        elif isinstance(value, list):
+            stack.extend(([*path, str(i)], item) for i, item in enumerate(value))
+
+
+def _printable(text: str) -> str:
+    """A name that itself holds bad text, shown with U+FFFD in its place."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _refuse(request: HttpRequest, where: Where) -> HttpResponse:
+    place = ".".join(where)
+    message = _(
+        "The text at %(place)s cannot be stored: it holds a NUL character, an unpaired "
+        "surrogate or bytes that are not UTF-8."
+    ) % {"place": place}
+    if request.path.startswith("/api/"):
+        from backoffice.api import problem
+
+        errors = [{"loc": where, "msg": message, "type": "invalid_text"}]
+        return problem(request, 400, "input.invalid_text", message, errors)
+    from django.shortcuts import render
+
+    from backoffice.core.errors import DomainError
+
+    error = DomainError("input.invalid_text", message)
+    return render(request, "error.html", {"error": error}, status=400)

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "backoffice.middleware.ApiProblemMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backoffice.middleware.TextInputMiddleware",  # #13: before anything reads the request
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

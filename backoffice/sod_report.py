@@ -1,9 +1,9 @@
 """The outputs of ``backoffice sod analyze``: ``violations.csv``, JSON and an HTML report.
 
 The CSV is written by Arrow straight from the violation arrays (it is on the hot path of
-the benchmark); JSON and HTML add the root cause and the fix for each user. The HTML
-report is one self-contained file: inline CSS and SVG charts drawn here, no script, no
-CDN, every value escaped.
+the benchmark), with spreadsheet formulas defused (``core.csvsafe``); JSON and HTML add the
+root cause and the fix for each user. The HTML report is one self-contained file: inline
+CSS and SVG charts drawn here, no script, no CDN, every value escaped.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pcsv
 
 from backoffice.core.accessrisk import (
     LEVELS,
@@ -28,6 +27,7 @@ from backoffice.core.accessrisk import (
     remediate,
     supply,
 )
+from backoffice.core.csvsafe import write_arrow_table
 
 __all__ = ["FORMATS", "write_csv", "write_html", "write_json"]
 
@@ -47,8 +47,9 @@ def write_csv(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = Fal
         table = table.append_column("functions", pa.array(causes, pa.string()))
     handle.write((",".join(table.column_names) + "\n").encode())
     quoting = "needed" if any(_has_structural(c) for c in table.columns) else "none"
-    options = pcsv.WriteOptions(include_header=False, quoting_style=quoting, batch_size=1 << 16)
-    pcsv.write_csv(table, handle, options)
+    write_arrow_table(
+        table, handle, include_header=False, quoting_style=quoting, batch_size=1 << 16
+    )
 
 
 def write_json(analysis: Analysis, handle: BinaryIO, *, explain_roles: bool = False) -> None:

@@ -7,7 +7,6 @@ an export is what it says about Backoffice itself.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -18,13 +17,15 @@ from django.db.models import Q
 
 from backoffice.access.models import Mitigation, Role, RoleAssignment
 from backoffice.access.queries import get_access_rules
+from backoffice.core import csvsafe
 
 __all__ = ["write_live_folder"]
 
 
 def _write(folder: Path, name: str, header: tuple[str, ...], rows: Iterable[Iterable[Any]]) -> None:
     with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        # read back at once by our own analysis, never by a spreadsheet: ids stay as they are
+        writer = csvsafe.writer(handle, guard=False)
         writer.writerow(header)
         writer.writerows(rows)
 

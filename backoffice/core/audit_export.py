@@ -17,11 +17,11 @@ Each checkpoint follows the event it signs, so a verifier meets it in order.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from backoffice.core import csvsafe
 from backoffice.core.audit import GENESIS_HASH, HASHED_FIELDS, canonical_json
 from backoffice.core.audit_sign import Checkpoint
 from backoffice.core.audit_verify import EXPORT_FORMAT, StoredEvent, interleave
@@ -29,9 +29,6 @@ from backoffice.core.audit_verify import EXPORT_FORMAT, StoredEvent, interleave
 __all__ = ["CSV_COLUMNS", "write_csv", "write_jsonl", "write_ocel"]
 
 CSV_COLUMNS = (*HASHED_FIELDS, "hash")
-
-#: Spreadsheets run cells that start like a formula; CSV cells get a leading ' instead.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _line(record: dict[str, Any]) -> str:
@@ -61,7 +58,7 @@ def write_jsonl(
 
 def write_csv(out: IO[str], events: Iterable[StoredEvent]) -> int:
     """One row an event; before/after as canonical JSON. For reading, not for verifying."""
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
     for event in events:
@@ -71,11 +68,12 @@ def write_csv(out: IO[str], events: Iterable[StoredEvent]) -> int:
     return count
 
 
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else canonical_json(value).decode("utf-8")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return text
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _cell(value: Any) -> object:
+    """Text as it is, numbers as numbers, anything else as its canonical JSON; the writer
+    defuses formulas (``core.csvsafe``)."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return canonical_json(value).decode("utf-8")
 
 
 # -- OCEL 2.0 ---------------------------------------------------------------------------------

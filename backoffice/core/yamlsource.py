@@ -4,6 +4,8 @@ Policy files are written by people, so every problem must point at a line.
 We compose the YAML node tree ourselves to (a) refuse anchors, aliases and custom
 tags (no billion laughs, no object construction), (b) refuse duplicate keys, which
 PyYAML would silently overwrite, and (c) record ``path -> (line, column)``.
+Parsing uses libyaml (PyYAML's C loader) where it is installed: the pure-Python scanner
+took 11 s for a 3.6 MB scalar, libyaml a tenth of a second (#13).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ MAX_BYTES = 5_000_000
 MAX_DEPTH = 40
 
 Path = tuple[str | int, ...]
+
+#: The safe loader, in C where available; both give the same events, nodes and marks.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + name
@@ -76,7 +81,7 @@ def load_yaml(raw: bytes) -> tuple[Any, SourceMap]:
         # Refuse aliases and deep nesting at the event level, before the (recursive)
         # composer builds anything: no billion laughs, no recursion error.
         depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             mark = event.start_mark
             where = Location(mark.line + 1, mark.column + 1) if mark else None
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -87,10 +92,12 @@ def load_yaml(raw: bytes) -> tuple[Any, SourceMap]:
                     raise YamlError(f"nested deeper than {MAX_DEPTH} levels", where)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(mark.line + 1, mark.column + 1) if mark else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit, met first
+            raise YamlError(f"nested deeper than {MAX_DEPTH} levels", where) from None
         raise YamlError(f"not valid YAML: {exc.problem or exc.context}", where) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"not valid YAML: {exc}") from None

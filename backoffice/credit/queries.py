@@ -6,7 +6,6 @@ audit); everyone else gets the same refusal, ``reports.forbidden``.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.services import do_refuse
+from backoffice.core import csvsafe
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
@@ -257,7 +257,7 @@ def get_overdue_reviews(user: Any, today: date | None = None) -> Report:
 def to_csv(report: Report) -> str:
     """The report as CSV (UTF-8, header row), columns as ``report.columns`` lists them."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out)  # formulas defused (CSV injection)
     writer.writerow(report.columns)
     for row in report.rows:
         writer.writerow(format_cell(row[c]) for c in report.columns)
@@ -273,6 +273,4 @@ def format_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Iterable) and not isinstance(value, str):
         return ", ".join(str(v) for v in value)
-    text = str(value)
-    # CSV injection: a spreadsheet must not run a cell as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return str(value)

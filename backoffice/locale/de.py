@@ -446,6 +446,8 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "the mitigation of %(risk)s starts": "die Mitigation von %(risk)s beginnt",
     "the mitigation of %(risk)s ends": "die Mitigation von %(risk)s endet",
     "Acting for you adds the functions they exercise for you to their own: a substitute who would thereby hold a critical access risk is refused; a high one is refused or needs compliance's approval in a delegation case.": "Wer Sie vertritt, übt Ihre Funktionen zusätzlich zu den eigenen aus: Eine Vertretung, die dadurch ein kritisches Zugriffsrisiko hätte, wird abgelehnt; ein hohes wird abgelehnt oder braucht die Zustimmung von Compliance in einem Vertretungsvorgang.",
+    # #13: text that cannot be stored, refused at the edge (backoffice/middleware.py)
+    "The text at %(place)s cannot be stored: it holds a NUL character, an unpaired surrogate or bytes that are not UTF-8.": "Der Text bei %(place)s kann nicht gespeichert werden: Er enthält ein NUL-Zeichen, ein einzelnes Surrogat oder Bytes, die kein UTF-8 sind.",
 }
 
 

@@ -256,6 +256,26 @@ BAD_INPUT = [
         "assignments.csv:5: unknown user_id 'zed'",
     ),
     ("an empty file", {"roles": ""}, "roles.csv:1: missing header row role_id,name"),
+    (
+        "a line over 1 MiB",
+        {"users": "user_id,name\nann,Ann\n\n" + "x" * 1_500_000 + ",Big\nben,Ben\n"},
+        "users.csv:4: line longer than 1,048,576 bytes",
+    ),
+    (
+        "a last line over 1 MiB without a line break",
+        {"assignments": "user_id,role_id\nann,lead\nben," + "r" * (1 << 20)},
+        "assignments.csv:3: line longer than 1,048,576 bytes",
+    ),
+    (
+        "a header over 1 MiB",
+        {"roles": "role_id,name," + "c" * 1_200_000 + "\nclerk,Clerk\n"},
+        "roles.csv:1: line longer than 1,048,576 bytes",
+    ),
+    (
+        "a field the csv module refuses, in a row with too many fields",
+        {"users": "user_id,name\nann,Ann\nben,Ben," + "y" * 200_000 + "\n"},
+        "users.csv:3: cannot parse the line: field larger than field limit",
+    ),
 ]  # fmt: skip
 
 

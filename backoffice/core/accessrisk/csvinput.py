@@ -6,13 +6,19 @@ nothing here loops over rows in Python. Problems name the file and the
 physical line. Arrow does not report line numbers, so they are found by scanning the file
 again, only once an error is certain (blank lines are skipped by the reader and counted
 by the scan).
+
+A line may hold at most ``MAX_LINE`` bytes. That is checked before Arrow reads a file, by
+probing each MiB of it for a line break, so a file with one giant line is refused with its
+file and line in bounded memory instead of being read whole (#13: a 1 GB line took 3.3 GB).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +46,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _BLOCK_SIZE = 16 << 20
 #: How many unknown references an error message quotes.
 _QUOTED = 3
+#: The longest line a file may have, in bytes (ids and names are short; 1 MiB is generous).
+MAX_LINE = 1 << 20
+#: How much of a file is read at a time while looking for line breaks.
+_PROBE = 8 << 10
 
 Index = npt.NDArray[np.int32]
 
@@ -62,7 +72,7 @@ class CsvFile:
         found: dict[int, int] = {}
         row = -2  # the first non-blank line is the header, row -1
         with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(_bounded_lines(handle), start=1):
                 if not raw.strip(b"\r\n"):
                     continue
                 row += 1
@@ -77,7 +87,7 @@ class CsvFile:
         expected = COLUMNS[self.name]
         try:
             with open(self.path, "rb") as handle:
-                first = handle.readline()
+                first = handle.readline(MAX_LINE + 2)
         except FileNotFoundError:
             raise InputError(self.label, None, "missing file") from None
         except OSError as exc:
@@ -88,7 +98,9 @@ class CsvFile:
             raise InputError(self.label, 1, "the header is not valid UTF-8") from None
         if not text:
             raise InputError(self.label, 1, f"missing header row {','.join(expected)}")
-        names = next(csv.reader([text]))
+        if len(first.rstrip(b"\r\n")) > MAX_LINE:
+            raise InputError(self.label, 1, f"line longer than {MAX_LINE:,} bytes")
+        names = _fields(self.label, 1, text)
         for column in expected:
             if column not in names:
                 raise InputError(
@@ -102,6 +114,7 @@ class CsvFile:
     def read(self, *columns: str) -> pa.Table:
         """The named columns as strings, all rows (duplicates included)."""
         names = self.header()
+        self.check_line_lengths()
         try:
             return pcsv.read_csv(
                 self.path,
@@ -114,22 +127,98 @@ class CsvFile:
         except pa.ArrowInvalid as exc:
             raise self._locate(len(names), str(exc)) from None
 
+    def check_line_lengths(self) -> None:
+        """Refuse the first line longer than ``MAX_LINE`` bytes, reading ~1% of the file.
+
+        Each MiB of the file is probed for its first and last line break. A line within
+        one MiB is short enough; every longer line spans a boundary, and its length is the
+        distance from the last break before it to the first one after it.
+        """
+        size = os.path.getsize(self.path)
+        with open(self.path, "rb") as handle:
+            line_start = 0  # just after the last line break seen
+            for start in range(0, size, MAX_LINE):
+                end = min(start + MAX_LINE, size)
+                first = _find_break(handle, start, end)
+                if first is None:
+                    if end - line_start > MAX_LINE:
+                        raise self._too_long(handle, line_start)
+                    continue
+                if first - line_start > MAX_LINE:
+                    raise self._too_long(handle, line_start)
+                last = _find_last_break(handle, first, end)
+                line_start = last + 1
+            if size - line_start > MAX_LINE:
+                raise self._too_long(handle, line_start)
+
+    def _too_long(self, handle: BinaryIO, offset: int) -> InputError:
+        """The error for the line that starts at byte ``offset``: count the breaks before it."""
+        handle.seek(0)
+        breaks, done = 0, 0
+        while done < offset:
+            piece = handle.read(min(_PROBE, offset - done))
+            breaks += piece.count(b"\n")
+            done += len(piece)
+        return InputError(self.label, breaks + 1, f"line longer than {MAX_LINE:,} bytes")
+
     def _locate(self, width: int, arrow_message: str) -> InputError:
         """Find the line Arrow refused: bad UTF-8 or the wrong number of fields."""
         with open(self.path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            for number, raw in enumerate(_bounded_lines(handle), start=1):
                 try:
                     text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     return InputError(self.label, number, "not valid UTF-8")
                 if not text.strip("\r\n"):
                     continue
-                fields = next(csv.reader([text]))
+                fields = _fields(self.label, number, text)
                 if len(fields) != width:
                     return InputError(
                         self.label, number, f"expected {width} fields, found {len(fields)}"
                     )
         return InputError(self.label, 1, f"cannot parse the file: {arrow_message}")
+
+
+def _bounded_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The file's lines, none read longer than ``MAX_LINE`` (checked before, bounded here)."""
+    while line := handle.readline(MAX_LINE + 2):
+        yield line
+
+
+def _fields(label: str, number: int, text: str) -> list[str]:
+    """One line split as CSV; a field the csv module refuses is an error at that line."""
+    try:
+        return next(csv.reader([text]))
+    except csv.Error as exc:
+        raise InputError(label, number, f"cannot parse the line: {exc}") from None
+
+
+def _find_break(handle: BinaryIO, start: int, end: int) -> int | None:
+    """The offset of the first line break in ``[start, end)``, reading a piece at a time."""
+    handle.seek(start)
+    at = start
+    while at < end:
+        piece = handle.read(min(_PROBE, end - at))
+        if not piece:
+            return None
+        found = piece.find(b"\n")
+        if found >= 0:
+            return at + found
+        at += len(piece)
+    return None
+
+
+def _find_last_break(handle: BinaryIO, start: int, end: int) -> int:
+    """The offset of the last line break in ``[start, end)``; there is one at ``start``."""
+    at = end
+    while at > start:
+        begin = max(start, at - _PROBE)
+        handle.seek(begin)
+        found = handle.read(at - begin).rfind(b"\n")
+        if found >= 0:
+            return begin + found
+        at = begin
+    return start
 
 
 class Ids:

@@ -14,7 +14,7 @@ register = template.Library()
 @register.filter
 def cell(row: dict[str, Any], column: str) -> str:
     value = row.get(column)
-    return "" if value is None else format_cell(value).lstrip("'")
+    return "" if value is None else format_cell(value)
 
 
 @register.filter
