@@ -7,6 +7,8 @@ BACKOFFICE_ALLOWED_HOSTS  comma separated; default localhost names
 BACKOFFICE_VAR_DIR        where local state lives; default ./var
 BACKOFFICE_PLAIN_HTTP     "1" only for the local demo: cookies without the Secure flag, no HSTS
 BACKOFFICE_AUDIT_KEY      key file signing audit checkpoints; default var/audit-signing-key.pem
+BACKOFFICE_ADMIN          "1" mounts Django's admin at /admin/ (read-only, reference data only)
+BACKOFFICE_URL            the address people open, for links in e-mails; default http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    # #13 first: its createsuperuser and changepassword commands replace Django's (refused)
+    "backoffice.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -69,7 +73,6 @@ INSTALLED_APPS = [
     "backoffice.audit",
     "backoffice.org",
     "backoffice.access",
-    "backoffice.accounts",
     "backoffice.cases",
     "backoffice.masterdata",
     "backoffice.credit",
@@ -144,7 +147,9 @@ AUDIT_SIGNING_KEY = Path(
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# #13: the backend grants no Django permission (accounts.backends.PersonBackend): roles decide
 AUTHENTICATION_BACKENDS = ["backoffice.web.auth.ThrottledModelBackend"]
+BACKOFFICE_ADMIN = _flag("BACKOFFICE_ADMIN")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -222,6 +227,10 @@ EMAIL_BACKEND = os.environ.get(
     "BACKOFFICE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("BACKOFFICE_FROM_EMAIL", "backoffice@localhost")
+EMAIL_HOST = os.environ.get("BACKOFFICE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BACKOFFICE_EMAIL_PORT", "25"))
+# #13: set-password links and API tokens for others go by e-mail, never to whoever asked
+BACKOFFICE_URL = os.environ.get("BACKOFFICE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -9,4 +9,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from backoffice.accounts import signals  # noqa: F401 - connects the login receivers
+        from backoffice.accounts import signals  # noqa: F401 - login receivers, no superusers
+        from backoffice.accounts.effects import UserAdministration
+        from backoffice.cases.effects import register
+
+        register("accounts.user_admin", UserAdministration())  # #13

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.accounts.backends import PersonBackend
 from backoffice.web.models import FailedLogin
 
 __all__ = ["MAX_FAILURES", "WINDOW", "is_throttled", "ThrottledModelBackend", "ThrottledLoginForm"]
@@ -44,7 +44,7 @@ def _record_failure(
     FailedLogin.objects.create(username=username, ip=ip, at=timezone.now())
 
 
-class ThrottledModelBackend(ModelBackend):
+class ThrottledModelBackend(PersonBackend):  # #13: no Django permissions, no superuser
     def authenticate(
         self,
         request: HttpRequest | None,
