@@ -52,12 +52,19 @@ class BackofficeAdminSite(admin.AdminSite):
         return may_use_admin(request.user)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if self.has_permission(request):
+            return redirect("admin:index")
         if request.user.is_authenticated:  # logged in but not allowed: no second login form
             return HttpResponseForbidden(_("You may not use the admin."))
         return redirect_to_login(request.GET.get("next") or request.path)
 
     def password_change(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         return redirect("password_change")
+
+    def password_change_done(
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        return redirect("password_change_done")
 
 
 site = BackofficeAdminSite(name="admin")

@@ -38,10 +38,12 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
 
 
 @receiver(pre_save, sender=get_user_model(), dispatch_uid="no-superusers")
-def _no_superuser(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _no_superuser(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     """#13: a superuser would pass every Django permission check without a role or a case;
-    Backoffice has none, so saving one is refused (migration accounts 0002 cleared old ones)."""
-    if instance.is_superuser:
+    Backoffice has none, so writing the flag is refused (migration accounts 0002 cleared
+    old ones; one forced in by SQL still grants nothing, see ``accounts.backends``)."""
+    writes_flag = update_fields is None or "is_superuser" in update_fields
+    if writes_flag and instance.is_superuser:
         raise DomainError(
             "accounts.no_superuser",
             "Backoffice has no superusers: what a person may do comes from roles of the "
