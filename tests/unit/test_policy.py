@@ -236,3 +236,23 @@ def test_role_cycles_and_unknown_references_are_named() -> None:
 def test_role_containing_an_unknown_role() -> None:
     text = GOOD + "roles:\n  - {id: lead, name: Lead, contains: [ghost]}\n"
     assert one_problem(text) == "p.yaml:17:39: role 'lead' contains unknown role 'ghost'"
+
+
+def test_bootstrap_names_two_different_people_of_the_policy_with_an_address() -> None:
+    """#13: the first two administrators of a fresh install; fewer is a problem."""
+    people = GOOD.replace("  - {id: max, name: Max}", "  - {id: max, name: Max, email: m@x.de}")
+    good = people.replace(
+        "  - {id: sabine, name: Sabine}", "  - {id: sabine, name: Sabine, email: s@x.de}"
+    )
+    document = parse_policy((good + "bootstrap: {administrators: [max, sabine]}\n").encode(), "p")
+    assert document.policy.bootstrap is not None
+    assert document.policy.bootstrap.administrators == ["max", "sabine"]
+    assert problems(good + "bootstrap: {administrators: [max, max]}\n") == [
+        "p.yaml:16:13: bootstrap: name at least two different administrators (four eyes from "
+        "the start)"
+    ]
+    found = problems(people + "bootstrap: {administrators: [max, sabine, nobody]}\n")
+    assert found == [
+        "p.yaml:16:35: bootstrap: 'sabine' needs an e-mail address for the set-password link",
+        "p.yaml:16:43: bootstrap: unknown person 'nobody'",
+    ]
