@@ -61,9 +61,7 @@ class BackofficeAdminSite(admin.AdminSite):
     def password_change(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         return redirect("password_change")
 
-    def password_change_done(
-        self, request: HttpRequest, extra_context: Any = None
-    ) -> HttpResponse:
+    def password_change_done(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         return redirect("password_change_done")
 
 

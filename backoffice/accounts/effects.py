@@ -102,6 +102,11 @@ def _person(username: Any, *, active: bool = True) -> Any:
     )
 
 
+def _shown(value: Any) -> Any:
+    """Flags as words on the case page (a template shows False as nothing)."""
+    return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+
+
 def _from_policy(user: Any) -> bool:
     return str(user.profile.source) == "policy"
 
@@ -251,8 +256,8 @@ class UserAdministration:
             "kind": "change",
             "object": plan.login,
             "field": plan.field,
-            "before": plan.before,
-            "after": plan.after,
+            "before": _shown(plan.before),
+            "after": _shown(plan.after),
         }
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:

@@ -291,3 +291,18 @@ def test_the_maker_never_releases_and_the_person_concerned_never_acts(
     problem(release(person("nina.koch"), case["id"], committed), 404, "case.not_found")
     assert mailoutbox == []
     assert not AuditEvent.objects.filter(action="accounts.person.password_reset").exists()
+
+
+def test_hr_asks_for_a_password_reset_on_the_page_and_the_checker_sees_where_it_goes(
+    person: Callable[[str], Person], client: Any
+) -> None:
+    client.force_login(User.objects.get(username="nina.koch"))
+    assert client.get("/cases/new/user-admin/").status_code == 200
+    started = client.post(
+        "/cases/new/user-admin/",
+        {"change": "password-reset", "person": "paul.meyer", "reason": "forgot it", "submit": "1"},
+    )
+    assert started.status_code == 302, started.content
+    case_id = int(started["Location"].strip("/").split("/")[-1])
+    checker = person("hanna.schroeder").client.get(f"/cases/{case_id}/").content.decode()
+    assert "link to paul.meyer@musterbank.example" in checker
