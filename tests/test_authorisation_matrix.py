@@ -275,6 +275,20 @@ def test_the_admin_is_off_by_default(fixture_case: int) -> None:
     assert _client("administrator").get("/admin/").status_code == 404
 
 
+def test_the_admin_registers_no_personal_or_walled_model() -> None:
+    """#13: units and process definitions only; no users, groups, profiles, cases, case
+    events, audit events or walls models, on our site or on Django's default one."""
+    from django.contrib import admin
+
+    from backoffice.readonly_admin import site
+
+    assert {model._meta.label for model in site._registry} == {"org.Unit", "cases.Process"}
+    assert not any(
+        model._meta.app_label in ("auth", "org", "cases", "audit", "walls", "accounts")
+        for model in admin.site._registry
+    )
+
+
 @pytest.mark.usefixtures("admin_on")
 def test_every_admin_route_has_an_entry() -> None:
     assert _admin_routes() == set(ADMIN_MATRIX)

@@ -50,9 +50,7 @@ def test_not_through_the_admin(lenas_case: dict[str, Any], client: Any) -> None:
     """#13: the admin is off by default; and the superuser flag, forced into the database
     (saving it is refused), grants nothing in it."""
     url = f"/admin/cases/case/{lenas_case['id']}/change/"
-    get_user_model().objects.filter(username="lena.schulz").update(
-        is_staff=True, is_superuser=True
-    )
+    get_user_model().objects.filter(username="lena.schulz").update(is_staff=True, is_superuser=True)
     client.force_login(get_user_model().objects.get(username="lena.schulz"))
     assert client.get(url).status_code == 404
     assert client.post(url, {"status": "released"}).status_code == 404
@@ -63,9 +61,7 @@ def test_not_through_the_admin(lenas_case: dict[str, Any], client: Any) -> None:
 def test_not_through_the_admin_when_an_operator_turns_it_on(
     lenas_case: dict[str, Any], client: Any
 ) -> None:
-    get_user_model().objects.filter(username="lena.schulz").update(
-        is_staff=True, is_superuser=True
-    )
+    get_user_model().objects.filter(username="lena.schulz").update(is_staff=True, is_superuser=True)
     client.force_login(get_user_model().objects.get(username="lena.schulz"))
     url = f"/admin/cases/case/{lenas_case['id']}/change/"
     assert client.get(url).status_code in (302, 403)  # no admin.read: not let in at all
