@@ -1,7 +1,8 @@
 """The REST API root: /api/v1/, OpenAPI at /api/v1/openapi.json, errors as problem+json.
 
 Each app contributes one ``Router`` (``<app>/api.py``). Authentication: a session (with
-CSRF) or ``Authorization: Bearer <token>`` (``backoffice token create USERNAME``).
+CSRF) or ``Authorization: Bearer <token>`` (one's own, from the settings page or
+``backoffice token create USERNAME`` with one's password).
 """
 
 from __future__ import annotations

@@ -59,6 +59,12 @@ def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
             f"{len(access.functions)} functions, {len(access.risks)} risks ({by_level}), "
             f"{len(access.ssd)} SSD constraints"
         )
+    bootstrap = document.policy.bootstrap
+    summary["bootstrap"] = (  # #13: who gets the first logins of a fresh install
+        ", ".join(bootstrap.administrators)
+        if bootstrap
+        else "none named: `backoffice init` refuses it on an empty database"
+    )
     return [], summary
 
 
@@ -101,4 +107,5 @@ def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
             print(f"  credit: {summary['credit']}", file=out)
         if summary.get("access"):
             print(f"  access: {summary['access']}", file=out)
+        print(f"  bootstrap administrators: {summary['bootstrap']}", file=out)
     return status

@@ -13,6 +13,8 @@ BACKOFFICE_AUDIT_KEY      key file signing audit checkpoints; default var/audit-
 BACKOFFICE_TRUSTED_PROXIES  reverse proxies of ours in front of the app that append the client's
                           address to X-Forwarded-For; default 0: REMOTE_ADDR only (docs/audit.md)
 BACKOFFICE_LOGIN_RECORDS_DAYS  days to keep records of login attempts and addresses; default 90
+BACKOFFICE_ADMIN          "1" mounts Django's admin at /admin/ (read-only, reference data only)
+BACKOFFICE_URL            the address people open, for links in e-mails; default http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    # #13 first: its createsuperuser and changepassword commands replace Django's (refused)
+    "backoffice.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -77,7 +81,6 @@ INSTALLED_APPS = [
     "backoffice.audit",
     "backoffice.org",
     "backoffice.access",
-    "backoffice.accounts",
     "backoffice.cases",
     "backoffice.masterdata",
     "backoffice.credit",
@@ -162,7 +165,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # #13: first, so a locked-out name and address never reach the password check
     "axes.backends.AxesStandaloneBackend",
-    "backoffice.web.auth.ThrottledModelBackend",
+    # #13: the password check; grants no Django permission to anyone: roles decide
+    "backoffice.accounts.backends.PersonBackend",
 ]
 
 
@@ -211,6 +215,7 @@ IPWARE_STRICT = False
 #: axes' tables (attempts, failures, logins with their addresses) keep no longer than this;
 #: the audit events of the same logins stay on the chain.
 LOGIN_RECORDS_RETENTION = timedelta(days=_count("BACKOFFICE_LOGIN_RECORDS_DAYS", 90, minimum=1))
+BACKOFFICE_ADMIN = _flag("BACKOFFICE_ADMIN")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -288,6 +293,10 @@ EMAIL_BACKEND = os.environ.get(
     "BACKOFFICE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("BACKOFFICE_FROM_EMAIL", "backoffice@localhost")
+EMAIL_HOST = os.environ.get("BACKOFFICE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BACKOFFICE_EMAIL_PORT", "25"))
+# #13: set-password links and API tokens for others go by e-mail, never to whoever asked
+BACKOFFICE_URL = os.environ.get("BACKOFFICE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

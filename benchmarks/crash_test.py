@@ -32,14 +32,22 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+PASSWORD = "musterbank-demo"  # noqa: S105 - the published demo password (backoffice.ops.demo)
 MAKERS = ["anna.schmidt", "lukas.becker", "julia.wagner", "felix.hoffmann", "paul.meyer"]
 CHECKERS = ["lena.schulz", "maria.keller", "sophie.krueger", "eva.hahn"]
 PG = "postgresql://postgres@127.0.0.1:5432"
 
 
-def _cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, env: dict[str, str], check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "backoffice"), *args], env=env, capture_output=True, text=True, check=check
+        [str(BIN / "backoffice"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        input=stdin,
     )
 
 
@@ -211,8 +219,14 @@ def run(kills: int = 10, clients: int = 8, interval: float = 3.0, workers: int =
     report = Report()
     server = Server(env, _free_port(), workers)
     try:
-        _cli("init", "--demo-policy", env=env)
-        tokens = {u: _cli("token", "create", u, env=env).stdout.strip() for u in MAKERS + CHECKERS}
+        # #13: each demo person makes their own token with the demo password
+        _cli("demo", "--no-serve", env=env)
+        tokens = {
+            u: _cli(
+                "token", "create", u, "--password-stdin", env=env, stdin=PASSWORD
+            ).stdout.strip()
+            for u in MAKERS + CHECKERS
+        }
         server.start()
         stop, lock = threading.Event(), threading.Lock()
         threads = [

@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+PASSWORD = "musterbank-demo"  # noqa: S105 - the published demo password (backoffice.ops.demo)
 MAKERS = ["anna.schmidt", "lukas.becker", "julia.wagner", "felix.hoffmann", "paul.meyer"]
 CHECKERS = ["lena.schulz", "maria.keller", "sophie.krueger", "eva.hahn"]
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
@@ -41,9 +42,14 @@ def psql(sql: str, db: str = "postgres") -> None:
     )
 
 
-def run(*args: str, env: dict[str, str]) -> str:
+def run(*args: str, env: dict[str, str], stdin: str | None = None) -> str:
     done = subprocess.run(
-        [str(BIN / "backoffice"), *args], env=env, capture_output=True, text=True, check=True
+        [str(BIN / "backoffice"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        input=stdin,
     )
     return done.stdout
 
@@ -189,9 +195,12 @@ def main() -> None:
     }
     server = None
     try:
-        run("init", "--demo-policy", env=env)
+        # #13: each demo person makes their own token with the demo password
+        run("demo", "--no-serve", env=env)
         tokens = {
-            u: run("token", "create", u, "--name", "bench", env=env).strip()
+            u: run(
+                "token", "create", u, "--name", "bench", "--password-stdin", env=env, stdin=PASSWORD
+            ).strip()
             for u in MAKERS + CHECKERS
         }
         port = 18000 + os.getpid() % 1000

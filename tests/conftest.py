@@ -128,3 +128,21 @@ def login(client: Any) -> Callable[[str], Any]:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def admin_on(settings: Any) -> Any:
+    """#13: the admin is off by default; this mounts it as ``BACKOFFICE_ADMIN=1`` would."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import backoffice.urls
+
+    settings.BACKOFFICE_ADMIN = True
+    importlib.reload(backoffice.urls)
+    clear_url_caches()
+    yield
+    settings.BACKOFFICE_ADMIN = False
+    importlib.reload(backoffice.urls)
+    clear_url_caches()

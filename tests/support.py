@@ -69,10 +69,16 @@ def cli_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [BACKOFFICE, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+        [BACKOFFICE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+        input=stdin,
     )
 
 

@@ -28,6 +28,9 @@ PEOPLE = {
     "auditor": "martin.jung",
     "administrator": "oliver.richter",
     "research": "tim.hartmann",  # nothing to do with payments
+    # #13: the same person with is_superuser and is_staff forced into the database: the
+    # flags grant nothing, so every route treats them as the research analyst they are
+    "superuser": "tim.hartmann",
 }
 EVERYONE = set(PEOPLE) - {"anonymous"}
 CASE_READERS = {"market", "back_office", "board", "compliance", "auditor"}
@@ -50,6 +53,10 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/{case}/edit/"): set(),  # submitted: not even its maker may amend it now
     ("GET", "/delegations/"): EVERYONE,
     ("GET", "/settings/"): EVERYONE,
+    ("POST", "/settings/tokens/"): "service",  # one's own token (tests/accounts)
+    ("POST", "/settings/tokens/{token_id}/revoke/"): "service",
+    ("GET", "/password/set/{uidb64}/{token}/"): set(PEOPLE),  # a mailed link: its token decides
+    ("GET", "/password/set/done/"): set(PEOPLE),
     ("GET", "/reports/"): EVERYONE,  # lists only the reports each person may read
     ("GET", "/lockouts/"): {"administrator"},  # #13 access.lockout.lift
     ("GET", "/password/"): EVERYONE,
@@ -60,7 +67,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/login/"): set(PEOPLE),
     ("POST", "/logout/"): set(PEOPLE),
     ("GET", "/healthz"): set(PEOPLE),
-    ("GET", "/admin/"): set(),  # no demo person is staff here; the admin is read-only anyway
+    ("GET", "/admin/"): set(),  # #13: off by default (404); when on, see ADMIN_MATRIX
     ("GET", "/api/v1/docs"): set(PEOPLE),
     ("GET", "/api/v1/openapi.json"): set(PEOPLE),
     ("GET", "/api/v1/me"): EVERYONE,
@@ -84,7 +91,8 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/credit/escalations"): REPORT_READERS,
     ("GET", "/api/v1/credit/risk-report"): REPORT_READERS,
     ("GET", "/api/v1/credit/reviews/overdue"): REPORT_READERS,
-    ("GET", "/api/v1/credit/borrowers"): EVERYONE - {"administrator", "research"},  # need-to-know
+    # need-to-know: not the administrator, not research (is_superuser changes nothing)
+    ("GET", "/api/v1/credit/borrowers"): EVERYONE - {"administrator", "research", "superuser"},
     ("GET", "/api/v1/credit/cases/{case}"): "service",  # tests/credit: credit cases only
     ("POST", "/api/v1/credit/cases/{case}/votes"): "service",
     ("POST", "/api/v1/credit/cases/{case}/decision"): "service",
@@ -174,8 +182,13 @@ def fixture_case(demo_bank: Any) -> int:
 
 def _client(kind: str) -> Client:
     client = Client()
-    if PEOPLE[kind]:
-        client.force_login(get_user_model().objects.get(username=PEOPLE[kind]))
+    people = get_user_model().objects
+    if kind == "superuser":  # forced past the refusal on save, as raw SQL would
+        people.filter(username=ADMIN_PEOPLE[kind]).update(is_superuser=True, is_staff=True)
+    elif kind == "admin_reader":  # admin.read from the administrator role, plus the staff flag
+        people.filter(username=ADMIN_PEOPLE[kind]).update(is_staff=True)
+    if ADMIN_PEOPLE[kind]:
+        client.force_login(people.get(username=ADMIN_PEOPLE[kind]))
     return client
 
 
@@ -193,6 +206,7 @@ def test_matrix(fixture_case: int, kind: str) -> None:
     for (method, path), allowed in MATRIX.items():
         url = re.sub(r"\{\w+_id\}", "999999", path.replace("{case}", str(fixture_case)))
         url = url.replace("{key}", "no-such-project").replace("{person}", "anna.schmidt")
+        url = url.replace("{uidb64}", "MQ").replace("{token}", "not-a-token")
         if allowed == "service":
             if kind != "anonymous":
                 continue  # the domain tests decide these writes
@@ -212,3 +226,95 @@ def test_matrix(fixture_case: int, kind: str) -> None:
         if method == "POST" and path == "/logout/":
             client = _client(kind)  # logged out: log in again for the rest
     assert wrong == []
+
+
+# -- the admin, when an operator turns it on (#13) -------------------------------------------
+
+ADMIN_PEOPLE = PEOPLE | {"admin_reader": "oliver.richter"}
+READER = {"admin_reader"}
+
+#: every route of the admin with BACKOFFICE_ADMIN=1 -> who is let through (GET). Only a
+#: person with the ``admin.read`` permission of a role *and* the staff flag gets in, and
+#: then only to read units and process definitions; nothing is ever added, changed, deleted.
+ADMIN_MATRIX: dict[str, set[str]] = {
+    "/admin/": READER,
+    "/admin/login/": READER,  # others: our login page (anonymous) or 403 (logged in)
+    "/admin/logout/": set(ADMIN_PEOPLE),  # harmless: 405 on GET, others sent to /admin/
+    "/admin/password_change/": READER,  # redirects to our audited /password/
+    "/admin/password_change/done/": READER,
+    "/admin/autocomplete/": set(),  # no autocomplete fields anywhere: 403 for everyone
+    "/admin/jsi18n/": READER,
+    "/admin/r/{content_type_id}/{object_id}/": set(),  # no model has a page of its own: 404
+    "/admin/{app_label}/": READER,
+    "/admin/{url}": set(),
+    "/admin/cases/process/": READER,
+    "/admin/cases/process/add/": set(),
+    "/admin/cases/process/{object_id}/history/": READER,
+    "/admin/cases/process/{object_id}/delete/": set(),
+    "/admin/cases/process/{object_id}/change/": READER,  # a read-only view
+    "/admin/cases/process/{object_id}/": READER,  # redirects to the read-only view
+    "/admin/org/unit/": READER,
+    "/admin/org/unit/add/": set(),
+    "/admin/org/unit/{object_id}/history/": READER,
+    "/admin/org/unit/{object_id}/delete/": set(),
+    "/admin/org/unit/{object_id}/change/": READER,
+    "/admin/org/unit/{object_id}/": READER,
+}
+
+
+def _admin_routes() -> set[str]:
+    routes = set()
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver) and str(pattern.pattern) == "admin/":
+            routes = _django_routes(pattern.url_patterns, "admin/")
+    # regular expressions of the admin (an app's index, the catch-all) as {name}
+    return {re.sub(r"\(\?P\{(\w+)\}[^)]*\)", r"{\1}", r).replace("^", "") for r in routes}
+
+
+def test_the_admin_is_off_by_default(fixture_case: int) -> None:
+    assert _admin_routes() == set()
+    assert _client("administrator").get("/admin/").status_code == 404
+
+
+def test_the_admin_registers_no_personal_or_walled_model() -> None:
+    """#13: units and process definitions only; no users, groups, profiles, cases, case
+    events, audit events or walls models, on our site or on Django's default one."""
+    from django.contrib import admin
+
+    from backoffice.readonly_admin import site
+
+    assert {model._meta.label for model in site._registry} == {"org.Unit", "cases.Process"}
+    assert not any(
+        model._meta.app_label in ("auth", "org", "cases", "audit", "walls", "accounts")
+        for model in admin.site._registry
+    )
+
+
+@pytest.mark.usefixtures("admin_on")
+def test_every_admin_route_has_an_entry() -> None:
+    assert _admin_routes() == set(ADMIN_MATRIX)
+
+
+@pytest.mark.usefixtures("admin_on")
+@pytest.mark.parametrize("kind", sorted(ADMIN_PEOPLE))
+def test_admin_matrix(fixture_case: int, kind: str) -> None:
+    from backoffice.cases.models import Process
+    from backoffice.org.models import Unit
+
+    client = _client(kind)
+    ids = {"org/unit": Unit.objects.get(key="it").pk, "cases/process": Process.objects.first().pk}
+    wrong = []
+    for path, allowed in ADMIN_MATRIX.items():
+        model = next((m for m in ids if f"/{m}/" in path), None)
+        url = path.replace("{object_id}", str(ids[model]) if model else "999999")
+        url = url.replace("{content_type_id}", "999999").replace("{app_label}", "org")
+        url = url.replace("{url}", "nothing/here/")
+        response = client.get(url)
+        if _let_through(response) != (kind in allowed):
+            wrong.append(f"GET {path}: {kind} got {response.status_code}")
+    for model, pk in ids.items():  # read-only for everyone, the reader included
+        for url in (f"/admin/{model}/add/", f"/admin/{model}/{pk}/change/"):
+            if _let_through(client.post(url, {"name": "changed"})):
+                wrong.append(f"POST {url}: {kind} was not refused")
+    assert wrong == []
+    assert Unit.objects.get(key="it").name == "IT"

@@ -28,6 +28,7 @@ def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
     assert "access: 14 functions, 11 risks (5 critical, 4 high, 1 medium, 1 low), 8 SSD" in (
         result.stdout
     )
+    assert "bootstrap administrators: oliver.richter, hanna.schroeder" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -79,8 +80,15 @@ def test_init_migrates_loads_and_is_idempotent(tmp_path: Path) -> None:
         first = run_cli("init", "--policy", str(DEMO_POLICY), env=env)
         assert first.returncode == 0, first.stderr
         assert "loaded as policy version 1" in first.stdout
+        # #13: no superuser; the policy's two bootstrap administrators get a link by e-mail
+        for admin in ("hanna.schroeder", "oliver.richter"):
+            assert f"sent a set-password link to {admin} <{admin}@musterbank.example>" in (
+                first.stdout
+            )
+        assert first.stdout.count("/password/set/") == 2  # the console mail backend's copy
         second = run_cli("init", "--policy", str(DEMO_POLICY), env=env)
         assert second.returncode == 0 and "unchanged, already loaded" in second.stdout
+        assert "set-password link" not in second.stdout
         assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
 
 
@@ -104,23 +112,55 @@ def test_init_refuses_a_policy_that_breaks_separation_and_writes_nothing(tmp_pat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_django_management_commands_work_through_backoffice(tmp_path: Path) -> None:
+def test_init_refuses_a_fresh_install_without_two_bootstrap_administrators(
+    tmp_path: Path,
+) -> None:
+    without = DEMO_POLICY.read_text().replace(
+        "bootstrap:\n  administrators: [oliver.richter, hanna.schroeder]\n", ""
+    )
+    policy = tmp_path / "no-bootstrap.yaml"
+    policy.write_text(without)
+    with scratch_database(tmp_path) as url:
+        env = cli_env(url, tmp_path / "var")
+        result = run_cli("init", "--policy", str(policy), env=env)
+        assert result.returncode != 0
+        assert "needs two administrators in the policy's bootstrap section" in result.stderr
+        shell = run_cli(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from backoffice.org.models import PolicyVersion; print(PolicyVersion.objects.count())",
+            env=env,
+        )
+        assert shell.stdout.strip() == "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_django_management_commands_work_through_backoffice_but_not_superusers(
+    tmp_path: Path,
+) -> None:
     with scratch_database(tmp_path) as url:
         env = cli_env(url, tmp_path / "var", DJANGO_SUPERUSER_PASSWORD="a-long-Passphrase-9")
         assert run_cli("migrate", "--noinput", env=env).returncode == 0
         created = run_cli(
             "createsuperuser", "--noinput", "--username", "root", "--email", "r@x.example", env=env
         )
-        assert created.returncode == 0, created.stderr
+        assert created.returncode != 0  # #13: Backoffice has no superusers
+        assert "Backoffice has no superusers" in created.stderr
+        changed = run_cli("changepassword", "root", env=env)
+        assert changed.returncode != 0 and "Nobody sets another person's password" in (
+            changed.stderr
+        )
         check = run_cli(
             "shell",
             "--no-imports",
             "-c",
+            "from django.contrib.auth.hashers import make_password; "
             "from django.contrib.auth.models import User; "
-            "print(User.objects.get(username='root').password.split('$')[0])",
+            "print(make_password('x').split('$')[0], User.objects.count())",
             env=env,
         )
-        assert check.stdout.strip() == "argon2"
+        assert check.stdout.strip() == "argon2 0"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -145,6 +185,28 @@ def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path
             opener, _ = browser_login(base, "lena.schulz", DEMO_PASSWORD)
             status, inbox, _ = http_get(f"{base}/api/v1/cases?actionable=true", opener)
             assert status == 200 and "Maschinenbau Roth GmbH" in inbox
+            # #13: a person makes their own token from the shell with their own password
+            created = run_cli(
+                "token", "create", "martin.jung", "--password-stdin", env=env, stdin=DEMO_PASSWORD
+            )
+            assert created.returncode == 0, created.stderr
+            token = created.stdout.strip()
+            assert token.startswith("bo_")
+            import urllib.request
+
+            auth = {"Authorization": f"Bearer {token}"}
+            request = urllib.request.Request(f"{base}/api/v1/me", headers=auth)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert b'"username": "martin.jung"' in response.read()
+        nobody_super = run_cli(  # #13: the demo has no superuser and no staff
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.contrib.auth.models import User; from django.db.models import Q; "
+            "print(User.objects.filter(Q(is_superuser=True) | Q(is_staff=True)).count())",
+            env=env,
+        )
+        assert nobody_super.stdout.strip() == "0"
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
@@ -156,20 +218,16 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
 
 
 @pytest.mark.django_db(transaction=True)
-def test_token_create_prints_a_working_token_once(tmp_path: Path) -> None:
+def test_token_create_is_refused_without_the_persons_own_password(tmp_path: Path) -> None:
+    """#13: the shell does not make a credential for someone else (the demo test shows the
+    person making their own)."""
     with scratch_database(tmp_path) as url:
-        env = cli_env(url, tmp_path / "var", BACKOFFICE_PLAIN_HTTP="1")
+        env = cli_env(url, tmp_path / "var")
         assert run_cli("init", "--demo-policy", env=env).returncode == 0
-        created = run_cli("token", "create", "martin.jung", "--name", "audit export", env=env)
-        assert created.returncode == 0, created.stderr
-        token = created.stdout.strip()
-        assert token.startswith("bo_")
-        with running_server(env) as base:
-            import urllib.request
-
-            auth = {"Authorization": f"Bearer {token}"}
-            request = urllib.request.Request(f"{base}/api/v1/me", headers=auth)
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert b'"username": "martin.jung"' in response.read()
-        missing = run_cli("token", "create", "nobody", env=env)
-        assert missing.returncode != 0 and "no active user 'nobody'" in missing.stderr
+        for username in ("martin.jung", "nobody"):
+            created = run_cli(
+                "token", "create", username, "--password-stdin", env=env, stdin="a guess\n"
+            )
+            assert created.returncode != 0
+            assert "bo_" not in created.stdout
+            assert "a token for someone else is a user-admin case" in created.stderr

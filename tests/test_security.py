@@ -44,6 +44,10 @@ def test_django_deploy_checks_pass_with_production_settings(tmp_path: Path) -> N
         BACKOFFICE_ALLOWED_HOSTS="backoffice.example.com",
         BACKOFFICE_SSL_REDIRECT="1",
     )
+    # #13: links and tokens go by mail; on the console they would end up in the log
+    console = run_cli("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert console.returncode != 0 and "accounts.W001" in console.stdout + console.stderr
+    env["BACKOFFICE_EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
     result = run_cli("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AccountsConfig(AppConfig):
@@ -9,4 +12,26 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from backoffice.accounts import signals  # noqa: F401 - connects the login receivers
+        from backoffice.accounts import signals  # noqa: F401 - login receivers, no superusers
+        from backoffice.accounts.effects import UserAdministration
+        from backoffice.cases.effects import register
+
+        register("accounts.user_admin", UserAdministration())  # #13
+        checks.register(_mail_goes_somewhere, checks.Tags.security, deploy=True)
+
+
+def _mail_goes_somewhere(**kwargs: Any) -> list[checks.CheckMessage]:
+    """#13: set-password links and tokens for others travel by e-mail; on the console they
+    end up in the server's log, where whoever reads it could use them."""
+    from django.conf import settings
+
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        return [
+            checks.Warning(
+                "Set-password links and API tokens are mailed; the console backend writes "
+                "them into the server's log.",
+                hint="Set BACKOFFICE_EMAIL_BACKEND (and _HOST, _PORT) to a real mail server.",
+                id="accounts.W001",
+            )
+        ]
+    return []

@@ -1,5 +1,5 @@
 """Django's login signals, turned into audit events (the only audited path without a do_*:
-logins happen inside ``django.contrib.auth``)."""
+logins happen inside ``django.contrib.auth``); and no superuser is ever saved (#13)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
 from backoffice.accounts.services import (
@@ -14,6 +15,7 @@ from backoffice.accounts.services import (
     do_record_login_failure,
     do_record_logout,
 )
+from backoffice.core.errors import DomainError
 
 __all__: list[str] = []
 
@@ -33,3 +35,17 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
     # Django has already masked secrets in ``credentials``; we keep the username only.
     username = credentials.get(get_user_model().USERNAME_FIELD) or credentials.get("username")
     do_record_login_failure(str(username or ""))
+
+
+@receiver(pre_save, sender=get_user_model(), dispatch_uid="no-superusers")
+def _no_superuser(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """#13: a superuser would pass every Django permission check without a role or a case;
+    Backoffice has none, so writing the flag is refused (migration accounts 0002 cleared
+    old ones; one forced in by SQL still grants nothing, see ``accounts.backends``)."""
+    writes_flag = update_fields is None or "is_superuser" in update_fields
+    if writes_flag and instance.is_superuser:
+        raise DomainError(
+            "accounts.no_superuser",
+            "Backoffice has no superusers: what a person may do comes from roles of the "
+            "policy, granted with four eyes (docs/identities.md).",
+        )

@@ -1,11 +1,2 @@
-from django.contrib import admin
-
-from backoffice.audit.models import AuditEvent
-from backoffice.readonly_admin import ReadOnlyAdmin
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("seq", "at", "actor", "action", "object_type", "object_id")
-    list_filter = ("action", "object_type")
-    search_fields = ("actor", "object_id", "request_id")
+"""No admin for the audit trail (#13): events are read only through ``/audit/`` and
+``/api/v1/audit``, which check ``audit.read`` and hide walled cases' events."""

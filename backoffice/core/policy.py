@@ -61,6 +61,7 @@ __all__ = [
     "exception_text",
     "ExceptionSpec",
     "MAX_EXCEPTION_DAYS",
+    "BootstrapSpec",
 ]
 
 
@@ -141,6 +142,14 @@ class AssignmentSpec(_Dated):
     role: Key
 
 
+class BootstrapSpec(Spec):
+    """#13: who gets the first logins of a fresh installation. Nobody is a superuser: the
+    first two administrators each get a set-password link by e-mail from ``backoffice init``,
+    and from then on every login is made through a four-eyes ``user-admin`` case."""
+
+    administrators: list[Key] = []
+
+
 class InstitutionSpec(Spec):
     name: Annotated[str, Field(min_length=1)]
     currency: Currency = "EUR"
@@ -162,6 +171,8 @@ class Policy(Spec):
     walls: WallsSpec | None = None
     #: #6: business functions, access risks and SSD constraints (docs/access.md)
     access: AccessSpec | None = None
+    #: #13: the first administrators of a fresh installation (docs/identities.md)
+    bootstrap: BootstrapSpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -293,6 +304,8 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
             yield doc.problem(("walls", *path), f"walls: {message}")
     if policy.access is not None:
         yield from _access_problems(doc)
+    if policy.bootstrap is not None:
+        yield from _bootstrap_problems(doc, policy.bootstrap)
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"
@@ -359,6 +372,26 @@ def _role_problems(doc: PolicyDocument) -> Iterator[Problem]:
             yield doc.problem(("assignments", index, "person"), f"unknown person {grant.person!r}")
         if grant.role not in roles:
             yield doc.problem(("assignments", index, "role"), f"unknown role {grant.role!r}")
+
+
+def _bootstrap_problems(doc: PolicyDocument, bootstrap: BootstrapSpec) -> Iterator[Problem]:
+    """#13: two distinct people of the policy, each with an e-mail address for the link:
+    one administrator alone could never release the other's user-admin cases."""
+    people = {p.id: p for p in doc.policy.people}
+    named = bootstrap.administrators
+    for position, person in enumerate(named):
+        path = ("bootstrap", "administrators", position)
+        if person not in people:
+            yield doc.problem(path, f"bootstrap: unknown person {person!r}")
+        elif people[person].email is None:
+            yield doc.problem(
+                path, f"bootstrap: {person!r} needs an e-mail address for the set-password link"
+            )
+    if len(set(named)) < 2:
+        yield doc.problem(
+            ("bootstrap", "administrators"),
+            "bootstrap: name at least two different administrators (four eyes from the start)",
+        )
 
 
 def exception_text(m: MembershipSpec) -> str:

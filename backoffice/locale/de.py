@@ -448,6 +448,31 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Acting for you adds the functions they exercise for you to their own: a substitute who would thereby hold a critical access risk is refused; a high one is refused or needs compliance's approval in a delegation case.": "Wer Sie vertritt, übt Ihre Funktionen zusätzlich zu den eigenen aus: Eine Vertretung, die dadurch ein kritisches Zugriffsrisiko hätte, wird abgelehnt; ein hohes wird abgelehnt oder braucht die Zustimmung von Compliance in einem Vertretungsvorgang.",
     # #13: text that cannot be stored, refused at the edge (backoffice/middleware.py)
     "The text at %(place)s cannot be stored: it holds a NUL character, an unpaired surrogate or bytes that are not UTF-8.": "Der Text bei %(place)s kann nicht gespeichert werden: Er enthält ein NUL-Zeichen, ein einzelnes Surrogat oder Bytes, die kein UTF-8 sind.",
+    # #13: one's own credentials, set-password links, the read-only admin
+    "You may not use the admin.": "Sie dürfen die Administration nicht benutzen.",
+    "You have no active token %(id)s.": "Sie haben kein aktives Token %(id)s.",
+    "Set your Backoffice password": "Ihr Backoffice-Passwort festlegen",
+    "Hello %(name)s,\n\nchoose your Backoffice password here (the link works once):\n%(link)s\n\nYour login name is %(login)s. If you did not expect this message, tell your administrators.\n": "Hallo %(name)s,\n\nhier legen Sie Ihr Backoffice-Passwort fest (der Link gilt einmal):\n%(link)s\n\nIhr Anmeldename ist %(login)s. Falls Sie diese Nachricht nicht erwartet haben, sagen Sie es Ihren Administratoren.\n",
+    "Your Backoffice API token": "Ihr Backoffice-API-Token",
+    "Hello %(name)s,\n\nan API token %(token_name)s was approved for you:\n\n%(token)s\n\nKeep it secret; it is shown nowhere else. Revoke it on your settings page when you no longer need it.\n": "Hallo %(name)s,\n\nfür Sie wurde ein API-Token %(token_name)s freigegeben:\n\n%(token)s\n\nHalten Sie es geheim; es wird nirgends sonst angezeigt. Widerrufen Sie es auf Ihrer Einstellungsseite, wenn Sie es nicht mehr brauchen.\n",
+    "What the token is for": "Wofür das Token ist",
+    "The token was revoked.": "Das Token wurde widerrufen.",
+    "My API tokens": "Meine API-Tokens",
+    "Your new token, shown this once. Copy it now; Backoffice keeps only its fingerprint.": "Ihr neues Token, nur dieses eine Mal angezeigt. Kopieren Sie es jetzt; Backoffice speichert nur seinen Fingerabdruck.",
+    "Token": "Token",
+    "For": "Für",
+    "Created": "Erstellt",
+    "Last used": "Zuletzt benutzt",
+    "Revoke": "Widerrufen",
+    "Create a token": "Token erstellen",
+    "A token for someone else is a user-admin case: it is mailed to that person, never shown to whoever asked for it.": "Ein Token für jemand anderen ist ein Vorgang der Benutzerverwaltung: Es geht per E-Mail an diese Person und wird nie der Person gezeigt, die es beantragt hat.",
+    "Choose your password": "Passwort festlegen",
+    "Set my password": "Mein Passwort festlegen",
+    "This link is no longer valid: it was used already, it expired, or the password was changed since. Ask your administrators for a new one.": "Dieser Link gilt nicht mehr: Er wurde schon benutzt, ist abgelaufen, oder das Passwort wurde seither geändert. Bitten Sie Ihre Administratoren um einen neuen.",
+    "Password set": "Passwort festgelegt",
+    "Your password is set; you can log in now.": "Ihr Passwort ist festgelegt; Sie können sich jetzt anmelden.",
+    "Logged out": "Abgemeldet",
+    "Log in again": "Wieder anmelden",
 }
 
 

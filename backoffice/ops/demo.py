@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DEMO_PASSWORD", "DEMO_LOGINS", "DEMO_ADMINS"]
+__all__ = ["DEMO_PASSWORD", "DEMO_LOGINS"]
 
 #: One password for every demo user. Demo only: ``backoffice demo`` prints it.
 DEMO_PASSWORD = "musterbank-demo"  # noqa: S105 - a published demo password, not a secret
@@ -27,9 +27,7 @@ DEMO_LOGINS: tuple[tuple[str, str], ...] = (
     ("laura.lange", "head of Advisory: deal mandates (private side of the wall)"),
     ("lisa.neumann", "research analyst: drafts research that Tim releases"),
     ("martin.jung", "internal auditor: reads the audit trail and the reports"),
-    ("oliver.richter", "administrator (IT): proposes policy changes"),
-    ("hanna.schroeder", "second administrator (IT): releases policy changes"),
+    ("oliver.richter", "administrator (IT): proposes policy and user changes, no superuser"),
+    ("hanna.schroeder", "second administrator (IT): releases what Oliver proposes"),
+    ("nina.koch", "head of HR: requests logins for joiners and leavers (user-admin cases)"),
 )
-
-#: Demo administrators get Django's admin (read-only for everything that needs four eyes).
-DEMO_ADMINS = ("oliver.richter", "hanna.schroeder")

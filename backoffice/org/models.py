@@ -54,6 +54,12 @@ class Profile(TimeStamped):
     competence_amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     competence_currency = models.CharField(max_length=3, blank=True)
     language = models.CharField(max_length=8, default="en")
+    #: #13: who created the login: ``policy``, or ``case:<id>`` (a released user-admin case).
+    #: A policy load deactivates only the people it created itself and no longer lists.
+    source = models.CharField(max_length=32, default="policy")
+    #: #13: ``case:<id>`` while a user-admin case holds the login deactivated: a policy load
+    #: that still lists the person does not switch it back on ("" or ``policy`` otherwise).
+    deactivated_by = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["user__username"]

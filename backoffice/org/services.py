@@ -36,8 +36,10 @@ from backoffice.walls.sync import sync_issuers
 __all__ = [
     "LoadResult",
     "SeparationViolated",
+    "add_person_for_case",
     "apply_policy",
     "do_load_policy",
+    "set_person_active_for_case",
     "live_policy",
     "validate_policy",
 ]
@@ -122,6 +124,27 @@ def _access_problems_with_granted(document: PolicyDocument) -> list[Problem]:
         else document.problem(("assignments", i), f"access: {message}")
         for i, message in grant_problems(rules, grants)
     ]
+
+
+def add_person_for_case(username: str, *, name: str, email: str, case_id: int) -> Any:
+    """#13: a login a released user-admin case creates, without a password (the person sets
+    it through a mailed link). Its profile names the case, so no policy load ends it; the
+    caller records the audit event in the release's transaction."""
+    user = User.objects.create_user(username=username, email=email)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.profile = Profile.objects.create(user=user, display_name=name, source=f"case:{case_id}")
+    return user
+
+
+def set_person_active_for_case(user: Any, *, active: bool, case_id: int) -> None:
+    """#13: a user-admin case switches a login off (a policy load that still lists the
+    person leaves it off) or back on (only one a case switched off)."""
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    profile = user.profile
+    profile.deactivated_by = "" if active else f"case:{case_id}"
+    profile.save(update_fields=["deactivated_by", "last_updated"])
 
 
 def live_policy() -> PolicyVersion | None:
@@ -306,6 +329,7 @@ class _Apply:
                 ),
                 "language": spec.language,
                 "active": True,
+                "source": "policy",
             }
             user = users.get(spec.id)
             if user is None:
@@ -318,24 +342,32 @@ class _Apply:
             profile = getattr(user, "profile", None) if before is not None else None
             if profile is None:
                 profile = Profile(user=user)
+            # #13: a login a user-admin case deactivated stays off until a case reactivates it
+            held = profile.deactivated_by.startswith("case:")
+            wanted["active"] = not held
             if before != wanted:
-                user.email, user.is_active = spec.email or "", True
+                user.email, user.is_active = spec.email or "", not held
                 user.save(update_fields=["email", "is_active"])
                 profile.display_name = spec.name
                 profile.language = spec.language
                 profile.competence_amount = spec.competence.amount if spec.competence else None
                 profile.competence_currency = spec.competence.currency if spec.competence else ""
+                profile.source = "policy"  # listed in the policy: from now on the policy's
+                profile.deactivated_by = profile.deactivated_by if held else ""
                 profile.save()
                 user.profile = profile
                 action = "org.person.created" if before is None else "org.person.changed"
                 self._audit(action, "person", spec.id, before, wanted)
             self.users_by_name[spec.id] = user
         for username, user in users.items():
-            managed = hasattr(user, "profile")
+            # #13: people a user-admin case created are not the policy's to end
+            managed = hasattr(user, "profile") and user.profile.source == "policy"
             if username not in wanted_ids and managed and user.is_active:
                 before = _person_state(user)
                 user.is_active = False
                 user.save(update_fields=["is_active"])
+                user.profile.deactivated_by = "policy"
+                user.profile.save(update_fields=["deactivated_by", "last_updated"])
                 self._audit(
                     "org.person.deactivated", "person", username, before, _person_state(user)
                 )
@@ -541,4 +573,5 @@ def _person_state(user: Any) -> dict[str, Any]:
         "competence": competence,
         "language": profile.language if profile else "en",
         "active": user.is_active,
+        "source": profile.source if profile else "policy",
     }

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ThrottledModelBackend", "LoginForm", "lockout_response", "PURGE_EVERY_SECONDS"]
+__all__ = ["LoginForm", "lockout_response", "PURGE_EVERY_SECONDS"]
 
 #: A failed login purges old records at most this often per process (a cheap moment:
 #: the login page is slow on purpose anyway, and no scheduler is needed).
@@ -36,11 +35,6 @@ LOCKED_OUT = _(
     "Too many failed attempts for this user name from your address. Try again in "
     "%(minutes)s minutes, or ask an administrator to lift the lock."
 )
-
-
-class ThrottledModelBackend(ModelBackend):
-    """Django's password check. The throttling it once did is django-axes' now
-    (``AxesStandaloneBackend``, listed before it); the name stays for the settings."""
 
 
 def _minutes() -> int:

@@ -5,6 +5,8 @@ from backoffice.web import views
 app_name = "web"
 urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
+    path("settings/tokens/", views.token_create, name="token_create"),
+    path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("reports/", views.reports, name="reports"),
     path("lockouts/", views.lockouts, name="lockouts"),  # #13
 ]

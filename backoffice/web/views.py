@@ -1,4 +1,5 @@
-"""The start page (what needs attention), personal settings, login and lock-outs."""
+"""The start page (what needs attention), personal settings (language, one's own password and
+API tokens), login, the set-password page a mailed link opens, and login lock-outs."""
 
 from __future__ import annotations
 
@@ -8,24 +9,37 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from backoffice.accounts.models import ApiToken
 from backoffice.accounts.queries import get_actor_facts
+from backoffice.accounts.services import do_create_own_token, do_revoke_own_token
 from backoffice.cases.models import Case
 from backoffice.cases.queries import get_inbox, visible_cases
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.org.queries import get_organisation, get_person_overview
 from backoffice.web.auth import LoginForm
+from backoffice.web.forms import LanguageForm, LinkSetPasswordForm, OwnPasswordChangeForm, TokenForm
 from backoffice.web.services import access_lockouts, do_lift_lockout, get_lockouts
 
-__all__ = ["home", "reports", "settings_page", "lockouts", "BackofficeLoginView"]
+__all__ = [
+    "home",
+    "reports",
+    "settings_page",
+    "lockouts",
+    "token_create",
+    "token_revoke",
+    "BackofficeLoginView",
+    "OwnPasswordChangeView",
+    "LinkPasswordSetView",
+]
 
 
 class BackofficeLoginView(LoginView):
@@ -131,15 +145,26 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "web/reports.html", {"permissions": permissions})
 
 
-class LanguageForm(forms.Form):
-    language = forms.ChoiceField(
-        label=gettext_lazy("Language"), choices=[("en", "English"), ("de", "Deutsch")]
-    )
+class OwnPasswordChangeView(PasswordChangeView):
+    """#13: one's own password, with the current one; the change is on the audit chain."""
+
+    form_class = OwnPasswordChangeForm
+    success_url = reverse_lazy("password_change_done")
+
+
+class LinkPasswordSetView(PasswordResetConfirmView):
+    """#13: the page a mailed set-password link opens (a new login, a reset, the bootstrap).
+
+    Django checks the link's token and keeps it out of the address bar and the Referer."""
+
+    form_class = LinkSetPasswordForm
+    reset_url_token = "choose"  # noqa: S105 - a URL segment, not a secret
 
 
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """Each person chooses their language; it is kept on their profile."""
+    """Each person chooses their language (kept on their profile) and keeps their own API
+    tokens; a token is shown once, on the page that created it, and never stored."""
     profile = getattr(request.user, "profile", None)
     form = LanguageForm(
         request.POST or None, initial={"language": getattr(profile, "language", "en")}
@@ -150,4 +175,35 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         translation.activate(profile.language)
         messages.success(request, _("Your language was saved."))
         return redirect("web:settings")
-    return render(request, "web/settings.html", {"form": form})
+    return _settings(request, form)
+
+
+def _settings(request: HttpRequest, form: LanguageForm | None = None, **extra: Any) -> HttpResponse:
+    profile = getattr(request.user, "profile", None)
+    context = {
+        "form": form or LanguageForm(initial={"language": getattr(profile, "language", "en")}),
+        "token_form": extra.pop("token_form", None) or TokenForm(),
+        "tokens": ApiToken.objects.filter(user=request.user, revoked_at__isnull=True),
+        **extra,
+    }
+    return render(request, "web/settings.html", context)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """#13: one's own API token; the answer shows it once (not a redirect: no copy of it
+    waits in a session or a cookie)."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _settings(request, token_form=form)
+    token = do_create_own_token(request.user, name=form.cleaned_data["name"])
+    return _settings(request, new_token=token)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    do_revoke_own_token(request.user, token_id)
+    messages.success(request, _("The token was revoked."))
+    return redirect("web:settings")

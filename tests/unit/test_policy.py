@@ -293,3 +293,23 @@ def test_the_credit_engine_sums_by_borrower_group_not_by_an_aggregate() -> None:
     assert isinstance(spec, ProcessSpec)
     found = [message for _, message in process_problems(spec, set(), set())]
     assert "only the four-eyes engine sums cases (credit sums by group)" in found
+
+
+def test_bootstrap_names_two_different_people_of_the_policy_with_an_address() -> None:
+    """#13: the first two administrators of a fresh install; fewer is a problem."""
+    people = GOOD.replace("  - {id: max, name: Max}", "  - {id: max, name: Max, email: m@x.de}")
+    good = people.replace(
+        "  - {id: sabine, name: Sabine}", "  - {id: sabine, name: Sabine, email: s@x.de}"
+    )
+    document = parse_policy((good + "bootstrap: {administrators: [max, sabine]}\n").encode(), "p")
+    assert document.policy.bootstrap is not None
+    assert document.policy.bootstrap.administrators == ["max", "sabine"]
+    assert problems(good + "bootstrap: {administrators: [max, max]}\n") == [
+        "p.yaml:16:13: bootstrap: name at least two different administrators (four eyes from "
+        "the start)"
+    ]
+    found = problems(people + "bootstrap: {administrators: [max, sabine, nobody]}\n")
+    assert found == [
+        "p.yaml:16:35: bootstrap: 'sabine' needs an e-mail address for the set-password link",
+        "p.yaml:16:43: bootstrap: unknown person 'nobody'",
+    ]

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from backoffice.audit.services import do_checkpoint
+from backoffice.audit.services import do_checkpoint, record
 from backoffice.audit.signing import do_generate_signing_key, key_path, load_signing_key
 from backoffice.credit.demo import seed_demo_credit
-from backoffice.ops.demo import DEMO_ADMINS, DEMO_LOGINS, DEMO_PASSWORD
-from backoffice.ops.management.commands.init import DEMO_POLICY
+from backoffice.ops.demo import DEMO_LOGINS, DEMO_PASSWORD
+from backoffice.ops.management.commands.init import DEMO_POLICY, cli_actor
 from backoffice.ops.seed import seed_demo_cases
 from backoffice.walls.seed import seed_demo_walls
 
@@ -27,7 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("init", policy=str(DEMO_POLICY), stdout=self.stdout)
+        # init refuses the demo policy where another one is live: this never runs on a bank
+        call_command("init", policy=str(DEMO_POLICY), no_bootstrap_links=True, stdout=self.stdout)
         self._passwords()
         created = seed_demo_cases()
         if created:
@@ -47,13 +48,25 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _passwords(self) -> None:
-        """Demo only: every person of the demo policy can log in with the printed password."""
-        users = get_user_model().objects.filter(profile__isnull=False)
-        for user in users:
-            if not user.check_password(DEMO_PASSWORD):
-                user.set_password(DEMO_PASSWORD)
-            user.is_staff = user.is_superuser = user.username in DEMO_ADMINS
-            user.save(update_fields=["password", "is_staff", "is_superuser"])
+        """Demo only: every person of the demo policy who has no password yet gets the
+        printed one. Nobody is a superuser or staff (#13); nobody who ever logged in or has a
+        password is touched, and the setting is on the audit chain."""
+        users = list(
+            get_user_model().objects.filter(profile__isnull=False, profile__source="policy")
+        )
+        fresh = [u for u in users if not u.has_usable_password() and u.last_login is None]
+        for user in fresh:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if fresh:
+            record(
+                "ops.demo.passwords_set",
+                actor=cli_actor(),
+                object_type="policy",
+                object_id=DEMO_POLICY.name,
+                after={"people": sorted(user.username for user in fresh)},
+                reason="backoffice demo: the published demo password for the demo bank",
+            )
 
     def _checkpoint(self) -> None:
         """#4: the demo signs its audit trail's head, with a key of its own under ./var/, so
