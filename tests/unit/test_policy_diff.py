@@ -394,7 +394,7 @@ def test_each_change_says_what_it_means() -> None:
         "role employee gains the permissions payment.release"
     )
     assert texts(WEAKENING["role gains a permission"])[1].startswith(
-        "through the role hierarchy, 16 more role(s) gain the same: access-approver, "
+        "through the role hierarchy, 17 more role(s) gain the same: access-approver, "
     )
     assert texts(WEAKENING["authority limit raised"]) == [
         "credit: level L1 decides up to 500,000 EUR (was 250,000 EUR)"

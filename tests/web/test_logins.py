@@ -144,10 +144,18 @@ def test_failed_logins_stay_on_the_audit_chain_while_locked_out(demo_bank: Any) 
     assert not AuditEvent.objects.filter(action="auth.login", actor="anna.schmidt").exists()
 
 
-def test_the_admin_login_shares_the_budget_of_the_login_page(demo_bank: Any) -> None:
+def test_the_admin_has_no_login_of_its_own_to_guess_through(demo_bank: Any, admin_on: Any) -> None:
+    """Every password check goes through the one login page and its lock-out."""
     set_password("anna.schmidt")
-    admin = guess("anna.schmidt", ATTACKER, path="/admin/login/")
-    assert admin.status_code == 429 and LOCKED in admin.content.decode()
+    client = Client()
+    admin = client.post(
+        "/admin/login/",
+        {"username": "anna.schmidt", "password": PASSWORD},
+        REMOTE_ADDR=ATTACKER,
+    )
+    assert admin.status_code == 302 and admin["Location"].startswith("/login/")
+    assert "_auth_user_id" not in client.session
+    guess("anna.schmidt", ATTACKER)
     assert log_in(Client(), "anna.schmidt", PASSWORD, ATTACKER).status_code == 429
 
 

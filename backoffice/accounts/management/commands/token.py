@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import HttpRequest
 
 from backoffice.accounts.models import ApiToken
 from backoffice.accounts.services import do_create_own_token, do_revoke_token
@@ -44,8 +45,12 @@ class Command(BaseCommand):
                 if options["password_stdin"]
                 else getpass.getpass(f"Password of {options['username']}: ")
             )
-            # the login backends decide (active, throttled); a failure is on the audit chain
-            user = authenticate(None, username=options["username"], password=password)
+            # the login backends decide (active, locked out); a failure is on the audit chain.
+            # django-axes counts failures by name and address: the shell is this machine.
+            shell = HttpRequest()
+            shell.method, shell.path = "POST", "/cli/token"
+            shell.META = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "backoffice token"}
+            user = authenticate(shell, username=options["username"], password=password)
             if user is None:
                 raise CommandError(
                     f"wrong password for {options['username']!r}, or no such active login; "
