@@ -20,9 +20,11 @@ from typing import Any
 import psycopg
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
+from backoffice.ops.demo import DEMO_PASSWORD
 from tests.cases.conftest import payment
 from tests.support import cli_env, run_cli, running_server
 
@@ -112,10 +114,25 @@ def test_the_server_runs_as_a_role_that_can_append_to_the_trail_but_not_lift_its
     again = run_cli("init", "--create-roles", env=cluster.env(var))
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"role {cluster.app_role}: exists, attributes reset" in again.stdout
+    # Two people get a password to make their own tokens with (set-up, not under test).
+    with psycopg.connect(cluster.owner, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE auth_user SET password = %s WHERE username IN ('anna.schmidt', 'martin.jung')",
+            [make_password(DEMO_PASSWORD)],
+        )
     server = cluster.env(var, owner=False)  # the server knows nothing but its own role
     tokens = {}
     for person in ("anna.schmidt", "martin.jung"):
-        token = run_cli("token", "create", person, "--name", "test", env=server)
+        token = run_cli(
+            "token",
+            "create",
+            person,
+            "--name",
+            "test",
+            "--password-stdin",
+            env=server,
+            stdin=DEMO_PASSWORD,
+        )
         assert token.returncode == 0, token.stderr
         tokens[person] = {"Authorization": f"Bearer {token.stdout.strip()}"}
     with running_server(server) as base:

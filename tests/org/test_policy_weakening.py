@@ -14,7 +14,7 @@ from django.utils import timezone
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Process
-from backoffice.org.models import PolicyVersion
+from backoffice.org.models import PolicyVersion, Profile
 from tests.cases.conftest import Person, problem
 from tests.conftest import DEMO_POLICY
 
@@ -96,6 +96,8 @@ def test_the_case_page_shows_what_the_change_means_above_the_yaml(
     person: Callable[[str], Person], login: Callable[[str], Any]
 ) -> None:
     case = propose(person, RAISED)
+    # the page in English, whatever language the demo gives her
+    Profile.objects.filter(user__username="hanna.schroeder").update(language="en")
     page = login("hanna.schroeder").get(f"/cases/{case['id']}/").content.decode()
     assert MEANING in page
     assert "weakens control" in page
