@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # serves Swagger UI from our own static files, not a CDN
+    "backoffice.base",  # #14: model bases, HTTP pieces, the actor of a request
     "backoffice.audit",
     "backoffice.org",
     "backoffice.access",
@@ -92,11 +93,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "backoffice.middleware.RequestIdMiddleware",
-    "backoffice.middleware.ApiProblemMiddleware",
+    "backoffice.base.middleware.RequestIdMiddleware",
+    "backoffice.base.middleware.ApiProblemMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "backoffice.middleware.TextInputMiddleware",  # #13: before anything reads the request
+    "backoffice.base.middleware.TextInputMiddleware",  # #13: before anything reads the request
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

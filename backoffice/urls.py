@@ -3,9 +3,24 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from backoffice import views
-from backoffice.api import api
+from backoffice.access.api import router as access_api
+from backoffice.accounts.api import router as accounts_api
+from backoffice.api import api, mount
+from backoffice.audit.api import router as audit_api
+from backoffice.cases.api import router as cases_api
+from backoffice.credit.api import router as credit_api
 from backoffice.readonly_admin import site as admin_site
+from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views
+
+mount(
+    ("/", accounts_api),
+    ("/", cases_api),
+    ("/", audit_api),
+    ("/credit/", credit_api),
+    ("/", walls_api),  # #8 Chinese walls
+    ("/", access_api),  # #6 access governance
+)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -214,7 +214,7 @@ def _body_fields(
 
 def _text_inputs() -> Iterator[tuple[str, str, str, Any, list[str]]]:
     """(label, method, url, body, where the bad text is) for every text input of the API."""
-    from backoffice.api import api
+    from backoffice.urls import api  # the root with every router mounted
 
     document = api.get_openapi_schema()
     for path, item in sorted(document["paths"].items()):

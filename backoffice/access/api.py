@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import get_mitigation_report, get_simulation
-from backoffice.api import PROBLEMS
+from backoffice.base.http import PROBLEMS
 from backoffice.walls.reports import csv_response
 
 __all__ = ["router"]

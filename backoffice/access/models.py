@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from backoffice.base.models import TimeStamped
 from backoffice.core.org import Period
-from backoffice.org.models import TimeStamped
 
 __all__ = ["Role", "RoleAssignment", "Mitigation"]
 

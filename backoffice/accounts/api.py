@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from backoffice.accounts.queries import get_actor_facts
-from backoffice.api import PROBLEMS
+from backoffice.base.http import PROBLEMS
 
 __all__ = ["router"]
 

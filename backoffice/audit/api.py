@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from backoffice.api import PROBLEMS
 from backoffice.audit.queries import AuditFilter, access_audit_log, get_event_page, verify_database
 from backoffice.audit.schemas import (
     AuditEventOut,
@@ -15,6 +14,7 @@ from backoffice.audit.schemas import (
     VerificationOut,
 )
 from backoffice.audit.signing import configured_public_keys
+from backoffice.base.http import PROBLEMS
 
 __all__ = ["router"]
 

@@ -6,7 +6,6 @@ checkpoints (and it records one event for each).
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backoffice.audit.models import AuditEvent, Checkpoint
+from backoffice.base.context import request_id_var
 from backoffice.core.audit import GENESIS_HASH, ChainedEvent, event_hash, to_json_value
 from backoffice.core.audit_sign import sign_checkpoint
 from backoffice.core.errors import DomainError
@@ -28,8 +28,6 @@ __all__ = [
     "request_id_var",
 ]
 
-#: Set by the request middleware so every event of one request carries its id.
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 #: PostgreSQL advisory lock that serialises appends (and only appends) to the chain.
 AUDIT_LOCK_KEY = 0x6261636B6F6666  # "backoff"

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from backoffice.accounts.queries import get_actor_facts
-from backoffice.api import PROBLEMS, idempotent
+from backoffice.base.http import PROBLEMS, idempotent
 from backoffice.cases.models import Delegation, Process
 from backoffice.cases.present import case_out, process_out, summary_out
 from backoffice.cases.queries import access_case_by_id, get_inbox, visible_cases

@@ -7,3 +7,9 @@ class CasesConfig(AppConfig):
     name = "backoffice.cases"
     label = "cases"
     verbose_name = "Four-eyes cases"
+
+    def ready(self) -> None:
+        from backoffice.cases.apply import PROCESSES_APPLIER
+        from backoffice.org.appliers import register_applier
+
+        register_applier(PROCESSES_APPLIER)

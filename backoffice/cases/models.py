@@ -15,12 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.base.models import TimeStamped
 from backoffice.core.four_eyes import Event, Status
 from backoffice.core.org import Period
 from backoffice.core.processes import ProcessSpec
-from backoffice.org.models import TimeStamped
 
-__all__ = ["Process", "Case", "CaseEvent", "Delegation", "IdempotencyRecord", "spec_of"]
+__all__ = ["Process", "Case", "CaseEvent", "Delegation", "spec_of"]
 
 #: How each state is called on screen (the stored value stays the English word).
 STATUS_LABELS = {
@@ -185,24 +185,3 @@ class Delegation(TimeStamped):
     @property
     def period(self) -> Period:
         return Period(self.valid_from, self.valid_to)
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST with an ``Idempotency-Key``; a retry gets it again."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=200)
-    method = models.CharField(max_length=8)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField(null=True)
-    response = models.JSONField(null=True)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="%(app_label)s_%(class)s_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"

@@ -282,6 +282,15 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class WallPosition:
+    """A reader now, and the deal projects they are inside of, as ``(issuer, area)``: what
+    the lists and the case filters of one request need to know about them (#14)."""
+
+    reader: Reader
+    insider_of: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
 class ReadAllowed:
     """A read is allowed; ``records`` says it adds the dataset to the reader's history."""
 

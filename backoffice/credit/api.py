@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from backoffice.api import PROBLEMS, idempotent
-from backoffice.cases.api import summary_out
+from backoffice.base.http import PROBLEMS, idempotent
+from backoffice.cases.present import summary_out
 from backoffice.cases.queries import access_case_by_id, available_actions, domain_case
 from backoffice.cases.schemas import ActionOut
 from backoffice.cases.services import do_command

@@ -10,6 +10,9 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.cases.engines import register_engine
+        from backoffice.credit.apply import CREDIT_APPLIER
         from backoffice.credit.engine import CreditEngine
+        from backoffice.org.appliers import register_applier
 
         register_engine("credit", CreditEngine())
+        register_applier(CREDIT_APPLIER)

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from backoffice.base.models import TimeStamped
 from backoffice.cases.models import Case
 from backoffice.core.credit import CareStage
-from backoffice.org.models import TimeStamped, Unit
+from backoffice.org.models import Unit
 
 __all__ = [
     "CreditPolicyRecord",

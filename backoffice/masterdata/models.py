@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from backoffice.org.models import TimeStamped
+from backoffice.base.models import TimeStamped
 
 __all__ = ["Customer", "CHANGEABLE_FIELDS"]
 

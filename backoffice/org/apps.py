@@ -8,6 +8,9 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.cases.effects import register
+        from backoffice.org.appliers import register_applier
         from backoffice.org.effects import PolicyChange
+        from backoffice.org.services import ORGANISATION_APPLIER
 
         register("policy.apply", PolicyChange())
+        register_applier(ORGANISATION_APPLIER)

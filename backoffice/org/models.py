@@ -11,17 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from backoffice.base.models import TimeStamped
 from backoffice.core.org import Line, MembershipRole, Period
 
-__all__ = ["TimeStamped", "Unit", "Profile", "Membership", "Responsibility", "PolicyVersion"]
-
-
-class TimeStamped(models.Model):
-    created = models.DateTimeField(auto_now_add=True)
-    last_updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
+__all__ = ["Unit", "Profile", "Membership", "Responsibility", "PolicyVersion"]
 
 
 class Unit(TimeStamped):

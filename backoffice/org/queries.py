@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from django.utils import timezone
 
+from backoffice.base.context import cached
 from backoffice.core.money import Money
 from backoffice.core.org import (
     Line,
@@ -26,7 +27,15 @@ from backoffice.org import models
 
 T = TypeVar("T")
 
-__all__ = ["OrganisationView", "get_organisation", "get_domain_organisation", "get_person_overview"]
+__all__ = [
+    "OrganisationView",
+    "derived_from_live_policy",
+    "get_domain_organisation",
+    "get_live_policy",
+    "get_organisation",
+    "get_person_overview",
+    "live_policy_version",
+]
 
 
 def get_domain_organisation() -> Organisation:
@@ -155,11 +164,21 @@ def get_person_overview(user: Any) -> dict[str, Any]:
 _live: dict[str, Any] = {}
 
 
+def live_policy_version() -> tuple[int, str] | None:
+    """``(number, sha256)`` of the live policy, read once per request (``base.context``):
+    every rule set derived from the policy asks for it, and it changes only when a policy
+    is applied, which forgets it (``org.services.apply_policy``)."""
+
+    def read() -> tuple[int, str] | None:
+        row = models.PolicyVersion.objects.order_by("-number").values_list("number", "sha256")
+        return row.first()
+
+    return cached("policy_version", read)
+
+
 def get_live_policy() -> Policy | None:
     """The live policy as parsed, once per policy version (walls and access rules read it)."""
-    version = (
-        models.PolicyVersion.objects.order_by("-number").values_list("number", "sha256").first()
-    )
+    version = live_policy_version()
     if version is None:
         return None
     if _live.get("version") != version:

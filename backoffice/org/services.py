@@ -9,29 +9,22 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.services import record
-from backoffice.cases.effects import get_effect
-from backoffice.cases.effects import registered as registered_effects
-from backoffice.cases.models import Process
-from backoffice.core.access import grant_problems
+from backoffice.base.context import forget
 from backoffice.core.errors import DomainError
 from backoffice.core.org import Violation, check_separation
 from backoffice.core.policy import (
     PolicyDocument,
     PolicyInvalid,
-    Problem,
-    access_rules,
     exception_text,
     parse_policy,
     summarise,
     to_organisation,
 )
+from backoffice.org.appliers import Applier, PolicyLoad, appliers
 from backoffice.org.models import Membership, PolicyVersion, Profile, Responsibility, Unit
-from backoffice.walls.sync import sync_issuers
 
 __all__ = [
     "LoadResult",
@@ -67,63 +60,19 @@ class LoadResult:
 
 
 def validate_policy(raw: bytes, file: str) -> PolicyDocument:
-    """Parse, validate and check separation; raise ``PolicyInvalid`` or ``SeparationViolated``."""
+    """Parse, validate and check separation; raise ``PolicyInvalid`` or ``SeparationViolated``.
+
+    Each app checks its own section (``appliers``): unknown effects, access rules that the
+    grants of cases would break.
+    """
     document = parse_policy(raw, file)
-    problems = [
-        document.problem(("processes", index, "effect"), f"unknown effect {process.effect!r}")
-        for index, process in enumerate(document.policy.processes)
-        if process.effect and process.effect not in registered_effects()
-    ]
-    problems += [
-        document.problem(
-            ("processes", index, "payload", position, "derived"),
-            f"process {process.id!r}: field {field.name!r} is derived, but "
-            f"{process.effect or 'no effect'!r} derives nothing",
-        )
-        for index, process in enumerate(document.policy.processes)
-        for position, field in enumerate(process.payload)
-        if field.derived
-        and not hasattr(
-            get_effect(process.effect) if process.effect in registered_effects() else None,
-            "derive",
-        )
-    ]
+    problems = [p for a in appliers() if a.check is not None for p in a.check(document)]
     if problems:
         raise PolicyInvalid(problems)
     violations = check_separation(to_organisation(document.policy))
     if violations:
         raise SeparationViolated(document, violations)
-    problems = _access_problems_with_granted(document)
-    if problems:
-        raise PolicyInvalid(problems)
     return document
-
-
-def _access_problems_with_granted(document: PolicyDocument) -> list[Problem]:
-    """#6: new access rules must hold for the grants cases made, too (NIST RBAC: an SSD
-    constraint that current assignments break is refused); the file's own grants were
-    checked when it was parsed."""
-    rules = access_rules(document.policy)
-    if rules is None:
-        return []
-    today = timezone.localdate()
-    own = [(a.person, a.role, a.valid_from, a.valid_to) for a in document.policy.assignments]
-    granted = [
-        (person, role, max(start, today), end, source)
-        for person, role, start, end, source in RoleAssignment.objects.exclude(source="policy")
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
-        .values_list("user__username", "role__key", "valid_from", "valid_to", "source")
-        if rules.knows(role)
-    ]
-    if not granted:
-        return []
-    grants = own + [row[:4] for row in granted]
-    return [
-        document.problem(("access",), f"access: {message} (with {granted[i - len(own)][4]})")
-        if i >= len(own)
-        else document.problem(("assignments", i), f"access: {message}")
-        for i, message in grant_problems(rules, grants)
-    ]
 
 
 def add_person_for_case(username: str, *, name: str, email: str, case_id: int) -> Any:
@@ -181,19 +130,12 @@ def apply_policy(
     today = today or timezone.localdate()
     digest = hashlib.sha256(raw).hexdigest()
     with transaction.atomic():
-        apply = _Apply(document, actor, today)
-        apply.units()
-        apply.people()
-        apply.memberships()
-        apply.responsibilities()
-        apply.roles()
-        apply.assignments()
-        latest = PolicyVersion.objects.order_by("-number").first()
+        latest = PolicyVersion.objects.select_for_update().order_by("-number").first()
         number = (latest.number + 1) if latest else 1
-        apply.processes(number)
-        apply.credit(number)
-        apply.walls()
-        if latest is not None and latest.sha256 == digest and not apply.changes:
+        load = PolicyLoad(document, to_organisation(document.policy), actor, today, number)
+        for applier in appliers():
+            applier.apply(load)
+        if latest is not None and latest.sha256 == digest and not load.changes:
             return LoadResult(None, [])
         version = PolicyVersion.objects.create(
             number=number,
@@ -204,6 +146,7 @@ def apply_policy(
             loaded_by=actor,
             summary=summarise(to_organisation(document.policy), today),
         )
+        forget("policy_version")  # rules derived from the policy are worked out anew
         record(
             "policy.loaded",
             actor=actor,
@@ -211,36 +154,23 @@ def apply_policy(
             object_id=version.number,
             before={"number": latest.number, "sha256": latest.sha256} if latest else None,
             after={"number": version.number, "sha256": digest, "file": file},
-            reason=reason or f"{len(apply.changes)} changes",
+            reason=reason or f"{len(load.changes)} changes",
         )
-        return LoadResult(version, apply.changes)
+        return LoadResult(version, load.changes)
 
 
-class _Apply:
-    """The difference between the database and a policy, applied with one audit event each."""
+class _Organisation:
+    """The difference between the organisation in the database and a policy's, applied with
+    one audit event each (the organisation app's applier)."""
 
-    def __init__(self, document: PolicyDocument, actor: str, today: date) -> None:
-        self.policy = document.policy
-        self.org = to_organisation(document.policy)
-        self.actor = actor
-        self.today = today
-        self.changes: list[str] = []
-        self.units_by_key: dict[str, Unit] = {}
-        self.users_by_name: dict[str, Any] = {}
-        self.roles_by_key: dict[str, Role] = {}
-
-    def _audit(
-        self, action: str, object_type: str, object_id: Any, before: Any, after: Any
-    ) -> None:
-        self.changes.append(f"{action} {object_id}")
-        record(
-            action,
-            actor=self.actor,
-            object_type=object_type,
-            object_id=object_id,
-            before=before,
-            after=after,
-        )
+    def __init__(self, load: PolicyLoad) -> None:
+        self.load = load
+        self.policy = load.policy
+        self.org = load.org
+        self.today = load.today
+        self.units_by_key = load.units_by_key
+        self.users_by_name = load.users_by_name
+        self._audit = load.audit
 
     def units(self) -> None:
         existing = {u.key: u for u in Unit.objects.select_for_update()}
@@ -374,7 +304,7 @@ class _Apply:
 
     def memberships(self) -> None:
         rows = Membership.objects.select_for_update().select_related("user", "unit")
-        self._sync_dated(
+        self.load.sync_dated(
             "membership",
             {(m.user.username, m.unit.key, m.role, m.valid_from): m for m in rows},
             {(s.person, s.unit, s.role.value, s.valid_from): s for s in self.policy.memberships},
@@ -386,11 +316,12 @@ class _Apply:
                 valid_to=spec.valid_to,
                 exception=exception_text(spec),
             ),
+            app="org",
         )
 
     def responsibilities(self) -> None:
         rows = Responsibility.objects.select_for_update().select_related("user", "unit")
-        self._sync_dated(
+        self.load.sync_dated(
             "responsibility",
             {(r.user.username, r.unit.key, r.valid_from): r for r in rows},
             {
@@ -404,159 +335,20 @@ class _Apply:
                 valid_from=spec.valid_from,
                 valid_to=spec.valid_to,
             ),
+            app="org",
         )
 
-    def roles(self) -> None:
-        existing = {r.key: r for r in Role.objects.select_for_update().prefetch_related("contains")}
-        children: dict[str, list[str]] = {
-            r.key: sorted(c.key for c in r.contains.all()) for r in existing.values()
-        }
-        for spec in self.policy.roles:
-            wanted = {
-                "name": spec.name,
-                "description": spec.description,
-                "permissions": sorted(set(spec.permissions)),
-                "contains": sorted(set(spec.contains)),
-                "retired": False,
-            }
-            role = existing.get(spec.id)
-            before = None if role is None else _role_state(role, children[spec.id])
-            if before == wanted:
-                continue
-            if role is None:
-                role = Role(key=spec.id)
-                existing[spec.id] = role
-            role.name, role.description = spec.name, spec.description
-            role.permissions, role.retired_at = wanted["permissions"], None
-            role.save()
-            action = "access.role.created" if before is None else "access.role.changed"
-            self._audit(action, "role", spec.id, before, wanted)
-        for spec in self.policy.roles:
-            existing[spec.id].contains.set([existing[c] for c in spec.contains])
-        for key, role in existing.items():
-            if key not in {s.id for s in self.policy.roles} and role.retired_at is None:
-                before = _role_state(role, children.get(key, []))
-                role.retired_at = timezone.now()
-                role.save(update_fields=["retired_at", "last_updated"])
-                self._audit("access.role.retired", "role", key, before, before | {"retired": True})
-        self.roles_by_key = existing
 
-    def assignments(self) -> None:
-        # only the policy's own grants: those of role-grant cases are not the policy's to end
-        rows = (
-            RoleAssignment.objects.select_for_update()
-            .filter(source="policy")
-            .select_related("user", "role")
-        )
-        self._sync_dated(
-            "assignment",
-            {(a.user.username, a.role.key, a.valid_from): a for a in rows},
-            {(s.person, s.role, s.valid_from): s for s in self.policy.assignments},
-            lambda key, spec: RoleAssignment(
-                user=self.users_by_name[key[0]],
-                role=self.roles_by_key[key[1]],
-                valid_from=spec.valid_from,
-                valid_to=spec.valid_to,
-                granted_by=self.actor,
-                source="policy",
-            ),
-            app="access",
-        )
-
-    def processes(self, policy_number: int) -> None:
-        existing = {p.key: p for p in Process.objects.select_for_update()}
-        for spec in self.policy.processes:
-            definition = spec.model_dump(mode="json")
-            row = existing.get(spec.id)
-            if row is not None and row.definition == definition and row.retired_at is None:
-                continue
-            before = (
-                None
-                if row is None
-                else {"definition": row.definition, "retired": row.retired_at is not None}
-            )
-            if row is None:
-                row = Process(key=spec.id)
-            row.name, row.definition = spec.name, definition
-            row.policy_version, row.retired_at = policy_number, None
-            row.save()
-            action = "cases.process.created" if before is None else "cases.process.changed"
-            self._audit(action, "process", spec.id, before, {"definition": definition})
-        wanted = {s.id for s in self.policy.processes}
-        for key, row in existing.items():
-            if key not in wanted and row.retired_at is None:
-                row.retired_at = timezone.now()
-                row.save(update_fields=["retired_at", "last_updated"])
-                self._audit(
-                    "cases.process.retired", "process", key, {"retired": False}, {"retired": True}
-                )
-
-    def credit(self, policy_number: int) -> None:
-        """#5: keep the ``credit:`` section (levels, thresholds, criteria) with its history.
-
-        A new record only when the section changed; credit cases freeze the section they
-        start under, so a change never alters a case in flight.
-        """
-        from backoffice.credit.models import CreditPolicyRecord  # the credit app builds on org
-
-        wanted = self.policy.credit.model_dump(mode="json") if self.policy.credit else None
-        latest = CreditPolicyRecord.objects.select_for_update().order_by("-number").first()
-        before = latest.definition if latest else None
-        if before == wanted:
-            return
-        CreditPolicyRecord.objects.create(number=policy_number, definition=wanted)
-        self._audit("credit.policy.changed", "credit_policy", policy_number, before, wanted)
-
-    def walls(self) -> None:
-        """#8: conflict classes and issuers (areas and barriers are read from the policy)."""
-        sync_issuers(self.policy.walls, self._audit)
-
-    def _sync_dated(
-        self,
-        kind: str,
-        existing: dict[tuple[Any, ...], Any],
-        wanted: dict[tuple[Any, ...], Any],
-        build: Any,
-        app: str = "org",
-    ) -> None:
-        """Create what is new, change ``valid_to`` where it differs, end what is gone."""
-        for key, spec in wanted.items():
-            row = existing.get(key)
-            ident = _ident(key)
-            if row is None:
-                build(key, spec).save()
-                self._audit(f"{app}.{kind}.created", kind, ident, None, _dated(spec))
-            elif row.valid_to != spec.valid_to:
-                before = _dated(row)
-                row.valid_to = spec.valid_to
-                row.save(update_fields=["valid_to", "last_updated"])
-                self._audit(f"{app}.{kind}.changed", kind, ident, before, _dated(row))
-        for key, row in existing.items():
-            if key in wanted or (row.valid_to is not None and row.valid_to <= self.today):
-                continue
-            # What the policy no longer lists ends today; its past stays on record.
-            before = _dated(row)
-            row.valid_to = max(self.today, row.valid_from)
-            row.save(update_fields=["valid_to", "last_updated"])
-            self._audit(f"{app}.{kind}.ended", kind, _ident(key), before, _dated(row))
+def apply_organisation(load: PolicyLoad) -> None:
+    """Units, people, memberships and board duties, in that order (each needs the last)."""
+    organisation = _Organisation(load)
+    organisation.units()
+    organisation.people()
+    organisation.memberships()
+    organisation.responsibilities()
 
 
-def _ident(key: tuple[Any, ...]) -> str:
-    return "/".join(str(part) for part in key)
-
-
-def _dated(row: Any) -> dict[str, Any]:
-    return {"valid_from": row.valid_from, "valid_to": row.valid_to}
-
-
-def _role_state(role: Role, contains: list[str]) -> dict[str, Any]:
-    return {
-        "name": role.name,
-        "description": role.description,
-        "permissions": sorted(role.permissions),
-        "contains": contains,
-        "retired": role.retired_at is not None,
-    }
+ORGANISATION_APPLIER = Applier("organisation", 10, apply_organisation)
 
 
 def _person_state(user: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from backoffice.api import PROBLEMS, idempotent
+from backoffice.base.http import PROBLEMS, idempotent
 from backoffice.walls import reports
 from backoffice.walls.models import DealProject, Issuer, ListEntry
 from backoffice.walls.queries import access_walls_admin, get_readable_documents, get_walls

@@ -12,6 +12,7 @@ class WallsConfig(AppConfig):
     def ready(self) -> None:
         from backoffice.cases.effects import register
         from backoffice.cases.guards import register_guard
+        from backoffice.org.appliers import register_applier
         from backoffice.walls.effects import (
             ClearTrade,
             Cross,
@@ -20,6 +21,7 @@ class WallsConfig(AppConfig):
             PublishResearch,
         )
         from backoffice.walls.guard import WallGuard
+        from backoffice.walls.sync import WALLS_APPLIER
 
         register("walls.open_project", OpenProject())
         register("walls.cross", Cross())
@@ -27,3 +29,4 @@ class WallsConfig(AppConfig):
         register("walls.clear_trade", ClearTrade())
         register("walls.lift_restriction", LiftRestriction())
         register_guard(WallGuard())
+        register_applier(WALLS_APPLIER)

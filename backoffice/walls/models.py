@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from backoffice.base.models import TimeStamped
 from backoffice.core.walls import Kind
-from backoffice.org.models import TimeStamped
 
 __all__ = [
     "ConflictClass",

@@ -1,8 +1,9 @@
 """Loading the walls section of a policy: conflict classes and issuers become rows.
 
-Called by the policy loader (``org.services._Apply``) in its transaction, with its audit
-callback: one event per change. Areas, barriers and walled processes are read from the
-live policy itself (``queries.get_walls``). What disappears is retired, never deleted.
+The walls app's applier (``WALLS_APPLIER``, registered in ``apps.ready``) runs in the
+policy load's transaction, with its audit callback: one event per change. Areas, barriers
+and walled processes are read from the live policy itself (``queries.get_walls``). What
+disappears is retired, never deleted.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 from django.utils import timezone
 
 from backoffice.core.walls import WallsSpec
+from backoffice.org.appliers import Applier, PolicyLoad
 from backoffice.walls.models import ConflictClass, Issuer
 
-__all__ = ["sync_issuers"]
+__all__ = ["WALLS_APPLIER", "sync_issuers"]
 
 Audit = Callable[[str, str, Any, Any, Any], None]
 
@@ -72,3 +74,10 @@ def _issuer_state(row: Issuer) -> dict[str, Any]:
         "conflict_class": row.conflict_class.key,
         "retired": row.retired_at is not None,
     }
+
+
+def _apply_walls(load: PolicyLoad) -> None:
+    sync_issuers(load.policy.walls, load.audit)
+
+
+WALLS_APPLIER = Applier("walls", 90, _apply_walls)

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from backoffice.audit.services import request_id_var
+from backoffice.base.context import request_id_var, request_scope
 
 __all__ = ["RequestIdMiddleware", "ApiProblemMiddleware", "TextInputMiddleware", "PARSED_JSON"]
 
@@ -22,7 +22,10 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Take a well-formed ``X-Request-ID`` from the proxy, or make one; echo it back."""
+    """Take a well-formed ``X-Request-ID`` from the proxy, or make one; echo it back.
+
+    The request's scope starts here too: answers cached for it end with it (``context``).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -32,7 +35,8 @@ class RequestIdMiddleware:
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         try:
-            response = self.get_response(request)
+            with request_scope():
+                response = self.get_response(request)
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
@@ -53,7 +57,7 @@ class ApiProblemMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/problem+json")
         ):
-            from backoffice.api import problem
+            from backoffice.base.http import problem
 
             status = response.status_code
             reason = response.reason_phrase or "Error"
@@ -190,7 +194,7 @@ def _refuse(request: HttpRequest, where: Where) -> HttpResponse:
         "surrogate or bytes that are not UTF-8."
     ) % {"place": place}
     if request.path.startswith("/api/"):
-        from backoffice.api import problem
+        from backoffice.base.http import problem
 
         errors = [{"loc": where, "msg": message, "type": "invalid_text"}]
         return problem(request, 400, "input.invalid_text", message, errors)

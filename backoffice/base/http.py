@@ -1,0 +1,151 @@
+"""The HTTP pieces every API router and page shares: problem responses (RFC 9457), at-most-once
+POSTs (``Idempotency-Key``) and CSV downloads with the formula guard.
+
+They live here, below the apps, so that no router imports the API root that mounts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Schema
+from ninja.responses import NinjaJSONEncoder
+
+from backoffice.base.models import IdempotencyRecord
+from backoffice.core.csvsafe import writer
+from backoffice.core.errors import DomainError, http_status_for
+
+__all__ = [
+    "Problem",
+    "PROBLEMS",
+    "csv_response",
+    "idempotent",
+    "json_response",
+    "problem",
+]
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with our stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] = []
+
+
+#: ``response=`` entries every operation declares for its errors.
+PROBLEMS: dict[int, type[Problem]] = {
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    422: Problem,
+}
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorised",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Unprocessable request",
+}
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
+    """JSON as the API's own renderer writes it (dates, decimals, schemas)."""
+    content_type = "application/problem+json" if status >= 400 else "application/json"
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder),
+        status=status,
+        content_type=f"{content_type}; charset=utf-8" if status < 400 else content_type,
+    )
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+) -> HttpResponse:
+    body = Problem(
+        type=f"urn:backoffice:problem:{code}",
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.path,
+        errors=errors or [],
+    )
+    return json_response(body.model_dump(), status)
+
+
+def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema]]) -> HttpResponse:
+    """Run a POST at most once per ``Idempotency-Key``: a retry gets the first response.
+
+    The key's record is written in the same transaction as the command, so a crash can
+    never leave a command done without its record (a retry would do it twice) or a
+    record without its command. Denials are responses too and are replayed as such.
+    """
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        status, body = status_body()
+        return json_response(body.model_dump(mode="json"), status)
+    if len(key) > 200:
+        raise DomainError(
+            "idempotency.key_invalid", "An Idempotency-Key has at most 200 characters."
+        )
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+    ).hexdigest()
+    with transaction.atomic():
+        record, created = IdempotencyRecord.objects.select_for_update().get_or_create(
+            user=request.user,
+            key=key,
+            defaults={"method": request.method, "path": request.path, "request_hash": digest},
+        )
+        if not created:
+            if record.request_hash != digest:
+                raise DomainError(
+                    "idempotency.key_reused",
+                    "This Idempotency-Key was used for a different request.",
+                )
+            response = json_response(record.response, record.status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        try:
+            status, body = status_body()
+            stored: Any = body.model_dump(mode="json")
+        except DomainError as exc:
+            status = http_status_for(exc.code)
+            stored = json.loads(problem(request, status, exc.code, exc.message, exc.errors).content)
+        record.status, record.response = status, stored
+        record.save(update_fields=["status", "response"])
+    return json_response(stored, status)
+
+
+def csv_response(
+    header: Sequence[str], rows: Iterable[Iterable[object]], filename: str
+) -> HttpResponse:
+    """A CSV download, every cell through the formula guard (``core.csvsafe``)."""
+    buffer = io.StringIO()
+    out = writer(buffer)
+    out.writerow(header)
+    for row in rows:
+        out.writerow(row)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
