@@ -29,15 +29,16 @@ __all__ = ["ADMIN_PERMISSION", "BackofficeAdminSite", "ReadOnlyAdmin", "may_use_
 ADMIN_PERMISSION = "admin.read"
 
 
-def may_use_admin(user: Any) -> bool:
+def may_use_admin(request: HttpRequest) -> bool:
     """Backoffice's own rule, one condition per line; never Django's ``has_perm``."""
-    from backoffice.accounts.queries import get_actor_facts
+    from backoffice.base.actor import actor_of
 
+    user = request.user
     return bool(
         user.is_authenticated
         and user.is_active
         and user.is_staff
-        and ADMIN_PERMISSION in get_actor_facts(user).permissions
+        and ADMIN_PERMISSION in actor_of(request).permissions
     )
 
 
@@ -49,7 +50,7 @@ class BackofficeAdminSite(admin.AdminSite):
     index_title = "Read-only reference data"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return may_use_admin(request.user)
+        return may_use_admin(request)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if self.has_permission(request):
@@ -74,10 +75,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = None
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_use_admin(request.user)
+        return may_use_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_use_admin(request.user)
+        return may_use_admin(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from schemathesis.openapi import from_wsgi
 from schemathesis.specs.openapi import checks
 
+from backoffice.base.actor import Actor
 from backoffice.wsgi import application
 from tests.cases.conftest import Person
 
@@ -148,7 +149,9 @@ def tokens(demo_bank: Any, in_test_transaction: Any) -> dict[str, str]:
     from tests.cases.conftest import payment
 
     users = get_user_model().objects
-    do_start_case("payment-release", payment(), users.get(username="anna.schmidt"), submit=True)
+    do_start_case(
+        Actor(users.get(username="anna.schmidt")), "payment-release", payment(), submit=True
+    )
     return {u: do_create_token(users.get(username=u), name="fuzz", actor="test") for u in ROLES}
 
 

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from backoffice.base.actor import Actor
 from backoffice.cases.services import do_start_case
 from tests.cases.conftest import payment
 
@@ -176,7 +177,8 @@ def test_every_route_has_an_entry() -> None:
 @pytest.fixture
 def fixture_case(demo_bank: Any) -> int:
     anna = get_user_model().objects.get(username="anna.schmidt")
-    case = do_start_case("payment-release", payment(), anna, submit=True).raise_if_denied()
+    case = do_start_case(Actor(anna), "payment-release", payment(), submit=True)
+    case = case.raise_if_denied()
     return int(case.pk)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from backoffice.base.actor import Actor
 from tests.conftest import DEMO_POLICY
 from tests.support import BACKOFFICE, cli_env, run_cli, scratch_database
 
@@ -339,7 +340,7 @@ def test_the_core_refuses_bad_text_in_a_payload_for_every_caller(demo_bank: Any,
 
     anna = get_user_model().objects.get(username="anna.schmidt")
     try:
-        outcome = do_start_case("payment-release", payment(purpose=BAD_TEXT[kind]), anna)
+        outcome = do_start_case(Actor(anna), "payment-release", payment(purpose=BAD_TEXT[kind]))
     except DomainError as exc:
         code, message = exc.code, exc.message
     else:

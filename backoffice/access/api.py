@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import get_mitigation_report, get_simulation
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS
 from backoffice.walls.reports import csv_response
 
@@ -105,7 +106,7 @@ class MitigationFilterIn(Schema):
 )
 def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     return get_simulation(
-        request.user, body.person, body.add_roles, body.remove_roles, body.as_of, body.until
+        actor_of(request), body.person, body.add_roles, body.remove_roles, body.as_of, body.until
     )
 
 
@@ -117,7 +118,7 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
 def list_mitigations(
     request: HttpRequest, params: Query[MitigationFilterIn]
 ) -> list[dict[str, Any]] | HttpResponse:
-    rows = get_mitigation_report(request.user, params.status)
+    rows = get_mitigation_report(actor_of(request), params.status)
     if params.format == "csv":
         items = [MitigationOut(**row) for row in rows]
         return csv_response(f"mitigations-{params.status}.csv", items, MitigationOut)

@@ -9,9 +9,13 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from backoffice.access.apply import ACCESS_APPLIER
         from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
+        from backoffice.access.queries import get_acting_rules, get_actor_facts
+        from backoffice.base.actor import register_part
         from backoffice.cases.effects import register
         from backoffice.org.appliers import register_applier
 
+        register_part("facts", lambda actor: get_actor_facts(actor.user, actor.today))
+        register_part("acting", lambda actor: get_acting_rules(actor.user, actor.today))
         register("access.grant", RoleGrant())
         register("access.mitigate", MitigationGrant())
         register("access.delegate", DelegationGrant())

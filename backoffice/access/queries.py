@@ -6,19 +6,27 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.core.access import AccessRules, Assessment, assess_grant
 from backoffice.core.access_time import PeriodAssessment, Span, Timeline, assess_grant_over
+from backoffice.core.actors import ActorFacts
 from backoffice.core.delegation import ActingRules, assess_delegation_over, delegable_permissions
+from backoffice.core.money import Money
+from backoffice.core.org import Line
 from backoffice.core.policy import Policy, access_rules, role_facts
 from backoffice.core.processes import WhoSpec
 from backoffice.core.roles import expand_roles, permissions_of
+from backoffice.org.models import Membership
 from backoffice.org.queries import derived_from_live_policy
 
 __all__ = [
+    "facts_of_people",
+    "get_actor_facts",
+    "facts_by_username",
     "get_roles",
     "get_permissions",
     "get_roles_and_permissions",
@@ -88,6 +96,65 @@ def get_permissions(user: Any, day: date | None = None) -> frozenset[str]:
 
 def has_permission(user: Any, permission: str, day: date | None = None) -> bool:
     return permission in get_permissions(user, day)
+
+
+# -- the facts the rules take about people ----------------------------------------------
+
+
+def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
+    """Lines, units, roles, permissions, competence and board seat of each of ``users`` on
+    ``day``: two statements for any number of people (load their ``profile`` with them)."""
+    people = {u.pk: u for u in users}
+    if not people:
+        return {}
+    memberships: dict[int, list[Any]] = {pk: [] for pk in people}
+    for m in (
+        Membership.objects.filter(_active(day), user_id__in=people, unit__retired_at__isnull=True)
+        .select_related("unit")
+        .only("user_id", "unit__key", "unit__line", "unit__parent_id")
+    ):
+        memberships[m.user_id].append(m.unit)
+    held: dict[int, list[str]] = {pk: [] for pk in people}
+    for user_id, role in RoleAssignment.objects.filter(
+        _active(day), user_id__in=people, role__retired_at__isnull=True
+    ).values_list("user_id", "role__key"):
+        held[user_id].append(role)
+    contains, grants = role_hierarchy()
+    facts = {}
+    for pk, user in people.items():
+        profile = getattr(user, "profile", None)
+        competence = None
+        if profile is not None and profile.competence_amount is not None:
+            competence = Money(profile.competence_amount, profile.competence_currency)
+        units = memberships[pk]
+        facts[user.get_username()] = ActorFacts(
+            person=user.get_username(),
+            name=profile.display_name if profile else user.get_username(),
+            lines=frozenset(Line(u.line) for u in units),
+            units=frozenset(u.key for u in units),
+            roles=expand_roles(held[pk], contains),
+            permissions=permissions_of(held[pk], contains, grants),
+            competence=competence,
+            board_member=any(u.parent_id is None and u.line == Line.MANAGEMENT for u in units),
+            active=user.is_active,
+        )
+    return facts
+
+
+def get_actor_facts(user: Any, day: date | None = None) -> ActorFacts:
+    """One person's facts on ``day`` (today): what ``Actor.facts`` holds for the caller."""
+    if not getattr(user, "is_authenticated", False):
+        return ActorFacts(person="anonymous", active=False)
+    return facts_of_people([user], day or timezone.localdate())[user.get_username()]
+
+
+def facts_by_username(usernames: Iterable[str], day: date) -> dict[str, ActorFacts]:
+    """Facts of the active or inactive people named (unknown names are left out)."""
+    names = set(usernames)
+    if not names:
+        return {}
+    users = get_user_model().objects.select_related("profile").filter(username__in=names)
+    return facts_of_people(users, day)
 
 
 # -- access risks (#6) ---------------------------------------------------------------------

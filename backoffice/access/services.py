@@ -20,8 +20,8 @@ from backoffice.access.queries import (
     get_held_roles,
     get_mitigations,
 )
-from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.services import do_refuse
+from backoffice.base.actor import Actor
 from backoffice.core.accessrisk import UnknownRole
 from backoffice.core.errors import DomainError
 
@@ -36,26 +36,26 @@ __all__ = [
 READ_PERMISSION = "access.risk.read"
 
 
-def may_read_access(user: Any) -> bool:
-    return READ_PERMISSION in get_actor_facts(user).permissions
+def may_read_access(actor: Actor) -> bool:
+    return READ_PERMISSION in actor.permissions
 
 
-def access_risks(user: Any, what: str) -> None:
+def access_risks(actor: Actor, what: str) -> None:
     """Refuse (and record) anyone without ``access.risk.read``."""
-    if may_read_access(user):
+    if may_read_access(actor):
         return
     do_refuse(
         "access.forbidden",
         f"Only compliance, audit and administrators may see {what}.",
         action="access.denied",
-        user=user,
+        user=actor.user,
         object_type="access",
         object_id=what,
     )
 
 
 def get_simulation(
-    user: Any,
+    actor: Actor,
     person: str,
     add: list[str],
     remove: list[str],
@@ -67,7 +67,7 @@ def get_simulation(
 
     Judged as a grant is (#13): from ``day`` until ``until`` (open-ended without), on every
     day the person's other assignments or mitigations change; the worst day is shown."""
-    access_risks(user, "access simulations")
+    access_risks(actor, "access simulations")
     rules = get_access_rules()
     if rules is None:
         raise DomainError("access.unknown_risk", "The live policy has no access rules.")
@@ -112,10 +112,10 @@ def get_simulation(
 
 
 def get_mitigation_report(
-    user: Any, status: str = "all", day: date | None = None
+    actor: Actor, status: str = "all", day: date | None = None
 ) -> list[dict[str, Any]]:
     """Mitigations with their state on ``day`` (active, expiring within 30 days, expired)."""
-    access_risks(user, "mitigations")
+    access_risks(actor, "mitigations")
     day = day or timezone.localdate()
     rules = get_access_rules()
     names = {k: r.name for k, r in rules.risks.items()} if rules else {}

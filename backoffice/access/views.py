@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from backoffice.access.models import Role
 from backoffice.access.services import access_risks, get_mitigation_report, get_simulation
+from backoffice.base.actor import actor_of
 from backoffice.core.errors import DomainError, http_status_for
 
 __all__ = ["mitigations", "simulate"]
@@ -36,7 +37,7 @@ DATA_WORDS = (
 def mitigations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     status = status if status in STATUSES else "all"
-    rows = get_mitigation_report(request.user, status)  # refusals: the error middleware
+    rows = get_mitigation_report(actor_of(request), status)  # refusals: the error middleware
     context = {"rows": rows, "status": status, "statuses": STATUSES}
     return render(request, "access/mitigations.html", context)
 
@@ -61,14 +62,14 @@ class SimulateForm(forms.Form):
 @require_GET
 def simulate(request: HttpRequest) -> HttpResponse:
     """A what-if asked with GET: it changes nothing, and the answer can be linked."""
-    access_risks(request.user, "access simulations")
+    access_risks(actor_of(request), "access simulations")
     form = SimulateForm(request.GET if "person" in request.GET else None)
     result, status = None, 200
     if form.is_valid():
         data = form.cleaned_data
         try:
             result = get_simulation(
-                request.user, data["person"], data["add_roles"], data["remove_roles"]
+                actor_of(request), data["person"], data["add_roles"], data["remove_roles"]
             )
         except DomainError as exc:
             form.add_error(None, exc.message)

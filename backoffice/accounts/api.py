@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS
 
 __all__ = ["router"]
@@ -35,7 +35,7 @@ class MeOut(Schema):
     "/me", response={200: MeOut, **PROBLEMS}, summary="The caller: lines, units, roles, competence"
 )
 def me(request: HttpRequest) -> MeOut:
-    facts = get_actor_facts(request.user)
+    facts = actor_of(request).facts
     return MeOut(
         username=facts.person,
         name=facts.name,

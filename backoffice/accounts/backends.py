@@ -21,6 +21,13 @@ __all__ = ["PersonBackend"]
 class PersonBackend(ModelBackend):
     """Authenticates active people by password; grants no Django permission to anyone."""
 
+    def get_user(self, user_id: Any) -> Any:
+        """The session's person with their profile: every request needs both (#14)."""
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.select_related("profile").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()
 

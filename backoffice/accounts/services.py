@@ -115,7 +115,7 @@ def get_user_by_token(token: str) -> Any | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__profile")
         .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )

@@ -14,6 +14,7 @@ from backoffice.audit.schemas import (
     VerificationOut,
 )
 from backoffice.audit.signing import configured_public_keys
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS
 
 __all__ = ["router"]
@@ -35,7 +36,7 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilterIn]) -> Au
         request_id=filters.request_id,
         since=filters.since,
         until=filters.until,
-    ).apply(access_audit_log(request.user))
+    ).apply(access_audit_log(actor_of(request)))
     page, cursor = get_event_page(events, after=filters.after, limit=filters.limit)
     return AuditPageOut(items=[AuditEventOut.from_orm(event) for event in page], next=cursor)
 
@@ -46,7 +47,7 @@ def list_audit_events(request: HttpRequest, filters: Query[AuditFilterIn]) -> Au
     summary="Recompute the whole chain and check the signed checkpoints",
 )
 def verify_audit_log(request: HttpRequest) -> VerificationOut:
-    access_audit_log(request.user)
+    access_audit_log(actor_of(request))
     outcome = verify_database(configured_public_keys())
     problem = outcome.problem
     return VerificationOut(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db.models import QuerySet
 
-from backoffice.access.queries import has_permission
 from backoffice.audit.models import AuditEvent, Checkpoint
 from backoffice.audit.services import do_refuse
+from backoffice.base.actor import Actor
 from backoffice.core.audit import HASHED_FIELDS
 from backoffice.core.audit_sign import Checkpoint as SignedCheckpoint
 from backoffice.core.audit_verify import StoredEvent, Verification, interleave, verify_chain
@@ -30,17 +29,17 @@ __all__ = [
 _COLUMNS = (*HASHED_FIELDS, "hash")
 
 
-def access_audit_log(user: Any, permission: str = "audit.read") -> QuerySet[AuditEvent]:
+def access_audit_log(actor: Actor, permission: str = "audit.read") -> QuerySet[AuditEvent]:
     """All events, for people whose roles grant ``permission`` (auditors, compliance).
 
     Anyone else is refused with ``audit.forbidden``, and the refusal is on record.
     """
-    if not has_permission(user, permission):
+    if permission not in actor.permissions:
         do_refuse(
             "audit.forbidden",
             "Only internal audit and compliance may read the audit trail.",
             action="audit.denied",
-            user=user,
+            user=actor.user,
             object_type="audit_log",
             object_id=permission,
         )

@@ -6,6 +6,8 @@ checkpoints (and it records one event for each).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,6 +21,8 @@ from backoffice.core.audit_sign import sign_checkpoint
 from backoffice.core.errors import DomainError
 
 __all__ = [
+    "Entry",
+    "record_all",
     "AUDIT_LOCK_KEY",
     "CHECKPOINT_ACTION",
     "do_checkpoint",
@@ -49,6 +53,50 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append: what happened, to what, by whom, with before and after."""
+
+    action: str
+    actor: str
+    object_type: str
+    object_id: str | int
+    before: Any = None
+    after: Any = None
+    reason: str = ""
+    on_behalf_of: str = ""
+
+
+def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Append events to the chain in order, under one lock and in one statement; the
+    caller's transaction commits or discards them with its change."""
+    if not entries:
+        return []
+    _lock_chain()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    at, request_id = timezone.now(), request_id_var.get()
+    events = []
+    for offset, entry in enumerate(entries):
+        chained = ChainedEvent(
+            seq=seq + offset,
+            at=at,
+            actor=entry.actor,
+            on_behalf_of=entry.on_behalf_of,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=str(entry.object_id),
+            before=to_json_value(entry.before),
+            after=to_json_value(entry.after),
+            reason=entry.reason,
+            request_id=request_id,
+            prev_hash=prev_hash,
+        )
+        prev_hash = event_hash(chained)
+        events.append(AuditEvent(hash=prev_hash, **chained.as_dict() | {"at": at}))
+    return AuditEvent.objects.bulk_create(events)
+
+
 def record(
     action: str,
     *,
@@ -61,26 +109,8 @@ def record(
     on_behalf_of: str = "",
 ) -> AuditEvent:
     """Append one event to the chain; the caller's transaction commits or discards both."""
-    _lock_chain()
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    chained = ChainedEvent(
-        seq=seq,
-        at=timezone.now(),
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=to_json_value(before),
-        after=to_json_value(after),
-        reason=reason,
-        request_id=request_id_var.get(),
-        prev_hash=prev_hash,
-    )
-    event = AuditEvent(hash=event_hash(chained), **chained.as_dict() | {"at": chained.at})
-    event.save(force_insert=True)
-    return event
+    entry = Entry(action, actor, object_type, object_id, before, after, reason, on_behalf_of)
+    return record_all([entry])[0]
 
 
 def do_record_denial(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from backoffice.audit.models import Checkpoint
 from backoffice.audit.queries import AuditFilter, access_audit_log, verify_database
 from backoffice.audit.signing import configured_public_keys
+from backoffice.base.actor import actor_of
 
 __all__ = ["audit_log", "audit_verify"]
 
@@ -41,7 +42,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         since=_day(params.get("since", "")),
         until=_day(params.get("until", ""), end=True),
     )
-    events = filters.apply(access_audit_log(request.user))
+    events = filters.apply(access_audit_log(actor_of(request)))
     before = params.get("before", "")
     if before.isdigit():
         events = events.filter(seq__lt=int(before))
@@ -65,6 +66,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @require_POST
 def audit_verify(request: HttpRequest) -> HttpResponse:
     """Recompute the whole chain now, with the configured public keys."""
-    access_audit_log(request.user)
+    access_audit_log(actor_of(request))
     outcome = verify_database(configured_public_keys())
     return render(request, "audit/_verification.html", {"outcome": outcome})

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, idempotent
-from backoffice.cases.models import Delegation, Process
+from backoffice.cases.models import Delegation
 from backoffice.cases.present import case_out, process_out, summary_out
-from backoffice.cases.queries import access_case_by_id, get_inbox, visible_cases
+from backoffice.cases.queries import (
+    access_case_by_id,
+    get_inbox,
+    live_processes,
+    visible_cases,
+)
 from backoffice.cases.schemas import (
     ActionIn,
     CaseAmendIn,
@@ -35,23 +38,19 @@ __all__ = ["router"]
 router = Router(tags=["cases"])
 
 
-def _reload(case_id: int, user: Any) -> CaseOut:
-    return case_out(access_case_by_id(user, case_id), user)
-
-
 @router.get("/processes", response={200: list[ProcessOut], **PROBLEMS}, summary="Processes")
 def list_processes(request: HttpRequest) -> list[ProcessOut]:
-    return [process_out(p) for p in Process.objects.filter(retired_at__isnull=True)]
+    return [process_out(p) for p in live_processes().values()]
 
 
 @router.post("/cases", response={201: CaseOut, **PROBLEMS}, summary="Start a case")
 def start_case(request: HttpRequest, body: CaseIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
+        actor = actor_of(request)
         outcome = do_start_case(
-            body.process, body.payload, request.user, submit=body.submit, comment=body.comment
+            actor, body.process, body.payload, submit=body.submit, comment=body.comment
         )
-        case = outcome.raise_if_denied()
-        return 201, _reload(case.pk, request.user)
+        return 201, case_out(outcome.raise_if_denied(), actor)
 
     return idempotent(request, run)
 
@@ -68,16 +67,19 @@ class CaseFilter(Schema):
 @router.get("/cases", response={200: CasePageOut, **PROBLEMS}, summary="Cases I may see")
 def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> CasePageOut:
     limit = max(1, min(filters.limit, 200))
+    actor = actor_of(request)
     if filters.actionable:
-        items = get_inbox(request.user)
-        return CasePageOut(items=[summary_out(c) for c in items], next_cursor=None)
-    cases = visible_cases(request.user, get_actor_facts(request.user))
+        inbox = get_inbox(actor, filters.cursor, limit)
+        return CasePageOut(
+            items=[summary_out(c) for c in inbox.cases], next_cursor=inbox.next_cursor
+        )
+    cases = visible_cases(actor)
     if filters.state:
         cases = cases.filter(status=filters.state)
     if filters.process:
         cases = cases.filter(process__key=filters.process)
     if filters.mine:
-        cases = cases.filter(maker=request.user)
+        cases = cases.filter(maker_id=actor.pk)
     if filters.cursor:
         cases = cases.filter(pk__gt=filters.cursor)
     page = list(cases.select_related("process", "maker").order_by("pk")[: limit + 1])
@@ -87,14 +89,17 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilter]) -> CasePageOut:
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **PROBLEMS}, summary="One case")
 def get_case(request: HttpRequest, case_id: int) -> CaseOut:
-    return _reload(case_id, request.user)
+    actor = actor_of(request)
+    return case_out(access_case_by_id(actor, case_id), actor)
 
 
 @router.patch("/cases/{case_id}", response={200: CaseOut, **PROBLEMS}, summary="Amend the payload")
 def amend_case(request: HttpRequest, case_id: int, body: CaseAmendIn) -> CaseOut:
+    actor = actor_of(request)
+    case = access_case_by_id(actor, case_id)
     command = Command(CommandKind.AMEND, body.comment, body.payload)
-    do_command(case_id, command, request.user).raise_if_denied()
-    return _reload(case_id, request.user)
+    do_command(actor, case, command).raise_if_denied()
+    return case_out(case, actor)
 
 
 @router.post(
@@ -102,14 +107,16 @@ def amend_case(request: HttpRequest, case_id: int, body: CaseAmendIn) -> CaseOut
 )
 def act_on_case(request: HttpRequest, case_id: int, body: ActionIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
+        actor = actor_of(request)
+        case = access_case_by_id(actor, case_id)
         command = Command(
             CommandKind(body.action),
             comment=body.comment,
             on_behalf_of=body.on_behalf_of,
             seen_payload_hash=body.payload_hash,
         )
-        do_command(case_id, command, request.user).raise_if_denied()
-        return 200, _reload(case_id, request.user)
+        do_command(actor, case, command).raise_if_denied()
+        return 200, case_out(case, actor)
 
     return idempotent(request, run)
 
@@ -136,7 +143,7 @@ def list_delegations(request: HttpRequest) -> list[DelegationOut]:
     from django.db.models import Q
 
     rows = Delegation.objects.filter(
-        Q(principal=request.user) | Q(substitute=request.user)
+        Q(principal_id=request.user.pk) | Q(substitute_id=request.user.pk)
     ).select_related("principal", "substitute")
     return [delegation_out(r) for r in rows]
 
@@ -150,12 +157,7 @@ def list_delegations(request: HttpRequest) -> list[DelegationOut]:
 def create_delegation(request: HttpRequest, body: DelegationIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
         row = do_create_delegation(
-            request.user,
-            body.substitute,
-            body.valid_from,
-            body.valid_to,
-            reason=body.reason,
-            actor=request.user,
+            actor_of(request), body.substitute, body.valid_from, body.valid_to, reason=body.reason
         )
         return 201, delegation_out(row)
 
@@ -169,4 +171,4 @@ def create_delegation(request: HttpRequest, body: DelegationIn) -> HttpResponse:
     summary="End a delegation early",
 )
 def end_delegation(request: HttpRequest, delegation_id: int) -> DelegationOut:
-    return delegation_out(do_end_delegation(delegation_id, actor=request.user))
+    return delegation_out(do_end_delegation(actor_of(request), delegation_id))

@@ -20,8 +20,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from backoffice.base.actor import Actor
 from backoffice.cases.aggregates import find_aggregate, lock_aggregate
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
@@ -34,10 +36,18 @@ from backoffice.core.four_eyes import (
     Status,
     decide,
     replay,
+    who_matches,
 )
 from backoffice.core.processes import ProcessSpec
 
-__all__ = ["Engine", "FourEyesEngine", "register_engine", "engine_for", "open_statuses"]
+__all__ = [
+    "Engine",
+    "FourEyesEngine",
+    "engine_for",
+    "engines",
+    "open_statuses",
+    "register_engine",
+]
 
 
 class Engine(Protocol):
@@ -71,6 +81,23 @@ class Engine(Protocol):
     def lock(self, row: Any, current: Any, command: Any) -> None:
         """Runs in the command's transaction before ``decide``: lock whatever the command's
         rules sum over besides this case, until the transaction ends (#13)."""
+        ...
+
+    def page_context(self, row: Any, actor: Any, actions: list[Any]) -> dict[str, Any]:
+        """What the engine adds to the case page (its panel's context), given the actions
+        the page already worked out: the cases app never imports an engine's app (#14)."""
+        ...
+
+    def inbox_filter(self, process: Any, actor: Actor) -> Q | None:
+        """The open cases of ``process`` (a ``Process`` row of this engine) waiting at a
+        stage the actor takes part in and has not acted on yet, as a condition (None: none).
+
+        The inbox badge counts these in one statement; the inbox page then tries each of
+        its rows with ``decide`` (#14)."""
+        ...
+
+    def prefetch(self, rows: Sequence[Any]) -> None:
+        """Warm what ``decide`` reads for a page of this engine's cases, in a few statements."""
         ...
 
 
@@ -136,6 +163,59 @@ class FourEyesEngine:
 
     def after_persist(self, row: Any, result: Accepted, actor: str) -> None:
         return None
+
+    def page_context(self, row: Any, actor: Any, actions: list[Any]) -> dict[str, Any]:
+        return {}
+
+    def inbox_filter(self, process: Any, actor: Actor) -> Q | None:
+        """Each step the actor (or someone they act for) qualifies for, minus what the step's
+        own rules exclude that a statement can see: the maker, a beneficiary, a limit below
+        the amount, the actor's approval in this round or on an excluded earlier step."""
+        spec: ProcessSpec = process.spec
+        people = [actor.facts, *actor.principals.values()]
+        found: Q | None = None
+        for step in spec.steps:
+            qualified = [
+                f
+                for f in people
+                if who_matches(step.who, f) and not f.lines & set(step.exclude.lines)
+            ]
+            if not qualified:
+                continue
+            waiting = Q(process_id=process.pk, current_step=step.id) & ~Exists(
+                _approved_by(actor.person, OuterRef("current_step"), this_round=True)
+            )
+            for earlier in step.exclude.steps:
+                waiting &= ~Exists(_approved_by(actor.person, earlier, this_round=False))
+            for name in step.exclude.beneficiaries:
+                waiting &= ~Q(**{f"payload__{name}": actor.person})
+            limit = actor.facts.competence
+            if step.authority and step.authority == spec.amount:
+                if limit is None:
+                    continue
+                waiting &= Q(currency=limit.currency, amount__lte=limit.amount)
+            found = waiting if found is None else found | waiting
+        return found
+
+    def prefetch(self, rows: Sequence[Any]) -> None:
+        return None
+
+
+def _approved_by(person: str, step: Any, *, this_round: bool) -> Any:
+    """Approvals by ``person`` on ``step`` of the outer case (since its last submission)."""
+    from backoffice.cases.models import CaseEvent
+
+    approvals = CaseEvent.objects.filter(
+        case_id=OuterRef("pk"), kind="approved", actor=person, step=step
+    )
+    if this_round:
+        last = CaseEvent.objects.filter(case_id=OuterRef(OuterRef("pk")), kind="submitted")
+        approvals = approvals.filter(seq__gt=Subquery(last.order_by("-seq").values("seq")[:1]))
+    return approvals
+
+
+def engines() -> list[Engine]:
+    return list(_ENGINES.values())
 
 
 _ENGINES: dict[str, Engine] = {"four_eyes": FourEyesEngine()}

@@ -14,28 +14,47 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db.models import Q
 
-from backoffice.core.actors import ActorFacts
+from backoffice.base.actor import Actor
 from backoffice.core.errors import Denied
 
 if TYPE_CHECKING:
     from backoffice.cases.models import Case
 
-__all__ = ["ReadGuard", "register_guard", "guard_filters", "guard_read", "guard_write"]
+__all__ = [
+    "ReadGuard",
+    "register_guard",
+    "guard_decides",
+    "guard_filters",
+    "guarded_processes",
+    "guard_read",
+    "guard_write",
+]
 
 
 class ReadGuard(Protocol):
-    def filters(self, user: Any, facts: ActorFacts) -> tuple[Q, Q]:
-        """``(also, only)``: cases the guard lets ``user`` see beyond the four-eyes rules,
-        and a condition every case ``user`` sees must meet (``Q()``: none)."""
+    def processes(self) -> frozenset[str]:
+        """The processes whose cases this guard has a say on (the rest it never filters)."""
         ...
 
-    def check_read(self, user: Any, case: Case, *, record: bool) -> None:
-        """Raise ``DomainError`` (after recording the refusal) if ``user`` may not read
+    def filters(self, actor: Actor) -> tuple[Q, Q]:
+        """``(also, only)``: cases the guard lets the actor see beyond the four-eyes rules,
+        and a condition every case the actor sees must meet (``Q()``: none)."""
+        ...
+
+    def decides(self, actor: Actor, case: Case) -> bool | None:
+        """``filters`` for one loaded case: True (``also``), False (not ``only``), or None
+        when the case is not the guard's to decide."""
+        ...
+
+    def check_read(self, actor: Actor, case: Case, *, record: bool) -> None:
+        """Raise ``DomainError`` (after recording the refusal) if the actor may not read
         ``case``; with ``record``, note the read where the guard keeps a history."""
         ...
 
-    def check_write(self, user: Any, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
-        """A refusal if ``user`` may not enter this payload; runs in the case's transaction."""
+    def check_write(
+        self, actor: Actor, process_key: str, payload: Mapping[str, Any]
+    ) -> Denied | None:
+        """A refusal if the actor may not enter this payload; runs in the case's transaction."""
         ...
 
 
@@ -46,21 +65,36 @@ def register_guard(guard: ReadGuard) -> None:
     _GUARDS.append(guard)
 
 
-def guard_filters(user: Any, facts: ActorFacts) -> tuple[Q, Q]:
+def guarded_processes() -> frozenset[str]:
+    return frozenset().union(*(guard.processes() for guard in _GUARDS))
+
+
+def guard_filters(actor: Actor) -> tuple[Q, Q]:
     also, only = Q(), Q()
     for guard in _GUARDS:
-        more, narrower = guard.filters(user, facts)
+        more, narrower = guard.filters(actor)
         also, only = also | more, only & narrower
     return also, only
 
 
-def guard_read(user: Any, case: Case, *, record: bool = True) -> None:
+def guard_decides(actor: Actor, case: Case) -> bool | None:
+    """False if a guard hides the case, True if one shows it, None if none has a say."""
+    shown = None
     for guard in _GUARDS:
-        guard.check_read(user, case, record=record)
+        verdict = guard.decides(actor, case)
+        if verdict is False:
+            return False
+        shown = shown or verdict
+    return shown
 
 
-def guard_write(user: Any, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
+def guard_read(actor: Actor, case: Case, *, record: bool = True) -> None:
     for guard in _GUARDS:
-        if denied := guard.check_write(user, process_key, payload):
+        guard.check_read(actor, case, record=record)
+
+
+def guard_write(actor: Actor, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
+    for guard in _GUARDS:
+        if denied := guard.check_write(actor, process_key, payload):
             return denied
     return None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
+from backoffice.base.actor import Actor
 from backoffice.cases.effects import get_effect
 from backoffice.cases.models import Case, Process
-from backoffice.cases.queries import available_actions, domain_case
+from backoffice.cases.queries import ActionOption, available_actions, domain_case
 from backoffice.cases.schemas import (
     ActionOut,
     AggregateOut,
@@ -111,7 +111,7 @@ def aggregate_out(current: DomainCase) -> AggregateOut | None:
     )
 
 
-def case_out(case: Case, user: Any) -> CaseOut:
+def case_out(case: Case, actor: Actor, actions: list[ActionOption] | None = None) -> CaseOut:
     """The full case: payload, approvals so far, timeline, and what the caller may do now."""
     current = domain_case(case)
     approvals = None
@@ -158,5 +158,8 @@ def case_out(case: Case, user: Any) -> CaseOut:
         approvals=approvals,
         preview=effect.preview(case.payload) if effect else None,
         timeline=timeline,
-        actions=[ActionOut(**vars(o)) for o in available_actions(case, user)],
+        actions=[
+            ActionOut(**vars(o))
+            for o in (available_actions(actor, case) if actions is None else actions)
+        ],
     )

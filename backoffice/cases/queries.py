@@ -1,7 +1,10 @@
-"""Checked reads of cases, and the facts and context ``decide`` needs.
+"""Checked reads of cases, and the context ``decide`` needs.
 
 One access path per object: ``access_case_by_id`` gives the same 404 for a case that does
-not exist and for one the caller may not see.
+not exist and for one the caller may not see, and it runs once per request: the services
+take the case it returned (``do_command(actor, case, command)``). Who the caller is comes
+from the request's ``Actor``, whose parts this app provides: the delegations active today,
+the principals a person acts for, and the processes they take part in.
 """
 
 from __future__ import annotations
@@ -13,48 +16,66 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from backoffice.access.models import Role
-from backoffice.access.queries import get_acting_rules
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.access.queries import facts_by_username
+from backoffice.base.actor import Actor
+from backoffice.base.context import cached
 from backoffice.cases.engines import engine_for, open_statuses
-from backoffice.cases.guards import guard_filters, guard_read
+from backoffice.cases.guards import (
+    guard_decides,
+    guard_filters,
+    guard_read,
+    guarded_processes,
+)
 from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.core.actors import ActorFacts
-from backoffice.core.delegation import ActingRules
 from backoffice.core.errors import Denied, DomainError
-from backoffice.core.four_eyes import (
-    Case as DomainCase,
-)
-from backoffice.core.four_eyes import (
-    Context,
-    resolve_chain,
-    who_matches,
-)
-from backoffice.core.four_eyes import (
-    Delegation as DomainDelegation,
-)
+from backoffice.core.four_eyes import Context, resolve_chain, who_matches
+from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.models import Unit
+from backoffice.org.queries import live_policy_version
 
 __all__ = [
     "ActionOption",
     "READ_ALL_PERMISSION",
     "access_case_by_id",
+    "active_delegations",
     "available_actions",
     "build_context",
-    "known_for",
-    "stored_known",
     "domain_case",
+    "INBOX_PAGE",
+    "InboxPage",
     "get_inbox",
-    "visible_cases",
+    "inbox_cases",
+    "inbox_count",
+    "known_for",
+    "live_processes",
+    "may_see",
     "principals_of",
+    "stored_known",
+    "visible_cases",
+    "with_history",
 ]
 
 #: Auditors and compliance read every case (read-only); nobody else sees what is not theirs.
 READ_ALL_PERMISSION = "case.read.all"
+
+_processes: dict[str, Any] = {}
+
+
+def live_processes() -> dict[str, Process]:
+    """The live policy's processes by key, read once per policy version (only loading a
+    policy changes them, and it makes a new version)."""
+    version = live_policy_version()
+    if _processes.get("version") != version:
+        rows = {p.key: p for p in Process.objects.filter(retired_at__isnull=True)}
+        _processes.clear()
+        _processes.update(version=version, rows=rows)
+    rows: dict[str, Process] = _processes["rows"]
+    return rows
 
 
 def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
@@ -74,6 +95,40 @@ def principals_of(person: str, delegations: Iterable[DomainDelegation], day: dat
     context = Context(today=day, delegations=tuple(delegations))
     candidates = {d.principal for d in context.delegations}
     return sorted(p for p in candidates if p != person and resolve_chain(p, person, context))
+
+
+# -- the actor's parts (registered in apps.ready) -------------------------------------------
+
+
+def actor_delegations(actor: Actor) -> tuple[DomainDelegation, ...]:
+    return active_delegations(actor.today)
+
+
+def actor_principals(actor: Actor) -> Mapping[str, ActorFacts]:
+    names = principals_of(actor.person, actor.delegations, actor.today)
+    return facts_by_username(names, actor.today) if names else {}
+
+
+def eligible_processes(facts: ActorFacts) -> frozenset[str]:
+    """Processes with a step ``facts`` qualify for (once per policy version and facts)."""
+    processes = live_processes()
+    memo: dict[ActorFacts, frozenset[str]] = _processes.setdefault("eligible", {})
+    if facts not in memo:
+        memo[facts] = frozenset(
+            key
+            for key, process in processes.items()
+            if any(who_matches(step.who, facts) for step in process.spec.steps)
+        )
+    return memo[facts]
+
+
+def actor_processes(actor: Actor) -> frozenset[str]:
+    """Processes with a step the actor, or someone they act for, qualifies for."""
+    people = [actor.facts, *actor.principals.values()]
+    return frozenset().union(*(eligible_processes(f) for f in people))
+
+
+# -- references a payload names -------------------------------------------------------------
 
 
 def _references(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> dict[FieldType, set[str]]:
@@ -98,107 +153,84 @@ def stored_known(spec: ProcessSpec, payload: Mapping[str, Any]) -> Known:
 def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
     """Which of the ids a new payload references exist (only those are looked up)."""
     wanted = _references(spec, payload)
-    users = get_user_model().objects
+
+    def existing(model: Any, field: str, ids: set[str], **alive: Any) -> frozenset[str]:
+        if not ids:
+            return frozenset()
+        rows = model.objects.filter(**{f"{field}__in": ids}, **alive)
+        return frozenset(rows.values_list(field, flat=True))
+
     return Known(
-        people=frozenset(
-            users.filter(username__in=wanted[FieldType.PERSON], is_active=True).values_list(
-                "username", flat=True
-            )
-        )
-        if wanted[FieldType.PERSON]
-        else frozenset(),
-        units=frozenset(
-            Unit.objects.filter(
-                key__in=wanted[FieldType.UNIT], retired_at__isnull=True
-            ).values_list("key", flat=True)
-        )
-        if wanted[FieldType.UNIT]
-        else frozenset(),
-        roles=frozenset(
-            Role.objects.filter(
-                key__in=wanted[FieldType.ROLE], retired_at__isnull=True
-            ).values_list("key", flat=True)
-        )
-        if wanted[FieldType.ROLE]
-        else frozenset(),
+        people=existing(get_user_model(), "username", wanted[FieldType.PERSON], is_active=True),
+        units=existing(Unit, "key", wanted[FieldType.UNIT], retired_at__isnull=True),
+        roles=existing(Role, "key", wanted[FieldType.ROLE], retired_at__isnull=True),
     )
 
 
-def build_context(
-    known: Known,
-    actor: ActorFacts,
-    on_behalf_of: str | None = None,
-    day: date | None = None,
-    delegations: tuple[DomainDelegation, ...] | None = None,
-    facts_cache: dict[str, ActorFacts] | None = None,
-    acting_cache: dict[str, ActingRules | None] | None = None,
-) -> Context:
-    """Today, what references exist, the delegations, and the facts of chain members.
-
-    ``facts_cache`` and ``acting_cache`` let a caller that builds many contexts (the inbox)
-    look each delegation principal, and the actor's access rules (#13), up once.
-    """
-    day = day or timezone.localdate()
-    delegations = active_delegations(day) if delegations is None else delegations
-    context = Context(today=day, known=known, delegations=delegations)
-    people: dict[str, ActorFacts] = {}
-    acting: ActingRules | None = None
-    if on_behalf_of and on_behalf_of != actor.person:
-        chain = resolve_chain(on_behalf_of, actor.person, context) or []
-        cache = {} if facts_cache is None else facts_cache
-        missing = [name for name in chain[:-1] if name not in cache]
-        users = get_user_model().objects.select_related("profile").filter(username__in=missing)
-        cache.update({u.username: get_actor_facts(u, day) for u in users})
-        people = {name: cache[name] for name in chain[:-1] if name in cache}
-        # #13: acting for someone is judged with the actor's own functions
-        rules_cache = {} if acting_cache is None else acting_cache
-        if actor.person not in rules_cache:
-            user = get_user_model().objects.filter(username=actor.person).first()
-            rules_cache[actor.person] = get_acting_rules(user, day) if user else None
-        acting = rules_cache[actor.person]
+def build_context(actor: Actor, known: Known, on_behalf_of: str | None = None) -> Context:
+    """Today, what references exist, the delegations, and the facts of those the actor acts
+    for along the chain (#13: with the rules for acting on someone's behalf)."""
+    if not on_behalf_of or on_behalf_of == actor.person:
+        return Context(today=actor.today, known=known)  # no delegation asked, none read
+    context = Context(today=actor.today, known=known, delegations=actor.delegations)
+    chain = resolve_chain(on_behalf_of, actor.person, context) or []
+    people = {name: actor.principals[name] for name in chain[:-1] if name in actor.principals}
     return Context(
-        today=day, known=context.known, delegations=delegations, people=people, acting=acting
+        today=actor.today,
+        known=known,
+        delegations=actor.delegations,
+        people=people,
+        acting=actor.acting,
     )
 
 
-def domain_case(case: Case) -> DomainCase:
-    """The case as its engine sees it, replayed from its stored events (prefetch them)."""
-    events = [e.to_domain() for e in case.events.all()]
-    return engine_for(case.spec).replay(case.spec, events)
+# -- checked reads ----------------------------------------------------------------------
 
 
-def _eligible_processes(facts: list[ActorFacts]) -> set[str]:
-    """Processes with a step (or start) that any of these people qualify for."""
-    keys = set()
-    for process in Process.objects.filter(retired_at__isnull=True).only("key", "definition"):
-        spec = process.spec
-        whos = [step.who for step in spec.steps]
-        if any(who_matches(who, f) for who in whos for f in facts):
-            keys.add(process.key)
-    return keys
+def domain_case(case: Case) -> Any:
+    """The case as its engine sees it, replayed from its stored events (prefetch them);
+    once per loaded row (``services`` keeps it current after a command)."""
+    memo: tuple[int, Any] | None = case.__dict__.get("_domain")
+    if memo is None or memo[0] != case.version:
+        events = [e.to_domain() for e in case.events.all()]
+        memo = (case.version, engine_for(case.spec).replay(case.spec, events))
+        case.__dict__["_domain"] = memo
+    return memo[1]
 
 
-def visible_cases(user: Any, facts: ActorFacts | None = None) -> QuerySet[Case]:
-    """NetBox-style ``restrict``: the cases ``user`` may see, as a queryset.
+def visible_cases(actor: Actor) -> QuerySet[Case]:
+    """NetBox-style ``restrict``: the cases the actor may see, as a queryset.
 
     #8: read guards (Chinese walls) hide walled cases from people outside the wall, even
     from those who read every case, and show a deal's cases to the people brought over it.
+    ``may_see`` is the same rule for one loaded case.
     """
-    facts = facts or get_actor_facts(user)
     cases = Case.objects.all()
-    also, only = guard_filters(user, facts)
-    if READ_ALL_PERMISSION in facts.permissions:
+    also, only = guard_filters(actor)
+    if READ_ALL_PERMISSION in actor.permissions:
         return cases.filter(only)
-    day = timezone.localdate()
-    principals = principals_of(facts.person, active_delegations(day), day)
-    principal_facts = [
-        get_actor_facts(u, day)
-        for u in get_user_model().objects.select_related("profile").filter(username__in=principals)
-    ]
-    eligible = _eligible_processes([facts, *principal_facts])
-    involved = CaseEvent.objects.filter(actor=facts.person).values("case_id")
-    mine = Q(maker=user) | Q(pk__in=involved) | Q(process__key__in=eligible) | also
+    involved = CaseEvent.objects.filter(actor=actor.person).values("case_id")
+    mine = (
+        Q(maker_id=actor.pk)
+        | Q(pk__in=involved)
+        | Q(process__key__in=sorted(actor.processes))
+        | also
+    )
     return cases.filter(mine).filter(only)
+
+
+def may_see(actor: Actor, case: Case) -> bool:
+    """``visible_cases`` for one case whose events are loaded, without a query of its own."""
+    guarded = guard_decides(actor, case)
+    if guarded is not None:
+        return guarded
+    return (
+        READ_ALL_PERMISSION in actor.permissions
+        or case.maker_id == actor.pk
+        or case.process.key in eligible_processes(actor.facts)
+        or any(e.actor == actor.person for e in case.events.all())
+        or case.process.key in actor.processes  # through someone the actor acts for
+    )
 
 
 def with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -207,27 +239,19 @@ def with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def access_case_by_id(user: Any, case_id: int, *, for_update: bool = False) -> Case:
-    """The case if ``user`` may see it; the same 404 whether missing or forbidden.
+def access_case_by_id(actor: Actor, case_id: int) -> Case:
+    """The case if the actor may see it; the same 404 whether missing or forbidden.
 
-    #8: except behind a Chinese wall: a read guard refuses such a case with its own code
-    (``wall.not_inside``, 403) and records the attempt, and notes every allowed read of
-    walled data (Brewer–Nash history). Refusals are recorded in their own transaction, so
-    ``do_command`` reads the case this way before it opens the command's.
+    #8: behind a Chinese wall a read guard records the attempt (in its own transaction)
+    and notes every allowed read of walled data (Brewer–Nash history).
     """
-    cases = visible_cases(user).filter(pk=case_id)
-    if for_update:
-        # Lock the row itself; the visibility filter ran in the same statement.
-        locked = Case.objects.select_for_update(of=("self",)).filter(pk__in=cases.values("pk"))
-        case = locked.select_related("process", "maker").first()
-    else:
-        case = with_history(cases).first()
+    case = with_history(Case.objects.filter(pk=case_id)).first()
+    if case is not None and not may_see(actor, case):
+        guard_read(actor, case, record=False)
+        case = None
     if case is None:
-        hidden = Case.objects.select_related("process").filter(pk=case_id).first()
-        if hidden is not None:
-            guard_read(user, hidden, record=False)
         raise DomainError("case.not_found", f"There is no case {case_id} that you may see.")
-    guard_read(user, case)
+    guard_read(actor, case)
     return case
 
 
@@ -242,33 +266,19 @@ class ActionOption:
     reason: str = ""
 
 
-def available_actions(
-    case: Case,
-    user: Any,
-    facts: ActorFacts | None = None,
-    delegations: tuple[DomainDelegation, ...] | None = None,
-    facts_cache: dict[str, ActorFacts] | None = None,
-    acting_cache: dict[str, ActingRules | None] | None = None,
-) -> list[ActionOption]:
+def available_actions(actor: Actor, case: Case) -> list[ActionOption]:
     """Dry-run ``decide`` for every action, as the caller and for each principal they act for.
 
     The engine of the case's process names the actions to try (``cases.engines``).
     """
-    facts = facts or get_actor_facts(user)
-    day = timezone.localdate()
-    delegations = active_delegations(day) if delegations is None else delegations
-    acting_cache = {} if acting_cache is None else acting_cache
     current = domain_case(case)
     engine = engine_for(case.spec)
+    known = stored_known(case.spec, current.payload)
     options: list[ActionOption] = []
-    principals: list[str | None] = [None, *principals_of(facts.person, delegations, day)]
-    for principal in principals:
-        known = stored_known(case.spec, current.payload)
-        context = build_context(
-            known, facts, principal, day, delegations, facts_cache, acting_cache
-        )
+    for principal in [None, *sorted(actor.principals)]:
+        context = build_context(actor, known, principal)
         for action, command in engine.dry_run(current, principal):
-            result = engine.decide(case, current, command, facts, context, case.spec)
+            result = engine.decide(case, current, command, actor.facts, context, case.spec)
             if isinstance(result, Denied):
                 options.append(ActionOption(action, False, principal, result.code, result.message))
             else:
@@ -276,20 +286,57 @@ def available_actions(
     return options
 
 
-def get_inbox(user: Any) -> list[Case]:
-    """Open cases the user may act on now (approve, release; vote, decide) — oldest first."""
-    facts = get_actor_facts(user)
-    day = timezone.localdate()
-    delegations = active_delegations(day)
-    candidates = with_history(
-        visible_cases(user, facts).filter(status__in=open_statuses()).exclude(maker=user)
-    ).order_by("created")
-    inbox = []
-    facts_cache: dict[str, ActorFacts] = {}
-    acting_cache: dict[str, ActingRules | None] = {}
-    for case in candidates:
-        acting = engine_for(case.spec).acting_actions
-        options = available_actions(case, user, facts, delegations, facts_cache, acting_cache)
-        if any(o.allowed and o.action in acting for o in options):
-            inbox.append(case)
-    return inbox
+#: rows of an inbox page
+INBOX_PAGE = 50
+
+
+def inbox_cases(actor: Actor, process: str | None = None) -> QuerySet[Case]:
+    """Open cases waiting at a step the actor takes part in and has not acted on, as each
+    engine can tell in one statement (``Engine.inbox_filter``): what the badge counts."""
+    waiting = Q(pk__in=[])
+    for key, row in live_processes().items():
+        if process is None or key == process:
+            condition = engine_for(row.spec).inbox_filter(row, actor)
+            waiting |= condition if condition is not None else Q(pk__in=[])
+    cases = Case.objects.filter(waiting, status__in=open_statuses()).exclude(maker_id=actor.pk)
+    if guarded_processes() & actor.processes:  # only then must the wall know the actor
+        cases = cases.filter(guard_filters(actor)[1])
+    return cases
+
+
+def inbox_count(actor: Actor) -> int:
+    """The inbox badge: one count statement (besides the actor's own facts), once a request."""
+    return cached(f"inbox_count:{actor.pk}", lambda: inbox_cases(actor).count())
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cases: list[Case]
+    next_cursor: int | None
+
+
+def get_inbox(
+    actor: Actor, after: int | None = None, limit: int = INBOX_PAGE, process: str | None = None
+) -> InboxPage:
+    """A page of the cases the actor may act on now (approve, release; vote, decide), oldest
+    first, after case ``after`` (keyset). Each candidate is tried with ``decide``; one the
+    rules refuse after all (a board approval still missing, a cooling-off) is left out."""
+    candidates = inbox_cases(actor, process)
+    if after is not None:
+        candidates = candidates.filter(pk__gt=after)
+    page = list(with_history(candidates).order_by("pk")[: limit + 1])
+    rows = page[:limit]
+    by_engine: dict[str, list[Case]] = {}
+    for case in rows:
+        by_engine.setdefault(case.spec.engine, []).append(case)
+    for cases in by_engine.values():
+        engine_for(cases[0].spec).prefetch(cases)
+    acting = [
+        case
+        for case in rows
+        if any(
+            o.allowed and o.action in engine_for(case.spec).acting_actions
+            for o in available_actions(actor, case)
+        )
+    ]
+    return InboxPage(acting, rows[-1].pk if len(page) > limit else None)

@@ -18,24 +18,24 @@ from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from backoffice.access.queries import delegation_rule, get_delegation_assessment
-from backoffice.accounts.queries import forget_actor_facts, get_actor_facts
-from backoffice.audit.services import do_refuse, record
+from backoffice.audit.services import Entry, do_refuse, record, record_all
+from backoffice.base.actor import Actor
 from backoffice.cases.effects import get_effect
 from backoffice.cases.engines import engine_for
 from backoffice.cases.guards import guard_write
-from backoffice.cases.models import Case, CaseEvent, Delegation, Process
+from backoffice.cases.models import Case, CaseEvent, Delegation
 from backoffice.cases.queries import (
     access_case_by_id,
     build_context,
     domain_case,
     known_for,
+    live_processes,
     stored_known,
 )
-from backoffice.core.actors import ActorFacts
 from backoffice.core.delegation import delegation_verdict, same_person
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
@@ -46,7 +46,6 @@ from backoffice.core.four_eyes import (
     Event,
     resolve_chain,
 )
-from backoffice.core.four_eyes import Case as DomainCase
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
 from backoffice.core.payload import money_of
@@ -56,6 +55,7 @@ __all__ = [
     "Outcome",
     "do_start_case",
     "do_command",
+    "do_command_by_id",
     "do_create_delegation",
     "delegation_problem",
     "create_delegation",
@@ -105,89 +105,128 @@ def with_derived(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> dict[s
 
 
 def do_start_case(
+    actor: Actor,
     process_key: str,
     payload: Mapping[str, Any],
-    user: Any,
     *,
     submit: bool = False,
     comment: str = "",
 ) -> Outcome:
-    """A maker starts a case (data acquisition); with ``submit`` it goes straight to checking."""
+    """A maker starts a case (data acquisition); with ``submit`` it goes straight to checking.
+
+    Start and submit are decided together and written at once (#14): a refused submission
+    leaves no draft behind, only the record of its refusal.
+    """
+    process = live_processes().get(process_key)
+    if process is None:
+        raise DomainError("process.unknown", f"There is no process {process_key!r}.")
+    spec = process.spec
+    engine = engine_for(spec)
     with transaction.atomic():
-        process = Process.objects.filter(key=process_key, retired_at__isnull=True).first()
-        if process is None:
-            raise DomainError("process.unknown", f"There is no process {process_key!r}.")
-        spec = process.spec
-        facts = get_actor_facts(user)
         payload = with_derived(spec, payload)
-        context = build_context(known_for(spec, payload), facts)
+        context = build_context(actor, known_for(spec, payload))
         command = Command(CommandKind.START, comment, payload)
-        result = engine_for(spec).decide(None, None, command, facts, context, spec)
+        result = engine.decide(None, None, command, actor.facts, context, spec)
         if not isinstance(result, Denied):
             # #8: a read guard may refuse the data itself (a Chinese wall, a conflict of interest)
-            result = guard_write(user, process.key, result.case.payload) or result
+            result = guard_write(actor, process.key, result.case.payload) or result
+        case = Case(
+            process=process, definition=process.definition, maker=actor.user, title=process.name
+        )
+        refused_at = CommandKind.START
+        if submit and isinstance(result, Accepted):
+            refused_at = CommandKind.SUBMIT
+            result = _submit_new(actor, case, result, comment)
         if isinstance(result, Denied):
-            record(
-                "case.start_denied",
-                actor=facts.person,
-                object_type="process",
-                object_id=process.key,
-                after={"code": result.code, "message": result.message},
-            )
+            _record_start_denied(actor, process.key, result, refused_at)
             return Outcome(None, result)
-        money = money_of(result.case.payload.get(spec.amount)) if spec.amount else None
-        title = str(result.case.payload.get(spec.title) or "") if spec.title else ""
-        case = Case.objects.create(
-            process=process,
-            definition=process.definition,
-            maker=user,
-            status=result.case.status.value,
-            payload=dict(result.case.payload),
-            payload_hash=result.case.payload_hash,
-            title=title[:200] or process.name,
-            amount=money.amount if money else None,
-            currency=money.currency if money else "",
-        )
-        events = _persist(case, result, facts.person, before=None)
-    outcome = Outcome(case, None, events)
-    if submit:
-        return do_command(case.pk, Command(CommandKind.SUBMIT, comment), user)
-    return outcome
-
-
-def do_command(case_id: int, command: Command, user: Any) -> Outcome:
-    """Apply one command to a case, or record why it was refused."""
-    # #8: a command reads the case first; a read guard's refusal (a Chinese wall) is then
-    # recorded in its own transaction, which the command's would roll back with the error.
-    access_case_by_id(user, case_id)
-    with transaction.atomic():
-        case = access_case_by_id(user, case_id, for_update=True)
-        current = domain_case(case)
-        engine = engine_for(case.spec)
-        engine.lock(case, current, command)
-        facts = get_actor_facts(user)
-        if command.kind == CommandKind.AMEND:
-            command = replace(command, payload=with_derived(case.spec, command.payload))
-        known = (
-            known_for(case.spec, command.payload)
-            if command.kind == CommandKind.AMEND
-            else stored_known(case.spec, current.payload)
-        )
-        context = build_context(known, facts, command.on_behalf_of)
-        result = engine.decide(case, current, command, facts, context, case.spec)
-        if isinstance(result, Accepted):
-            result = _with_effects(case, current, result, user, facts) or result
-        if isinstance(result, Denied):
-            return _deny(case, command, facts.person, result)
-        before = _state(case)
-        events = _persist(case, result, facts.person, before=before)
-    forget_actor_facts(user)  # a released effect may have changed them
+        _remember(case, [])
+        events = _persist(actor, case, result, before=None)
     return Outcome(case, None, events)
 
 
-def _with_effects(
-    case: Case, current: DomainCase, result: Accepted, user: Any, facts: ActorFacts
-) -> Denied | None:
+def _submit_new(actor: Actor, case: Case, started: Accepted, comment: str) -> Accepted | Denied:
+    """The submission of a case not yet written, decided on its started state."""
+    spec = case.spec
+    engine = engine_for(spec)
+    current = started.case
+    command = Command(CommandKind.SUBMIT, comment)
+    engine.lock(case, current, command)
+    context = build_context(actor, stored_known(spec, current.payload))
+    result = engine.decide(case, current, command, actor.facts, context, spec)
+    if isinstance(result, Accepted):
+        result = _with_effects(actor, case, result) or result
+    if isinstance(result, Denied):
+        return result
+    return Accepted((*started.events, *result.events), result.case)
+
+
+def _record_start_denied(
+    actor: Actor, process_key: str, denied: Denied, command: CommandKind
+) -> None:
+    record(
+        "case.start_denied",
+        actor=actor.person,
+        object_type="process",
+        object_id=process_key,
+        after={"command": command.value, "code": denied.code, "message": denied.message},
+    )
+
+
+def do_command(actor: Actor, case: Case, command: Command) -> Outcome:
+    """Apply one command to a case the actor was let see (``queries.access_case_by_id``), or
+    record why it was refused. The case is locked and, if it changed since it was read,
+    read again; who may see it is not asked again."""
+    with transaction.atomic():
+        _relock(case)
+        return _command(actor, case, command)
+
+
+def do_command_by_id(actor: Actor, case_id: int, command: Command) -> Outcome:
+    """``do_command`` on the case with this id, read through the one checked path first
+    (for callers that hold an id, not a case: seeds, the shell, tests)."""
+    return do_command(actor, access_case_by_id(actor, case_id), command)
+
+
+def _relock(case: Case) -> None:
+    """Lock the case's row; a concurrent command may have changed it since it was read."""
+    version = (
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk=case.pk)
+        .values_list("version", flat=True)
+        .get()
+    )
+    if version != case.version:
+        case.refresh_from_db()
+        case._prefetched_objects_cache = {}
+        prefetch_related_objects([case], Prefetch("events", CaseEvent.objects.order_by("seq")))
+
+
+def _command(actor: Actor, case: Case, command: Command) -> Outcome:
+    """``do_command`` inside its transaction, on the locked case."""
+    current = domain_case(case)
+    engine = engine_for(case.spec)
+    engine.lock(case, current, command)
+    if command.kind == CommandKind.AMEND:
+        command = replace(command, payload=with_derived(case.spec, command.payload))
+    known = (
+        known_for(case.spec, command.payload)
+        if command.kind == CommandKind.AMEND
+        else stored_known(case.spec, current.payload)
+    )
+    context = build_context(actor, known, command.on_behalf_of)
+    result = engine.decide(case, current, command, actor.facts, context, case.spec)
+    if isinstance(result, Accepted):
+        result = _with_effects(actor, case, result) or result
+    if isinstance(result, Denied):
+        return _deny(actor, case, command, result)
+    events = _persist(actor, case, result, before=_state(case))
+    if any(e.kind == "released" for e in result.events):
+        actor.forget()  # a released effect may have changed the actor's own facts
+    return Outcome(case, None, events)
+
+
+def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
     """Refuse a submit or release whose effect could not be carried out now, and an
     amendment a read guard refuses (#8: the new payload may name a conflicting issuer).
 
@@ -195,51 +234,65 @@ def _with_effects(
     refuses a market person who would change the problem-loan criteria (PROC-1).
     """
     kinds = {e.kind for e in result.events}
-    if "amended" in kinds and (denied := guard_write(user, case.process.key, result.case.payload)):
+    payload = result.case.payload
+    if "amended" in kinds and (denied := guard_write(actor, case.process.key, payload)):
         return denied
     if kinds & {"submitted", "released"}:
-        problem = _effect_problem(case.spec.effect, result.case.payload)
+        problem = _effect_problem(case.spec.effect, payload)
         if problem is not None:
             return problem
     effect = get_effect(case.spec.effect)
     check_actor = getattr(effect, "check_actor", None)
     if check_actor is not None and kinds & {"submitted", "approved", "released"}:
-        denied: Denied | None = check_actor(result.case.payload, facts)
+        denied: Denied | None = check_actor(payload, actor.facts)
         return denied
     return None
 
 
-def _deny(case: Case, command: Command, actor: str, denied: Denied) -> Outcome:
+def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome:
     audit = record(
         "case.denied",
-        actor=actor,
+        actor=actor.person,
         on_behalf_of=command.on_behalf_of or "",
         object_type="case",
         object_id=case.pk,
         after={"command": command.kind.value, "code": denied.code, "message": denied.message},
         reason=command.comment,
     )
-    CaseEvent.objects.create(
+    row = CaseEvent.objects.create(
         case=case,
         seq=_next_seq(case),
         at=audit.at,
         kind="denied",
-        actor=actor,
+        actor=actor.person,
         on_behalf_of=command.on_behalf_of or "",
         step=case.current_step,
         comment=command.comment,
         data={"command": command.kind.value, "code": denied.code, "message": denied.message},
         audit_seq=audit.seq,
     )
+    _remember(case, [row])
     return Outcome(case, denied)
 
 
 def _next_seq(case: Case) -> int:
-    return (case.events.aggregate(top=Max("seq"))["top"] or 0) + 1
+    return max((e.seq for e in case.events.all()), default=0) + 1
+
+
+def _remember(case: Case, rows: list[CaseEvent]) -> None:
+    """Keep the loaded case's events current without reading them again."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    events = cache.get("events")
+    if events is None:
+        events = CaseEvent.objects.filter(case_id=case.pk).order_by("seq")
+        events._result_cache, events._prefetch_done = [], True
+        cache["events"] = events
+    events._result_cache.extend(rows)
+    case.__dict__.pop("_domain", None)  # replayed again when asked (a denial adds an event)
 
 
 def _persist(
-    case: Case, result: Accepted, actor: str, before: dict[str, Any] | None
+    actor: Actor, case: Case, result: Accepted, before: dict[str, Any] | None
 ) -> list[CaseEvent]:
     """Write the new events, the projection and one audit event per case event."""
     after_case = result.case
@@ -257,39 +310,45 @@ def _persist(
         case.version += 1
     case.save()
     seq = _next_seq(case)
-    rows = []
-    for offset, event in enumerate(result.events):
-        audit = record(
-            f"case.{event.kind}",
+    audits = record_all(
+        [
+            Entry(
+                f"case.{event.kind}",
+                event.actor,
+                "case",
+                case.pk,
+                before=before,
+                after=_event_after(event, case),
+                reason=event.comment,
+                on_behalf_of=event.on_behalf_of or "",
+            )
+            for event in result.events
+        ]
+    )
+    rows = CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            seq=seq + offset,
+            at=audit.at,
+            kind=event.kind,
             actor=event.actor,
             on_behalf_of=event.on_behalf_of or "",
-            object_type="case",
-            object_id=case.pk,
-            before=before,
-            after=_event_after(event, case),
-            reason=event.comment,
+            step=event.step or "",
+            payload_hash=event.payload_hash or "",
+            payload=dict(event.payload) if event.payload is not None else None,
+            comment=event.comment,
+            board=event.board,
+            tier=event.tier,
+            data=dict(event.data),
+            audit_seq=audit.seq,
         )
-        rows.append(
-            CaseEvent.objects.create(
-                case=case,
-                seq=seq + offset,
-                at=audit.at,
-                kind=event.kind,
-                actor=event.actor,
-                on_behalf_of=event.on_behalf_of or "",
-                step=event.step or "",
-                payload_hash=event.payload_hash or "",
-                payload=dict(event.payload) if event.payload is not None else None,
-                comment=event.comment,
-                board=event.board,
-                tier=event.tier,
-                data=dict(event.data),
-                audit_seq=audit.seq,
-            )
-        )
-        if event.kind == "released":
-            _apply_effect(case, actor)
-    engine_for(spec).after_persist(case, result, actor)
+        for offset, (event, audit) in enumerate(zip(result.events, audits, strict=True))
+    )
+    _remember(case, rows)
+    case.__dict__["_domain"] = (case.version, after_case)
+    if any(event.kind == "released" for event in result.events):
+        _apply_effect(case, actor.person)
+    engine_for(spec).after_persist(case, result, actor.person)
     return rows
 
 
@@ -324,14 +383,14 @@ def _apply_effect(case: Case, actor: str) -> None:
 # -- delegations ------------------------------------------------------------------------
 
 
-def _refuse_delegation(code: str, message: str, *, actor: Any, substitute: str) -> NoReturn:
+def _refuse_delegation(code: str, message: str, *, actor: Actor, substitute: str) -> NoReturn:
     do_refuse(
         code,
         message,
         action="case.delegation.denied",
-        user=actor,
+        user=actor.user,
         object_type="delegation",
-        object_id=f"{actor.get_username()}->{substitute}"[:150],
+        object_id=f"{actor.person}->{substitute}"[:150],
     )
 
 
@@ -375,24 +434,17 @@ def delegation_problem(
 
 
 def do_create_delegation(
-    principal: Any,
-    substitute_username: str,
-    valid_from: date,
-    valid_to: date,
-    *,
-    reason: str,
-    actor: Any,
+    actor: Actor, substitute_username: str, valid_from: date, valid_to: date, *, reason: str
 ) -> Delegation:
-    """``principal`` names a substitute for a period (only for themselves).
+    """The actor names a substitute for a period (only for themselves).
 
     Refused, and the refusal recorded: delegating to oneself, a loop, and (#13) a
     substitute who would combine their own functions with the principal's into a critical
     or high access risk — a high one goes to compliance in a ``delegation`` case when the
     policy says so (``access.delegation.high: compliance``).
     """
-    if actor.pk != principal.pk:
-        raise DomainError("delegation.not_yours", "You can name a substitute only for yourself.")
-    if same_person(substitute_username, principal.username):
+    principal = actor.user
+    if same_person(substitute_username, actor.person):
         _refuse_delegation(
             "delegation.invalid",
             "You cannot be your own substitute.",
@@ -410,9 +462,11 @@ def do_create_delegation(
     if problem is not None:
         _refuse_delegation(*problem, actor=actor, substitute=substitute.username)
     with transaction.atomic():
-        return create_delegation(
-            principal, substitute, valid_from, valid_to, reason=reason, created_by=actor.username
+        row = create_delegation(
+            principal, substitute, valid_from, valid_to, reason=reason, created_by=actor.person
         )
+    actor.forget()
+    return row
 
 
 def create_delegation(
@@ -456,11 +510,12 @@ def create_delegation(
     return row
 
 
-def do_end_delegation(delegation_id: int, *, actor: Any) -> Delegation:
+def do_end_delegation(actor: Actor, delegation_id: int) -> Delegation:
+    """The principal ends a delegation before its time."""
     with transaction.atomic():
         row = (
             Delegation.objects.select_for_update()
-            .filter(pk=delegation_id, principal=actor, ended_at__isnull=True)
+            .filter(pk=delegation_id, principal_id=actor.pk, ended_at__isnull=True)
             .first()
         )
         if row is None:
@@ -471,10 +526,11 @@ def do_end_delegation(delegation_id: int, *, actor: Any) -> Delegation:
         row.save(update_fields=["ended_at", "last_updated"])
         record(
             "case.delegation.ended",
-            actor=actor.username,
+            actor=actor.person,
             object_type="delegation",
             object_id=row.pk,
             before={"ended": False},
             after={"ended": True},
         )
+    actor.forget()
     return row

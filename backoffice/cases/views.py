@@ -19,16 +19,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.base.actor import actor_of
+from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
-from backoffice.cases.models import Case, Delegation, Process
+from backoffice.cases.models import Case, Delegation
 from backoffice.cases.present import case_out
 from backoffice.cases.queries import (
+    INBOX_PAGE,
     access_case_by_id,
     available_actions,
     domain_case,
     get_inbox,
+    inbox_count,
+    live_processes,
     visible_cases,
+    with_history,
 )
 from backoffice.cases.services import (
     do_command,
@@ -73,20 +78,25 @@ def _row(case: Case) -> dict[str, Any]:
 def inbox(request: HttpRequest) -> HttpResponse:
     """What I may act on now (oldest first) and what I started that is still open."""
     process = request.GET.get("process", "")
-    waiting = [c for c in get_inbox(request.user) if not process or c.process.key == process]
-    started = (
-        Case.objects.filter(maker=request.user)
-        .exclude(status__in=FINAL)
-        .select_related("process", "maker__profile")
-        .prefetch_related("events")
-        .order_by("created")
+    after = request.GET.get("after", "")
+    actor = actor_of(request)
+    page = get_inbox(actor, int(after) if after.isdigit() else None, process=process or None)
+    started = with_history(
+        Case.objects.filter(maker_id=actor.pk).exclude(status__in=FINAL).order_by("pk")
     )
     if process:
         started = started.filter(process__key=process)
+    mine = list(started[: INBOX_PAGE + 1])
+    query = request.GET.copy()
+    query.pop("after", None)
     context = {
-        "waiting": [_row(c) for c in waiting],
-        "started": [_row(c) for c in started],
-        "processes": Process.objects.filter(retired_at__isnull=True),
+        "waiting": [_row(c) for c in page.cases],
+        "waiting_total": inbox_count(actor),
+        "next_after": page.next_cursor,
+        "query": query.urlencode(),
+        "started": [_row(c) for c in mine[:INBOX_PAGE]],
+        "started_more": len(mine) > INBOX_PAGE,
+        "processes": list(live_processes().values()),
         "process": process,
     }
     template = "cases/_inbox_tables.html" if request.htmx else "cases/inbox.html"
@@ -95,7 +105,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = visible_cases(request.user).select_related("process", "maker__profile")
+    cases = visible_cases(actor_of(request)).select_related("process", "maker__profile")
     state, process = request.GET.get("state", ""), request.GET.get("process", "")
     if state:
         cases = cases.filter(status=state)
@@ -107,35 +117,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "process": process,
         "states": [s.value for s in Status],
-        "processes": Process.objects.filter(retired_at__isnull=True),
+        "processes": list(live_processes().values()),
     }
     template = "cases/_case_table.html" if request.htmx else "cases/case_list.html"
     return render(request, template, context)
 
 
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
-    view = case_out(case, request.user)
-    if case.spec.engine == "credit":
-        from backoffice.credit.api import credit_case_out
-
-        credit = credit_case_out(case.pk, request.user)
-        extra.setdefault("credit", credit)
-        extra.setdefault(
-            "votes_by_side",
-            {
-                side: [v for v in credit.votes if v.side == side]
-                for side in ("market", "back_office", "board")
-            },
-        )
-        extra.setdefault("ratings", _ratings(case))
-        extra.setdefault(
-            "sides",
-            [
-                ("market", _("Market (first vote)")),
-                ("back_office", _("Back office (second vote)")),
-                ("board", _("Board and committee")),
-            ],
-        )
+    actor = actor_of(request)
+    options = available_actions(actor, case)
+    view = case_out(case, actor, options)
     allowed = [a for a in view.actions if a.allowed]
     refused = [a for a in view.actions if not a.allowed and a.on_behalf_of is None]
     context = {
@@ -146,21 +137,15 @@ def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -
         "field_specs": case.spec.payload,
         "denial_help": DENIAL_CODES,
         "can_amend": any(a.action == "amend" for a in allowed),
+        **engine_for(case.spec).page_context(case, actor, options),
         **extra,
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
 
-def _ratings(case: Case) -> list[str]:
-    from backoffice.core.credit import CreditCase
-
-    current = domain_case(case)
-    return list(current.policy.ratings) if isinstance(current, CreditCase) else []
-
-
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, access_case_by_id(request.user, pk))
+    return _detail(request, access_case_by_id(actor_of(request), pk))
 
 
 def _command(case: Case, data: dict[str, Any]) -> Any:
@@ -190,19 +175,14 @@ def _command(case: Case, data: dict[str, Any]) -> Any:
 @require_POST
 def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     """One action from the case page; refused actions come back with the reason (403/409)."""
+    actor = actor_of(request)
+    case = access_case_by_id(actor, pk)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        return _detail(
-            request,
-            access_case_by_id(request.user, pk),
-            422,
-            action_error=_("The action could not be read."),
-        )
+        return _detail(request, case, 422, action_error=_("The action could not be read."))
     data = form.cleaned_data
-    case = access_case_by_id(request.user, pk)
-    outcome = do_command(pk, _command(case, data), request.user)
+    outcome = do_command(actor, case, _command(case, data))
     if outcome.denied is not None:
-        case = access_case_by_id(request.user, pk)
         return _detail(request, case, http_status_for(outcome.denied.code), denied=outcome.denied)
     messages.success(request, _("Done: %(action)s.") % {"action": _(data["action"])})
     url = reverse("cases:detail", args=[pk])
@@ -211,12 +191,8 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def process_choose(request: HttpRequest) -> HttpResponse:
-    facts = get_actor_facts(request.user)
-    processes = [
-        p
-        for p in Process.objects.filter(retired_at__isnull=True)
-        if who_matches(p.spec.starter, facts)
-    ]
+    facts = actor_of(request).facts
+    processes = [p for p in live_processes().values() if who_matches(p.spec.starter, facts)]
     return render(request, "cases/process_choose.html", {"processes": processes})
 
 
@@ -246,7 +222,7 @@ def _apply_denial(form: PayloadForm, denied: Denied | DomainError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_start(request: HttpRequest, key: str) -> HttpResponse:
-    process = Process.objects.filter(key=key, retired_at__isnull=True).first()
+    process = live_processes().get(key)
     if process is None:
         raise DomainError("process.unknown", f"There is no process {key!r}.")
     spec = process.spec
@@ -258,9 +234,9 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
         return _form_page(request, form, title, 422)
     try:
         outcome = do_start_case(
+            actor_of(request),
             key,
             form.payload(),
-            request.user,
             submit="submit" in request.POST,
             comment=form.cleaned_data["comment"],
         )
@@ -279,9 +255,10 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The maker corrects a draft or a returned case; earlier approvals no longer count."""
-    case = access_case_by_id(request.user, pk)
+    actor = actor_of(request)
+    case = access_case_by_id(actor, pk)
     title = _("Correct case %(id)s") % {"id": case.pk}
-    amend = next(a for a in available_actions(case, request.user) if a.action == "amend")
+    amend = next(a for a in available_actions(actor, case) if a.action == "amend")
     if not amend.allowed:
         assert amend.code is not None
         raise DomainError(amend.code, amend.reason)
@@ -292,14 +269,13 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PayloadForm(case.spec, request.POST)
     if not form.is_valid():
         return _form_page(request, form, title, 422, case)
-    outcome = do_command(
-        pk, Command(CommandKind.AMEND, form.cleaned_data["comment"], form.payload()), request.user
-    )
+    amend_command = Command(CommandKind.AMEND, form.cleaned_data["comment"], form.payload())
+    outcome = do_command(actor, case, amend_command)
     if outcome.denied is not None:
         _apply_denial(form, outcome.denied)
         return _form_page(request, form, title, http_status_for(outcome.denied.code), case)
     if "submit" in request.POST:
-        do_command(pk, Command(CommandKind.SUBMIT), request.user)
+        do_command(actor, case, Command(CommandKind.SUBMIT))
     messages.success(request, _("Case %(id)s was corrected.") % {"id": pk})
     return redirect("cases:detail", pk=pk)
 
@@ -312,7 +288,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and "end" in request.POST:
         try:
-            do_end_delegation(int(request.POST["end"]), actor=request.user)
+            do_end_delegation(actor_of(request), int(request.POST["end"]))
             messages.success(request, _("The delegation was ended."))
             return redirect("cases:delegations")
         except (DomainError, ValueError) as exc:
@@ -321,12 +297,11 @@ def delegations(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             do_create_delegation(
-                request.user,
+                actor_of(request),
                 data["substitute"],
                 data["valid_from"],
                 data["valid_to"],
                 reason=data["reason"],
-                actor=request.user,
             )
             messages.success(request, _("Your substitute was named."))
             return redirect("cases:delegations")

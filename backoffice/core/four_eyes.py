@@ -437,7 +437,10 @@ def decide(
         assert process is not None
         return _start(process, command, actor, context)
     assert case is not None
-    return _HANDLERS[command.kind](case, command, actor, context)
+    handler = _HANDLERS.get(command.kind)
+    if handler is None:  # a command of another engine (a credit vote on a payment, say)
+        return _wrong_state(case, command)
+    return handler(case, command, actor, context)
 
 
 def _accept(case: Case, *events: Event) -> Accepted:

@@ -15,17 +15,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, idempotent
-from backoffice.cases.present import summary_out
-from backoffice.cases.queries import access_case_by_id, available_actions, domain_case
-from backoffice.cases.schemas import ActionOut
+from backoffice.cases.queries import access_case_by_id
 from backoffice.cases.services import do_command
-from backoffice.core.credit import CreditAction, CreditCase, CreditCommand, Decision, Side
-from backoffice.core.errors import DomainError
+from backoffice.core.credit import CreditAction, CreditCommand, Decision, Side
 from backoffice.credit import queries
-from backoffice.credit.models import Borrower, Credit, Provision
+from backoffice.credit.models import Credit, Provision
+from backoffice.credit.present import credit_case_out
 from backoffice.credit.schemas import (
-    AssessmentOut,
     BorrowerOut,
     CaseLeadIn,
     CloseIn,
@@ -39,7 +37,6 @@ from backoffice.credit.schemas import (
     ReviewIn,
     StatusIn,
     VoteIn,
-    VoteOut,
 )
 from backoffice.credit.services import (
     do_approve_provision,
@@ -49,68 +46,17 @@ from backoffice.credit.services import (
     do_review_credit,
 )
 
-__all__ = ["router", "credit_case_out"]
+__all__ = ["router"]
 
 router = Router(tags=["credit"])
 
 
-def credit_case_out(case_id: int, user: Any) -> CreditCaseOut:
-    """A credit case with its assessment (exposure, level), votes, flags and actions."""
-    case = access_case_by_id(user, case_id)
-    current = domain_case(case)
-    if not isinstance(current, CreditCase):
-        raise DomainError("case.not_found", f"Case {case_id} is not a credit case.")
-    borrower = Borrower.objects.select_related("group").filter(
-        number=current.payload.get("borrower")
-    )
-    found = borrower.first()
-    a = current.assessment
-    return CreditCaseOut(
-        **summary_out(case).model_dump(),
-        borrower=str(current.payload.get("borrower")),
-        borrower_name=found.name if found else "",
-        group=found.group.name if found else "",
-        product=current.product,
-        stage=current.step,
-        assessment=AssessmentOut(
-            requested=a.requested.amount,
-            existing_exposure=a.existing.amount,
-            exposure=a.exposure.amount,
-            currency=a.exposure.currency,
-            risk_relevant=a.risk_relevant,
-            relevance=a.relevance,
-            required_level=a.required_level,
-            required_level_name=current.policy.level(a.required_level).name,
-            back_office_vote=a.back_office_vote,
-            full_board=list(a.full_board),
-        )
-        if a
-        else None,
-        escalation_level=current.escalation_level,
-        votes=[
-            VoteOut(
-                actor=v.actor,
-                stage=v.stage.value,
-                side=v.side.value,
-                level=v.level,
-                decision=v.decision.value,
-                rating=v.rating,
-                rationale=v.rationale,
-                kind="decision" if v.decided else "vote",
-            )
-            for v in current.votes
-        ],
-        rating=current.binding_rating,
-        flags=sorted(f.value for f in current.flags),
-        controlled_by=list(current.controlled_by),
-        actions=[ActionOut(**vars(o)) for o in available_actions(case, user)],
-    )
-
-
 def _act(request: HttpRequest, case_id: int, command: CreditCommand) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        do_command(case_id, command, request.user).raise_if_denied()
-        return 200, credit_case_out(case_id, request.user)
+        actor = actor_of(request)
+        case = access_case_by_id(actor, case_id)
+        do_command(actor, case, command).raise_if_denied()
+        return 200, credit_case_out(actor, case)
 
     return idempotent(request, run)
 
@@ -119,7 +65,8 @@ def _act(request: HttpRequest, case_id: int, command: CreditCommand) -> HttpResp
     "/cases/{case_id}", response={200: CreditCaseOut, **PROBLEMS}, summary="One credit case"
 )
 def get_credit_case(request: HttpRequest, case_id: int) -> CreditCaseOut:
-    return credit_case_out(case_id, request.user)
+    actor = actor_of(request)
+    return credit_case_out(actor, access_case_by_id(actor, case_id))
 
 
 @router.post(
@@ -184,7 +131,7 @@ def list_borrowers(request: HttpRequest) -> list[BorrowerOut]:
             group_name=b.group.name,
             insider=b.insider,
         )
-        for b in queries.get_borrowers(request.user)
+        for b in queries.get_borrowers(actor_of(request))
     ]
 
 
@@ -212,7 +159,7 @@ def _csv(report: queries.Report, name: str) -> HttpResponse:
     summary="Credit decision register (?format=csv)",
 )
 def register(request: HttpRequest, params: Query[Format]) -> Any:
-    report = queries.get_decision_register(request.user)
+    report = queries.get_decision_register(actor_of(request))
     return _csv(report, "credit-register") if params.format == "csv" else report.rows
 
 
@@ -222,7 +169,7 @@ def register(request: HttpRequest, params: Query[Format]) -> Any:
     summary="Escalated credit cases (?format=csv)",
 )
 def escalations(request: HttpRequest, params: Query[Format]) -> Any:
-    report = queries.get_escalations(request.user)
+    report = queries.get_escalations(actor_of(request))
     return _csv(report, "credit-escalations") if params.format == "csv" else report.rows
 
 
@@ -234,7 +181,7 @@ def escalations(request: HttpRequest, params: Query[Format]) -> Any:
 def risk_report(request: HttpRequest, params: Query[Period]) -> Any:
     today = timezone.localdate()
     start = params.start or today.replace(month=1, day=1)
-    report = queries.get_risk_report(request.user, start, params.end or today)
+    report = queries.get_risk_report(actor_of(request), start, params.end or today)
     return _csv(report, "risk-report") if params.format == "csv" else report.rows
 
 
@@ -244,7 +191,7 @@ def risk_report(request: HttpRequest, params: Query[Period]) -> Any:
     summary="Credits whose annual review is overdue (?format=csv)",
 )
 def overdue_reviews(request: HttpRequest, params: Query[Format]) -> Any:
-    report = queries.get_overdue_reviews(request.user)
+    report = queries.get_overdue_reviews(actor_of(request))
     return _csv(report, "overdue-reviews") if params.format == "csv" else report.rows
 
 
@@ -260,7 +207,7 @@ def _credit_out(credit: Credit) -> CreditRowOut:
 
 @router.get("/credits/{credit_id}", response={200: CreditRowOut, **PROBLEMS}, summary="One credit")
 def get_credit(request: HttpRequest, credit_id: int) -> CreditRowOut:
-    return _credit_out(queries.access_credit_by_id(request.user, credit_id))
+    return _credit_out(queries.access_credit_by_id(actor_of(request), credit_id))
 
 
 @router.post(
@@ -271,7 +218,10 @@ def get_credit(request: HttpRequest, credit_id: int) -> CreditRowOut:
 def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
         credit = do_report_credit_status(
-            credit_id, days_past_due=body.days_past_due, forborne=body.forborne, user=request.user
+            credit_id,
+            days_past_due=body.days_past_due,
+            forborne=body.forborne,
+            actor=actor_of(request),
         )
         return 200, _credit_out(credit)
 
@@ -286,7 +236,10 @@ def report_status(request: HttpRequest, credit_id: int, body: StatusIn) -> HttpR
 def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> HttpResponse:
     return idempotent(
         request,
-        lambda: (200, _credit_out(do_assign_case_lead(credit_id, body.lead, user=request.user))),
+        lambda: (
+            200,
+            _credit_out(do_assign_case_lead(credit_id, body.lead, actor=actor_of(request))),
+        ),
     )
 
 
@@ -297,7 +250,7 @@ def case_lead(request: HttpRequest, credit_id: int, body: CaseLeadIn) -> HttpRes
 )
 def review(request: HttpRequest, credit_id: int, body: ReviewIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        credit = do_review_credit(credit_id, body.rating, body.comment, user=request.user)
+        credit = do_review_credit(credit_id, body.rating, body.comment, actor=actor_of(request))
         return 200, _credit_out(credit)
 
     return idempotent(request, run)
@@ -322,7 +275,9 @@ def _provision_out(p: Provision) -> ProvisionOut:
 )
 def propose_provision(request: HttpRequest, credit_id: int, body: ProvisionIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        provision = do_propose_provision(credit_id, body.amount, body.reason, user=request.user)
+        provision = do_propose_provision(
+            credit_id, body.amount, body.reason, actor=actor_of(request)
+        )
         return 201, _provision_out(provision)
 
     return idempotent(request, run)
@@ -336,5 +291,5 @@ def propose_provision(request: HttpRequest, credit_id: int, body: ProvisionIn) -
 def approve_provision(request: HttpRequest, provision_id: int) -> HttpResponse:
     return idempotent(
         request,
-        lambda: (200, _provision_out(do_approve_provision(provision_id, user=request.user))),
+        lambda: (200, _provision_out(do_approve_provision(provision_id, actor=actor_of(request)))),
     )

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from backoffice.audit.services import record
-from backoffice.cases.services import do_command, do_start_case
+from backoffice.base.actor import Actor
+from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.credit import CreditAction, CreditCommand, Decision
 from backoffice.credit.models import Borrower, BorrowerGroup, CreditDecision, Relationship
 from backoffice.org.models import Unit
@@ -102,17 +103,17 @@ def seed_demo_credit() -> int:
     seed_borrowers()
     if CreditDecision.objects.exists():
         return 0
-    users = {u.username: u for u in get_user_model().objects.all()}
+    users = {u.username: Actor(u) for u in get_user_model().objects.select_related("profile")}
 
     def start(maker: str, payload: dict[str, Any]) -> int:
-        case = do_start_case("credit-decision", payload, users[maker], submit=True)
+        case = do_start_case(users[maker], "credit-decision", payload, submit=True)
         return int(case.raise_if_denied().pk)
 
     def vote(case: int, who: str, decision: str, why: str, rating: str | None = None) -> None:
         command = CreditCommand(
             CreditAction.VOTE, comment=why, decision=Decision(decision), rating=rating
         )
-        do_command(case, command, users[who]).raise_if_denied()
+        do_command_by_id(users[who], case, command).raise_if_denied()
 
     def decide(case: int, who: str, decision: str, why: str, justification: str = "") -> None:
         command = CreditCommand(
@@ -121,7 +122,7 @@ def seed_demo_credit() -> int:
             decision=Decision(decision),
             justification=justification,
         )
-        do_command(case, command, users[who]).raise_if_denied()
+        do_command_by_id(users[who], case, command).raise_if_denied()
 
     small = start("lukas.becker", credit_payload("B000004", "40000.00", "overdraft"))
     vote(small, "anna.schmidt", "approve", "Seasonal overdraft, repaid every year since 2019.", "4")

@@ -20,10 +20,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from backoffice.audit.services import record
+from backoffice.base.context import cached
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.core import credit as core
 from backoffice.core.actors import ActorFacts
@@ -37,10 +38,11 @@ from backoffice.core.credit import (
     Flag,
     Move,
     Side,
+    Stage,
     add_months,
 )
 from backoffice.core.errors import Denied
-from backoffice.core.four_eyes import Accepted, Context, Event
+from backoffice.core.four_eyes import Accepted, Context, Event, who_matches
 from backoffice.core.money import Money
 from backoffice.core.org import Line
 from backoffice.core.processes import ProcessSpec
@@ -121,10 +123,15 @@ def sides_of(people: Sequence[str], day: date) -> dict[str, Side]:
 
 
 def _board(day: date) -> frozenset[str]:
-    rows = Membership.objects.filter(
-        _active(day), unit__parent__isnull=True, unit__line="management"
-    )
-    return frozenset(rows.values_list("user__username", flat=True))
+    """The management board on ``day``, read once per request (every credit case asks)."""
+
+    def read() -> frozenset[str]:
+        rows = Membership.objects.filter(
+            _active(day), unit__parent__isnull=True, unit__line="management"
+        )
+        return frozenset(rows.values_list("user__username", flat=True))
+
+    return cached(f"credit:board:{day}", read)
 
 
 def _moves(person: str, borrower: Borrower, policy: CreditPolicy, day: date) -> tuple[Move, ...]:
@@ -132,7 +139,10 @@ def _moves(person: str, borrower: Borrower, policy: CreditPolicy, day: date) -> 
     window = day - timedelta(
         days=max(policy.cooling_off.days, policy.cooling_off.internal_audit_days)
     )
-    mine = list(Membership.objects.filter(user__username=person).select_related("unit"))
+    mine = cached(
+        f"credit:memberships:{person}",
+        lambda: list(Membership.objects.filter(user__username=person).select_related("unit")),
+    )
     now = [m for m in mine if m.period.contains(day) and m.unit.line in CONTROL_LINES]
     moves = []
     for left in mine:
@@ -186,8 +196,12 @@ def _handled(person: str, borrower: Borrower, before: date) -> bool:
 
 
 def _borrower(payload: Any) -> Borrower | None:
-    number = (payload or {}).get("borrower")
-    return Borrower.objects.select_related("group").filter(number=number).first()
+    """The borrower a payload names; a page of cases reads theirs at once (``prefetch``)."""
+    number = str((payload or {}).get("borrower") or "")
+    return cached(
+        f"credit:borrower:{number}",
+        lambda: Borrower.objects.select_related("group").filter(number=number).first(),
+    )
 
 
 class CreditEngine:
@@ -267,13 +281,13 @@ class CreditEngine:
             )
         board = _board(day)
         committee = policy.committee.members if policy.committee else []
-        people = sorted({actor.person, *board, *committee})
+        people = tuple(sorted({actor.person, *board, *committee}))
         moves = _moves(actor.person, borrower, policy, day) if borrower is not None else ()
         return CreditFacts(
             existing_exposure=existing,
             insider=bool(borrower and borrower.insider),
             board=board,
-            sides=sides_of(people, day),
+            sides=cached(f"credit:sides:{day}:{people}", lambda: sides_of(people, day)),
             moves=moves,
         )
 
@@ -310,6 +324,43 @@ class CreditEngine:
             CreditCommand(CreditAction.COMMENT, note),
         ]
         return [(c.kind.value, c) for c in commands]
+
+    def page_context(self, row: Case, actor: Any, actions: list[Any]) -> dict[str, Any]:
+        from backoffice.credit.present import credit_page  # the page's part, not the rules'
+
+        return credit_page(actor, row, actions)
+
+    def inbox_filter(self, process: Any, actor: Any) -> Q | None:
+        """Voters see the credits in voting they have not voted on; board members those
+        escalated, in committee or before the full board (the votes themselves decide)."""
+        spec: ProcessSpec = process.spec
+        steps = {step.id: step for step in spec.steps}
+
+        def takes_part(*names: str) -> bool:
+            return any(n in steps and who_matches(steps[n].who, actor.facts) for n in names)
+
+        stages = []
+        if takes_part("market", "back_office"):
+            stages.append(Stage.VOTES.value)
+        if takes_part("board"):
+            stages += [Stage.ESCALATION.value, Stage.COMMITTEE.value, Stage.FULL_BOARD.value]
+        if not stages:
+            return None
+        voted = CaseEvent.objects.filter(
+            case_id=OuterRef("pk"),
+            actor=actor.person,
+            kind__in=("voted", "decided"),
+            step=OuterRef("current_step"),
+        )
+        return Q(process_id=process.pk, current_step__in=stages) & ~Exists(voted)
+
+    def prefetch(self, rows: Sequence[Case]) -> None:
+        numbers = {str(row.payload.get("borrower") or "") for row in rows}
+        found = {
+            b.number: b for b in Borrower.objects.select_related("group").filter(number__in=numbers)
+        }
+        for number in numbers:
+            cached(f"credit:borrower:{number}", lambda number=number: found.get(number))
 
     def after_persist(self, row: Case, result: Accepted, actor: str) -> None:
         """Keep the register's projection, and book the credit when the case is approved."""

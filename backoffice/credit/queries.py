@@ -15,8 +15,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.services import do_refuse
+from backoffice.base.actor import Actor
 from backoffice.core import csvsafe
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
@@ -39,9 +39,9 @@ __all__ = [
 REPORTS_PERMISSION = "reports.read"
 
 
-def access_reports(user: Any) -> None:
+def access_reports(actor: Actor) -> None:
     """Registers and reports are read by those with ``reports.read``, nobody else."""
-    if REPORTS_PERMISSION not in get_actor_facts(user).permissions:
+    if REPORTS_PERMISSION not in actor.facts.permissions:
         raise DomainError(
             "reports.forbidden",
             "The credit registers and the risk report are for the board, risk control, "
@@ -49,9 +49,9 @@ def access_reports(user: Any) -> None:
         )
 
 
-def access_credit_by_id(user: Any, credit_id: int) -> Credit:
+def access_credit_by_id(actor: Actor, credit_id: int) -> Credit:
     """A booked credit; those who work on credits or read reports see it, else 404."""
-    facts = get_actor_facts(user)
+    facts = actor.facts
     allowed = {REPORTS_PERMISSION, "credit.monitor", "credit.provision", "credit.rating.set"}
     credit = Credit.objects.select_related("borrower", "group", "case_lead").filter(pk=credit_id)
     found = credit.first() if allowed & facts.permissions else None
@@ -75,14 +75,14 @@ BORROWER_READERS = frozenset(
 )
 
 
-def get_borrowers(user: Any) -> QuerySet[Borrower]:
+def get_borrowers(actor: Actor) -> QuerySet[Borrower]:
     """Borrowers are customer data: only for those who work on or control credits."""
-    if not BORROWER_READERS & get_actor_facts(user).permissions:
+    if not BORROWER_READERS & actor.facts.permissions:
         do_refuse(
             "reports.forbidden",
             "The borrowers are for those who work on or control credits (need-to-know).",
             action="credit.denied",
-            user=user,
+            user=actor.user,
             object_type="borrowers",
             object_id="all",
         )
@@ -152,8 +152,8 @@ def _decisions() -> QuerySet[CreditDecision]:
     return CreditDecision.objects.select_related("borrower", "group").order_by("case_id")
 
 
-def get_decision_register(user: Any) -> Report:
-    access_reports(user)
+def get_decision_register(actor: Actor) -> Report:
+    access_reports(actor)
     return Report(
         "Credit decision register",
         "Every credit case: exposure, risk relevance (CR-1), the level it needs (CR-3), the "
@@ -163,8 +163,8 @@ def get_decision_register(user: Any) -> Report:
     )
 
 
-def get_escalations(user: Any) -> Report:
-    access_reports(user)
+def get_escalations(actor: Actor) -> Report:
+    access_reports(actor)
     return Report(
         "Escalations",
         "Credit cases whose votes differed and that went to a higher level (CR-4).",
@@ -181,9 +181,9 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def get_risk_report(user: Any, start: date, end: date) -> Report:
+def get_risk_report(actor: Actor, start: date, end: date) -> Report:
     """MaRisk BTO 1.1 Tz. 2: decisions against the votes and by the back office's board member."""
-    access_reports(user)
+    access_reports(actor)
     if end < start:
         raise DomainError("input.invalid", "The period ends before it starts.")
     low, high = _bounds(start, end)
@@ -236,9 +236,9 @@ def credit_row(c: Credit, today: date) -> dict[str, Any]:
     }
 
 
-def get_overdue_reviews(user: Any, today: date | None = None) -> Report:
+def get_overdue_reviews(actor: Actor, today: date | None = None) -> Report:
     """PROC-5: credits whose annual review is past due."""
-    access_reports(user)
+    access_reports(actor)
     today = today or timezone.localdate()
     credits = (
         Credit.objects.select_related("borrower", "group", "case_lead", "decision")

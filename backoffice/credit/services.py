@@ -16,8 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.access.queries import get_actor_facts
 from backoffice.audit.services import record
+from backoffice.base.actor import Actor
 from backoffice.core import credit as core
 from backoffice.core.credit import CareStage
 from backoffice.core.errors import Denied, DomainError
@@ -51,12 +52,12 @@ def _refused(action: str, actor: str, object_id: Any, denied: Denied) -> DomainE
     return DomainError.from_denied(denied)
 
 
-def _guarded(action: str, user: Any, object_id: Any, work: Callable[[], T | Denied]) -> T:
+def _guarded(action: str, actor: Actor, object_id: Any, work: Callable[[], T | Denied]) -> T:
     """Run ``work`` in a transaction; a ``Denied`` it returns is audited, then raised."""
     with transaction.atomic():
         result = work()
         error = (
-            _refused(action, user.username, object_id, result)
+            _refused(action, actor.person, object_id, result)
             if isinstance(result, Denied)
             else None
         )
@@ -66,8 +67,8 @@ def _guarded(action: str, user: Any, object_id: Any, work: Callable[[], T | Deni
     return result
 
 
-def _permitted(user: Any, permission: str, what: str) -> Denied | None:
-    if permission not in get_actor_facts(user).permissions:
+def _permitted(actor: Actor, permission: str, what: str) -> Denied | None:
+    if permission not in actor.facts.permissions:
         return Denied("credit.not_permitted", f"You may not {what} (needs {permission}).")
     return None
 
@@ -80,7 +81,7 @@ def _policy() -> core.CreditPolicy:
 
 
 def do_report_credit_status(
-    credit_id: int, *, days_past_due: int, forborne: bool, user: Any
+    credit_id: int, *, days_past_due: int, forborne: bool, actor: Actor
 ) -> Credit:
     """PROC-2: days past due and forbearance move a credit into intensive care or workout.
 
@@ -89,8 +90,8 @@ def do_report_credit_status(
     """
 
     def work() -> Credit | Denied:
-        credit = access_credit_by_id(user, credit_id)
-        if denied := _permitted(user, "credit.monitor", "report on credits"):
+        credit = access_credit_by_id(actor, credit_id)
+        if denied := _permitted(actor, "credit.monitor", "report on credits"):
             return denied
         credit = Credit.objects.select_for_update().get(pk=credit.pk)
         before = {"days_past_due": credit.days_past_due, "forborne": credit.forborne}
@@ -102,7 +103,7 @@ def do_report_credit_status(
         after = {"days_past_due": days_past_due, "forborne": forborne, "stage": stage.value}
         record(
             "credit.status.reported",
-            actor=user.username,
+            actor=actor.person,
             object_type="credit",
             object_id=credit.pk,
             before=before,
@@ -111,15 +112,15 @@ def do_report_credit_status(
         )
         return credit
 
-    return _guarded("report_status", user, credit_id, work)
+    return _guarded("report_status", actor, credit_id, work)
 
 
-def do_assign_case_lead(credit_id: int, lead: str, *, user: Any) -> Credit:
+def do_assign_case_lead(credit_id: int, lead: str, *, actor: Actor) -> Credit:
     """PROC-2: the lead of intensive care or workout is outside the market (BTO 1.2.5)."""
 
     def work() -> Credit | Denied:
-        credit = access_credit_by_id(user, credit_id)
-        if denied := _permitted(user, "credit.monitor", "assign case leads"):
+        credit = access_credit_by_id(actor, credit_id)
+        if denied := _permitted(actor, "credit.monitor", "assign case leads"):
             return denied
         if credit.stage == CareStage.NORMAL:
             return Denied(
@@ -136,7 +137,7 @@ def do_assign_case_lead(credit_id: int, lead: str, *, user: Any) -> Credit:
         credit.save(update_fields=["case_lead", "last_updated"])
         record(
             "credit.case_lead.assigned",
-            actor=user.username,
+            actor=actor.person,
             object_type="credit",
             object_id=credit.pk,
             before=before,
@@ -144,31 +145,33 @@ def do_assign_case_lead(credit_id: int, lead: str, *, user: Any) -> Credit:
         )
         return credit
 
-    return _guarded("assign_case_lead", user, credit_id, work)
+    return _guarded("assign_case_lead", actor, credit_id, work)
 
 
-def do_propose_provision(credit_id: int, amount: Decimal, reason: str, *, user: Any) -> Provision:
+def do_propose_provision(
+    credit_id: int, amount: Decimal, reason: str, *, actor: Actor
+) -> Provision:
     """PROC-3: a significant provision is proposed outside the market (BTO 1.1 Tz. 7)."""
 
     def work() -> Provision | Denied:
-        credit = access_credit_by_id(user, credit_id)
-        if denied := _permitted(user, "credit.provision", "propose provisions"):
+        credit = access_credit_by_id(actor, credit_id)
+        if denied := _permitted(actor, "credit.provision", "propose provisions"):
             return denied
         if not reason.strip():
             return Denied("credit.rationale_required", "Say why the provision is needed.")
         money = Money(amount, credit.currency)
-        if denied := core.check_provision(_policy(), money, get_actor_facts(user)):
+        if denied := core.check_provision(_policy(), money, actor.facts):
             return denied
         provision = Provision.objects.create(
             credit=credit,
             amount=amount,
             currency=credit.currency,
             reason=reason.strip(),
-            proposed_by=user.username,
+            proposed_by=actor.person,
         )
         record(
             "credit.provision.proposed",
-            actor=user.username,
+            actor=actor.person,
             object_type="provision",
             object_id=provision.pk,
             after={"credit": credit.pk, "amount": f"{amount:.2f} {credit.currency}"},
@@ -176,51 +179,51 @@ def do_propose_provision(credit_id: int, amount: Decimal, reason: str, *, user: 
         )
         return provision
 
-    return _guarded("propose_provision", user, credit_id, work)
+    return _guarded("propose_provision", actor, credit_id, work)
 
 
-def do_approve_provision(provision_id: int, *, user: Any) -> Provision:
+def do_approve_provision(provision_id: int, *, actor: Actor) -> Provision:
     """PROC-3: approved by a second person, outside the market when significant."""
 
     def work() -> Provision | Denied:
         provision = Provision.objects.select_for_update().filter(pk=provision_id).first()
         if provision is None:
             return Denied("credit.not_found", f"There is no provision {provision_id}.")
-        access_credit_by_id(user, provision.credit_id)
-        if denied := _permitted(user, "credit.provision", "approve provisions"):
+        access_credit_by_id(actor, provision.credit_id)
+        if denied := _permitted(actor, "credit.provision", "approve provisions"):
             return denied
         if provision.approved_by:
             return Denied("case.wrong_state", "The provision is approved already.")
-        if provision.proposed_by == user.username:
+        if provision.proposed_by == actor.person:
             return Denied(
                 "sod.self_approval", "You proposed this provision; someone else approves it."
             )
         money = Money(provision.amount, provision.currency)
-        if denied := core.check_provision(_policy(), money, get_actor_facts(user)):
+        if denied := core.check_provision(_policy(), money, actor.facts):
             return denied
-        provision.approved_by = user.username
+        provision.approved_by = actor.person
         provision.save(update_fields=["approved_by", "last_updated"])
         record(
             "credit.provision.approved",
-            actor=user.username,
+            actor=actor.person,
             object_type="provision",
             object_id=provision.pk,
             before={"approved_by": ""},
-            after={"approved_by": user.username, "proposed_by": provision.proposed_by},
+            after={"approved_by": actor.person, "proposed_by": provision.proposed_by},
         )
         return provision
 
-    return _guarded("approve_provision", user, provision_id, work)
+    return _guarded("approve_provision", actor, provision_id, work)
 
 
-def do_review_credit(credit_id: int, rating: str, comment: str, *, user: Any) -> Credit:
+def do_review_credit(credit_id: int, rating: str, comment: str, *, actor: Actor) -> Credit:
     """PROC-5 with PROC-4: the annual review by the back office sets the binding rating."""
 
     def work() -> Credit | Denied:
-        credit = access_credit_by_id(user, credit_id)
-        if denied := _permitted(user, "credit.rating.set", "review credits and set ratings"):
+        credit = access_credit_by_id(actor, credit_id)
+        if denied := _permitted(actor, "credit.rating.set", "review credits and set ratings"):
             return denied
-        facts = get_actor_facts(user)
+        facts = actor.facts
         if Line.MARKET in facts.lines:
             return Denied(
                 "credit.not_permitted",
@@ -241,7 +244,7 @@ def do_review_credit(credit_id: int, rating: str, comment: str, *, user: Any) ->
         credit.save(update_fields=["rating", "last_review", "review_due", "last_updated"])
         record(
             "credit.reviewed",
-            actor=user.username,
+            actor=actor.person,
             object_type="credit",
             object_id=credit.pk,
             before=before,
@@ -250,4 +253,4 @@ def do_review_credit(credit_id: int, rating: str, comment: str, *, user: Any) ->
         )
         return credit
 
-    return _guarded("review", user, credit_id, work)
+    return _guarded("review", actor, credit_id, work)

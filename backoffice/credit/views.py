@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.base.actor import actor_of
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.credit import queries
 
@@ -40,7 +41,7 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     try:
-        report = queries.get_decision_register(request.user)
+        report = queries.get_decision_register(actor_of(request))
     except DomainError as exc:
         return _refused(request, exc)
     return _page(request, report, "/api/v1/credit/register?format=csv")
@@ -49,7 +50,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @login_required
 def escalations(request: HttpRequest) -> HttpResponse:
     try:
-        report = queries.get_escalations(request.user)
+        report = queries.get_escalations(actor_of(request))
     except DomainError as exc:
         return _refused(request, exc)
     return _page(request, report, "/api/v1/credit/escalations?format=csv")
@@ -68,7 +69,7 @@ def risk_report(request: HttpRequest) -> HttpResponse:
     start = _day(request.GET.get("start"), today.replace(month=1, day=1))
     end = _day(request.GET.get("end"), today)
     try:
-        report = queries.get_risk_report(request.user, start, end)
+        report = queries.get_risk_report(actor_of(request), start, end)
     except DomainError as exc:
         return _refused(request, exc)
     csv_path = f"/api/v1/credit/risk-report?format=csv&start={start}&end={end}"
@@ -84,7 +85,7 @@ def risk_report(request: HttpRequest) -> HttpResponse:
 @login_required
 def overdue_reviews(request: HttpRequest) -> HttpResponse:
     try:
-        report = queries.get_overdue_reviews(request.user)
+        report = queries.get_overdue_reviews(actor_of(request))
     except DomainError as exc:
         return _refused(request, exc)
     return _page(request, report, "/api/v1/credit/reviews/overdue?format=csv")

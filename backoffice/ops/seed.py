@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case
-from backoffice.cases.services import do_command, do_start_case
+from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.four_eyes import Command, CommandKind
 from backoffice.masterdata.models import Customer
 
@@ -57,18 +58,18 @@ def seed_demo_cases() -> int:
     """Create the demo cases once; returns how many were created (0 if any case exists)."""
     if Case.objects.exists():
         return 0
-    users = {u.username: u for u in get_user_model().objects.all()}
+    users = {u.username: Actor(u) for u in get_user_model().objects.select_related("profile")}
     for number, name, iban, bic, address in CUSTOMERS:
         Customer.objects.get_or_create(
             number=number, defaults={"name": name, "iban": iban, "bic": bic, "address": address}
         )
 
     def start(maker: str, process: str, payload: dict[str, Any], submit: bool = True) -> int:
-        case = do_start_case(process, payload, users[maker], submit=submit).raise_if_denied()
+        case = do_start_case(users[maker], process, payload, submit=submit).raise_if_denied()
         return int(case.pk)
 
     def act(case_id: int, who: str, kind: CommandKind, comment: str = "") -> None:
-        do_command(case_id, Command(kind, comment), users[who]).raise_if_denied()
+        do_command_by_id(users[who], case_id, Command(kind, comment)).raise_if_denied()
 
     start(
         "anna.schmidt",

@@ -164,14 +164,15 @@ def get_person_overview(user: Any) -> dict[str, Any]:
 _live: dict[str, Any] = {}
 
 
-def live_policy_version() -> tuple[int, str] | None:
-    """``(number, sha256)`` of the live policy, read once per request (``base.context``):
-    every rule set derived from the policy asks for it, and it changes only when a policy
-    is applied, which forgets it (``org.services.apply_policy``)."""
+def live_policy_version() -> tuple[int, str, Any] | None:
+    """``(number, sha256, loaded_at)`` of the live policy, read once per request
+    (``base.context``): every rule set derived from the policy asks for it, and it changes
+    only when a policy is applied, which forgets it (``org.services.apply_policy``). The time
+    it was loaded tells a policy loaded again into an emptied database from the old one."""
 
-    def read() -> tuple[int, str] | None:
-        row = models.PolicyVersion.objects.order_by("-number").values_list("number", "sha256")
-        return row.first()
+    def read() -> tuple[int, str, Any] | None:
+        rows = models.PolicyVersion.objects.order_by("-number")
+        return rows.values_list("number", "sha256", "loaded_at").first()
 
     return cached("policy_version", read)
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
+from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, idempotent
 from backoffice.walls import reports
 from backoffice.walls.models import DealProject, Issuer, ListEntry
@@ -103,13 +104,13 @@ def restricted_list_csv(request: HttpRequest) -> HttpResponse:
     summary="Watch and restricted list entries with their reasons (compliance, CW-4)",
 )
 def watch_list(request: HttpRequest) -> list[WatchEntryOut]:
-    access_walls_admin(request.user, "watch list", read_only=True)
+    access_walls_admin(actor_of(request), "watch list", read_only=True)
     return reports.watch_list()
 
 
 @router.get("/walls/watch-list.csv", **_csv_operation("The watch list as CSV (compliance)"))
 def watch_list_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "watch list", read_only=True)
+    access_walls_admin(actor_of(request), "watch list", read_only=True)
     return csv_response("watch-list.csv", reports.watch_list(), WatchEntryOut)
 
 
@@ -133,7 +134,7 @@ def add_to_restricted_list(request: HttpRequest, body: ListEntryIn) -> HttpRespo
 
 def _listed(request: HttpRequest, kind: str, body: ListEntryIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        entry = do_list_issuer(kind, body.issuer, reason=body.reason, actor=request.user)
+        entry = do_list_issuer(kind, body.issuer, reason=body.reason, actor=actor_of(request))
         return 201, reports.entry_out(entry)
 
     return idempotent(request, run)
@@ -146,7 +147,7 @@ def _listed(request: HttpRequest, kind: str, body: ListEntryIn) -> HttpResponse:
 )
 def remove_list_entry(request: HttpRequest, entry_id: int, body: ReasonIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        entry = do_delist(entry_id, reason=body.reason, actor=request.user)
+        entry = do_delist(entry_id, reason=body.reason, actor=actor_of(request))
         return 200, reports.entry_out(entry)
 
     return idempotent(request, run)
@@ -156,7 +157,7 @@ def remove_list_entry(request: HttpRequest, entry_id: int, body: ReasonIn) -> Ht
 
 
 def _managed_project(request: HttpRequest, key: str) -> DealProject:
-    access_walls_admin(request.user, "deal projects", read_only=True)
+    access_walls_admin(actor_of(request), "deal projects", read_only=True)
     return get_project(key)
 
 
@@ -166,7 +167,7 @@ def _managed_project(request: HttpRequest, key: str) -> DealProject:
     summary="Deal projects (compliance)",
 )
 def list_projects(request: HttpRequest) -> list[ProjectOut]:
-    access_walls_admin(request.user, "deal projects", read_only=True)
+    access_walls_admin(actor_of(request), "deal projects", read_only=True)
     projects = DealProject.objects.select_related("issuer", "lead")
     return [reports.project_out(p) for p in projects]
 
@@ -196,7 +197,7 @@ def project_insiders_csv(request: HttpRequest, key: str) -> HttpResponse:
 )
 def add_member(request: HttpRequest, key: str, body: MemberIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        member = do_add_member(key, body.person, reason=body.reason, actor=request.user)
+        member = do_add_member(key, body.person, reason=body.reason, actor=actor_of(request))
         return 201, InsidersOut(items=reports.insider_list(member.project))
 
     return idempotent(request, run)
@@ -209,7 +210,7 @@ def add_member(request: HttpRequest, key: str, body: MemberIn) -> HttpResponse:
 )
 def announce_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        project = do_announce_project(key, reason=body.reason, actor=request.user)
+        project = do_announce_project(key, reason=body.reason, actor=actor_of(request))
         return 200, reports.project_out(project)
 
     return idempotent(request, run)
@@ -222,7 +223,7 @@ def announce_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpResp
 )
 def close_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        project = do_close_project(key, reason=body.reason, actor=request.user)
+        project = do_close_project(key, reason=body.reason, actor=actor_of(request))
         return 200, reports.project_out(project)
 
     return idempotent(request, run)
@@ -237,13 +238,13 @@ def close_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpRespons
     summary="Wall crossings, newest first (compliance, CW-2)",
 )
 def list_crossings(request: HttpRequest) -> list[CrossingOut]:
-    access_walls_admin(request.user, "wall crossings", read_only=True)
+    access_walls_admin(actor_of(request), "wall crossings", read_only=True)
     return reports.crossings()
 
 
 @router.get("/walls/crossings.csv", **_csv_operation("Wall crossings as CSV (compliance)"))
 def crossings_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "wall crossings", read_only=True)
+    access_walls_admin(actor_of(request), "wall crossings", read_only=True)
     return csv_response("wall-crossings.csv", reports.crossings(), CrossingOut)
 
 
@@ -254,7 +255,7 @@ def crossings_csv(request: HttpRequest) -> HttpResponse:
 )
 def end_crossing(request: HttpRequest, crossing_id: int, body: ReasonIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
-        crossing = do_end_crossing(crossing_id, reason=body.reason, actor=request.user)
+        crossing = do_end_crossing(crossing_id, reason=body.reason, actor=actor_of(request))
         return 200, reports.crossing_out(crossing)
 
     return idempotent(request, run)
@@ -266,13 +267,13 @@ def end_crossing(request: HttpRequest, crossing_id: int, body: ReasonIn) -> Http
     summary="Refused reads and actions of the walls, newest first (compliance)",
 )
 def list_denials(request: HttpRequest) -> list[DenialOut]:
-    access_walls_admin(request.user, "refused access attempts", read_only=True)
+    access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
     return reports.denials()
 
 
 @router.get("/walls/denials.csv", **_csv_operation("Refused access attempts as CSV (compliance)"))
 def denials_csv(request: HttpRequest) -> HttpResponse:
-    access_walls_admin(request.user, "refused access attempts", read_only=True)
+    access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
     return csv_response("wall-denials.csv", reports.denials(), DenialOut)
 
 
@@ -284,7 +285,7 @@ def denials_csv(request: HttpRequest) -> HttpResponse:
 def reset_history(request: HttpRequest, person: str, body: HistoryResetIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
         count = do_reset_history(
-            person, body.conflict_class, reason=body.reason, actor=request.user
+            person, body.conflict_class, reason=body.reason, actor=actor_of(request)
         )
         return 200, HistoryResetOut(person=person, conflict_class=body.conflict_class, reset=count)
 
@@ -300,7 +301,7 @@ def reset_history(request: HttpRequest, person: str, body: HistoryResetIn) -> Ht
     summary="Documents I may read now (titles only; opening one is the checked read)",
 )
 def list_documents(request: HttpRequest) -> list[DocumentSummaryOut]:
-    return [reports.document_summary(d) for d in get_readable_documents(request.user)]
+    return [reports.document_summary(d) for d in get_readable_documents(actor_of(request))]
 
 
 @router.get(
@@ -309,7 +310,7 @@ def list_documents(request: HttpRequest) -> list[DocumentSummaryOut]:
     summary="Read a document (CW-1, CW-2, BN-1; a refusal is recorded)",
 )
 def get_document(request: HttpRequest, document_id: int) -> DocumentOut:
-    return reports.document_out(access_document_by_id(request.user, document_id))
+    return reports.document_out(access_document_by_id(actor_of(request), document_id))
 
 
 @router.post(
@@ -320,7 +321,7 @@ def get_document(request: HttpRequest, document_id: int) -> DocumentOut:
 def create_document(request: HttpRequest, body: DocumentIn) -> HttpResponse:
     def run() -> tuple[int, Schema]:
         document = do_create_document(
-            request.user,
+            actor_of(request),
             issuer=body.issuer,
             area=body.area,
             kind=body.kind,

@@ -10,6 +10,7 @@ class WallsConfig(AppConfig):
     verbose_name = "Chinese walls"
 
     def ready(self) -> None:
+        from backoffice.base.actor import register_part
         from backoffice.cases.effects import register
         from backoffice.cases.guards import register_guard
         from backoffice.org.appliers import register_applier
@@ -21,6 +22,7 @@ class WallsConfig(AppConfig):
             PublishResearch,
         )
         from backoffice.walls.guard import WallGuard
+        from backoffice.walls.queries import actor_wall
         from backoffice.walls.sync import WALLS_APPLIER
 
         register("walls.open_project", OpenProject())
@@ -29,4 +31,5 @@ class WallsConfig(AppConfig):
         register("walls.clear_trade", ClearTrade())
         register("walls.lift_restriction", LiftRestriction())
         register_guard(WallGuard())
+        register_part("wall", actor_wall)
         register_applier(WALLS_APPLIER)

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from backoffice.audit.services import record
+from backoffice.base.actor import Actor
 from backoffice.cases.effects import EffectProblem
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
@@ -136,7 +137,7 @@ class PublishResearch:
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         walled = get_walls().processes.get(case.process.key)
         document = do_create_document(
-            case.maker,
+            Actor(case.maker),
             issuer=case.payload["issuer"],
             area=walled.area if walled else "research",
             kind=Kind.PUBLIC,

@@ -15,11 +15,11 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case
-from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.walls import Datum, WalledProcessSpec
-from backoffice.walls.queries import get_open_projects_of, get_reader, get_walls
+from backoffice.walls.queries import get_walls
 from backoffice.walls.services import access_issuer_data, check_issuer_access
 
 __all__ = ["WallGuard"]
@@ -30,27 +30,45 @@ def _datum(spec: WalledProcessSpec, payload: Mapping[str, Any]) -> Datum:
 
 
 class WallGuard:
-    def filters(self, user: Any, facts: ActorFacts) -> tuple[Q, Q]:
+    def processes(self) -> frozenset[str]:
+        return frozenset(get_walls().processes)
+
+    def filters(self, actor: Actor) -> tuple[Q, Q]:
         """Hide walled cases the person may not read (CW-1, BN-1); show a project's walled
         cases to its insiders, members and people brought over the wall (CW-2)."""
         walls = get_walls()
-        if not walls.processes or walls.is_control(facts):
+        if not walls.processes or walls.is_control(actor.facts):
             return Q(), Q()
         now = timezone.now()
-        reader = get_reader(user, walls, now, facts)
-        insider_of = set(get_open_projects_of(user).values_list("issuer__key", "area").distinct())
+        position = actor.wall
         also, only = Q(), ~Q(process__key__in=sorted(walls.processes))
         for spec in walls.processes.values():
-            readable = walls.readable_issuers(reader, spec.area, spec.kind, walls.classes, now)
+            readable = walls.readable_issuers(
+                position.reader, spec.area, spec.kind, walls.classes, now
+            )
             issuer_in = f"payload__{spec.issuer}__in"
             only |= Q(process__key=spec.process, **{issuer_in: sorted(readable)})
-            shown = sorted(i for i in readable if (i, spec.area) in insider_of)
+            shown = sorted(i for i in readable if (i, spec.area) in position.insider_of)
             if shown:
                 also |= Q(process__key=spec.process, **{issuer_in: shown})
         return also, only
 
-    def check_read(self, user: Any, case: Case, *, record: bool) -> None:
-        """#13: a walled case the wall keeps ``user`` out of answers like a missing case
+    def decides(self, actor: Actor, case: Case) -> bool | None:
+        walls = get_walls()
+        spec = walls.processes.get(case.process.key)
+        if spec is None or walls.is_control(actor.facts):
+            return None
+        issuer = str(case.payload.get(spec.issuer) or "")
+        position = actor.wall
+        readable = walls.readable_issuers(
+            position.reader, spec.area, spec.kind, walls.classes, timezone.now()
+        )
+        if issuer not in readable:
+            return False
+        return True if (issuer, spec.area) in position.insider_of else None
+
+    def check_read(self, actor: Actor, case: Case, *, record: bool) -> None:
+        """#13: a walled case the wall keeps the actor out of answers like a missing case
         (``case.not_found``, the words of ``cases.queries.access_case_by_id``): no issuer,
         no area, not even that it exists. The refusal is on record in full."""
         spec = get_walls().processes.get(case.process.key)
@@ -58,13 +76,15 @@ class WallGuard:
             return
         try:
             access_issuer_data(
-                user, _datum(spec, case.payload), about=f"case:{case.pk}", note=record
+                actor, _datum(spec, case.payload), about=f"case:{case.pk}", note=record
             )
         except DomainError as refused:
             message = f"There is no case {case.pk} that you may see."
             raise DomainError("case.not_found", message) from refused
 
-    def check_write(self, user: Any, process_key: str, payload: Mapping[str, Any]) -> Denied | None:
+    def check_write(
+        self, actor: Actor, process_key: str, payload: Mapping[str, Any]
+    ) -> Denied | None:
         walls = get_walls()
         spec = walls.processes.get(process_key)
         if spec is None:
@@ -72,5 +92,5 @@ class WallGuard:
         datum = _datum(spec, payload)
         if datum.issuer not in walls.classes:
             return Denied("wall.unknown_issuer", f"There is no issuer {datum.issuer!r}.")
-        decision = check_issuer_access(user, datum, about=f"process:{process_key}")
+        decision = check_issuer_access(actor, datum, about=f"process:{process_key}")
         return decision if isinstance(decision, Denied) else None

@@ -9,11 +9,21 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.access.queries import get_actor_facts
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import do_refuse
+from backoffice.base.actor import Actor
 from backoffice.core.actors import ActorFacts
-from backoffice.core.walls import Crossing, Datum, Kind, ReadAllowed, Reader, Walls, check_read
+from backoffice.core.walls import (
+    Crossing,
+    Datum,
+    Kind,
+    ReadAllowed,
+    Reader,
+    WallPosition,
+    Walls,
+    check_read,
+)
 from backoffice.org.queries import derived_from_live_policy
 from backoffice.walls.models import (
     AccessRecord,
@@ -25,6 +35,7 @@ from backoffice.walls.models import (
 )
 
 __all__ = [
+    "actor_wall",
     "MANAGE_PERMISSION",
     "get_walls",
     "get_reader",
@@ -78,6 +89,13 @@ def get_reader(
     )
 
 
+def actor_wall(actor: Actor) -> WallPosition:
+    """The actor's part ``wall``: their reader now and the deal projects they are inside of."""
+    reader = get_reader(actor.user, get_walls(), timezone.now(), actor.facts)
+    inside = get_open_projects_of(actor.user).values_list("issuer__key", "area").distinct()
+    return WallPosition(reader, frozenset(inside))
+
+
 def get_open_projects_of(user: Any) -> QuerySet[DealProject]:
     """Projects ``user`` is an insider of now: an active member or an active crossing."""
     now = timezone.now()
@@ -90,13 +108,13 @@ def get_open_projects_of(user: Any) -> QuerySet[DealProject]:
     )
 
 
-def access_walls_admin(user: Any, what: str, *, read_only: bool = False) -> None:
+def access_walls_admin(actor: Actor, what: str, *, read_only: bool = False) -> None:
     """Only compliance (``walls.manage``) acts on the lists, projects and crossings; control
     (compliance and internal audit, ``audit.read``) reads the watch list and the reports.
 
     Anyone else is refused with ``wall.forbidden``, and the refusal is on record (CW-4).
     """
-    granted = get_actor_facts(user).permissions
+    granted = actor.permissions
     if MANAGE_PERMISSION in granted or (read_only and READ_PERMISSION in granted):
         return
     who = "compliance and internal audit" if read_only else "compliance"
@@ -104,14 +122,14 @@ def access_walls_admin(user: Any, what: str, *, read_only: bool = False) -> None
         "wall.forbidden",
         f"Only {who} may see or change the {what}.",
         action="walls.denied",
-        user=user,
+        user=actor.user,
         object_type="walls",
         object_id=what,
     )
 
 
-def may_read_walls(user: Any) -> bool:
-    granted = get_actor_facts(user).permissions
+def may_read_walls(actor: Actor) -> bool:
+    granted = actor.permissions
     return bool(granted & {MANAGE_PERMISSION, READ_PERMISSION})
 
 
@@ -137,12 +155,12 @@ def get_denials() -> QuerySet[AuditEvent]:
     ).order_by("-seq")
 
 
-def get_readable_documents(user: Any) -> list[IssuerDocument]:
-    """Documents ``user`` could open now: titles are shown only of what the wall lets through
-    (listing adds nothing to the Brewer–Nash history; opening does)."""
+def get_readable_documents(actor: Actor) -> list[IssuerDocument]:
+    """Documents the actor could open now: titles are shown only of what the wall lets
+    through (listing adds nothing to the Brewer–Nash history; opening does)."""
     walls = get_walls()
     now = timezone.now()
-    reader = get_reader(user, walls, now)
+    reader = actor.wall.reader
     return [
         d
         for d in IssuerDocument.objects.select_related("issuer")

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from backoffice.base.actor import Actor
 from backoffice.cases.queries import access_case_by_id
-from backoffice.cases.services import do_command, do_start_case
+from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.errors import DomainError
 from backoffice.core.four_eyes import Command, CommandKind
 from backoffice.core.walls import Kind
@@ -24,14 +25,15 @@ def seed_demo_walls() -> str:
     """Create the walls demo once; returns what it did (nothing if a project exists)."""
     if DealProject.objects.exists():
         return "walls demo data exists already"
-    users = {u.username: u for u in get_user_model().objects.all()}
+    users = {u.username: Actor(u) for u in get_user_model().objects.select_related("profile")}
 
     def start(maker: str, process: str, payload: dict[str, Any]) -> int:
-        case = do_start_case(process, payload, users[maker], submit=True).raise_if_denied()
+        case = do_start_case(users[maker], process, payload, submit=True).raise_if_denied()
         return int(case.pk)
 
     def release(case_id: int, who: str, comment: str = "") -> None:
-        do_command(case_id, Command(CommandKind.RELEASE, comment), users[who]).raise_if_denied()
+        command = Command(CommandKind.RELEASE, comment)
+        do_command_by_id(users[who], case_id, command).raise_if_denied()
 
     falcon = start(
         "jan.schmitt",
@@ -93,6 +95,7 @@ def seed_demo_walls() -> str:
     with contextlib.suppress(DomainError):
         access_case_by_id(users["niklas.wolf"], falcon)
     do_start_case(
+        users["lisa.neumann"],
         "research-publication",
         {
             "issuer": "autowerk",
@@ -100,13 +103,12 @@ def seed_demo_walls() -> str:
             "rating": "hold",
             "summary": "…",
         },
-        users["lisa.neumann"],
         submit=True,
     )
     do_start_case(
+        users["niklas.wolf"],
         "personal-trade",
         {"issuer": "autowerk", "side": "buy", "quantity": 200},
-        users["niklas.wolf"],
         submit=True,
     )
     return "seeded the Chinese walls demo: 2 deal projects, 1 wall crossing, 1 research note"

@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.access.queries import get_actor_facts
 from backoffice.audit.services import record
+from backoffice.base.actor import Actor
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.walls import (
@@ -112,7 +113,7 @@ LIFT_PROCESS = "restricted-list-lift"
 
 
 def check_issuer_access(
-    user: Any, datum: Datum, *, about: str, note: bool = True, write: bool = False
+    actor: Actor, datum: Datum, *, about: str, note: bool = True, write: bool = False
 ) -> ReadAllowed | Denied:
     """Decide a read (or, with ``write``, a write) of walled data in the caller's transaction.
 
@@ -122,17 +123,18 @@ def check_issuer_access(
     """
     walls = get_walls()
     at = timezone.now()
-    _lock_person(user)
-    reader = get_reader(user, walls, at)
+    _lock_person(actor.user)  # the history is read again under the lock, not the actor's
+    reader = get_reader(actor.user, walls, at, actor.facts)
     decision = (check_write if write else check_read)(walls, reader, datum, at)
     if isinstance(decision, ReadAllowed) and note and decision.records:
         issuer = get_issuer(datum.issuer)
-        AccessRecord.objects.create(user=user, issuer=issuer, first_at=at, first_object=about)
+        AccessRecord.objects.create(user=actor.user, issuer=issuer, first_at=at, first_object=about)
+        actor.forget()  # the wall position changed
         record(
             "walls.history.recorded",
-            actor=user.get_username(),
+            actor=actor.person,
             object_type="person",
-            object_id=user.get_username(),
+            object_id=actor.person,
             after={
                 "issuer": issuer.key,
                 "conflict_class": walls.classes.get(issuer.key),
@@ -144,7 +146,7 @@ def check_issuer_access(
     return decision
 
 
-def access_issuer_data(user: Any, datum: Datum, *, about: str, note: bool = True) -> ReadAllowed:
+def access_issuer_data(actor: Actor, datum: Datum, *, about: str, note: bool = True) -> ReadAllowed:
     """The single check every read of walled data goes through (CW-1, CW-2, BN-1).
 
     ``about`` names what is read (``case:42``, ``document:7``). A refused read raises
@@ -153,19 +155,19 @@ def access_issuer_data(user: Any, datum: Datum, *, about: str, note: bool = True
     history (a read that is not going to happen).
     """
     with transaction.atomic():
-        decision = check_issuer_access(user, datum, about=about, note=note)
+        decision = check_issuer_access(actor, datum, about=about, note=note)
         if isinstance(decision, Denied):
-            _record_refusal(user, datum, decision, about)
+            _record_refusal(actor, datum, decision, about)
     if isinstance(decision, Denied):
         raise DomainError.from_denied(decision)
     return decision
 
 
-def _record_refusal(user: Any, datum: Datum, denied: Denied, about: str) -> None:
+def _record_refusal(actor: Actor, datum: Datum, denied: Denied, about: str) -> None:
     object_type, _, object_id = about.partition(":")
     record(
         "walls.access_denied",
-        actor=user.get_username(),
+        actor=actor.person,
         object_type=object_type,
         object_id=object_id,
         after={
@@ -181,7 +183,7 @@ def _record_refusal(user: Any, datum: Datum, denied: Denied, about: str) -> None
 # -- documents ----------------------------------------------------------------------------
 
 
-def access_document_by_id(user: Any, document_id: int) -> IssuerDocument:
+def access_document_by_id(actor: Actor, document_id: int) -> IssuerDocument:
     """A document about an issuer, through the wall check (its refusal is on record).
 
     #13: a document behind a wall answers like a missing one, so that neither its issuer
@@ -193,14 +195,14 @@ def access_document_by_id(user: Any, document_id: int) -> IssuerDocument:
         raise missing
     datum = Datum(document.issuer.key, document.area, Kind(document.kind))
     try:
-        access_issuer_data(user, datum, about=f"document:{document.pk}")
+        access_issuer_data(actor, datum, about=f"document:{document.pk}")
     except DomainError as refused:
         raise missing from refused
     return document
 
 
 def do_create_document(
-    user: Any, *, issuer: str, area: str, kind: Kind, title: str, body: str, case: Any = None
+    actor: Actor, *, issuer: str, area: str, kind: Kind, title: str, body: str, case: Any = None
 ) -> IssuerDocument:
     """File a document in an area: written only from inside it, and confidential data only
     by someone whose history holds no other issuer's (BN-1 *-property). A refusal is
@@ -214,7 +216,7 @@ def do_create_document(
     # Public data is filed from inside the area too: CW-1 decides who may file, BN-1 what.
     checked = Datum(target.key, area, Kind.INTERNAL if kind == Kind.PUBLIC else kind)
     with transaction.atomic():
-        decision = check_issuer_access(user, checked, about=f"issuer:{target.key}", write=True)
+        decision = check_issuer_access(actor, checked, about=f"issuer:{target.key}", write=True)
         if isinstance(decision, ReadAllowed):
             document = IssuerDocument.objects.create(
                 issuer=target,
@@ -222,19 +224,19 @@ def do_create_document(
                 kind=kind.value,
                 title=title.strip()[:200],
                 body=body,
-                author=user.get_username(),
+                author=actor.person,
                 case=case,
             )
             after = {"issuer": target.key, "area": area, "kind": kind.value, "title": title}
             record(
                 "walls.document.created",
-                actor=user.get_username(),
+                actor=actor.person,
                 object_type="document",
                 object_id=document.pk,
                 after=after,
             )
             return document
-        _record_refusal(user, checked, decision, f"issuer:{target.key}")
+        _record_refusal(actor, checked, decision, f"issuer:{target.key}")
     raise DomainError.from_denied(decision)
 
 
@@ -338,7 +340,7 @@ def _managed_project(key: str) -> DealProject:
     return project
 
 
-def do_add_member(project_key: str, username: str, *, reason: str, actor: Any) -> ProjectMember:
+def do_add_member(project_key: str, username: str, *, reason: str, actor: Actor) -> ProjectMember:
     """Compliance adds a deal team member. Only people inside the project's area join this
     way; anyone else is brought over the wall by a crossing case (CW-2). BN-1 applies."""
     reason = _reason(reason)
@@ -364,11 +366,11 @@ def do_add_member(project_key: str, username: str, *, reason: str, actor: Any) -
             )
         if project.members.filter(user=user, until__isnull=True).exists():
             raise DomainError("wall.invalid", f"{username} is a member of the project already.")
-        _add_member(project, user, reason=reason, actor=actor.username, at=timezone.now())
+        _add_member(project, user, reason=reason, actor=actor.person, at=timezone.now())
         return project.members.get(user=user, until__isnull=True)
 
 
-def do_announce_project(project_key: str, *, reason: str, actor: Any) -> DealProject:
+def do_announce_project(project_key: str, *, reason: str, actor: Actor) -> DealProject:
     """The mandate is public: the issuer moves from the watch list to the restricted list."""
     reason = _reason(reason)
     access_walls_admin(actor, "deal projects")
@@ -380,7 +382,7 @@ def do_announce_project(project_key: str, *, reason: str, actor: Any) -> DealPro
         project.save(update_fields=["status", "announced_at", "last_updated"])
         record(
             "walls.project.announced",
-            actor=actor.username,
+            actor=actor.person,
             object_type="deal_project",
             object_id=project.key,
             before={"status": DealProject.Status.CONFIDENTIAL},
@@ -388,14 +390,14 @@ def do_announce_project(project_key: str, *, reason: str, actor: Any) -> DealPro
             reason=reason,
         )
         for entry in project.list_entries.filter(kind=ListEntry.Kind.WATCH, until__isnull=True):
-            _end_entry(entry, reason="the mandate is public", actor=actor.username)
+            _end_entry(entry, reason="the mandate is public", actor=actor.person)
         _add_entry(
-            ListEntry.Kind.RESTRICTED, project.issuer, project, reason=reason, actor=actor.username
+            ListEntry.Kind.RESTRICTED, project.issuer, project, reason=reason, actor=actor.person
         )
         return project
 
 
-def do_close_project(project_key: str, *, reason: str, actor: Any) -> DealProject:
+def do_close_project(project_key: str, *, reason: str, actor: Actor) -> DealProject:
     """The deal is over: members and crossings end, the watch-list entry ends. A restricted
     entry stays until compliance lifts it (a stabilisation period may follow)."""
     reason = _reason(reason)
@@ -408,7 +410,7 @@ def do_close_project(project_key: str, *, reason: str, actor: Any) -> DealProjec
         project.save(update_fields=["status", "closed_at", "last_updated"])
         record(
             "walls.project.closed",
-            actor=actor.username,
+            actor=actor.person,
             object_type="deal_project",
             object_id=project.key,
             before={"status": before},
@@ -420,20 +422,20 @@ def do_close_project(project_key: str, *, reason: str, actor: Any) -> DealProjec
             member.save(update_fields=["until", "last_updated"])
             record(
                 "walls.insider.ended",
-                actor=actor.username,
+                actor=actor.person,
                 object_type="deal_project",
                 object_id=project.key,
                 after={"person": member.user.username, "how": "member", "until": now},
                 reason=reason,
             )
         for crossing in project.crossings.filter(ended_at__isnull=True, valid_to__gt=now):
-            _end_crossing(crossing, reason=f"project closed: {reason}", actor=actor.username)
+            _end_crossing(crossing, reason=f"project closed: {reason}", actor=actor.person)
         for entry in project.list_entries.filter(kind=ListEntry.Kind.WATCH, until__isnull=True):
-            _end_entry(entry, reason="project closed", actor=actor.username)
+            _end_entry(entry, reason="project closed", actor=actor.person)
         return project
 
 
-def do_list_issuer(kind: str, issuer: str, *, reason: str, actor: Any) -> ListEntry:
+def do_list_issuer(kind: str, issuer: str, *, reason: str, actor: Actor) -> ListEntry:
     """Compliance puts an issuer on a list by hand (a market sounding, a rumour, …)."""
     reason = _reason(reason)
     if kind not in ListEntry.Kind.values:
@@ -445,7 +447,7 @@ def do_list_issuer(kind: str, issuer: str, *, reason: str, actor: Any) -> ListEn
             kind=kind, issuer=target, project__isnull=True, until__isnull=True
         ).exists():
             raise DomainError("wall.invalid", f"{target.name} is on the {kind} list already.")
-        return _add_entry(kind, target, None, reason=reason, actor=actor.username)
+        return _add_entry(kind, target, None, reason=reason, actor=actor.person)
 
 
 def _current_entry(entry_id: int) -> ListEntry:
@@ -460,7 +462,7 @@ def _current_entry(entry_id: int) -> ListEntry:
     return entry
 
 
-def do_delist(entry_id: int, *, reason: str, actor: Any) -> ListEntry:
+def do_delist(entry_id: int, *, reason: str, actor: Actor) -> ListEntry:
     """Compliance takes an entry off the watch list; the entry stays on record with its end.
 
     A restriction is lifted only by a released ``restricted-list-lift`` case (four eyes:
@@ -478,12 +480,12 @@ def do_delist(entry_id: int, *, reason: str, actor: Any) -> ListEntry:
             )
             refusal = {"code": "wall.four_eyes_required", "message": message}
         else:
-            _end_entry(entry, reason=reason, actor=actor.username)
+            _end_entry(entry, reason=reason, actor=actor.person)
             return entry
     with transaction.atomic():
         record(
             "walls.denied",
-            actor=actor.username,
+            actor=actor.person,
             object_type="issuer",
             object_id=entry.issuer.key,
             after=refusal,
@@ -492,7 +494,7 @@ def do_delist(entry_id: int, *, reason: str, actor: Any) -> ListEntry:
     raise DomainError(refusal["code"], message)
 
 
-def do_request_lift(entry_id: int, *, reason: str, actor: Any) -> int:
+def do_request_lift(entry_id: int, *, reason: str, actor: Actor) -> int:
     """Start the four-eyes case that lifts a restriction; returns the case's id."""
     from backoffice.cases.services import do_start_case  # cases build on walls' guards
 
@@ -502,7 +504,7 @@ def do_request_lift(entry_id: int, *, reason: str, actor: Any) -> int:
     if found is None:
         raise DomainError("wall.not_found", f"There is no current restriction {entry_id}.")
     payload = {"issuer": found.issuer.key, "reason": _reason(reason)}
-    case = do_start_case(LIFT_PROCESS, payload, actor, submit=True).raise_if_denied()
+    case = do_start_case(actor, LIFT_PROCESS, payload, submit=True).raise_if_denied()
     return int(case.pk)
 
 
@@ -665,7 +667,7 @@ def _end_crossing(crossing: WallCrossing, *, reason: str, actor: str) -> None:
     )
 
 
-def do_end_crossing(crossing_id: int, *, reason: str, actor: Any) -> WallCrossing:
+def do_end_crossing(crossing_id: int, *, reason: str, actor: Actor) -> WallCrossing:
     """Compliance ends a crossing before its time (the need to know is over)."""
     reason = _reason(reason)
     access_walls_admin(actor, "wall crossings")
@@ -678,7 +680,7 @@ def do_end_crossing(crossing_id: int, *, reason: str, actor: Any) -> WallCrossin
         )
         if crossing is None:
             raise DomainError("wall.not_found", f"There is no running wall crossing {crossing_id}.")
-        _end_crossing(crossing, reason=reason, actor=actor.username)
+        _end_crossing(crossing, reason=reason, actor=actor.person)
         return crossing
 
 
@@ -704,7 +706,7 @@ def do_expire_crossings(*, actor: str, at: datetime | None = None) -> list[WallC
 # -- Brewer–Nash history ----------------------------------------------------------------------
 
 
-def do_reset_history(username: str, conflict_class: str, *, reason: str, actor: Any) -> int:
+def do_reset_history(username: str, conflict_class: str, *, reason: str, actor: Actor) -> int:
     """BN-1: only compliance frees a person of their side in a class, and it is on record."""
     reason = _reason(reason)
     access_walls_admin(actor, "Brewer–Nash histories")
@@ -722,11 +724,11 @@ def do_reset_history(username: str, conflict_class: str, *, reason: str, actor: 
             )
         now = timezone.now()
         for row in records:
-            row.reset_at, row.reset_by, row.reset_reason = now, actor.username, reason
+            row.reset_at, row.reset_by, row.reset_reason = now, actor.person, reason
             row.save(update_fields=["reset_at", "reset_by", "reset_reason", "last_updated"])
         record(
             "walls.history.reset",
-            actor=actor.username,
+            actor=actor.person,
             object_type="person",
             object_id=username,
             before={"issuers": sorted(r.issuer.key for r in records)},

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
-from backoffice.accounts.queries import get_actor_facts
+from backoffice.base.actor import actor_of
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.core.walls import WALL_DENIAL_CODES
 from backoffice.walls import reports
@@ -51,7 +51,7 @@ STATE_WORDS = (
 
 def _may_manage(request: HttpRequest) -> bool:
     """Internal audit reads these pages too; only compliance gets the forms."""
-    return MANAGE_PERMISSION in get_actor_facts(request.user).permissions
+    return MANAGE_PERMISSION in actor_of(request).permissions
 
 
 def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
@@ -69,7 +69,7 @@ def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
 @require_http_methods(["GET", "POST"])
 def overview(request: HttpRequest) -> HttpResponse:
     """Both lists with their reasons (CW-3, CW-4) and the deal projects."""
-    access_walls_admin(request.user, "watch list", read_only=True)
+    access_walls_admin(actor_of(request), "watch list", read_only=True)
     form = ListEntryForm(request.POST if "add" in request.POST else None)
     status = 200
     if request.method == "POST":
@@ -83,13 +83,13 @@ def overview(request: HttpRequest) -> HttpResponse:
                     # four eyes: the lifting waits for a second compliance officer
                     status = _run(
                         request,
-                        lambda: do_request_lift(entry.pk, reason=why, actor=request.user),
+                        lambda: do_request_lift(entry.pk, reason=why, actor=actor_of(request)),
                         _("A second compliance officer must release the lifting (Inbox)."),
                     )
                 else:
                     status = _run(
                         request,
-                        lambda: do_delist(int(entry_id), reason=why, actor=request.user),
+                        lambda: do_delist(int(entry_id), reason=why, actor=actor_of(request)),
                         _("The entry was taken off its list."),
                     )
             else:
@@ -100,7 +100,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             status = _run(
                 request,
                 lambda: do_list_issuer(
-                    data["kind"], data["issuer"], reason=data["reason"], actor=request.user
+                    data["kind"], data["issuer"], reason=data["reason"], actor=actor_of(request)
                 ),
                 _("The issuer was put on the list."),
             )
@@ -128,7 +128,7 @@ def restricted(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_detail(request: HttpRequest, key: str) -> HttpResponse:
     """A deal project's insider list (who, since when, why), and compliance's actions."""
-    access_walls_admin(request.user, "deal projects", read_only=True)
+    access_walls_admin(actor_of(request), "deal projects", read_only=True)
     project = get_project(key)
     member_form = MemberForm(request.POST if "member" in request.POST else None)
     status = 200
@@ -139,7 +139,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
             status = _run(
                 request,
                 lambda: do_add_member(
-                    key, data["person"], reason=data["reason"], actor=request.user
+                    key, data["person"], reason=data["reason"], actor=actor_of(request)
                 ),
                 _("The person was added to the deal team."),
             )
@@ -149,7 +149,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
             )
             status = _run(
                 request,
-                lambda: service(key, reason=reason.cleaned_data["reason"], actor=request.user),
+                lambda: service(key, reason=reason.cleaned_data["reason"], actor=actor_of(request)),
                 _("The project was changed."),
             )
         else:
@@ -172,7 +172,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def crossings(request: HttpRequest) -> HttpResponse:
     """Every wall crossing, running and past (CW-2); compliance may end one early."""
-    access_walls_admin(request.user, "wall crossings", read_only=True)
+    access_walls_admin(actor_of(request), "wall crossings", read_only=True)
     status = 200
     if request.method == "POST":
         reason = ReasonForm(request.POST)
@@ -181,7 +181,7 @@ def crossings(request: HttpRequest) -> HttpResponse:
             status = _run(
                 request,
                 lambda: do_end_crossing(
-                    crossing, reason=reason.cleaned_data["reason"], actor=request.user
+                    crossing, reason=reason.cleaned_data["reason"], actor=actor_of(request)
                 ),
                 _("The wall crossing was ended."),
             )
@@ -197,6 +197,6 @@ def crossings(request: HttpRequest) -> HttpResponse:
 @login_required
 def denials(request: HttpRequest) -> HttpResponse:
     """Refused reads and actions of the walls, from the audit trail, newest first."""
-    access_walls_admin(request.user, "refused access attempts", read_only=True)
+    access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
     context = {"denials": reports.denials(limit=500), "codes": WALL_DENIAL_CODES}
     return render(request, "walls/denials.html", context)

@@ -16,14 +16,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
 
     def inbox_count() -> int:
-        from backoffice.cases.queries import get_inbox
+        from backoffice.base.actor import actor_of
+        from backoffice.cases.queries import inbox_count
 
-        return len(get_inbox(user))
+        return inbox_count(actor_of(request))
 
     def permissions() -> frozenset[str]:
-        from backoffice.accounts.queries import get_actor_facts
+        from backoffice.base.actor import actor_of
 
-        return get_actor_facts(user).permissions
+        return actor_of(request).permissions
 
     return {
         "nav_inbox_count": SimpleLazyObject(inbox_count),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
@@ -17,8 +16,8 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from backoffice.accounts.queries import get_actor_facts
 from backoffice.audit.services import do_record_denial, record
+from backoffice.base.actor import Actor
 from backoffice.core.errors import DomainError
 from backoffice.core.logins import LIFT_PERMISSION, check_lockout_lift
 
@@ -47,12 +46,12 @@ class Lockout:
     until: datetime
 
 
-def _who(actor: Any) -> tuple[str, frozenset[str]]:
+def _who(actor: Actor | str) -> tuple[str, frozenset[str]]:
     """A person acts with their permissions; a shell command (``cli:NAME``) is the operator
     of the servers, who can reach axes' tables anyway and is on record by that name."""
     if isinstance(actor, str):
         return actor, frozenset({LIFT_PERMISSION})
-    return actor.get_username(), get_actor_facts(actor).permissions
+    return actor.person, actor.permissions
 
 
 def _refuse(
@@ -69,7 +68,7 @@ def _refuse(
     return DomainError(code, message)
 
 
-def access_lockouts(user: Any) -> None:
+def access_lockouts(user: Actor) -> None:
     """Only people with ``access.lockout.lift`` see who is locked out and from where."""
     who, permissions = _who(user)
     if LIFT_PERMISSION in permissions:
@@ -105,7 +104,7 @@ def get_lockouts() -> list[Lockout]:
     ]
 
 
-def do_lift_lockout(actor: Any, username: str, ip: str | None, reason: str) -> int:
+def do_lift_lockout(actor: Actor | str, username: str, ip: str | None, reason: str) -> int:
     """Give ``username`` (from ``ip``, or from every address) its login attempts back.
 
     One administrator with ``access.lockout.lift``, never for themselves, and with a

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -19,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backoffice.accounts.models import ApiToken
-from backoffice.accounts.queries import get_actor_facts
 from backoffice.accounts.services import do_create_own_token, do_revoke_own_token
+from backoffice.base.actor import Actor, actor_of
 from backoffice.cases.models import Case
-from backoffice.cases.queries import get_inbox, visible_cases
+from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.org.queries import get_organisation, get_person_overview
 from backoffice.web.auth import LoginForm
@@ -59,7 +60,7 @@ class LiftLockoutForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def lockouts(request: HttpRequest) -> HttpResponse:
     """Who is locked out now, from where; an administrator lifts one with a reason (#13)."""
-    access_lockouts(request.user)  # refusals: the error middleware
+    access_lockouts(actor_of(request))  # refusals: the error middleware
     status = 200
     if request.method == "POST":
         form = LiftLockoutForm(request.POST)
@@ -67,7 +68,10 @@ def lockouts(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 do_lift_lockout(
-                    request.user, data["username"], data["ip_address"] or None, data["reason"]
+                    actor_of(request),
+                    data["username"],
+                    data["ip_address"] or None,
+                    data["reason"],
                 )
             except DomainError as exc:
                 messages.error(request, f"{_(exc.message)} ({exc.code})")
@@ -84,43 +88,47 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """What needs my attention, and how things stand."""
-    inbox = get_inbox(request.user)
-    by_state = Counter(visible_cases(request.user).values_list("status", flat=True))
-    by_process = Counter(c.process.name for c in inbox)
-    mine_open = Case.objects.filter(
-        maker=request.user, status__in=["draft", "submitted", "returned"]
+    actor = actor_of(request)
+    by_state = Counter(
+        dict(visible_cases(actor).values_list("status").annotate(n=Count("pk")).order_by())
     )
-    permissions = get_actor_facts(request.user).permissions
+    by_process = (
+        inbox_cases(actor).values_list("process__name").annotate(n=Count("pk")).order_by("-n")
+    )
+    mine_open = Case.objects.filter(
+        maker_id=actor.pk, status__in=["draft", "submitted", "returned"]
+    )
     context = {
-        "attention": _attention(request.user, permissions),
+        "attention": _attention(actor),
         "me": get_person_overview(request.user),
         "organisation": get_organisation(),
-        "inbox_count": len(inbox),
-        "oldest": inbox[:5],
+        "inbox_count": inbox_count(actor),
+        "oldest": get_inbox(actor, limit=5).cases,
         "mine_open": mine_open.count(),
         "returned": mine_open.filter(status="returned").count(),
         "by_state": sorted(((_(k), v) for k, v in by_state.items()), key=lambda kv: -kv[1]),
-        "by_process": by_process.most_common(),
+        "by_process": list(by_process),
     }
     return render(request, "web/home.html", context)
 
 
-def _attention(user: Any, permissions: frozenset[str]) -> list[dict[str, Any]]:
+def _attention(actor: Actor) -> list[dict[str, Any]]:
     """Tiles for what the person's reports say needs attention (only the ones they may read)."""
     tiles: list[dict[str, Any]] = []
+    permissions = actor.permissions
     if "reports.read" in permissions:
         from backoffice.credit.queries import get_escalations, get_overdue_reviews
 
         tiles.append(
             {
-                "count": len(get_escalations(user).rows),
+                "count": len(get_escalations(actor).rows),
                 "label": _("credit escalations"),
                 "url": reverse("credit:escalations"),
             }
         )
         tiles.append(
             {
-                "count": len(get_overdue_reviews(user).rows),
+                "count": len(get_overdue_reviews(actor).rows),
                 "label": _("credits overdue for review"),
                 "url": reverse("credit:overdue_reviews"),
             }
@@ -141,7 +149,7 @@ def _attention(user: Any, permissions: frozenset[str]) -> list[dict[str, Any]]:
 @login_required
 def reports(request: HttpRequest) -> HttpResponse:
     """Every report the person may read, in one place (each page offers CSV)."""
-    permissions = get_actor_facts(request.user).permissions
+    permissions = actor_of(request).permissions
     return render(request, "web/reports.html", {"permissions": permissions})
 
 

@@ -12,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from backoffice.access.models import RoleAssignment
-from backoffice.cases.services import do_command, do_start_case
+from backoffice.base.actor import Actor
+from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.four_eyes import Command, CommandKind
 from tests.access.test_grants import grant, mitigation, within_mitigation
 
@@ -27,7 +28,7 @@ def release_together(case_ids: list[int]) -> list[str]:
         anna = get_user_model().objects.get(username="anna.schmidt")
         barrier.wait()
         try:
-            outcome = do_command(case_id, Command(CommandKind.RELEASE), anna)
+            outcome = do_command_by_id(Actor(anna), case_id, Command(CommandKind.RELEASE))
             result = outcome.denied.code if outcome.denied else "released"
         finally:
             connection.close()
@@ -47,16 +48,16 @@ def release_together(case_ids: list[int]) -> list[str]:
 def test_concurrent_grants_never_add_up_to_an_ssd_breach(demo_bank: Any) -> None:
     """felix.hoffmann is a payment clerk. Settlement clerk alone is fine, payment releaser
     alone (mitigated) is fine; both would hold three roles of the payment triad (n = 3)."""
-    users = {u.username: u for u in get_user_model().objects.all()}
-    mitigated = do_start_case("mitigation", mitigation("felix.hoffmann"), users["anna.schmidt"])
+    users = {u.username: Actor(u) for u in get_user_model().objects.all()}
+    mitigated = do_start_case(users["anna.schmidt"], "mitigation", mitigation("felix.hoffmann"))
     case = mitigated.raise_if_denied()
-    do_command(case.pk, Command(CommandKind.SUBMIT), users["anna.schmidt"]).raise_if_denied()
-    do_command(case.pk, Command(CommandKind.RELEASE), users["clara.vogel"]).raise_if_denied()
+    do_command_by_id(users["anna.schmidt"], case.pk, Command(CommandKind.SUBMIT)).raise_if_denied()
+    do_command_by_id(users["clara.vogel"], case.pk, Command(CommandKind.RELEASE)).raise_if_denied()
     cases = [
         do_start_case(
+            users["maria.keller"],
             "role-grant",
             grant("felix.hoffmann", role, **within_mitigation()),
-            users["maria.keller"],
             submit=True,
         ).raise_if_denied()
         for role in ("settlement-clerk", "payment-releaser")
@@ -78,10 +79,10 @@ def test_a_grant_for_next_month_and_one_for_today_released_at_once_never_both_ho
     """#13: settlement clerk from next month and trader from today, each fine alone on its
     first day, released at the same moment: the second is judged over its whole validity
     against the first."""
-    users = {u.username: u for u in get_user_model().objects.all()}
+    users = {u.username: Actor(u) for u in get_user_model().objects.all()}
     next_month = (timezone.localdate() + timedelta(days=30)).isoformat()
     cases = [
-        do_start_case("role-grant", payload, users["maria.keller"], submit=True).raise_if_denied()
+        do_start_case(users["maria.keller"], "role-grant", payload, submit=True).raise_if_denied()
         for payload in (
             grant("mia.frank", "settlement-clerk", valid_from=next_month),
             grant("mia.frank", "trader"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.audit.models import AuditEvent
+from backoffice.base.actor import Actor
 from backoffice.sod_cli import sod_analyze
 from tests.cases.conftest import Person, problem
 
@@ -90,8 +91,10 @@ def test_a_grant_breaking_ssd_is_refused_with_the_inherited_role_named(person: A
         "access.ssd",
     )
     assert "research-analyst (through research-head)" in refused["detail"]
-    denial = AuditEvent.objects.filter(action="case.denied").order_by("-seq").first()
+    # start and submit are one transaction (#14): nothing is kept but the refusal
+    denial = AuditEvent.objects.filter(action="case.start_denied").order_by("-seq").first()
     assert denial is not None and denial.after["code"] == "access.ssd"
+    assert denial.after["command"] == "submit"
     assert not holds("laura.lange", "research-head")
 
 
@@ -312,7 +315,7 @@ def test_a_substitute_releasing_a_grant_meets_the_same_checks(person: Any) -> No
     anna = get_user_model().objects.get(username="anna.schmidt")
     today = timezone.localdate()
     do_create_delegation(
-        anna, "lukas.becker", today, today + timedelta(days=7), reason="Leave", actor=anna
+        Actor(anna), "lukas.becker", today, today + timedelta(days=7), reason="Leave"
     )
     created = person("anna.schmidt").start("mitigation", mitigation("felix.hoffmann"))
     person("clara.vogel").act(created.json()["id"], "release")

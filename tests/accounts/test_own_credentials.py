@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from backoffice.accounts.models import ApiToken
 from backoffice.audit.models import AuditEvent
+from backoffice.base.actor import Actor
 
 User = get_user_model()
 OLD, NEW = "the-old-Passphrase-1", "a-new-Passphrase-for-paul-2"
@@ -118,8 +119,8 @@ def test_saving_a_superuser_is_refused(demo_bank: Any) -> None:
 
 def test_a_superuser_forced_into_the_database_has_no_permission(demo_bank: Any) -> None:
     """The backend grants no Django permission; Backoffice asks its roles only."""
+
     from backoffice.accounts.backends import PersonBackend
-    from backoffice.accounts.queries import get_actor_facts
 
     User.objects.filter(username="tim.hartmann").update(is_superuser=True, is_staff=True)
     tim = User.objects.get(username="tim.hartmann")
@@ -127,4 +128,4 @@ def test_a_superuser_forced_into_the_database_has_no_permission(demo_bank: Any) 
     assert backend.get_all_permissions(tim) == set()
     assert not backend.has_perm(tim, "auth.change_user")
     assert not backend.has_module_perms(tim, "auth")
-    assert "audit.read" not in get_actor_facts(tim).permissions
+    assert "audit.read" not in Actor(tim).permissions

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
+from backoffice.base.actor import Actor
+
 Api = Callable[..., Any]
 
 
@@ -70,7 +72,7 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
 def submit_together(case_ids: list[int], user: Any) -> list[str]:
     """Submit the cases from one thread each, released together by a barrier (PostgreSQL
     race tests); returns each outcome ('submitted' or the denial code)."""
-    from backoffice.cases.services import do_command
+    from backoffice.cases.services import do_command_by_id
     from backoffice.core.four_eyes import Command, CommandKind
 
     barrier = threading.Barrier(len(case_ids))
@@ -80,7 +82,7 @@ def submit_together(case_ids: list[int], user: Any) -> list[str]:
     def submit(case_id: int) -> None:
         barrier.wait()
         try:
-            outcome = do_command(case_id, Command(CommandKind.SUBMIT), user)
+            outcome = do_command_by_id(Actor(user), case_id, Command(CommandKind.SUBMIT))
             result = outcome.denied.code if outcome.denied else "submitted"
         finally:
             connection.close()  # each thread had its own connection

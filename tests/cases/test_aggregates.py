@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.queries import domain_case
 from backoffice.cases.services import do_start_case
@@ -147,7 +148,7 @@ def test_split_payments_submitted_in_parallel_all_but_the_first_need_two_release
         creditor = f"Structuring Ltd {round_no}"
         cases = [
             do_start_case(
-                "payment-release", payment(SMALL, creditor=creditor), anna
+                Actor(anna), "payment-release", payment(SMALL, creditor=creditor)
             ).raise_if_denied()
             for _ in range(PAYMENTS)
         ]

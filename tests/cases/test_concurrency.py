@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from backoffice.audit.models import AuditEvent
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case, CaseEvent
-from backoffice.cases.services import do_command, do_start_case
+from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.audit import GENESIS_HASH, event_hash
 from backoffice.core.four_eyes import Command, CommandKind
 from tests.cases.conftest import payment
@@ -33,7 +34,8 @@ RELEASERS = [
 def test_eight_concurrent_releases_give_exactly_one(demo_bank: Any) -> None:
     users = get_user_model().objects
     anna = users.get(username="anna.schmidt")
-    case = do_start_case("payment-release", payment("900.00"), anna, submit=True).raise_if_denied()
+    case = do_start_case(Actor(anna), "payment-release", payment("900.00"), submit=True)
+    case = case.raise_if_denied()
     barrier = threading.Barrier(len(RELEASERS))
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -42,7 +44,7 @@ def test_eight_concurrent_releases_give_exactly_one(demo_bank: Any) -> None:
         user = users.get(username=username)
         barrier.wait()
         try:
-            outcome = do_command(case.pk, Command(CommandKind.RELEASE), user)
+            outcome = do_command_by_id(Actor(user), case.pk, Command(CommandKind.RELEASE))
             result = outcome.denied.code if outcome.denied else "released"
         finally:
             connection.close()  # each thread had its own connection

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case, CaseEvent, Delegation
 from tests.cases.conftest import Person, payment, problem
 
@@ -133,7 +134,8 @@ def test_not_even_by_writing_to_the_database_directly(demo_bank: Any) -> None:
     from backoffice.cases.services import do_start_case
 
     lena = get_user_model().objects.get(username="lena.schulz")
-    case = do_start_case("payment-release", payment("800.00"), lena, submit=True).raise_if_denied()
+    case = do_start_case(Actor(lena), "payment-release", payment("800.00"), submit=True)
+    case = case.raise_if_denied()
     with pytest.raises(DatabaseError, match="four eyes"), transaction.atomic():
         CaseEvent.objects.create(
             case=case,

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import CaseEvent
 from backoffice.cases.services import do_start_case
 from backoffice.credit.demo import credit_payload
@@ -39,7 +40,7 @@ def test_credits_of_one_group_submitted_in_parallel_never_cross_the_threshold_un
         )
         cases = [
             do_start_case(
-                "credit-decision", credit_payload(borrower.number, f"{AMOUNT}"), lukas
+                Actor(lukas), "credit-decision", credit_payload(borrower.number, f"{AMOUNT}")
             ).raise_if_denied()
             for _ in range(CREDITS)
         ]

@@ -565,3 +565,11 @@ def test_every_approval_that_counts_was_given_in_the_current_round_for_the_curre
             assert approval.payload_hash == case.payload_hash
     counted = [i for i in range(len(case.events)) if case.counts(i)]
     assert len(counted) == sum(len(case.approvals(s.id)) for s in PAYMENT.steps)
+
+
+def test_a_command_of_another_engine_is_refused_as_the_wrong_state() -> None:
+    """A credit vote sent to a payment is refused, not a crash (the fuzzer found a 500)."""
+    from backoffice.core.credit import CreditAction, CreditCommand
+
+    command: Any = CreditCommand(CreditAction.CONTROL, "(control)")
+    assert code(decide(submitted(), command, CARL, ctx())) == "case.wrong_state"

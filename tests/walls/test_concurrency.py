@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from backoffice.audit.models import AuditEvent
+from backoffice.base.actor import Actor
 from backoffice.core.errors import DomainError
 from backoffice.core.walls import Kind
 from backoffice.walls.models import AccessRecord
@@ -25,7 +26,12 @@ def test_concurrent_reads_never_put_two_competitors_into_one_history(demo_bank: 
     clara = users.get(username="clara.vogel")
     documents = {
         bank: do_create_document(
-            clara, issuer=bank, area="private-side", kind=Kind.CONFIDENTIAL, title=bank, body="…"
+            Actor(clara),
+            issuer=bank,
+            area="private-side",
+            kind=Kind.CONFIDENTIAL,
+            title=bank,
+            body="…",
         ).pk
         for bank in set(BANKS)
     }
@@ -37,7 +43,7 @@ def test_concurrent_reads_never_put_two_competitors_into_one_history(demo_bank: 
         jan = users.get(username="jan.schmitt")
         barrier.wait()
         try:
-            access_document_by_id(jan, documents[bank])
+            access_document_by_id(Actor(jan), documents[bank])
             result = bank
         except DomainError as exc:
             result = exc.code

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from backoffice.base.actor import Actor
 from backoffice.cases.models import Case
 from backoffice.cases.services import do_start_case
 from tests.cases.conftest import payment
@@ -33,7 +34,8 @@ def as_user(username: str, language: str | None = None) -> Client:
 
 def start(maker: str = "anna.schmidt", amount: str = "2500.00") -> Case:
     user = User.objects.get(username=maker)
-    return do_start_case("payment-release", payment(amount), user, submit=True).raise_if_denied()
+    outcome = do_start_case(Actor(user), "payment-release", payment(amount), submit=True)
+    return outcome.raise_if_denied()
 
 
 @pytest.mark.django_db
