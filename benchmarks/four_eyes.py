@@ -101,6 +101,50 @@ class Client:
         return response.status, data, time.perf_counter() - started
 
 
+class Sampler:
+    """Twice a second, what the benchmark database's sessions do (``pg_stat_activity``):
+    how many are connected, running a statement, and waiting for the audit chain's
+    advisory lock (``wait_event = 'advisory'``, backoffice.audit.services)."""
+
+    SQL = (
+        "SELECT count(*), count(*) FILTER (WHERE state = 'active'), "
+        "count(*) FILTER (WHERE wait_event = 'advisory') "
+        "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.rows: list[tuple[int, int, int]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres", autocommit=True
+        ) as conn:
+            while not self.stop.wait(0.5):
+                row = conn.execute(self.SQL, [self.db]).fetchone()
+                self.rows.append(row)  # type: ignore[arg-type]
+
+    def __enter__(self) -> Sampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float]:
+        rows = self.rows or [(0, 0, 0)]
+        return {
+            "connections": max(r[0] for r in rows),
+            "active": statistics.mean(r[1] for r in rows),
+            "chain_wait": statistics.mean(r[2] for r in rows),
+        }
+
+
 def measure(port: int, tokens: dict[str, str], clients: int, seconds: float) -> dict[str, Any]:
     """``clients`` threads start and release cases for ``seconds``; every request must succeed."""
     latencies: list[float] = []
@@ -290,7 +334,9 @@ def main() -> None:
         for nodes in node_counts:
             with serving(nodes, env, var, args) as (port, logs):
                 for clients in levels:
-                    result = measure(port, tokens, clients, args.seconds)
+                    with Sampler(db) as sampler:
+                        result = measure(port, tokens, clients, args.seconds)
+                    result |= sampler.summary()
                     result["nodes"] = nodes
                     result["pgbench_tps"] = pgbench_tps(bench_db, clients, args.pgbench_seconds)
                     rows.append(result)
@@ -299,7 +345,10 @@ def main() -> None:
                         f"{nodes} node(s), {clients:>3} clients: {r['rps']:.1f} round trips/s, "
                         f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, errors {r['errors']}, "
                         f"pgbench {r['pgbench_tps']:.0f} TPS; answered by "
-                        + ", ".join(f"{n} {c}" for n, c in r["by_node"].items()),
+                        + ", ".join(f"{n} {c}" for n, c in r["by_node"].items())
+                        + f"; PostgreSQL sessions: {r['connections']} at most, "
+                        f"{r['active']:.1f} active, {r['chain_wait']:.1f} waiting for the "
+                        "audit chain's lock (means)",
                         flush=True,
                     )
                     if r["errors"]:
@@ -316,14 +365,14 @@ def main() -> None:
         )
         print(
             "| nodes | clients | round trips/s | p50 ms | p99 ms | errors | pgbench TPS "
-            "| round trips per pgbench tx |"
+            "| round trips per pgbench tx | waiting for the chain lock |"
         )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             print(
                 f"| {r['nodes']} | {r['clients']} | {r['rps']:.1f} | {r['p50']:.1f} "
                 f"| {r['p99']:.1f} | {r['errors']} | {r['pgbench_tps']:.0f} "
-                f"| {r['rps'] / r['pgbench_tps']:.3f} |"
+                f"| {r['rps'] / r['pgbench_tps']:.3f} | {r['chain_wait']:.1f} |"
             )
         failed = [r for r in rows if r["errors"]]
         if failed:
