@@ -37,7 +37,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.support import NODE_HEADER, free_port, running_balancer
+from tests.support import HAPROXY, NODE_HEADER, free_port, running_balancer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -356,11 +356,14 @@ def main() -> None:
             if any(r["errors"] for r in rows):
                 break
         print()
-        balanced = "behind HAProxy 2.6 (round robin)" if max(node_counts) > 1 else ""
+        version = subprocess.run([HAPROXY, "-v"], capture_output=True, text=True).stdout.split()
+        balanced = (
+            f"; HAProxy {version[2] if len(version) > 2 else ''} (round robin) in front of "
+            + ("every node count" if args.via_balancer else "more than one node")
+        )
         print(
             f"machine: {os.cpu_count()} cores; each node: {args.workers} gunicorn workers x "
-            f"{args.threads} threads{'; more than one node ' + balanced if balanced else ''}"
-            f"{'; one node too' if args.via_balancer else ''}; PostgreSQL on the same machine; "
+            f"{args.threads} threads{balanced}; PostgreSQL on the same machine; "
             f"{args.seconds:.0f} s per level"
         )
         print(
