@@ -145,3 +145,127 @@ def browser_login(
     )
     with opener.open(request, timeout=30) as response:
         return opener, response.read().decode()
+
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+
+#: The response header the balancer adds: the name of the node that answered.
+NODE_HEADER = "X-Backend-Server"
+#: A request header that sends the request to the named node instead of the next in turn.
+PIN_HEADER = "X-Backoffice-Node"
+
+
+def haproxy_config(port: int, nodes: dict[str, int], *, keep_alive: bool = False) -> str:
+    """HAProxy in front of ``nodes`` (name → port): round robin, one request at a time.
+
+    ``option forwardfor`` appends the client's address to X-Forwarded-For, so the nodes
+    run with ``BACKOFFICE_TRUSTED_PROXIES=1``. Without ``keep_alive`` every request gets its
+    own connection to a node (``http-server-close``, no reuse), so consecutive requests
+    really alternate. Each answer names its node in ``X-Backend-Server``; a request with
+    ``X-Backoffice-Node: NAME`` goes to that node (a test's way to say where).
+    """
+    servers = "\n".join(
+        f"    server {name} 127.0.0.1:{node_port} maxconn 64" for name, node_port in nodes.items()
+    )
+    pins = "\n".join(
+        f"    use-server {name} if {{ req.hdr({PIN_HEADER}) -m str {name} }}" for name in nodes
+    )
+    close = "    option http-server-close\n    http-reuse never"
+    reuse = "    http-reuse safe" if keep_alive else close
+    return f"""\
+global
+    nbthread 1
+    maxconn 1024
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    timeout queue 120s
+    option forwardfor
+{reuse}
+
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend nodes
+
+backend nodes
+    balance roundrobin
+{pins}
+    http-response set-header {NODE_HEADER} %s
+{servers}
+"""
+
+
+@contextmanager
+def running_balancer(
+    directory: Path, nodes: dict[str, int], *, keep_alive: bool = False
+) -> Iterator[str]:
+    """HAProxy (Debian's) in the foreground in front of ``nodes``; yields its base URL."""
+    port = free_port()
+    config = directory / "haproxy.cfg"
+    config.write_text(haproxy_config(port, nodes, keep_alive=keep_alive))
+    check = subprocess.run([HAPROXY, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+    if check.returncode:
+        raise RuntimeError(f"haproxy refused its configuration: {check.stderr}{check.stdout}")
+    process = subprocess.Popen(
+        [HAPROXY, "-f", str(config), "-db"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_listening(process, port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+def _wait_listening(process: subprocess.Popen[str], port: int) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def running_nodes(envs: dict[str, dict[str, str]], *extra: str) -> Iterator[dict[str, int]]:
+    """One ``backoffice serve`` per name in ``envs``, each with its own environment (give
+    them one database and one SECRET_KEY) on its own free port; yields name → port once
+    every one listens."""
+    ports: dict[str, int] = {}
+    while len(set(ports.values())) < len(envs):
+        ports = {name: free_port() for name in envs}
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        for name, env in envs.items():
+            processes.append(
+                subprocess.Popen(
+                    [BACKOFFICE, "serve", "--port", str(ports[name]), "--workers", "1", *extra],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+        for process, port in zip(processes, ports.values(), strict=True):
+            _wait_listening(process, port)
+        yield ports
+    finally:
+        for process in processes:
+            _stop(process)
