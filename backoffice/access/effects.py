@@ -22,6 +22,7 @@ from backoffice.access.queries import (
     get_grant_assessment_over,
 )
 from backoffice.audit.services import record
+from backoffice.base.context import cached, forget
 from backoffice.cases.effects import EffectProblem
 from backoffice.core.access import AccessRules, Assessment
 from backoffice.core.access_time import PeriodAssessment
@@ -47,8 +48,21 @@ def _day(value: Any) -> date | None:
 
 
 def _person(username: Any, *, lock: bool = False) -> Any:
+    """The active person named; locked, it is kept for the rest of the request (the release
+    that checked a grant then carries it out on the same row)."""
     people = get_user_model().objects.filter(username=username, is_active=True)
-    return (people.select_for_update() if lock else people).first()
+    if not lock:
+        return people.first()
+    user = people.select_for_update().first()
+    forget(f"access:person:{username}")
+    return cached(f"access:person:{username}", lambda: user)
+
+
+def _role(key: Any) -> Role | None:
+    """A role of the live policy, read once per request."""
+    return cached(
+        f"access:role:{key}", lambda: Role.objects.filter(key=key, retired_at__isnull=True).first()
+    )
 
 
 class RoleGrant:
@@ -72,12 +86,15 @@ class RoleGrant:
         start = max(_day(payload.get("valid_from")) or today, today)
         return get_grant_assessment_over(user, [role], start, _day(payload.get("valid_to")))
 
+    def affects(self, payload: Mapping[str, Any], person: str) -> bool:
+        return payload.get("beneficiary") == person
+
     def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         assessment = self._assess(payload)
         return {"risk": assessment.risk if assessment else "none"}
 
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
-        if not Role.objects.filter(key=payload.get("role"), retired_at__isnull=True).exists():
+        if _role(payload.get("role")) is None:
             return EffectProblem(
                 "access.unknown_role", f"There is no role {payload.get('role')!r}."
             )
@@ -118,8 +135,12 @@ class RoleGrant:
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         payload = case.payload
-        user = get_user_model().objects.get(username=payload["beneficiary"])
-        role = Role.objects.get(key=payload["role"])
+        user = cached(
+            f"access:person:{payload['beneficiary']}",
+            lambda: get_user_model().objects.get(username=payload["beneficiary"]),
+        )
+        role = _role(payload["role"])
+        assert role is not None  # checked at release, in this transaction
         valid_from = date.fromisoformat(payload["valid_from"])
         valid_to = date.fromisoformat(payload["valid_to"]) if payload.get("valid_to") else None
         grant = RoleAssignment.objects.create(
@@ -204,6 +225,9 @@ def risk_view(change: RiskChange, rules: AccessRules, mitigated: bool) -> dict[s
 class MitigationGrant:
     """IAM-3: a mitigation names a control, its owner and monitor, and an end; only a
     released four-eyes case creates or extends one."""
+
+    def affects(self, payload: Mapping[str, Any], person: str) -> bool:
+        return payload.get("person") == person
 
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
         rules = get_access_rules()

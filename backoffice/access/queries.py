@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
@@ -103,22 +103,24 @@ def has_permission(user: Any, permission: str, day: date | None = None) -> bool:
 
 def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
     """Lines, units, roles, permissions, competence and board seat of each of ``users`` on
-    ``day``: two statements for any number of people (load their ``profile`` with them)."""
+    ``day``: one statement for any number of people (load their ``profile`` with them)."""
     people = {u.pk: u for u in users}
     if not people:
         return {}
-    memberships: dict[int, list[Any]] = {pk: [] for pk in people}
-    for m in (
-        Membership.objects.filter(_active(day), user_id__in=people, unit__retired_at__isnull=True)
-        .select_related("unit")
-        .only("user_id", "unit__key", "unit__line", "unit__parent_id")
-    ):
-        memberships[m.user_id].append(m.unit)
+    units: dict[int, list[tuple[str, str, bool]]] = {pk: [] for pk in people}
     held: dict[int, list[str]] = {pk: [] for pk in people}
-    for user_id, role in RoleAssignment.objects.filter(
+    # one statement for both: the units a person is in and the roles they hold (#14)
+    in_units = Membership.objects.filter(
+        _active(day), user_id__in=people, unit__retired_at__isnull=True
+    ).values_list("user_id", "unit__key", "unit__line", Q(unit__parent__isnull=True), Value("unit"))
+    holding = RoleAssignment.objects.filter(
         _active(day), user_id__in=people, role__retired_at__isnull=True
-    ).values_list("user_id", "role__key"):
-        held[user_id].append(role)
+    ).values_list("user_id", "role__key", Value(""), Value(False), Value("role"))
+    for user_id, key, line, top, kind in in_units.order_by().union(holding.order_by(), all=True):
+        if kind == "unit":
+            units[user_id].append((key, line, bool(top)))
+        else:
+            held[user_id].append(key)
     contains, grants = role_hierarchy()
     facts = {}
     for pk, user in people.items():
@@ -126,16 +128,16 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
         competence = None
         if profile is not None and profile.competence_amount is not None:
             competence = Money(profile.competence_amount, profile.competence_currency)
-        units = memberships[pk]
+        mine = units[pk]
         facts[user.get_username()] = ActorFacts(
             person=user.get_username(),
             name=profile.display_name if profile else user.get_username(),
-            lines=frozenset(Line(u.line) for u in units),
-            units=frozenset(u.key for u in units),
+            lines=frozenset(Line(line) for _, line, _ in mine),
+            units=frozenset(key for key, _, _ in mine),
             roles=expand_roles(held[pk], contains),
             permissions=permissions_of(held[pk], contains, grants),
             competence=competence,
-            board_member=any(u.parent_id is None and u.line == Line.MANAGEMENT for u in units),
+            board_member=any(top and line == Line.MANAGEMENT for _, line, top in mine),
             active=user.is_active,
         )
     return facts

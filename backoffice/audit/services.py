@@ -6,7 +6,9 @@ checkpoints (and it records one event for each).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextvars
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -22,6 +24,7 @@ from backoffice.core.errors import DomainError
 
 __all__ = [
     "Entry",
+    "collecting",
     "record_all",
     "AUDIT_LOCK_KEY",
     "CHECKPOINT_ACTION",
@@ -97,6 +100,25 @@ def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
     return AuditEvent.objects.bulk_create(events)
 
 
+_collecting: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar(
+    "audit_collecting", default=None
+)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Entry]]:
+    """Collect the events ``record`` is asked for instead of appending each at once, so the
+    caller appends them with its own in one go (one lock, one head read, one insert). The
+    caller must append what it collected in the same transaction (``record_all``); what a
+    block that raises collected is dropped with it."""
+    entries: list[Entry] = []
+    token = _collecting.set(entries)
+    try:
+        yield entries
+    finally:
+        _collecting.reset(token)
+
+
 def record(
     action: str,
     *,
@@ -108,8 +130,15 @@ def record(
     reason: str = "",
     on_behalf_of: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain; the caller's transaction commits or discards both."""
+    """Append one event to the chain; the caller's transaction commits or discards both.
+
+    Inside ``collecting`` the event is only noted (the object returned is not saved).
+    """
     entry = Entry(action, actor, object_type, object_id, before, after, reason, on_behalf_of)
+    collected = _collecting.get()
+    if collected is not None:
+        collected.append(entry)
+        return AuditEvent(action=action, actor=actor, object_type=object_type)
     return record_all([entry])[0]
 
 

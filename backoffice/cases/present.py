@@ -156,7 +156,8 @@ def case_out(case: Case, actor: Actor, actions: list[ActionOption] | None = None
         payload_hash=case.payload_hash,
         version=case.version,
         approvals=approvals,
-        preview=effect.preview(case.payload) if effect else None,
+        # what a release would change; a closed case changes nothing any more
+        preview=effect.preview(case.payload) if effect and not current.status.is_final else None,
         timeline=timeline,
         actions=[
             ActionOut(**vars(o))

@@ -22,7 +22,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from backoffice.access.queries import delegation_rule, get_delegation_assessment
-from backoffice.audit.services import Entry, do_refuse, record, record_all
+from backoffice.audit.services import Entry, collecting, do_refuse, record, record_all
 from backoffice.base.actor import Actor
 from backoffice.cases.effects import get_effect
 from backoffice.cases.engines import engine_for
@@ -221,9 +221,19 @@ def _command(actor: Actor, case: Case, command: Command) -> Outcome:
     if isinstance(result, Denied):
         return _deny(actor, case, command, result)
     events = _persist(actor, case, result, before=_state(case))
-    if any(e.kind == "released" for e in result.events):
-        actor.forget()  # a released effect may have changed the actor's own facts
+    if any(e.kind == "released" for e in result.events) and _affects(case, actor):
+        actor.forget()  # the released effect changed the actor's own facts
     return Outcome(case, None, events)
+
+
+def _affects(case: Case, actor: Actor) -> bool:
+    """Whether a released case's effect may have changed the actor's own roles or units
+    (an effect says so by ``affects``; one that does not say is taken to)."""
+    effect = get_effect(case.spec.effect)
+    if effect is None:
+        return False
+    affects = getattr(effect, "affects", None)
+    return affects is None or bool(affects(case.payload, actor.person))
 
 
 def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
@@ -310,21 +320,23 @@ def _persist(
         case.version += 1
     case.save()
     seq = _next_seq(case)
-    audits = record_all(
-        [
-            Entry(
-                f"case.{event.kind}",
-                event.actor,
-                "case",
-                case.pk,
-                before=before,
-                after=_event_after(event, case),
-                reason=event.comment,
-                on_behalf_of=event.on_behalf_of or "",
-            )
-            for event in result.events
-        ]
-    )
+    entries = [
+        Entry(
+            f"case.{event.kind}",
+            event.actor,
+            "case",
+            case.pk,
+            before=before,
+            after=_event_after(event, case),
+            reason=event.comment,
+            on_behalf_of=event.on_behalf_of or "",
+        )
+        for event in result.events
+    ]
+    if any(event.kind == "released" for event in result.events):
+        entries += _apply_effect(case, actor.person)
+    # one append to the chain for the command, its effect and the effect's own events
+    audits = record_all(entries)
     rows = CaseEvent.objects.bulk_create(
         CaseEvent(
             case=case,
@@ -342,12 +354,10 @@ def _persist(
             data=dict(event.data),
             audit_seq=audit.seq,
         )
-        for offset, (event, audit) in enumerate(zip(result.events, audits, strict=True))
+        for offset, (event, audit) in enumerate(zip(result.events, audits, strict=False))
     )
     _remember(case, rows)
     case.__dict__["_domain"] = (case.version, after_case)
-    if any(event.kind == "released" for event in result.events):
-        _apply_effect(case, actor.person)
     engine_for(spec).after_persist(case, result, actor.person)
     return rows
 
@@ -365,19 +375,17 @@ def _event_after(event: Event, case: Case) -> dict[str, Any]:
     return after
 
 
-def _apply_effect(case: Case, actor: str) -> None:
+def _apply_effect(case: Case, actor: str) -> list[Entry]:
+    """Carry out a released case's effect; its events and the record of what it did are
+    returned for the command's one append to the chain."""
     effect = get_effect(case.spec.effect)
     if effect is None:
-        return
-    outcome = effect.apply(case, actor=actor)
-    record(
-        f"case.effect.{case.spec.effect}",
-        actor=actor,
-        object_type="case",
-        object_id=case.pk,
-        after=outcome,
-        reason=f"released case {case.pk}",
-    )
+        return []
+    with collecting() as entries:
+        outcome = effect.apply(case, actor=actor)
+    reason = f"released case {case.pk}"
+    action = f"case.effect.{case.spec.effect}"
+    return [*entries, Entry(action, actor, "case", case.pk, after=outcome, reason=reason)]
 
 
 # -- delegations ------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""#14: each hot request stays within its number of SQL statements, whatever the data size.
+
+Budgets from the issue: a payment's release 15, a start-and-submit 15, a role grant's
+release 25; the inbox, a case page and the audit list 12 each, the same for ten rows as for
+a hundred. The tests run with real transactions (``transaction=True``), as a server does,
+so that no test savepoints are counted; SQLite counts its BEGIN and COMMIT, PostgreSQL its
+advisory locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from backoffice.base.actor import Actor
+from backoffice.cases.services import do_command_by_id, do_start_case
+from backoffice.core.four_eyes import Command, CommandKind
+from tests.access.test_grants import grant
+from tests.cases.conftest import payment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def client_of(username: str) -> Client:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    # not counted: the login's own statements, and what a server reads once per policy
+    # version (the processes, the parsed policy)
+    client.get("/cases/new/")
+    return client
+
+
+def statements(request: Callable[[], Any], status: int = 200) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = request()
+    assert response.status_code == status, response.content[:500]
+    import os
+    if os.environ.get("SHOWQ"):
+        for q in captured.captured_queries:
+            print("   ", q["sql"][:170])
+    return len(captured)
+
+
+def payments(maker: str, count: int, amount: str = "2500.00") -> list[int]:
+    actor = Actor(get_user_model().objects.get(username=maker))
+    return [
+        do_start_case(actor, "payment-release", payment(amount), submit=True).raise_if_denied().pk
+        for _ in range(count)
+    ]
+
+
+def post(client: Client, path: str, body: dict[str, Any]) -> Any:
+    return client.post(path, body, content_type="application/json")
+
+
+def test_a_payment_is_started_and_submitted_within_15_statements(demo_bank: Any) -> None:
+    anna = client_of("anna.schmidt")
+    body = {"process": "payment-release", "payload": payment("2500.00"), "submit": True}
+    assert statements(lambda: post(anna, "/api/v1/cases", body), 201) <= 15
+
+
+def test_a_payment_is_released_within_15_statements(demo_bank: Any) -> None:
+    [case] = payments("anna.schmidt", 1)
+    maria = client_of("maria.keller")
+    release = {"action": "release"}
+    assert statements(lambda: post(maria, f"/api/v1/cases/{case}/actions", release)) <= 15
+
+
+def test_a_role_grant_is_released_within_25_statements(demo_bank: Any) -> None:
+    maria = Actor(get_user_model().objects.get(username="maria.keller"))
+    case = do_start_case(
+        maria, "role-grant", grant("mia.frank", "master-data-clerk"), submit=True
+    ).raise_if_denied()
+    anna = client_of("anna.schmidt")
+    release = {"action": "release"}
+    assert statements(lambda: post(anna, f"/api/v1/cases/{case.pk}/actions", release)) <= 25
+
+
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [
+        ("maria.keller", lambda ids: "/inbox/"),
+        ("maria.keller", lambda ids: f"/cases/{ids[0]}/"),
+        ("martin.jung", lambda ids: "/audit/"),
+        ("maria.keller", lambda ids: "/cases/"),
+    ],
+    ids=["inbox", "case page", "audit list", "cases list"],
+)
+def test_a_page_needs_at_most_12_statements_whatever_the_number_of_rows(
+    demo_bank: Any, who: str, page: Callable[[list[int]], str]
+) -> None:
+    ids = payments("anna.schmidt", 10)
+    client = client_of(who)
+    few = statements(lambda: client.get(page(ids)))
+    more = payments("lukas.becker", 90)
+    release = Command(CommandKind.RELEASE)
+    lena = Actor(get_user_model().objects.get(username="lena.schulz"))
+    for case in more[:20]:  # some history on the audit trail and in the lists
+        do_command_by_id(lena, case, release).raise_if_denied()
+    many = statements(lambda: client.get(page(ids)))
+    assert few <= 12 and many == few
