@@ -37,10 +37,11 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.support import HAPROXY, NODE_HEADER, free_port, running_balancer
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the balancer helper is the tests' (tests/support.py)
+
+from tests.support import HAPROXY, NODE_HEADER, free_port, running_balancer  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PASSWORD = "musterbank-demo"  # noqa: S105 - the published demo password (backoffice.ops.demo)
 MAKERS = ["anna.schmidt", "lukas.becker", "julia.wagner", "felix.hoffmann", "paul.meyer"]

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from backoffice.core.errors import DomainError, http_status_for
 __all__ = [
     "Problem",
     "PROBLEMS",
+    "Later",
     "csv_response",
     "idempotent",
     "json_response",
@@ -93,17 +95,44 @@ def problem(
     return json_response(body.model_dump(), status)
 
 
-def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema]]) -> HttpResponse:
+@dataclass(frozen=True)
+class Later:
+    """A command's answer, built after its transaction committed.
+
+    The answer (a case with the actions its reader may take next, say) takes longer to
+    build than the command; built inside, it would keep the audit chain's lock (taken when
+    the command appends its events) for that long, and every other writer waits (#14).
+    ``ref`` is kept with the Idempotency-Key, so that a retry arriving before the answer is
+    stored (or after a crash in between) gets the same answer built anew.
+    """
+
+    status: int
+    ref: dict[str, Any]
+    answer: Callable[[], Schema]
+
+
+_PENDING = "$answer-pending"
+
+
+def idempotent(
+    request: HttpRequest,
+    status_body: Callable[[], tuple[int, Schema] | Later],
+    rebuild: Callable[[dict[str, Any]], Schema] | None = None,
+) -> HttpResponse:
     """Run a POST at most once per ``Idempotency-Key``: a retry gets the first response.
 
     The key's record is written in the same transaction as the command, so a crash can
     never leave a command done without its record (a retry would do it twice) or a
-    record without its command. Denials are responses too and are replayed as such.
+    record without its command. Denials are responses too and are replayed as such. A
+    ``Later`` answer is stored after the commit; until then a retry builds it with
+    ``rebuild`` from the stored ``ref``.
     """
     key = request.headers.get("Idempotency-Key")
     if not key:
-        status, body = status_body()
-        return json_response(body.model_dump(mode="json"), status)
+        result = status_body()
+        if isinstance(result, Later):
+            return json_response(result.answer().model_dump(mode="json"), result.status)
+        return json_response(result[1].model_dump(mode="json"), result[0])
     if len(key) > 200:
         raise DomainError(
             "idempotency.key_invalid", "An Idempotency-Key has at most 200 characters."
@@ -111,6 +140,7 @@ def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema
     digest = hashlib.sha256(
         request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
     ).hexdigest()
+    later = None
     with transaction.atomic():
         record, created = IdempotencyRecord.objects.select_for_update().get_or_create(
             user=request.user,
@@ -123,17 +153,27 @@ def idempotent(request: HttpRequest, status_body: Callable[[], tuple[int, Schema
                     "idempotency.key_reused",
                     "This Idempotency-Key was used for a different request.",
                 )
-            response = json_response(record.response, record.status)
+            stored = record.response
+            if isinstance(stored, dict) and _PENDING in stored and rebuild is not None:
+                stored = rebuild(stored[_PENDING]).model_dump(mode="json")
+            response = json_response(stored, record.status)
             response["Idempotent-Replayed"] = "true"
             return response
         try:
-            status, body = status_body()
-            stored: Any = body.model_dump(mode="json")
+            result = status_body()
+            if isinstance(result, Later):
+                later = result
+                status, stored = result.status, {_PENDING: result.ref}
+            else:
+                status, stored = result[0], result[1].model_dump(mode="json")
         except DomainError as exc:
             status = http_status_for(exc.code)
             stored = json.loads(problem(request, status, exc.code, exc.message, exc.errors).content)
         record.status, record.response = status, stored
         record.save(update_fields=["status", "response"])
+    if later is not None:
+        stored = later.answer().model_dump(mode="json")
+        IdempotencyRecord.objects.filter(pk=record.pk).update(response=stored)
     return json_response(stored, status)
 
 

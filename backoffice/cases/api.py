@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, idempotent
+from backoffice.base.http import PROBLEMS, Later, idempotent
 from backoffice.cases.models import Delegation
 from backoffice.cases.present import case_out, process_out, summary_out
 from backoffice.cases.queries import (
@@ -38,6 +40,16 @@ __all__ = ["router"]
 router = Router(tags=["cases"])
 
 
+def _rebuild(request: HttpRequest) -> Any:
+    """A retry's answer when the first one is not stored yet: the case as it is now."""
+
+    def case_now(ref: dict[str, Any]) -> CaseOut:
+        actor = actor_of(request)
+        return case_out(access_case_by_id(actor, int(ref["case"])), actor)
+
+    return case_now
+
+
 @router.get("/processes", response={200: list[ProcessOut], **PROBLEMS}, summary="Processes")
 def list_processes(request: HttpRequest) -> list[ProcessOut]:
     return [process_out(p) for p in live_processes().values()]
@@ -50,9 +62,10 @@ def start_case(request: HttpRequest, body: CaseIn) -> HttpResponse:
         outcome = do_start_case(
             actor, body.process, body.payload, submit=body.submit, comment=body.comment
         )
-        return 201, case_out(outcome.raise_if_denied(), actor)
+        case = outcome.raise_if_denied()
+        return Later(201, {"case": case.pk}, lambda: case_out(case, actor))
 
-    return idempotent(request, run)
+    return idempotent(request, run, _rebuild(request))
 
 
 class CaseFilter(Schema):
@@ -116,9 +129,9 @@ def act_on_case(request: HttpRequest, case_id: int, body: ActionIn) -> HttpRespo
             seen_payload_hash=body.payload_hash,
         )
         do_command(actor, case, command).raise_if_denied()
-        return 200, case_out(case, actor)
+        return Later(200, {"case": case.pk}, lambda: case_out(case, actor))
 
-    return idempotent(request, run)
+    return idempotent(request, run, _rebuild(request))
 
 
 def delegation_out(row: Delegation) -> DelegationOut:

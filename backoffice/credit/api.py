@@ -16,7 +16,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, idempotent
+from backoffice.base.http import PROBLEMS, Later, idempotent
 from backoffice.cases.queries import access_case_by_id
 from backoffice.cases.services import do_command
 from backoffice.core.credit import CreditAction, CreditCommand, Decision, Side
@@ -56,9 +56,13 @@ def _act(request: HttpRequest, case_id: int, command: CreditCommand) -> HttpResp
         actor = actor_of(request)
         case = access_case_by_id(actor, case_id)
         do_command(actor, case, command).raise_if_denied()
-        return 200, credit_case_out(actor, case)
+        return Later(200, {"case": case.pk}, lambda: credit_case_out(actor, case))
 
-    return idempotent(request, run)
+    def credit_case_now(ref: dict[str, Any]) -> CreditCaseOut:
+        actor = actor_of(request)
+        return credit_case_out(actor, access_case_by_id(actor, int(ref["case"])))
+
+    return idempotent(request, run, credit_case_now)
 
 
 @router.get(

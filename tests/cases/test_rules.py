@@ -339,6 +339,29 @@ def test_an_idempotent_retry_returns_the_first_response_and_acts_once(
     assert CaseEvent.objects.filter(case_id=case["id"], kind="denied").count() == 1
 
 
+def test_a_retry_before_the_answer_is_stored_gets_it_built_anew(
+    person: Callable[[str], Person],
+) -> None:
+    """#14: the answer is stored after the command commits; a retry in between (or after a
+    crash in between) gets the case as it is, and the command is not done twice."""
+    from backoffice.base.models import IdempotencyRecord
+
+    case = started(person)
+    lena = person("lena.schulz")
+    first = lena.post(
+        f"/cases/{case['id']}/actions", {"action": "release"}, **{"Idempotency-Key": "k-3"}
+    )
+    IdempotencyRecord.objects.filter(key="k-3").update(
+        response={"$answer-pending": {"case": case["id"]}}
+    )
+    again = lena.post(
+        f"/cases/{case['id']}/actions", {"action": "release"}, **{"Idempotency-Key": "k-3"}
+    )
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert CaseEvent.objects.filter(case_id=case["id"], kind="released").count() == 1
+
+
 def test_inbox_lists_what_i_may_act_on_oldest_first(person: Callable[[str], Person]) -> None:
     a = started(person, "100.00")
     b = started(person, "2000000.00")
