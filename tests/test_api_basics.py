@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from backoffice.accounts.services import do_create_token
 from backoffice.audit.models import AuditEvent
-from backoffice.ops.management.commands.init import cli_actor
+from backoffice.base.actor import cli_actor
 
 
 def test_anonymous_gets_401_problem_json(demo_bank: Any, client: Any) -> None:

@@ -41,6 +41,7 @@ def statements(request: Callable[[], Any], status: int = 200) -> int:
         response = request()
     assert response.status_code == status, response.content[:500]
     import os
+
     if os.environ.get("SHOWQ"):
         for q in captured.captured_queries:
             print("   ", q["sql"][:170])

@@ -11,8 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import get_mitigation_report, get_simulation
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS
-from backoffice.walls.reports import csv_response
+from backoffice.base.http import PROBLEMS, csv_response
 
 __all__ = ["router"]
 

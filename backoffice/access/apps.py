@@ -9,12 +9,23 @@ class AccessConfig(AppConfig):
     def ready(self) -> None:
         from backoffice.access.apply import ACCESS_APPLIER
         from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
-        from backoffice.access.queries import get_acting_rules, get_actor_facts
-        from backoffice.base.actor import register_part
-        from backoffice.cases.effects import register
+        from backoffice.access.queries import (
+            delegation_check,
+            facts_by_username,
+            get_acting_rules,
+            get_actor_facts,
+            role_directory,
+        )
+        from backoffice.base.actor import register_part, register_people_facts
+        from backoffice.base.effects import register
+        from backoffice.base.references import register_directory
+        from backoffice.cases.services import register_delegation_check
         from backoffice.org.appliers import register_applier
 
         register_part("facts", lambda actor: get_actor_facts(actor.user, actor.today))
+        register_people_facts(facts_by_username)
+        register_directory("role", role_directory())
+        register_delegation_check(delegation_check)
         register_part("acting", lambda actor: get_acting_rules(actor.user, actor.today))
         register("access.grant", RoleGrant())
         register("access.mitigate", MitigationGrant())

@@ -23,7 +23,7 @@ from backoffice.access.queries import (
 )
 from backoffice.audit.services import record
 from backoffice.base.context import cached, forget
-from backoffice.cases.effects import EffectProblem
+from backoffice.base.effects import EffectProblem
 from backoffice.core.access import AccessRules, Assessment
 from backoffice.core.access_time import PeriodAssessment
 from backoffice.core.accessrisk import RiskChange

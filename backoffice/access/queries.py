@@ -10,11 +10,17 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, Value
 from django.utils import timezone
 
-from backoffice.access.models import Mitigation, RoleAssignment
+from backoffice.access.models import Mitigation, Role, RoleAssignment
+from backoffice.base.references import Directory
 from backoffice.core.access import AccessRules, Assessment, assess_grant
 from backoffice.core.access_time import PeriodAssessment, Span, Timeline, assess_grant_over
 from backoffice.core.actors import ActorFacts
-from backoffice.core.delegation import ActingRules, assess_delegation_over, delegable_permissions
+from backoffice.core.delegation import (
+    ActingRules,
+    assess_delegation_over,
+    delegable_permissions,
+    delegation_verdict,
+)
 from backoffice.core.money import Money
 from backoffice.core.org import Line
 from backoffice.core.policy import Policy, access_rules, role_facts
@@ -157,6 +163,27 @@ def facts_by_username(usernames: Iterable[str], day: date) -> dict[str, ActorFac
         return {}
     users = get_user_model().objects.select_related("profile").filter(username__in=names)
     return facts_of_people(users, day)
+
+
+def delegation_check(
+    principal: Any, substitute: Any, start: date, end: date, approved: bool
+) -> tuple[str, str] | None:
+    """#13: acting for ``principal`` may not give ``substitute`` a critical access risk, nor
+    a high one unless compliance approved it (``approved``) where the policy allows that."""
+    assessment = get_delegation_assessment(principal, substitute, start, end)
+    if assessment is None:
+        return None
+    high = delegation_rule()
+    return delegation_verdict(assessment, "approved" if approved and high == "compliance" else high)
+
+
+def role_directory() -> Directory:
+    """The roles of the live policy, for payload fields of type ``role``."""
+    alive = Role.objects.filter(retired_at__isnull=True)
+    return Directory(
+        existing=lambda ids: frozenset(alive.filter(key__in=ids).values_list("key", flat=True)),
+        choices=lambda: list(alive.order_by("name").values_list("key", "name")),
+    )
 
 
 # -- access risks (#6) ---------------------------------------------------------------------

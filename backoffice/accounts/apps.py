@@ -14,9 +14,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from backoffice.accounts import signals  # noqa: F401 - login receivers, no superusers
         from backoffice.accounts.effects import UserAdministration
-        from backoffice.cases.effects import register
+        from backoffice.accounts.services import person_directory
+        from backoffice.base.effects import register
+        from backoffice.base.references import register_directory
 
         register("accounts.user_admin", UserAdministration())  # #13
+        register_directory("person", person_directory())
         checks.register(_mail_goes_somewhere, checks.Tags.security, deploy=True)
 
 

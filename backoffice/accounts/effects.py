@@ -31,7 +31,7 @@ from backoffice.accounts.services import (
 )
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
-from backoffice.cases.effects import EffectProblem
+from backoffice.base.effects import EffectProblem
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.org.services import add_person_for_case, set_person_active_for_case

@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.accounts.models import ApiToken
 from backoffice.audit.services import record
+from backoffice.base.references import Directory
 from backoffice.core.errors import DomainError
 
 __all__ = [
@@ -269,3 +271,17 @@ def do_record_login_failure(username: str) -> None:
             object_id=username,
             reason="wrong username or password",
         )
+
+
+def person_directory() -> Directory:
+    """The active people, for payload fields of type ``person``."""
+    active = get_user_model().objects.filter(is_active=True)
+    return Directory(
+        existing=lambda ids: frozenset(
+            active.filter(username__in=ids).values_list("username", flat=True)
+        ),
+        choices=lambda: [
+            (u.username, u.profile.display_name if hasattr(u, "profile") else u.username)
+            for u in active.select_related("profile").order_by("username")
+        ],
+    )

@@ -12,7 +12,8 @@ Each part is provided by the app that owns its data, registered in ``AppConfig.r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import getpass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,7 +29,14 @@ from backoffice.core.walls import WallPosition
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-__all__ = ["Actor", "actor_of", "register_part"]
+__all__ = [
+    "Actor",
+    "actor_of",
+    "cli_actor",
+    "people_facts",
+    "register_part",
+    "register_people_facts",
+]
 
 T = TypeVar("T")
 
@@ -38,6 +46,19 @@ _PARTS: dict[str, Callable[[Actor], Any]] = {}
 def register_part(name: str, provide: Callable[[Actor], Any]) -> None:
     """An app provides one part of every actor (``facts``, ``delegations``, …)."""
     _PARTS[name] = provide
+
+
+_PEOPLE: list[Callable[[Iterable[str], date], dict[str, ActorFacts]]] = []
+
+
+def register_people_facts(provide: Callable[[Iterable[str], date], dict[str, ActorFacts]]) -> None:
+    """The app that knows people's roles and units provides their facts (``access``)."""
+    _PEOPLE[:] = [provide]
+
+
+def people_facts(usernames: Iterable[str], day: date) -> dict[str, ActorFacts]:
+    """The facts of other people than the actor (those they act for), by username."""
+    return _PEOPLE[0](usernames, day)
 
 
 class Actor:
@@ -109,6 +130,14 @@ class Actor:
         """After a change to this actor's own roles, units or delegations in this request."""
         for name in ("facts", "delegations", "principals", "processes", "acting", "wall"):
             self.__dict__.pop(name, None)
+
+
+def cli_actor() -> str:
+    """Who did it, for the audit trail, when a change comes from the shell."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def actor_of(request: HttpRequest) -> Actor:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -177,15 +178,21 @@ def idempotent(
     return json_response(stored, status)
 
 
-def csv_response(
-    header: Sequence[str], rows: Iterable[Iterable[object]], filename: str
-) -> HttpResponse:
-    """A CSV download, every cell through the formula guard (``core.csvsafe``)."""
+def csv_response(filename: str, rows: Sequence[Schema], schema: type[Schema]) -> HttpResponse:
+    """A CSV download: a header row of the schema's fields, then one line per row, every
+    cell through the formula guard (``core.csvsafe``: no CSV injection)."""
     buffer = io.StringIO()
     out = writer(buffer)
-    out.writerow(header)
+    columns = list(schema.model_fields)
+    out.writerow(columns)
     for row in rows:
-        out.writerow(row)
+        out.writerow([_cell(getattr(row, column)) for column in columns])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else value

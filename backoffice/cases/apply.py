@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from backoffice.cases.effects import get_effect, registered
+from backoffice.base.effects import get_effect, registered
 from backoffice.cases.models import Process
 from backoffice.core.policy import PolicyDocument, Problem
 from backoffice.org.appliers import Applier, PolicyLoad

@@ -16,7 +16,7 @@ transaction calls the engine's ``lock``, which serialises the commands adding to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from django.utils import timezone
 from backoffice.base.actor import Actor
 from backoffice.cases.aggregates import find_aggregate, lock_aggregate
 from backoffice.core.actors import ActorFacts
-from backoffice.core.errors import Denied
+from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
     Command,
@@ -86,6 +86,10 @@ class Engine(Protocol):
     def page_context(self, row: Any, actor: Any, actions: list[Any]) -> dict[str, Any]:
         """What the engine adds to the case page (its panel's context), given the actions
         the page already worked out: the cases app never imports an engine's app (#14)."""
+        ...
+
+    def command_from_form(self, data: Mapping[str, Any]) -> Any:
+        """The command the case page's action form describes (``ActionForm``'s fields)."""
         ...
 
     def inbox_filter(self, process: Any, actor: Actor) -> Q | None:
@@ -166,6 +170,16 @@ class FourEyesEngine:
 
     def page_context(self, row: Any, actor: Any, actions: list[Any]) -> dict[str, Any]:
         return {}
+
+    def command_from_form(self, data: Mapping[str, Any]) -> Any:
+        if data["action"] not in {k.value for k in CommandKind}:
+            raise DomainError("case.wrong_state", f"This case has no action {data['action']!r}.")
+        return Command(
+            CommandKind(data["action"]),
+            comment=data["comment"],
+            on_behalf_of=data["on_behalf_of"] or None,
+            seen_payload_hash=data["payload_hash"] or None,
+        )
 
     def inbox_filter(self, process: Any, actor: Actor) -> Q | None:
         """Each step the actor (or someone they act for) qualifies for, minus what the step's

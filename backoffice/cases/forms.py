@@ -16,10 +16,9 @@ from django.contrib.auth import get_user_model
 from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.access.models import Role
+from backoffice.base.references import directory
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
-from backoffice.org.models import Unit
 
 __all__ = ["PayloadForm", "ActionForm", "DelegationForm", "CURRENCIES"]
 
@@ -77,16 +76,9 @@ def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
             return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in spec.choices], **common)
         case FieldType.PERSON:
             return forms.ChoiceField(choices=_people, **common)
-        case FieldType.UNIT:
-            units = Unit.objects.filter(retired_at__isnull=True).order_by("name")
-            return forms.ChoiceField(
-                choices=[("", "—")] + [(u.key, u.name) for u in units], **common
-            )
-        case FieldType.ROLE:
-            roles = Role.objects.filter(retired_at__isnull=True).order_by("name")
-            return forms.ChoiceField(
-                choices=[("", "—")] + [(r.key, r.name) for r in roles], **common
-            )
+        case FieldType.UNIT | FieldType.ROLE:
+            choices = [("", "—"), *directory(spec.type.value).choices()]
+            return forms.ChoiceField(choices=choices, **common)
         case _:
             return forms.CharField(max_length=spec.max_length or 200, **common)
 

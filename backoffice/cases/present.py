@@ -8,7 +8,7 @@ from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
 from backoffice.base.actor import Actor
-from backoffice.cases.effects import get_effect
+from backoffice.base.effects import get_effect
 from backoffice.cases.models import Case, Process
 from backoffice.cases.queries import ActionOption, available_actions, domain_case
 from backoffice.cases.schemas import (

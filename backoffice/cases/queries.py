@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
-from backoffice.access.models import Role
-from backoffice.access.queries import facts_by_username
-from backoffice.base.actor import Actor
+from backoffice.base.actor import Actor, people_facts
 from backoffice.base.context import cached
+from backoffice.base.references import directory
 from backoffice.cases.engines import engine_for, open_statuses
 from backoffice.cases.guards import (
     guard_decides,
@@ -35,7 +33,6 @@ from backoffice.core.four_eyes import Context, resolve_chain, who_matches
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
 from backoffice.core.processes import ProcessSpec
-from backoffice.org.models import Unit
 from backoffice.org.queries import live_policy_version
 
 __all__ = [
@@ -106,7 +103,7 @@ def actor_delegations(actor: Actor) -> tuple[DomainDelegation, ...]:
 
 def actor_principals(actor: Actor) -> Mapping[str, ActorFacts]:
     names = principals_of(actor.person, actor.delegations, actor.today)
-    return facts_by_username(names, actor.today) if names else {}
+    return people_facts(names, actor.today) if names else {}
 
 
 def eligible_processes(facts: ActorFacts) -> frozenset[str]:
@@ -151,19 +148,17 @@ def stored_known(spec: ProcessSpec, payload: Mapping[str, Any]) -> Known:
 
 
 def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
-    """Which of the ids a new payload references exist (only those are looked up)."""
+    """Which of the ids a new payload references exist (only those are looked up, each by
+    the app that keeps them: ``base.references``)."""
     wanted = _references(spec, payload)
 
-    def existing(model: Any, field: str, ids: set[str], **alive: Any) -> frozenset[str]:
-        if not ids:
-            return frozenset()
-        rows = model.objects.filter(**{f"{field}__in": ids}, **alive)
-        return frozenset(rows.values_list(field, flat=True))
+    def existing(kind: FieldType) -> frozenset[str]:
+        return directory(kind.value).existing(wanted[kind]) if wanted[kind] else frozenset()
 
     return Known(
-        people=existing(get_user_model(), "username", wanted[FieldType.PERSON], is_active=True),
-        units=existing(Unit, "key", wanted[FieldType.UNIT], retired_at__isnull=True),
-        roles=existing(Role, "key", wanted[FieldType.ROLE], retired_at__isnull=True),
+        people=existing(FieldType.PERSON),
+        units=existing(FieldType.UNIT),
+        roles=existing(FieldType.ROLE),
     )
 
 

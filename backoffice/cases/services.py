@@ -11,7 +11,7 @@ event and an audit event).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, NoReturn
@@ -21,10 +21,9 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from backoffice.access.queries import delegation_rule, get_delegation_assessment
 from backoffice.audit.services import Entry, collecting, do_refuse, record, record_all
 from backoffice.base.actor import Actor
-from backoffice.cases.effects import get_effect
+from backoffice.base.effects import get_effect
 from backoffice.cases.engines import engine_for
 from backoffice.cases.guards import guard_write
 from backoffice.cases.models import Case, CaseEvent, Delegation
@@ -36,7 +35,7 @@ from backoffice.cases.queries import (
     live_processes,
     stored_known,
 )
-from backoffice.core.delegation import delegation_verdict, same_person
+from backoffice.core.delegation import same_person
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
@@ -432,13 +431,22 @@ def delegation_problem(
             f"{substitute.username} already delegates back to {principal.username}; "
             "a delegation loop would let people act for themselves.",
         )
-    assessment = get_delegation_assessment(
-        principal, substitute, max(valid_from, timezone.localdate()), valid_to
-    )
-    if assessment is None:
-        return None
-    high = delegation_rule()
-    return delegation_verdict(assessment, "approved" if approved and high == "compliance" else high)
+    start = max(valid_from, timezone.localdate())
+    for check in _DELEGATION_CHECKS:
+        if problem := check(principal, substitute, start, valid_to, approved):
+            return problem
+    return None
+
+
+#: ``check(principal, substitute, start, end, approved) -> (code, message) | None``
+DelegationCheck = Callable[[Any, Any, date, date, bool], tuple[str, str] | None]
+_DELEGATION_CHECKS: list[DelegationCheck] = []
+
+
+def register_delegation_check(check: DelegationCheck) -> None:
+    """Another app's rule on who may stand in for whom (``access``: #13, acting for someone
+    adds their functions to one's own), asked for every new delegation."""
+    _DELEGATION_CHECKS.append(check)
 
 
 def do_create_delegation(

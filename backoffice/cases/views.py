@@ -148,29 +148,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, access_case_by_id(actor_of(request), pk))
 
 
-def _command(case: Case, data: dict[str, Any]) -> Any:
-    """The command the form describes, for the engine of the case's process."""
-    if case.spec.engine == "credit":
-        from backoffice.core.credit import CreditAction, CreditCommand, Decision
-
-        return CreditCommand(
-            CreditAction(data["action"]),
-            comment=data["comment"],
-            decision=Decision(data["decision"]) if data["decision"] else None,
-            rating=data["rating"] or None,
-            justification=data["justification"],
-            seen_payload_hash=data["payload_hash"] or None,
-        )
-    if data["action"] not in {k.value for k in CommandKind}:
-        raise DomainError("case.wrong_state", f"This case has no action {data['action']!r}.")
-    return Command(
-        CommandKind(data["action"]),
-        comment=data["comment"],
-        on_behalf_of=data["on_behalf_of"] or None,
-        seen_payload_hash=data["payload_hash"] or None,
-    )
-
-
 @login_required
 @require_POST
 def case_act(request: HttpRequest, pk: int) -> HttpResponse:
@@ -181,7 +158,7 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, case, 422, action_error=_("The action could not be read."))
     data = form.cleaned_data
-    outcome = do_command(actor, case, _command(case, data))
+    outcome = do_command(actor, case, engine_for(case.spec).command_from_form(data))
     if outcome.denied is not None:
         return _detail(request, case, http_status_for(outcome.denied.code), denied=outcome.denied)
     messages.success(request, _("Done: %(action)s.") % {"action": _(data["action"])})

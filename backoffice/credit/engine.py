@@ -15,7 +15,7 @@ ones committed before it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -41,7 +41,7 @@ from backoffice.core.credit import (
     Stage,
     add_months,
 )
-from backoffice.core.errors import Denied
+from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Accepted, Context, Event, who_matches
 from backoffice.core.money import Money
 from backoffice.core.org import Line
@@ -329,6 +329,19 @@ class CreditEngine:
         from backoffice.credit.present import credit_page  # the page's part, not the rules'
 
         return credit_page(actor, row, actions)
+
+    def command_from_form(self, data: Mapping[str, Any]) -> CreditCommand:
+        if data["action"] not in {a.value for a in CreditAction}:
+            message = f"A credit case has no action {data['action']!r}."
+            raise DomainError("case.wrong_state", message)
+        return CreditCommand(
+            CreditAction(data["action"]),
+            comment=data["comment"],
+            decision=Decision(data["decision"]) if data["decision"] else None,
+            rating=data["rating"] or None,
+            justification=data["justification"],
+            seen_payload_hash=data["payload_hash"] or None,
+        )
 
     def inbox_filter(self, process: Any, actor: Any) -> Q | None:
         """Voters see the credits in voting they have not voted on; board members those

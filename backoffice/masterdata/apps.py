@@ -9,7 +9,7 @@ class MasterdataConfig(AppConfig):
     verbose_name = "Master data"
 
     def ready(self) -> None:
-        from backoffice.cases.effects import register
+        from backoffice.base.effects import register
         from backoffice.masterdata.effects import MasterDataChange
 
         register("masterdata.apply", MasterDataChange())

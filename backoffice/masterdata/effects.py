@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from backoffice.audit.services import record
-from backoffice.cases.effects import EffectProblem
+from backoffice.base.effects import EffectProblem
 from backoffice.core.payload import FieldSpec, FieldType, Known, validate_payload
 from backoffice.masterdata.models import CHANGEABLE_FIELDS, Customer
 

@@ -7,10 +7,13 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self) -> None:
-        from backoffice.cases.effects import register
+        from backoffice.base.effects import register
+        from backoffice.base.references import register_directory
         from backoffice.org.appliers import register_applier
         from backoffice.org.effects import PolicyChange
+        from backoffice.org.queries import unit_directory
         from backoffice.org.services import ORGANISATION_APPLIER
 
         register("policy.apply", PolicyChange())
+        register_directory("unit", unit_directory())
         register_applier(ORGANISATION_APPLIER)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from backoffice.cases.effects import EffectProblem
+from backoffice.base.effects import EffectProblem
 from backoffice.core.actors import ActorFacts
 from backoffice.core.credit import check_criteria_editor
 from backoffice.core.errors import Denied

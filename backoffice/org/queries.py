@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.utils import timezone
 
 from backoffice.base.context import cached
+from backoffice.base.references import Directory
 from backoffice.core.money import Money
 from backoffice.core.org import (
     Line,
@@ -35,6 +36,7 @@ __all__ = [
     "get_organisation",
     "get_person_overview",
     "live_policy_version",
+    "unit_directory",
 ]
 
 
@@ -201,3 +203,12 @@ def derived_from_live_policy(name: str, build: Callable[[Policy], T]) -> T | Non
         _live[key] = build(policy)
     value: T = _live[key]
     return value
+
+
+def unit_directory() -> Directory:
+    """The units in use, for payload fields of type ``unit``."""
+    alive = models.Unit.objects.filter(retired_at__isnull=True)
+    return Directory(
+        existing=lambda ids: frozenset(alive.filter(key__in=ids).values_list("key", flat=True)),
+        choices=lambda: list(alive.order_by("name").values_list("key", "name")),
+    )

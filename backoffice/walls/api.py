@@ -14,11 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, idempotent
+from backoffice.base.http import PROBLEMS, csv_response, idempotent
 from backoffice.walls import reports
 from backoffice.walls.models import DealProject, Issuer, ListEntry
 from backoffice.walls.queries import access_walls_admin, get_readable_documents, get_walls
-from backoffice.walls.reports import csv_response
 from backoffice.walls.schemas import (
     CrossingOut,
     DenialOut,

@@ -11,7 +11,7 @@ class WallsConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.base.actor import register_part
-        from backoffice.cases.effects import register
+        from backoffice.base.effects import register
         from backoffice.cases.guards import register_guard
         from backoffice.org.appliers import register_applier
         from backoffice.walls.effects import (

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backoffice.audit.services import record
 from backoffice.base.actor import Actor
-from backoffice.cases.effects import EffectProblem
+from backoffice.base.effects import EffectProblem
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.core.walls import Kind, check_restricted

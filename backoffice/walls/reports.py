@@ -6,16 +6,11 @@ pages and the CSV files always agree.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Schema
 
-from backoffice.core import csvsafe
 from backoffice.walls.models import DealProject, IssuerDocument, ListEntry, WallCrossing
 from backoffice.walls.queries import (
     get_crossings,
@@ -44,7 +39,6 @@ __all__ = [
     "denials",
     "document_summary",
     "document_out",
-    "csv_response",
 ]
 
 
@@ -198,24 +192,3 @@ def document_summary(document: IssuerDocument) -> DocumentSummaryOut:
 
 def document_out(document: IssuerDocument) -> DocumentOut:
     return DocumentOut(**document_summary(document).model_dump(), body=document.body)
-
-
-def csv_response(filename: str, rows: Sequence[Schema], schema: type[Schema]) -> HttpResponse:
-    """A CSV download: a header row of the schema's fields, then one line per row."""
-    buffer = io.StringIO()
-    writer = csvsafe.writer(buffer)  # formulas defused (CSV injection)
-    columns = list(schema.model_fields)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, c)) for c in columns])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if value is None:
-        return ""
-    return value

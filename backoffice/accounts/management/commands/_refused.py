@@ -27,7 +27,7 @@ class RefusedCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from backoffice.audit.services import do_record_denial
-        from backoffice.ops.management.commands.init import cli_actor
+        from backoffice.base.actor import cli_actor
 
         # no database yet: nothing to protect, nothing to record
         with contextlib.suppress(DatabaseError):

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 
 from backoffice.accounts.models import ApiToken
 from backoffice.accounts.services import do_create_own_token, do_revoke_token
-from backoffice.ops.management.commands.init import cli_actor
+from backoffice.base.actor import cli_actor
 
 
 class Command(BaseCommand):

@@ -31,13 +31,13 @@ from backoffice.audit_cli import (
     report,
     verify_export_file,
 )
+from backoffice.base.actor import cli_actor
 from backoffice.core.audit_sign import (
     KeyFileInvalid,
     key_fingerprint,
     public_key_pem,
     signature_is_valid,
 )
-from backoffice.ops.management.commands.init import cli_actor
 
 
 class Command(BaseCommand):

@@ -8,7 +8,6 @@ and no other way to the first logins.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 from pathlib import Path
 from typing import Any
@@ -19,19 +18,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from backoffice.audit.dbroles import do_create_database_roles
+from backoffice.base.actor import cli_actor
 from backoffice.core.errors import DomainError
 from backoffice.core.policy import PolicyInvalid, parse_policy
 from backoffice.org.services import SeparationViolated, do_load_policy, live_policy
 
 DEMO_POLICY = Path(__file__).resolve().parents[3] / "policies" / "demo-bank.yaml"
-
-
-def cli_actor() -> str:
-    """Who did it, for the audit trail, when a change comes from the shell."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def load_policy_file(path: str | Path, actor: str) -> str:

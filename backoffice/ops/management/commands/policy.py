@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from backoffice.ops.management.commands.init import cli_actor, load_policy_file
+from backoffice.base.actor import cli_actor
+from backoffice.ops.management.commands.init import load_policy_file
 from backoffice.policy_cli import policy_check
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from backoffice.ops.management.commands.init import cli_actor
+from backoffice.base.actor import cli_actor
 from backoffice.walls.services import do_expire_crossings
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from backoffice.base.actor import cli_actor
 from backoffice.core.errors import DomainError
-from backoffice.ops.management.commands.init import cli_actor
 from backoffice.web.services import do_lift_lockout, do_purge_login_records, get_lockouts
 
 
