@@ -187,21 +187,24 @@ def _trail_sql() -> str:
     """Events and checkpoints in one statement (one snapshot), in seq order.
 
     Columns are those of ``CanonicalEvent``; a checkpoint row has its id (> 0) in the
-    second column, its key in ``actor`` and its signature in ``reason``.
+    second column, its key in ``actor`` and its signature in ``reason``. Both halves have
+    the same column types, so that PostgreSQL merges two index scans rather than sorting;
+    rows of one seq come in any order (``_stream_trail`` puts them in place).
     """
     events = connection.ops.quote_name(AuditEvent._meta.db_table)
     checkpoints = connection.ops.quote_name(Checkpoint._meta.db_table)
-    # S608: built from constants and the models' own table names, no input.
     at = _utc_text("at")
+    # S608: built from constants and the models' own table names, no input.
     return (
-        f"SELECT seq, 0, action, actor, after::text, {at}, before::text,"  # noqa: S608
-        f" object_id, object_type, on_behalf_of, prev_hash, reason, request_id, hash"
+        f"SELECT seq, 0::bigint, action::text, actor::text, after::text, {at},"  # noqa: S608
+        f" before::text, object_id::text, object_type::text, on_behalf_of::text,"
+        f" prev_hash::text, reason, request_id::text, hash::text"
         f" FROM {events}"
         f" UNION ALL"
-        f" SELECT seq, id, NULL, key, NULL, {at}, NULL,"
-        f" NULL, NULL, NULL, NULL, signature, NULL, hash"
+        f" SELECT seq, id, NULL, key::text, NULL, {at}, NULL, NULL, NULL, NULL, NULL,"
+        f" signature::text, NULL, hash::text"
         f" FROM {checkpoints}"
-        f" ORDER BY 1, 2"
+        f" ORDER BY 1"
     )
 
 
@@ -218,32 +221,34 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
     Each event row is hashed on the fast route; those that match go out in runs. A row the
     fast route cannot hash, or whose hash does not match, goes out as the reference route
     reads it (``json.loads`` as Django's JSONField does), so the verifier finds what it
-    would find there. A checkpoint goes out right after the first event at or past its
-    seq, as ``interleave`` puts it.
+    would find there. Checkpoints wait for the next event (or the end) and go out before
+    it in (seq, id) order: right after the last event at or past their seq, where
+    ``interleave`` puts them.
     """
     connection.ensure_connection()
     sha256, encode_into = hashlib.sha256, CANONICAL.encode_into
     canonical = bytearray(1024)
     links: list[Link] = []
-    waiting: list[SignedCheckpoint] = []
-    last_seq = 0
+    waiting: list[tuple[int, int, SignedCheckpoint]] = []
+    last_seq = -1
     with (
         psycopg.Cursor(connection.connection) as cursor,
         closing(cast(_Rows, cursor.stream(_trail_sql(), size=_CHUNK))) as rows,
     ):
         for row in rows:
-            (seq, checkpoint, action, actor, after, at, before) = row[:7]
-            (object_id, object_type, on_behalf_of, prev_hash, reason, request_id, digest) = row[7:]
+            (
+                seq, checkpoint, action, actor, after, at, before,
+                object_id, object_type, on_behalf_of, prev_hash, reason, request_id, digest,
+            ) = row  # fmt: skip
             if checkpoint:
                 signed = SignedCheckpoint(seq, digest, at or "", actor, reason)
-                if seq > last_seq:  # no event of its own (yet): after the next one
-                    waiting.append(signed)
-                    continue
+                waiting.append((seq, checkpoint, signed))
+                continue
+            if waiting and waiting[0][0] <= last_seq:  # they follow the event before this one
                 if links:
                     yield HashedEvents(links)
                     links = []
-                yield signed
-                continue
+                yield from _in_order(waiting, last_seq)
             last_seq = seq
             try:
                 event = CanonicalEvent(
@@ -266,7 +271,7 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
                 hashed = False
             if hashed:
                 links.append((seq, prev_hash, digest))
-                if len(links) == _RUN or waiting:
+                if len(links) == _RUN:
                     yield HashedEvents(links)
                     links = []
             else:
@@ -274,15 +279,22 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
                     yield HashedEvents(links)
                     links = []
                 yield StoredEvent(_reference_fields(row), digest)
-            if waiting:
-                yield from waiting
-                waiting = []
         if links:
             yield HashedEvents(links)
-        yield from waiting
+        yield from _in_order(waiting, None)
+
+
+def _in_order(
+    waiting: list[tuple[int, int, SignedCheckpoint]], upto: int | None
+) -> list[SignedCheckpoint]:
+    """Take the waiting checkpoints up to seq ``upto`` (None: all) out, in (seq, id) order."""
+    ready = sorted(item for item in waiting if upto is None or item[0] <= upto)
+    waiting[:] = [item for item in waiting if upto is not None and item[0] > upto]
+    return [checkpoint for _, _, checkpoint in ready]
 
 
 def _reference_fields(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An event row as ``iter_stored_events`` reads it: JSON as Django's JSONField loads it."""
     fields = dict(zip(_ROW_FIELDS, row, strict=True))
     for name in ("before", "after"):
         if fields[name] is not None:

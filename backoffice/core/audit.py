@@ -155,7 +155,8 @@ def _refuse_float(text: str) -> NoReturn:
 class CanonicalEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """An event's hashed fields as JSON text holds them, for hashing on the fast route.
 
-    The fields are those of ``HASHED_FIELDS`` in canonical (sorted) order, typed so that
+    The fields are those of ``HASHED_FIELDS`` in sorted order (``CANONICAL`` writes them
+    in this order), typed so that
     decoding an export line accepts only what the reference route reads the same way;
     ``after``/``before`` are JSON values without floats (``decode_json_value``). An export
     line also carries ``kind`` and ``hash``: they must be ``UNSET`` again before encoding,
@@ -191,5 +192,6 @@ decode_json_value = msgspec.json.Decoder(float_hook=_refuse_float).decode
 decode_canonical_event = msgspec.json.Decoder(CanonicalEvent, float_hook=_refuse_float).decode
 
 #: Writes what the two decoders read exactly as ``canonical_json`` does (``encode_into``
-#: a reused ``bytearray`` saves an allocation per event).
-CANONICAL = msgspec.json.Encoder(order="sorted")
+#: a reused ``bytearray`` saves an allocation per event). "deterministic" sorts the keys
+#: of dicts and keeps a struct's fields in their order, which ``CanonicalEvent`` sorts.
+CANONICAL = msgspec.json.Encoder(order="deterministic")
