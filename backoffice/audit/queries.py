@@ -203,7 +203,7 @@ def _trail_sql() -> str:
         f" UNION ALL"
         f" SELECT seq, id, NULL, key::text, NULL, {at}, NULL, NULL, NULL, NULL, NULL,"
         f" signature::text, NULL, hash::text"
-        f" FROM {checkpoints}"
+        f" FROM {checkpoints} WHERE seq >= 1"  # as iter_checkpoints()
         f" ORDER BY 1"
     )
 
