@@ -173,12 +173,14 @@ def _utc_text(column: str) -> str:
     """``to_json_value`` of a timestamptz, in SQL: ``2026-01-01T09:00:00.037000+00:00``.
 
     Python's ``isoformat`` leaves out a fraction of zero; years outside 1..9999, which
-    Python cannot hold (nor ``record`` write), come out as NULL.
+    Python cannot hold (nor ``record`` write), come out as NULL. The functions are named
+    with their schema, so that no function of the same name earlier on the search_path
+    can stand in for them.
     tests/audit/test_verify_fast.py holds it to ``isoformat`` on PostgreSQL.
     """
     return (
         f"CASE WHEN {column} >= '0001-01-01 00:00:00+00' AND {column} < '10000-01-01 00:00:00+00'"
-        f" THEN replace(to_char({column} AT TIME ZONE 'UTC',"
+        f" THEN pg_catalog.replace(pg_catalog.to_char({column} AT TIME ZONE 'UTC',"
         f" 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), '.000000+', '+') END"
     )
 
@@ -232,6 +234,7 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
     waiting: list[tuple[int, int, SignedCheckpoint]] = []
     last_seq = -1
     with (
+        connection.wrap_database_errors,  # psycopg's errors as Django's, as on every query
         psycopg.Cursor(connection.connection) as cursor,
         closing(cast(_Rows, cursor.stream(_trail_sql(), size=_CHUNK))) as rows,
     ):
