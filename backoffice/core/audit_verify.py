@@ -32,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import islice
 from typing import Any, Literal, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -373,7 +373,13 @@ def _check_hashed(state: _Chain, links: list[Link], rest: Iterator[Any]) -> None
                     return
         event = _Hashed(*links[start])
         start += 1
-        _check_event(state, event, chain((HashedEvents(links[start:]),), rest))
+        _check_event(state, event, _then(links, start, rest))
+
+
+def _then(links: list[Link], start: int, rest: Iterator[Any]) -> Iterator[Any]:
+    """The rest of a run, then the items after it (built only if the verifier reads on)."""
+    yield HashedEvents(links[start:])
+    yield from rest
 
 
 def _check_event(state: _Chain, event: StoredEvent | _Hashed, rest: Iterator[Any]) -> None:
@@ -496,7 +502,7 @@ class ExportReader:
     """Reads a JSONL export line by line: a header, events and checkpoints, an end record."""
 
     def __init__(self, lines: Iterable[bytes | str], *, fast: bool = True) -> None:
-        self._lines = enumerate(lines, start=1)
+        self._lines = iter(lines)
         self._fast = fast
         self.header: dict[str, Any] = {}
         self.end: dict[str, Any] | None = None
@@ -505,8 +511,8 @@ class ExportReader:
         self.last_seq = 0
 
     def read_header(self) -> dict[str, Any]:
-        for number, raw in self._lines:
-            self.line = number
+        for raw in self._lines:
+            self.line += 1
             record = self._parse(raw)
             if record.get("kind") != "header" or record.get("format") != EXPORT_FORMAT:
                 raise _Malformed(self.line, "not a Backoffice audit export (no header line)")
@@ -526,7 +532,7 @@ class ExportReader:
         decode, encode_into, sha256 = decode_canonical_event, CANONICAL.encode_into, hashlib.sha256
         canonical, unset, run = bytearray(1024), UNSET, _RUN
         fast_route = self._fast and self.end is None
-        for number, raw in self._lines:
+        for raw in self._lines:  # self.line counts runs as they go out, the rest here
             if fast_route:
                 try:
                     fast = decode(raw)
@@ -546,7 +552,7 @@ class ExportReader:
             if links:
                 yield self._run(links)
                 links = []
-            self.line = number
+            self.line += 1
             if self.end is not None:
                 raise _Malformed(self.line, "a line after the end record")
             record = self._parse(raw)
@@ -570,6 +576,7 @@ class ExportReader:
             yield self._run(links)
 
     def _run(self, links: list[Link]) -> HashedEvents:
+        self.line += len(links)
         self.events += len(links)
         self.last_seq = links[-1][0]
         return HashedEvents(links)

@@ -270,3 +270,15 @@ def test_the_cli_names_an_unpaired_surrogate_in_an_export_modified(tmp_path: Pat
     out = io.StringIO()
     assert audit_verify_export(["--export", str(path)], out) == 1
     assert out.getvalue().startswith("FAILED at #3 modified: its content does not match")
+
+
+@pytest.mark.parametrize("run", [1, 4, 1000])
+def test_a_broken_line_after_runs_is_named_by_its_line_number(
+    monkeypatch: pytest.MonkeyPatch, run: int
+) -> None:
+    monkeypatch.setattr(audit_verify, "_RUN", run)
+    lines = export_lines(30, checkpoint_at=(5, 20))
+    lines[25] = "not json\n"
+    problem = both_routes(lines).problem
+    assert problem is not None and problem.kind == "malformed"
+    assert problem.message.startswith("line 26: not JSON")
