@@ -228,7 +228,12 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
     ``interleave`` puts them.
     """
     connection.ensure_connection()
-    sha256, encode_into = hashlib.sha256, CANONICAL.encode_into
+    sha256, encode_into, decode, event_of = (
+        hashlib.sha256,
+        CANONICAL.encode_into,
+        decode_json_value,
+        CanonicalEvent,
+    )
     canonical = bytearray(1024)
     links: list[Link] = []
     waiting: list[tuple[int, int, SignedCheckpoint]] = []
@@ -254,12 +259,12 @@ def _stream_trail() -> Generator[StoredEvent | HashedEvents | SignedCheckpoint, 
                 yield from _in_order(waiting, last_seq)
             last_seq = seq
             try:
-                event = CanonicalEvent(
+                event = event_of(
                     action,
                     actor,
-                    None if after is None else decode_json_value(after),
+                    None if after is None else decode(after),
                     at,
-                    None if before is None else decode_json_value(before),
+                    None if before is None else decode(before),
                     object_id,
                     object_type,
                     on_behalf_of,
