@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -174,7 +174,7 @@ class CanonicalEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     prev_hash: str
     reason: str
     request_id: str
-    seq: int
+    seq: Annotated[int, msgspec.Meta(ge=1)]  # checked while reading a line, as the reference
     hash: str | UnsetType = UNSET
     kind: str | UnsetType = UNSET
 

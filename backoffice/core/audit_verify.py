@@ -530,28 +530,29 @@ class ExportReader:
         """
         links: list[Link] = []
         decode, encode_into, sha256 = decode_canonical_event, CANONICAL.encode_into, hashlib.sha256
-        canonical, unset, run = bytearray(1024), UNSET, _RUN
+        canonical, unset, room = bytearray(1024), UNSET, _RUN
         fast_route = self._fast and self.end is None
         for raw in self._lines:  # self.line counts runs as they go out, the rest here
             if fast_route:
                 try:
-                    fast = decode(raw)
+                    fast = decode(raw)  # seq >= 1 is checked here (CanonicalEvent)
                 except NOT_FAST:
                     pass
                 else:
                     digest = fast.hash
-                    if fast.kind == "event" and digest is not unset and fast.seq >= 1:
+                    if fast.kind == "event" and digest is not unset:
                         fast.hash = fast.kind = unset
                         encode_into(fast, canonical)
                         if sha256(canonical).hexdigest() == digest:
                             links.append((fast.seq, fast.prev_hash, digest))
-                            if len(links) == run:
+                            room -= 1
+                            if not room:
                                 yield self._run(links)
-                                links = []
+                                links, room = [], _RUN
                             continue
             if links:
                 yield self._run(links)
-                links = []
+                links, room = [], _RUN
             self.line += 1
             if self.end is not None:
                 raise _Malformed(self.line, "a line after the end record")

@@ -158,6 +158,8 @@ SPELLINGS: dict[str, tuple[Callable[[str], str], bool]] = {
     "no hash": (lambda line: line[: line.index(',"hash"')] + "}\n", False),
     "kind twice": (_dup_first("kind", '"end"'), True),
     "seq true": (lambda line: re.sub(r'"seq":\d+', '"seq":true', line, count=1), False),
+    "seq 0": (lambda line: re.sub(r'"seq":\d+', '"seq":0', line, count=1), False),
+    "seq -1": (lambda line: re.sub(r'"seq":\d+', '"seq":-1', line, count=1), False),
     "two records on a line": (lambda line: line.rstrip("\n") + line, False),
     "an empty line before": (lambda line: "\n" + line, False),
 }
