@@ -173,14 +173,16 @@ def _utc_text(column: str) -> str:
     """``to_json_value`` of a timestamptz, in SQL: ``2026-01-01T09:00:00.037000+00:00``.
 
     Python's ``isoformat`` leaves out a fraction of zero; years outside 1..9999, which
-    Python cannot hold (nor ``record`` write), come out as NULL. The functions are named
-    with their schema, so that no function of the same name earlier on the search_path
-    can stand in for them.
-    tests/audit/test_verify_fast.py holds it to ``isoformat`` on PostgreSQL.
+    Python cannot hold (nor ``record`` write), come out as NULL (and then fail to match).
+    The functions are named with their schema (``AT TIME ZONE`` is ``timezone()``): a
+    function of the same name that someone put earlier on the search_path could otherwise
+    show the verifier another time than the one stored. tests/audit/test_verify_fast.py
+    holds it to ``isoformat`` on PostgreSQL.
     """
+    utc = f"pg_catalog.timezone('UTC', {column})"
     return (
         f"CASE WHEN {column} >= '0001-01-01 00:00:00+00' AND {column} < '10000-01-01 00:00:00+00'"
-        f" THEN pg_catalog.replace(pg_catalog.to_char({column} AT TIME ZONE 'UTC',"
+        f" THEN pg_catalog.replace(pg_catalog.to_char({utc},"
         f" 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), '.000000+', '+') END"
     )
 

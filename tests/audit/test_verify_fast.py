@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,6 +152,30 @@ def test_a_time_python_cannot_hold_is_modified_not_a_crash(
     with attacker() as sql:
         sql("UPDATE audit_auditevent SET at = '10000-01-01 00:00:00+00' WHERE seq = 5")
     problem = verify_database([signing_key.public_key()]).problem
+    assert problem is not None and (problem.kind, problem.seq) == ("modified", 5)
+
+
+@pytest.mark.postgres
+def test_a_function_put_earlier_on_the_search_path_cannot_show_the_verifier_another_time(
+    checkpointed: Checkpoint, signing_key: Ed25519PrivateKey
+) -> None:
+    # #5's time is changed behind the application's back, its hash left as it was; a
+    # to_char() in public, searched before pg_catalog, would show the verifier the old time.
+    old = AuditEvent.objects.get(seq=5).at.astimezone(UTC).replace(tzinfo=None)
+    new = old + timedelta(hours=1)
+    with attacker() as sql:
+        sql("UPDATE audit_auditevent SET at = %s WHERE seq = 5", [new.replace(tzinfo=UTC)])
+        sql(
+            "CREATE FUNCTION public.to_char(timestamp, text) RETURNS text LANGUAGE sql AS $$"
+            f" SELECT pg_catalog.to_char(CASE WHEN $1 = '{new.isoformat()}'::timestamp"
+            f" THEN '{old.isoformat()}'::timestamp ELSE $1 END, $2) $$"
+        )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL search_path = public, pg_catalog")
+            cursor.execute("SELECT to_char(%s::timestamp, 'HH24')", [new])
+            assert cursor.fetchone()[0] == f"{old.hour:02d}"  # the stand-in is in place
+        problem = verify_database([signing_key.public_key()]).problem
     assert problem is not None and (problem.kind, problem.seq) == ("modified", 5)
 
 
