@@ -4,6 +4,15 @@ Each event's ``hash`` is SHA-256 over the canonical JSON of the event including 
 previous event's hash, so editing, deleting or reordering any event breaks every hash
 after it. Canonical means: keys sorted, no whitespace, UTF-8, and values already reduced
 to JSON types (``to_json_value``), so what is stored is byte for byte what was hashed.
+
+``canonical_json`` (the standard library's encoder) defines those bytes. Verifying a
+million events spends its time building them, so the verifiers take a second route
+(#14): ``decode_json_value`` and ``CanonicalEvent`` read JSON text into the values the
+trail holds, and ``CANONICAL`` (msgspec, sorted keys) writes exactly ``canonical_json``'s
+bytes for them, several times faster. A float, which the trail never holds and which
+msgspec would write differently (``1e16``, not ``1e+16``), is refused while reading, so
+such a value always takes the reference route. tests/unit/test_audit_canonical.py proves
+the two routes byte-identical over arbitrary JSON values.
 """
 
 from __future__ import annotations
@@ -15,14 +24,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, NoReturn
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 __all__ = [
+    "CANONICAL",
     "GENESIS_HASH",
+    "NOT_FAST",
     "HASHED_FIELDS",
+    "CanonicalEvent",
     "ChainedEvent",
     "canonical_bytes",
     "canonical_json",
+    "decode_canonical_event",
+    "decode_json_value",
     "event_hash",
     "fields_hash",
     "to_json_value",
@@ -126,3 +143,55 @@ def fields_hash(fields: Mapping[str, Any]) -> str:
     ``event_hash`` of the same event.
     """
     return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+# -- the fast route (#14) ---------------------------------------------------------------------
+
+
+def _refuse_float(text: str) -> NoReturn:
+    raise ValueError(f"{text}: a floating-point number, which the audit trail never holds")
+
+
+class CanonicalEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """An event's hashed fields as JSON text holds them, for hashing on the fast route.
+
+    The fields are those of ``HASHED_FIELDS`` in sorted order (``CANONICAL`` writes them
+    in this order), typed so that
+    decoding an export line accepts only what the reference route reads the same way;
+    ``after``/``before`` are JSON values without floats (``decode_json_value``). An export
+    line also carries ``kind`` and ``hash``: they must be ``UNSET`` again before encoding,
+    which leaves them out. (gc=False: a decoded event cannot be part of a reference cycle.)
+    """
+
+    action: str
+    actor: str
+    after: Any
+    at: str
+    before: Any
+    object_id: str
+    object_type: str
+    on_behalf_of: str
+    prev_hash: str
+    reason: str
+    request_id: str
+    seq: Annotated[int, msgspec.Meta(ge=1)]  # checked while reading a line, as the reference
+    hash: str | UnsetType = UNSET
+    kind: str | UnsetType = UNSET
+
+
+#: Reading JSON text for the fast route raises ``ValueError`` (msgspec's errors are ones)
+#: on a float, on text that is no JSON, on an unpaired surrogate and on an integer of
+#: thousands of digits, and ``RecursionError`` on absurd nesting: the caller then takes
+#: the reference route, which reads the same text with ``json``.
+NOT_FAST = (ValueError, RecursionError)
+
+#: ``decode_json_value(text)``: one JSON value as ``json.loads`` reads it (floats refused).
+decode_json_value = msgspec.json.Decoder(float_hook=_refuse_float).decode
+
+#: ``decode_canonical_event(line)``: an export line's event, with its ``kind`` and ``hash``.
+decode_canonical_event = msgspec.json.Decoder(CanonicalEvent, float_hook=_refuse_float).decode
+
+#: Writes what the two decoders read exactly as ``canonical_json`` does (``encode_into``
+#: a reused ``bytearray`` saves an allocation per event). "deterministic" sorts the keys
+#: of dicts and keeps a struct's fields in their order, which ``CanonicalEvent`` sorts.
+CANONICAL = msgspec.json.Encoder(order="deterministic")
