@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 from backoffice.core.org import Period
@@ -27,6 +28,7 @@ class Role(TimeStamped):
     class Meta:
         ordering = ["key"]
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -61,6 +63,7 @@ class RoleAssignment(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} holds {self.role} ({self.period})"
 
@@ -104,6 +107,7 @@ class Mitigation(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.control}: {self.person} may hold {self.risk} until {self.valid_until}"
 

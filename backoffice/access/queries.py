@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils import timezone
 
 from backoffice.access.models import Mitigation, Role, RoleAssignment
@@ -118,7 +118,13 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
     # one statement for both: the units a person is in and the roles they hold (#14)
     in_units = Membership.objects.filter(
         _active(day), user_id__in=people, unit__retired_at__isnull=True
-    ).values_list("user_id", "unit__key", "unit__line", Q(unit__parent__isnull=True), Value("unit"))
+    ).values_list(
+        "user_id",
+        "unit__key",
+        "unit__line",
+        ExpressionWrapper(Q(unit__parent__isnull=True), output_field=BooleanField()),
+        Value("unit"),
+    )
     holding = RoleAssignment.objects.filter(
         _active(day), user_id__in=people, role__retired_at__isnull=True
     ).values_list("user_id", "role__key", Value(""), Value(False), Value("role"))

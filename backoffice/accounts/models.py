@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from typing_extensions import override
 
 __all__ = ["ApiToken"]
 
@@ -24,5 +25,6 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    @override
     def __str__(self) -> str:
         return f"{self.prefix}… for {self.user}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -189,7 +190,7 @@ def do_send_set_password_links(users: list[Any], *, actor: str, reason: str) -> 
                 after={"sent_to": user.email, "password_usable": False},
                 reason=reason,
             )
-            transaction.on_commit(lambda user=user: _mail_link(user), robust=True)
+            transaction.on_commit(partial(_mail_link, user), robust=True)
 
 
 def _mail_link(user: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from django.db import models
+from typing_extensions import override
 
 from backoffice.core.audit import ChainedEvent, to_json_value
 from backoffice.core.audit_sign import Checkpoint as SignedCheckpoint
@@ -27,12 +28,15 @@ def _refuse(what: str) -> NoReturn:
 class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
     """No bulk ``update``/``delete``: the ORM half of the guard (the triggers are the other)."""
 
+    @override
     def update(self, **kwargs: Any) -> NoReturn:
         _refuse("update")
 
+    @override
     def delete(self) -> NoReturn:
         _refuse("delete")
 
+    @override
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse("bulk_update")
 
@@ -45,12 +49,14 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
+    @override
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             _refuse(f"saving {type(self).__name__} #{self.pk} again")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
+    @override
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse(f"deleting {type(self).__name__} #{self.pk}")
 
@@ -79,6 +85,7 @@ class AuditEvent(AppendOnlyModel):
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
+    @override
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor}"
 
@@ -115,6 +122,7 @@ class Checkpoint(AppendOnlyModel):
     class Meta:
         ordering = ["seq", "id"]
 
+    @override
     def __str__(self) -> str:
         return f"checkpoint of #{self.seq} at {self.at:%Y-%m-%d %H:%M:%S}"
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.http import HttpRequest
 from django.utils import timezone
+from typing_extensions import override
 
 from backoffice.core.actors import ActorFacts
 from backoffice.core.delegation import ActingRules
@@ -27,7 +28,7 @@ from backoffice.core.four_eyes import Delegation
 from backoffice.core.walls import WallPosition
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 __all__ = [
     "Actor",
@@ -64,10 +65,11 @@ def people_facts(usernames: Iterable[str], day: date) -> dict[str, ActorFacts]:
 class Actor:
     """One person acting now, with what the rules need to know about them."""
 
-    def __init__(self, user: AbstractBaseUser, *, today: date | None = None) -> None:
+    def __init__(self, user: User, *, today: date | None = None) -> None:
         self.user = user
         self.today = today or timezone.localdate()
 
+    @override
     def __repr__(self) -> str:
         return f"Actor({self.person!r})"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from typing_extensions import override
 
 __all__ = ["TimeStamped", "IdempotencyRecord"]
 
@@ -39,5 +40,6 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="cases_idempotencyrecord_key")
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"

@@ -83,6 +83,8 @@ def find_aggregate(
     )
     key = aggregate_key(value)
     others = tuple(
-        (pk, amount) for pk, amount, by in candidates if by is not None and aggregate_key(by) == key
+        (pk, amount)
+        for pk, amount, by in candidates
+        if amount is not None and by is not None and aggregate_key(by) == key
     )
     return Aggregate(rule.by, value, rule.window, currency, others)

@@ -196,18 +196,18 @@ class FourEyesEngine:
             ]
             if not qualified:
                 continue
-            waiting = Q(process_id=process.pk, current_step=step.id) & ~Exists(
-                _approved_by(actor.person, OuterRef("current_step"), this_round=True)
-            )
+            mine = _approved_by(actor.person, OuterRef("current_step"), this_round=True)
+            waiting = Q(process_id=process.pk, current_step=step.id) & Q(~Exists(mine))
             for earlier in step.exclude.steps:
-                waiting &= ~Exists(_approved_by(actor.person, earlier, this_round=False))
+                earlier_mine = _approved_by(actor.person, earlier, this_round=False)
+                waiting = waiting & Q(~Exists(earlier_mine))
             for name in step.exclude.beneficiaries:
-                waiting &= ~Q(**{f"payload__{name}": actor.person})
+                waiting = waiting & ~Q(**{f"payload__{name}": actor.person})
             limit = actor.facts.competence
             if step.authority and step.authority == spec.amount:
                 if limit is None:
                     continue
-                waiting &= Q(currency=limit.currency, amount__lte=limit.amount)
+                waiting = waiting & Q(currency=limit.currency, amount__lte=limit.amount)
             found = waiting if found is None else found | waiting
         return found
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 from backoffice.core.four_eyes import Event, Status
@@ -58,6 +59,7 @@ class Process(TimeStamped):
         ordering = ["name"]
         verbose_name_plural = "processes"
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -93,6 +95,7 @@ class Case(TimeStamped):
         ordering = ["created"]
         indexes = [models.Index(fields=["status", "current_step"], name="case_inbox_idx")]
 
+    @override
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.process.key}, {self.status})"
 
@@ -125,6 +128,7 @@ class CaseEvent(models.Model):
             models.UniqueConstraint(fields=["case", "seq"], name="%(app_label)s_%(class)s_seq"),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.kind} by {self.actor}"
 
@@ -179,6 +183,7 @@ class Delegation(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.substitute} for {self.principal} ({self.period})"
 

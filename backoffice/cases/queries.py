@@ -68,9 +68,9 @@ def live_processes() -> dict[str, Process]:
     policy changes them, and it makes a new version)."""
     version = live_policy_version()
     if _processes.get("version") != version:
-        rows = {p.key: p for p in Process.objects.filter(retired_at__isnull=True)}
+        read = {p.key: p for p in Process.objects.filter(retired_at__isnull=True)}
         _processes.clear()
-        _processes.update(version=version, rows=rows)
+        _processes.update(version=version, rows=read)
     rows: dict[str, Process] = _processes["rows"]
     return rows
 

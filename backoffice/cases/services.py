@@ -197,7 +197,7 @@ def _relock(case: Case) -> None:
     )
     if version != case.version:
         case.refresh_from_db()
-        case._prefetched_objects_cache = {}
+        case.__dict__["_prefetched_objects_cache"] = {}
         prefetch_related_objects([case], Prefetch("events", CaseEvent.objects.order_by("seq")))
 
 
@@ -244,8 +244,8 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
     """
     kinds = {e.kind for e in result.events}
     payload = result.case.payload
-    if "amended" in kinds and (denied := guard_write(actor, case.process.key, payload)):
-        return denied
+    if "amended" in kinds and (refused := guard_write(actor, case.process.key, payload)):
+        return refused
     if kinds & {"submitted", "released"}:
         problem = _effect_problem(case.spec.effect, payload)
         if problem is not None:
@@ -294,7 +294,8 @@ def _remember(case: Case, rows: list[CaseEvent]) -> None:
     events = cache.get("events")
     if events is None:
         events = CaseEvent.objects.filter(case_id=case.pk).order_by("seq")
-        events._result_cache, events._prefetch_done = [], True
+        events._result_cache = []
+        events._prefetch_done = True  # type: ignore[attr-defined]  # as Django's prefetch does
         cache["events"] = events
     events._result_cache.extend(rows)
     case.__dict__.pop("_domain", None)  # replayed again when asked (a denial adds an event)

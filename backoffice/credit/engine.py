@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, Sum
@@ -92,7 +93,7 @@ def group_exposure(group_id: int, currency: str, *, excluding_case: int | None =
     )["total"]
     pending = (
         CreditDecision.objects.filter(group_id=group_id, currency=currency, status__in=OPEN)
-        .exclude(case_id=excluding_case)
+        .exclude(case_id=excluding_case or 0)
         .aggregate(total=Sum("requested"))["total"]
     )
     return Money(opening + (approved or 0) + (pending or 0), currency)
@@ -365,7 +366,7 @@ class CreditEngine:
             kind__in=("voted", "decided"),
             step=OuterRef("current_step"),
         )
-        return Q(process_id=process.pk, current_step__in=stages) & ~Exists(voted)
+        return Q(process_id=process.pk, current_step__in=stages) & Q(~Exists(voted))
 
     def prefetch(self, rows: Sequence[Case]) -> None:
         numbers = {str(row.payload.get("borrower") or "") for row in rows}
@@ -373,7 +374,7 @@ class CreditEngine:
             b.number: b for b in Borrower.objects.select_related("group").filter(number__in=numbers)
         }
         for number in numbers:
-            cached(f"credit:borrower:{number}", lambda number=number: found.get(number))
+            cached(f"credit:borrower:{number}", partial(found.get, number))
 
     def after_persist(self, row: Case, result: Accepted, actor: str) -> None:
         """Keep the register's projection, and book the credit when the case is approved."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 from backoffice.cases.models import Case
@@ -38,6 +39,7 @@ class CreditPolicyRecord(models.Model):
     class Meta:
         ordering = ["-number"]
 
+    @override
     def __str__(self) -> str:
         return f"credit policy of policy v{self.number}"
 
@@ -53,6 +55,7 @@ class BorrowerGroup(TimeStamped):
     class Meta:
         ordering = ["name"]
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -69,6 +72,7 @@ class Borrower(TimeStamped):
     class Meta:
         ordering = ["number"]
 
+    @override
     def __str__(self) -> str:
         return f"{self.name} ({self.number})"
 
@@ -84,6 +88,7 @@ class Relationship(TimeStamped):
     class Meta:
         ordering = ["borrower", "valid_from"]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} for {self.borrower}"
 
@@ -113,6 +118,7 @@ class CreditDecision(TimeStamped):
     class Meta:
         ordering = ["case_id"]
 
+    @override
     def __str__(self) -> str:
         return f"credit decision of case {self.case_id}"
 
@@ -155,6 +161,7 @@ class Credit(TimeStamped):
     class Meta:
         ordering = ["pk"]
 
+    @override
     def __str__(self) -> str:
         return f"credit {self.pk} to {self.borrower}"
 
@@ -179,5 +186,6 @@ class Provision(TimeStamped):
             )
         ]
 
+    @override
     def __str__(self) -> str:
         return f"provision {self.pk} on credit {self.credit_id}"

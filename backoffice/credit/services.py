@@ -94,8 +94,11 @@ def do_report_credit_status(
         if denied := _permitted(actor, "credit.monitor", "report on credits"):
             return denied
         credit = Credit.objects.select_for_update().get(pk=credit.pk)
-        before = {"days_past_due": credit.days_past_due, "forborne": credit.forborne}
-        before["stage"] = credit.stage
+        before: dict[str, Any] = {
+            "days_past_due": credit.days_past_due,
+            "forborne": credit.forborne,
+            "stage": credit.stage,
+        }
         called_for = core.care_stage(_policy().problem_loans, days_past_due, forborne)
         stage = max(CareStage(credit.stage), called_for, key=ORDER.index)
         credit.days_past_due, credit.forborne, credit.stage = days_past_due, forborne, stage

@@ -4,6 +4,7 @@ person is released by another before a payment can go to it."""
 from __future__ import annotations
 
 from django.db import models
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 
@@ -24,5 +25,6 @@ class Customer(TimeStamped):
     class Meta:
         ordering = ["number"]
 
+    @override
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 from backoffice.core.org import Line, MembershipRole, Period
@@ -33,6 +34,7 @@ class Unit(TimeStamped):
     class Meta:
         ordering = ["key"]
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -64,6 +66,7 @@ class Profile(TimeStamped):
             )
         ]
 
+    @override
     def __str__(self) -> str:
         return self.display_name
 
@@ -112,6 +115,7 @@ class Membership(_Dated):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} in {self.unit} ({self.period})"
 
@@ -138,6 +142,7 @@ class Responsibility(_Dated):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} for {self.unit} ({self.period})"
 
@@ -156,5 +161,6 @@ class PolicyVersion(models.Model):
     class Meta:
         ordering = ["-number"]
 
+    @override
     def __str__(self) -> str:
         return f"policy v{self.number} ({self.sha256[:12]})"

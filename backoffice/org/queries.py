@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from backoffice.core.org import (
     Membership,
     MembershipRole,
     Organisation,
+    Period,
     Person,
     Responsibility,
     Unit,
@@ -122,7 +123,7 @@ class OrganisationView:
                         for m in org.memberships
                         if m.unit == unit.id and not m.period.contains(self.today)
                     ),
-                    key=lambda h: h["period"].valid_from,
+                    key=lambda h: cast(Period, h["period"]).valid_from,
                 )
                 rows.append(
                     {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from typing_extensions import override
 
 from backoffice.base.models import TimeStamped
 from backoffice.core.walls import Kind
@@ -40,6 +41,7 @@ class ConflictClass(TimeStamped):
         ordering = ["name"]
         verbose_name_plural = "conflict classes"
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -57,6 +59,7 @@ class Issuer(TimeStamped):
     class Meta:
         ordering = ["name"]
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -92,6 +95,7 @@ class DealProject(TimeStamped):
     class Meta:
         ordering = ["name"]
 
+    @override
     def __str__(self) -> str:
         return self.name
 
@@ -123,6 +127,7 @@ class ProjectMember(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} in {self.project}"
 
@@ -166,6 +171,7 @@ class WallCrossing(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} over the wall for {self.project}"
 
@@ -203,6 +209,7 @@ class ListEntry(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.issuer} on the {self.get_kind_display()}"
 
@@ -234,6 +241,7 @@ class AccessRecord(TimeStamped):
             ),
         ]
 
+    @override
     def __str__(self) -> str:
         return f"{self.user} read {self.issuer}"
 
@@ -254,5 +262,6 @@ class IssuerDocument(TimeStamped):
     class Meta:
         ordering = ["-created"]
 
+    @override
     def __str__(self) -> str:
         return self.title
