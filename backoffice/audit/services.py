@@ -70,13 +70,35 @@ class Entry:
     on_behalf_of: str = ""
 
 
+_HEAD = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
+
+
+def _locked_head() -> tuple[int, str] | None:
+    """The chain's head, read after its lock is taken (and held until the transaction ends).
+
+    On PostgreSQL the lock and the read go in one round trip, two statements: the read is
+    the second and sees every append committed before the lock was granted (#14: the lock
+    is the chain's bottleneck, so nothing waits on it that need not).
+    """
+    if connection.vendor != "postgresql":
+        _lock_chain()
+        row = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        return (int(row[0]), str(row[1])) if row else None
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit events are written only inside the transaction of their change")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {_HEAD}", [AUDIT_LOCK_KEY])
+        cursor.nextset()
+        found = cursor.fetchone()
+    return (int(found[0]), str(found[1])) if found else None
+
+
 def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events to the chain in order, under one lock and in one statement; the
     caller's transaction commits or discards them with its change."""
     if not entries:
         return []
-    _lock_chain()
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    head = _locked_head()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     at, request_id = timezone.now(), request_id_var.get()
     events = []

@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Exists, OuterRef
 
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.core.four_eyes import Aggregate, Status, aggregate_key
@@ -65,26 +64,21 @@ def find_aggregate(
     if value in (None, "") or own is None:
         return Aggregate(rule.by, value, rule.window, currency)
     since = now - rule.period
-    submitted = CaseEvent.objects.filter(
-        case__process_id=row.process_id, kind="submitted", at__gte=since
-    ).values("case_id")
+    key = aggregate_key(value)[:300]
+    # the process's cases for this value (an index), submitted within the window
+    submitted = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind="submitted", at__gte=since)
     candidates = (
         Case.objects.filter(
-            Q(pk__in=submitted),
             process_id=row.process_id,
+            aggregate_key=key,
             status__in=COUNTED,
             currency=currency,
             amount__isnull=False,
         )
-        .exclude(pk=row.pk)
-        .annotate(aggregate_by=KeyTextTransform(rule.by, "payload"))
+        .filter(Exists(submitted))
+        .exclude(pk=row.pk or 0)
         .order_by("pk")
-        .values_list("pk", "amount", "aggregate_by")
+        .values_list("pk", "amount")
     )
-    key = aggregate_key(value)
-    others = tuple(
-        (pk, amount)
-        for pk, amount, by in candidates
-        if amount is not None and by is not None and aggregate_key(by) == key
-    )
+    others = tuple((pk, amount) for pk, amount in candidates if amount is not None)
     return Aggregate(rule.by, value, rule.window, currency, others)

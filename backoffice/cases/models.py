@@ -90,10 +90,16 @@ class Case(TimeStamped):
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     version = models.PositiveIntegerField(default=1)
+    #: #13/#14: the ``aggregate.by`` value as cases are summed by it (``aggregate_key``);
+    #: nullable, so SQLite adds the column without rebuilding the table and its trigger
+    aggregate_key = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["created"]
-        indexes = [models.Index(fields=["status", "current_step"], name="case_inbox_idx")]
+        indexes = [
+            models.Index(fields=["status", "current_step"], name="case_inbox_idx"),
+            models.Index(fields=["process", "aggregate_key"], name="case_aggregate_idx"),
+        ]
 
     @override
     def __str__(self) -> str:

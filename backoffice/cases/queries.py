@@ -31,6 +31,7 @@ from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Context, resolve_chain, who_matches
 from backoffice.core.four_eyes import Delegation as DomainDelegation
+from backoffice.core.org import Period
 from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import live_policy_version
@@ -78,12 +79,12 @@ def live_processes() -> dict[str, Process]:
 def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
     rows = Delegation.objects.filter(
         valid_from__lte=day, valid_to__gt=day, ended_at__isnull=True
-    ).select_related("principal", "substitute")
+    ).values_list(
+        "principal__username", "substitute__username", "valid_from", "valid_to", "approved_risks"
+    )
     return tuple(
-        DomainDelegation(
-            r.principal.username, r.substitute.username, r.period, frozenset(r.approved_risks)
-        )
-        for r in rows
+        DomainDelegation(principal, substitute, Period(start, end), frozenset(risks))
+        for principal, substitute, start, end, risks in rows
     )
 
 

@@ -43,6 +43,7 @@ from backoffice.core.four_eyes import (
     CommandKind,
     Context,
     Event,
+    aggregate_key,
     resolve_chain,
 )
 from backoffice.core.four_eyes import Delegation as DomainDelegation
@@ -316,6 +317,8 @@ def _persist(
         case.amount, case.currency = (money.amount, money.currency) if money else (None, "")
     if spec.title:
         case.title = str(after_case.payload.get(spec.title) or case.title)[:200]
+    if spec.aggregate is not None:
+        case.aggregate_key = aggregate_key(after_case.payload.get(spec.aggregate.by) or "")[:300]
     if before is not None:
         case.version += 1
     case.save()
