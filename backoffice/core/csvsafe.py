@@ -56,8 +56,8 @@ class CsvWriter:
         self._writer = csv.writer(out, dialect="excel")
         self._guard = guard
 
-    def writerow(self, row: Iterable[object]) -> None:
-        self._writer.writerow([safe_cell(c) for c in row] if self._guard else list(row))
+    def writerow(self, row: Iterable[object]) -> Any:
+        return self._writer.writerow([safe_cell(c) for c in row] if self._guard else list(row))
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:
