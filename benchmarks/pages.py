@@ -158,6 +158,18 @@ def fill_cases(n: int) -> dict[str, int]:
     return first_open
 
 
+def kept_open_cases() -> dict[str, int]:
+    """The first open case of each maker in a database an earlier ``--keep`` run filled."""
+    from backoffice.cases.models import Case
+
+    open_cases: dict[str, int] = {}
+    for pk, maker in (
+        Case.objects.filter(status="submitted").order_by("pk").values_list("pk", "maker__username")
+    ):
+        open_cases.setdefault(maker, pk)
+    return open_cases
+
+
 def time_page(client: Any, path: str, repeat: int) -> tuple[float, int, int]:
     """Median seconds, SQL statements of the last request, and its status code."""
     from django.db import connection
@@ -182,12 +194,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--max-queries", type=int, default=12)
     parser.add_argument("--postgres", default=DEFAULT_PG, help="server to create a scratch DB on")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the filled database (bo_pages_bench_kept) and reuse it on the next --keep run",
+    )
     args = parser.parse_args()
 
     import psycopg
 
     server = urlparse(args.postgres)
-    name = f"bo_pages_bench_{os.getpid()}"
+    name = "bo_pages_bench_kept" if args.keep else f"bo_pages_bench_{os.getpid()}"
     admin = {
         "host": server.hostname or "127.0.0.1",
         "port": server.port or 5432,
@@ -195,7 +212,10 @@ def main() -> None:
         "dbname": "postgres",
     }
     with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    reuse = bool(exists)
     var = Path(tempfile.mkdtemp(prefix="bo-pages-bench-"))
     os.environ.update(
         BACKOFFICE_DATABASE_URL=f"postgresql://{admin['user']}@{admin['host']}:{admin['port']}/{name}",
@@ -220,13 +240,17 @@ def main() -> None:
     rows: list[tuple[str, str, float, int, int]] = []
     try:
         call_command("migrate", verbosity=0)
-        do_load_policy(DEMO_POLICY.read_bytes(), str(DEMO_POLICY), actor="benchmark")
-        started = time.perf_counter()
-        open_cases = fill_cases(args.cases)
-        print(f"  {args.cases:,} cases: {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        fill_audit(args.events)
-        print(f"  {args.events:,} audit events: {time.perf_counter() - started:.1f} s")
+        if reuse:
+            open_cases = kept_open_cases()
+            print(f"  reusing {name} (filled by an earlier --keep run)")
+        else:
+            do_load_policy(DEMO_POLICY.read_bytes(), str(DEMO_POLICY), actor="benchmark")
+            started = time.perf_counter()
+            open_cases = fill_cases(args.cases)
+            print(f"  {args.cases:,} cases: {time.perf_counter() - started:.1f} s", flush=True)
+            started = time.perf_counter()
+            fill_audit(args.events)
+            print(f"  {args.events:,} audit events: {time.perf_counter() - started:.1f} s")
         users = get_user_model().objects
         healthz, _, _ = time_page(Client(), "/healthz", args.repeat)
         for kind, username in PEOPLE.items():
@@ -246,8 +270,9 @@ def main() -> None:
                     failures.append(f"{kind} {label}: HTTP {status}, {queries} queries")
     finally:
         connection.close()
-        with psycopg.connect(**admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.keep:
+            with psycopg.connect(**admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(var, ignore_errors=True)
 
     print()

@@ -15,11 +15,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
 
-    def inbox_count() -> int:
+    def inbox_count() -> str:
         from backoffice.base.actor import actor_of
         from backoffice.cases.queries import inbox_count
+        from backoffice.web.templatetags.bo import badge
 
-        return inbox_count(actor_of(request))
+        return badge(inbox_count(actor_of(request)))
 
     def permissions() -> frozenset[str]:
         from backoffice.base.actor import actor_of

@@ -25,6 +25,20 @@ def money(value: Any, currency: str = "") -> str:
     return f"{amount} {currency}".strip()
 
 
+@register.filter
+def beyond_cap(count: int) -> bool:
+    """Whether an inbox count stopped at ``INBOX_COUNT_CAP`` (there may be more)."""
+    from backoffice.cases.queries import INBOX_COUNT_CAP
+
+    return count >= INBOX_COUNT_CAP
+
+
+@register.filter
+def badge(count: int) -> str:
+    """An inbox count as the badge shows it: "99+" where the count stopped."""
+    return f"{count - 1}+" if beyond_cap(count) else str(count)
+
+
 @register.simple_tag
 def bar_chart(rows: Sequence[tuple[str, int]], label: str, width: int = 320) -> SafeString:
     """A horizontal bar chart as inline SVG, with a title and a text alternative."""
