@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema
 from backoffice.access.services import get_mitigation_report, get_simulation
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, csv_response
+from backoffice.base.pages import PageIn, link_next
 
 __all__ = ["router"]
 
@@ -93,7 +94,9 @@ class MitigationOut(Schema):
     case: int
 
 
-class MitigationFilterIn(Schema):
+class MitigationFilterIn(PageIn):
+    """``?status=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all rows."""
+
     status: Literal["all", "active", "expiring", "expired"] = "all"
     format: Literal["json", "csv"] = "json"
 
@@ -112,13 +115,16 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
 @router.get(
     "/access/mitigations",
     response={200: list[MitigationOut], **PROBLEMS},
-    summary="Mitigations: active, expiring within 30 days, expired (?format=csv)",
+    summary="Mitigations: active, expiring within 30 days, expired; soonest end first "
+    "(paged: ?after=&limit=, next page in the Link header; ?format=csv: all)",
 )
 def list_mitigations(
-    request: HttpRequest, params: Query[MitigationFilterIn]
+    request: HttpRequest, params: Query[MitigationFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponse:
-    rows = get_mitigation_report(actor_of(request), params.status)
+    report = get_mitigation_report(actor_of(request), params.status)
     if params.format == "csv":
-        items = [MitigationOut(**row) for row in rows]
+        items = (MitigationOut(**row) for row in report.all_rows())
         return csv_response(f"mitigations-{params.status}.csv", items, MitigationOut)
-    return rows
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items

@@ -6,13 +6,17 @@ anyone else is refused with ``access.forbidden``, and the refusal is on record.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from backoffice.access.effects import period_view
+from backoffice.access.models import Mitigation
 from backoffice.access.queries import (
     EXPIRING_DAYS,
     get_access_rules,
@@ -22,6 +26,7 @@ from backoffice.access.queries import (
 )
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
+from backoffice.base.pages import PAGE_SIZE, Page, keyset
 from backoffice.core.accessrisk import UnknownRole
 from backoffice.core.errors import DomainError
 
@@ -30,6 +35,8 @@ __all__ = [
     "may_read_access",
     "access_risks",
     "get_simulation",
+    "MITIGATION_ORDER",
+    "MitigationReport",
     "get_mitigation_report",
 ]
 
@@ -111,23 +118,54 @@ def get_simulation(
     }
 
 
+#: soonest end first, then by person and risk; the pk orders one person's controls of a risk
+MITIGATION_ORDER = ("valid_until", "person__username", "risk", "pk")
+
+
+@dataclass(frozen=True)
+class MitigationReport:
+    """The mitigations of one status, read a page at a time (API, page) or all (CSV).
+
+    It holds the query, not the rows: the list grows with every mitigation ever granted.
+    """
+
+    records: QuerySet[Mitigation]
+    day: date
+    risk_names: dict[str, str]
+
+    def row(self, m: Mitigation) -> dict[str, Any]:
+        """A mitigation with its risk's name and its state on ``day``."""
+        return m.as_record() | {
+            "risk_name": self.risk_names.get(m.risk, ""),
+            "state": _state(m.valid_from, m.valid_until, self.day),
+            "case": m.case_id,
+        }
+
+    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
+        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
+        return self.shown(keyset(self.records, MITIGATION_ORDER, after, limit))
+
+    def shown(self, page: Page[Mitigation]) -> Page[dict[str, Any]]:
+        return Page([self.row(m) for m in page.items], page.next)
+
+    def all_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row in order, read in chunks while the caller writes them out."""
+        for m in self.records.order_by(*MITIGATION_ORDER).iterator(chunk_size=500):
+            yield self.row(m)
+
+
 def get_mitigation_report(
     actor: Actor, status: str = "all", day: date | None = None
-) -> list[dict[str, Any]]:
-    """Mitigations with their state on ``day`` (active, expiring within 30 days, expired)."""
+) -> MitigationReport:
+    """Mitigations with their state on ``day`` (active, expiring within 30 days, expired).
+
+    The check is made here, before any row is read, so a refusal is an answer of its own and
+    never the middle of a streamed download."""
     access_risks(actor, "mitigations")
     day = day or timezone.localdate()
     rules = get_access_rules()
     names = {k: r.name for k, r in rules.risks.items()} if rules else {}
-    return [
-        m.as_record()
-        | {
-            "risk_name": names.get(m.risk, ""),
-            "state": _state(m.valid_from, m.valid_until, day),
-            "case": m.case_id,
-        }
-        for m in get_mitigations(status, day)
-    ]
+    return MitigationReport(get_mitigations(status, day), day, names)
 
 
 def _state(start: date, until: date, day: date) -> str:

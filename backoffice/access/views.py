@@ -1,4 +1,4 @@
-"""Access governance pages (#6): the mitigation report and the what-if simulation.
+"""Access governance pages (#6): the mitigation report (a page at a time) and the what-if.
 
 The services check ``access.risk.read`` and record refusals; the views only show.
 """
@@ -14,8 +14,14 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from backoffice.access.models import Role
-from backoffice.access.services import access_risks, get_mitigation_report, get_simulation
+from backoffice.access.services import (
+    MITIGATION_ORDER,
+    access_risks,
+    get_mitigation_report,
+    get_simulation,
+)
 from backoffice.base.actor import actor_of
+from backoffice.base.pages import next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
 __all__ = ["mitigations", "simulate"]
@@ -37,8 +43,14 @@ DATA_WORDS = (
 def mitigations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     status = status if status in STATUSES else "all"
-    rows = get_mitigation_report(actor_of(request), status)  # refusals: the error middleware
-    context = {"rows": rows, "status": status, "statuses": STATUSES}
+    report = get_mitigation_report(actor_of(request), status)  # refusals: the error middleware
+    page = report.shown(page_of(request, report.records, MITIGATION_ORDER))
+    context = {
+        "rows": page.items,
+        "next_url": next_url(request, page.next),
+        "status": status,
+        "statuses": STATUSES,
+    }
     return render(request, "access/mitigations.html", context)
 
 

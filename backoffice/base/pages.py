@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
@@ -99,7 +100,10 @@ def keyset(
     """One page of ``rows`` sorted by ``order``, whose last field must be unique (the pk)."""
     limit = max(1, min(limit, MAX_PAGE))
     if after:
-        rows = rows.filter(_after(order, _decode(after, len(order))))
+        try:
+            rows = rows.filter(_after(order, _decode(after, len(order))))
+        except (TypeError, ValueError, ValidationError):  # a tampered key: text for a number
+            raise DomainError("input.invalid", "after: not a cursor of this list.") from None
     found = list(rows.order_by(*order)[: limit + 1])
     shown = found[:limit]
     more = len(found) > limit

@@ -16,7 +16,8 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, Later, idempotent
+from backoffice.base.http import PROBLEMS, Later, csv_download, idempotent
+from backoffice.base.pages import PageIn, keyset, link_next
 from backoffice.cases.queries import access_case_by_id
 from backoffice.cases.services import do_command
 from backoffice.core.credit import CreditAction, CreditCommand, Decision, Side
@@ -125,8 +126,17 @@ def control(request: HttpRequest, case_id: int, body: ControlIn) -> HttpResponse
     return _act(request, case_id, CreditCommand(CreditAction.CONTROL, comment=body.finding))
 
 
-@router.get("/borrowers", response={200: list[BorrowerOut], **PROBLEMS}, summary="Borrowers")
-def list_borrowers(request: HttpRequest) -> list[BorrowerOut]:
+@router.get(
+    "/borrowers",
+    response={200: list[BorrowerOut], **PROBLEMS},
+    summary="Borrowers by number (paged: ?after=&limit=, next page in the Link header)",
+)
+def list_borrowers(
+    request: HttpRequest, page: Query[PageIn], response: HttpResponse
+) -> list[BorrowerOut]:
+    borrowers = queries.get_borrowers(actor_of(request))
+    found = keyset(borrowers, queries.BORROWER_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
     return [
         BorrowerOut(
             number=b.number,
@@ -135,14 +145,16 @@ def list_borrowers(request: HttpRequest) -> list[BorrowerOut]:
             group_name=b.group.name,
             insider=b.insider,
         )
-        for b in queries.get_borrowers(actor_of(request))
+        for b in found.items
     ]
 
 
 # -- registers and reports -----------------------------------------------------------------
 
 
-class Format(Schema):
+class Format(PageIn):
+    """A page of JSON (``?after=&limit=``) or, with ``?format=csv``, every row as CSV."""
+
     format: Literal["json", "csv"] = "json"
 
 
@@ -151,52 +163,61 @@ class Period(Format):
     end: date | None = None
 
 
-def _csv(report: queries.Report, name: str) -> HttpResponse:
-    response = HttpResponse(queries.to_csv(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+def _answer(
+    request: HttpRequest,
+    response: HttpResponse,
+    report: queries.Report[Any],
+    params: Format,
+    name: str,
+) -> Any:
+    """The whole report as a streamed CSV, or one page of it with the next in ``Link``."""
+    if params.format == "csv":
+        return csv_download(f"{name}.csv", report.columns, report.cells())
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items
 
 
 @router.get(
     "/register",
     response={200: list[DecisionRowOut], **PROBLEMS},
-    summary="Credit decision register (?format=csv)",
+    summary="Credit decision register by case (paged; ?format=csv: all)",
 )
-def register(request: HttpRequest, params: Query[Format]) -> Any:
+def register(request: HttpRequest, params: Query[Format], response: HttpResponse) -> Any:
     report = queries.get_decision_register(actor_of(request))
-    return _csv(report, "credit-register") if params.format == "csv" else report.rows
+    return _answer(request, response, report, params, "credit-register")
 
 
 @router.get(
     "/escalations",
     response={200: list[DecisionRowOut], **PROBLEMS},
-    summary="Escalated credit cases (?format=csv)",
+    summary="Escalated credit cases by case (paged; ?format=csv: all)",
 )
-def escalations(request: HttpRequest, params: Query[Format]) -> Any:
+def escalations(request: HttpRequest, params: Query[Format], response: HttpResponse) -> Any:
     report = queries.get_escalations(actor_of(request))
-    return _csv(report, "credit-escalations") if params.format == "csv" else report.rows
+    return _answer(request, response, report, params, "credit-escalations")
 
 
 @router.get(
     "/risk-report",
     response={200: list[DecisionRowOut], **PROBLEMS},
-    summary="Flagged credit decisions of a period (default: this year; ?format=csv)",
+    summary="Flagged credit decisions of a period (default: this year; paged; ?format=csv: all)",
 )
-def risk_report(request: HttpRequest, params: Query[Period]) -> Any:
+def risk_report(request: HttpRequest, params: Query[Period], response: HttpResponse) -> Any:
     today = timezone.localdate()
     start = params.start or today.replace(month=1, day=1)
     report = queries.get_risk_report(actor_of(request), start, params.end or today)
-    return _csv(report, "risk-report") if params.format == "csv" else report.rows
+    return _answer(request, response, report, params, "risk-report")
 
 
 @router.get(
     "/reviews/overdue",
     response={200: list[CreditRowOut], **PROBLEMS},
-    summary="Credits whose annual review is overdue (?format=csv)",
+    summary="Credits whose annual review is overdue, longest first (paged; ?format=csv: all)",
 )
-def overdue_reviews(request: HttpRequest, params: Query[Format]) -> Any:
+def overdue_reviews(request: HttpRequest, params: Query[Format], response: HttpResponse) -> Any:
     report = queries.get_overdue_reviews(actor_of(request))
-    return _csv(report, "overdue-reviews") if params.format == "csv" else report.rows
+    return _answer(request, response, report, params, "overdue-reviews")
 
 
 # -- booked credits: problem loans, provisions, reviews --------------------------------------

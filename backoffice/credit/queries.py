@@ -6,18 +6,17 @@ audit); everyone else gets the same refusal, ``reports.forbidden``.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
-from backoffice.core import csvsafe
+from backoffice.base.pages import PAGE_SIZE, Page, keyset
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
@@ -31,12 +30,14 @@ __all__ = [
     "get_escalations",
     "get_risk_report",
     "get_overdue_reviews",
-    "to_csv",
+    "BORROWER_ORDER",
     "format_cell",
     "credit_row",
 ]
 
 REPORTS_PERMISSION = "reports.read"
+
+M = TypeVar("M", bound=Model)
 
 
 def access_reports(actor: Actor) -> None:
@@ -89,15 +90,51 @@ def get_borrowers(actor: Actor) -> QuerySet[Borrower]:
     return Borrower.objects.select_related("group")
 
 
+#: borrowers by their number (unique), as the bank files them
+BORROWER_ORDER = ("number",)
+
+
 @dataclass(frozen=True)
-class Report:
-    """A table: the API returns ``rows``, CSV and HTML show ``columns`` in this order."""
+class Report(Generic[M]):
+    """A table read in pages (API, HTML) or whole (CSV): ``records`` sorted by ``order``, each
+    made into a dict by ``row``; CSV and HTML show ``columns`` in this order.
+
+    It holds the query, not the rows, so a register that grows with every credit case is
+    never read into memory at once: a page reads ``limit`` rows, a CSV streams them.
+    """
 
     title: str
     description: str
     columns: tuple[str, ...]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    records: QuerySet[M]
+    order: tuple[str, ...]
+    row: Callable[[M], dict[str, Any]]
 
+    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
+        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
+        return self.shown(keyset(self.records, self.order, after, limit))
+
+    def shown(self, page: Page[M]) -> Page[dict[str, Any]]:
+        """A page of records (from ``keyset`` or ``page_of``) as a page of rows."""
+        return Page([self.row(r) for r in page.items], page.next)
+
+    def all_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row in order, read in chunks while the caller writes them out."""
+        for record in self.records.order_by(*self.order).iterator(chunk_size=_CHUNK):
+            yield self.row(record)
+
+    def cells(self) -> Iterator[list[str]]:
+        """Every row as the text of its cells, ``columns`` in order (the CSV's lines)."""
+        for row in self.all_rows():
+            yield [format_cell(row[c]) for c in self.columns]
+
+    def count(self) -> int:
+        """How many rows there are, in one COUNT query."""
+        return self.records.count()
+
+
+#: rows read per round trip when a report is streamed whole
+_CHUNK = 500
 
 _DECISION_COLUMNS = (
     "case",
@@ -149,27 +186,35 @@ def _decision_row(d: CreditDecision) -> dict[str, Any]:
 
 
 def _decisions() -> QuerySet[CreditDecision]:
-    return CreditDecision.objects.select_related("borrower", "group").order_by("case_id")
+    return CreditDecision.objects.select_related("borrower", "group")
 
 
-def get_decision_register(actor: Actor) -> Report:
+#: decisions in the order their cases were opened (a case has one decision: unique)
+_DECISION_ORDER = ("case_id",)
+
+
+def get_decision_register(actor: Actor) -> Report[CreditDecision]:
     access_reports(actor)
     return Report(
         "Credit decision register",
         "Every credit case: exposure, risk relevance (CR-1), the level it needs (CR-3), the "
         "votes with their levels, the outcome and the flags (CR-6).",
         _DECISION_COLUMNS,
-        [_decision_row(d) for d in _decisions()],
+        _decisions(),
+        _DECISION_ORDER,
+        _decision_row,
     )
 
 
-def get_escalations(actor: Actor) -> Report:
+def get_escalations(actor: Actor) -> Report[CreditDecision]:
     access_reports(actor)
     return Report(
         "Escalations",
         "Credit cases whose votes differed and that went to a higher level (CR-4).",
         _DECISION_COLUMNS,
-        [_decision_row(d) for d in _decisions().exclude(escalation_level="")],
+        _decisions().exclude(escalation_level=""),
+        _DECISION_ORDER,
+        _decision_row,
     )
 
 
@@ -181,21 +226,22 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def get_risk_report(actor: Actor, start: date, end: date) -> Report:
+def get_risk_report(actor: Actor, start: date, end: date) -> Report[CreditDecision]:
     """MaRisk BTO 1.1 Tz. 2: decisions against the votes and by the back office's board member."""
     access_reports(actor)
     if end < start:
         raise DomainError("input.invalid", "The period ends before it starts.")
     low, high = _bounds(start, end)
     flagged = _decisions().filter(Q(deviating_decision=True) | Q(back_office_board_decision=True))
-    rows = [_decision_row(d) for d in flagged.filter(decided_at__gte=low, decided_at__lt=high)]
     return Report(
         f"Risk report: flagged credit decisions {start.isoformat()} – {end.isoformat()}",
         "Decisions a board member took against the back-office vote (deviating_decision) and "
         "decisions of the board member responsible for the back office "
         "(back_office_board_decision), as MaRisk BTO 1.1 Tz. 2 asks (CR-6).",
         _DECISION_COLUMNS,
-        rows,
+        flagged.filter(decided_at__gte=low, decided_at__lt=high),
+        _DECISION_ORDER,
+        _decision_row,
     )
 
 
@@ -236,35 +282,26 @@ def credit_row(c: Credit, today: date) -> dict[str, Any]:
     }
 
 
-def get_overdue_reviews(actor: Actor, today: date | None = None) -> Report:
-    """PROC-5: credits whose annual review is past due."""
+def get_overdue_reviews(actor: Actor, today: date | None = None) -> Report[Credit]:
+    """PROC-5: credits whose annual review is past due, the longest overdue first."""
     access_reports(actor)
-    today = today or timezone.localdate()
-    credits = (
-        Credit.objects.select_related("borrower", "group", "case_lead", "decision")
-        .filter(review_due__lt=today)
-        .order_by("review_due", "pk")
+    day = today or timezone.localdate()
+    credits = Credit.objects.select_related("borrower", "group", "case_lead", "decision").filter(
+        review_due__lt=day
     )
     return Report(
         "Overdue credit reviews",
         "Credits whose counterparty risk has not been reassessed within the review period "
         "(PROC-5, MaRisk BTO 1.2.2).",
         _CREDIT_COLUMNS,
-        [credit_row(c, today) for c in credits],
+        credits,
+        ("review_due", "pk"),
+        lambda c: credit_row(c, day),
     )
 
 
-def to_csv(report: Report) -> str:
-    """The report as CSV (UTF-8, header row), columns as ``report.columns`` lists them."""
-    out = io.StringIO()
-    writer = csvsafe.writer(out)  # formulas defused (CSV injection)
-    writer.writerow(report.columns)
-    for row in report.rows:
-        writer.writerow(format_cell(row[c]) for c in report.columns)
-    return out.getvalue()
-
-
 def format_cell(value: Any) -> str:
+    """A cell's text, the same in the CSV and on the page (yes/no, ISO dates, lists)."""
     if value is None:
         return ""
     if isinstance(value, bool):

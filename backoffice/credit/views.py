@@ -1,12 +1,13 @@
 """The credit registers and the risk report as pages (the same queries as the API).
 
-Server-rendered, no inline styles or scripts (a strict CSP is coming); each page offers its
-CSV from the API. The lead integrates them into the navigation.
+Server-rendered, no inline styles or scripts (a strict CSP is coming); each page shows one
+page of rows with a link to the next and offers the whole report as CSV from the API.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice.base.actor import actor_of
+from backoffice.base.pages import next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.credit import queries
 
@@ -22,14 +24,18 @@ __all__ = ["register", "escalations", "risk_report", "overdue_reviews"]
 
 
 def _page(
-    request: HttpRequest, load: queries.Report | None, csv_path: str, **extra: object
+    request: HttpRequest, report: queries.Report[Any], csv_path: str, **extra: object
 ) -> HttpResponse:
-    assert load is not None
-    return render(
-        request,
-        "credit/report.html",
-        {"report": load, "csv_url": csv_path, "columns": load.columns} | extra,
-    )
+    """One page of the report (``?after=``), the link to the next, and the CSV of all."""
+    page = report.shown(page_of(request, report.records, report.order))
+    context = {
+        "report": report,
+        "rows": page.items,
+        "next_url": next_url(request, page.next),
+        "csv_url": csv_path,
+        "columns": report.columns,
+    }
+    return render(request, "credit/report.html", context | extra)
 
 
 def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:

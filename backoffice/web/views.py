@@ -121,14 +121,14 @@ def _attention(actor: Actor) -> list[dict[str, Any]]:
 
         tiles.append(
             {
-                "count": len(get_escalations(actor).rows),
+                "count": get_escalations(actor).count(),
                 "label": _("credit escalations"),
                 "url": reverse("credit:escalations"),
             }
         )
         tiles.append(
             {
-                "count": len(get_overdue_reviews(actor).rows),
+                "count": get_overdue_reviews(actor).count(),
                 "label": _("credits overdue for review"),
                 "url": reverse("credit:overdue_reviews"),
             }

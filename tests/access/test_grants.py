@@ -201,7 +201,7 @@ def test_an_expired_mitigation_turns_the_violation_back_on(person: Any, tmp_path
     expired = clara.get("/access/mitigations?status=expired").json()
     assert [(m["person"], m["state"]) for m in expired] == [("eva.hahn", "expired")]
     csv = clara.get("/access/mitigations?status=expired&format=csv")
-    assert csv["Content-Type"].startswith("text/csv") and b"eva.hahn" in csv.content
+    assert csv["Content-Type"].startswith("text/csv") and b"eva.hahn" in csv.getvalue()
 
 
 def test_simulate_answers_risks_with_their_causes(person: Any) -> None:

@@ -38,7 +38,7 @@ def overridden(voter: V, case: Cases) -> int:
 def rows(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 def test_the_register_lists_every_case_with_votes_levels_outcome_and_flags(
