@@ -73,3 +73,14 @@ def test_html_lists_keep_their_filters_and_fall_back_to_the_first_page() -> None
     assert response == {}
     link_next(request, response, "abc")
     assert response["Link"].endswith('after=abc>; rel="next"')
+
+
+def test_a_key_its_column_cannot_hold_is_refused_not_sent_to_the_database() -> None:
+    import base64
+    import json
+
+    for values in ([10**30], ["x"], [None]):
+        token = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        with pytest.raises(DomainError) as refused:
+            keyset(IdempotencyRecord.objects.all(), ("pk",), token, 3)
+        assert "after" in refused.value.message

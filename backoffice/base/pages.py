@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
@@ -94,6 +95,22 @@ def _after(order: Sequence[str], values: list[Any]) -> Q:
     return condition
 
 
+def _check(model: type[Model], path: str, value: Any) -> None:
+    """Raise ValueError for a value its column cannot hold (the database would fail instead)."""
+    field: Any = model._meta.pk
+    for part in path.split("__"):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        model = field.related_model or model
+    if field.is_relation:
+        field = field.target_field
+    value = field.to_python(value)
+    low, high = connection.ops.integer_field_ranges.get(field.get_internal_type(), (None, None))
+    if isinstance(value, int) and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
+        raise ValueError(path)
+
+
 def keyset(
     rows: QuerySet[M], order: Sequence[str], after: str | None, limit: int = PAGE_SIZE
 ) -> Page[M]:
@@ -101,7 +118,10 @@ def keyset(
     limit = max(1, min(limit, MAX_PAGE))
     if after:
         try:
-            rows = rows.filter(_after(order, _decode(after, len(order))))
+            values = _decode(after, len(order))
+            for path, value in zip(order, values, strict=True):
+                _check(rows.model, path.lstrip("-"), value)
+            rows = rows.filter(_after(order, values))
         except (TypeError, ValueError, ValidationError):  # a tampered key: text for a number
             raise DomainError("input.invalid", "after: not a cursor of this list.") from None
     found = list(rows.order_by(*order)[: limit + 1])
