@@ -44,6 +44,7 @@ MAX_PAGE = 200
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # a row: the model, or a dict of a grouped ``values()`` query
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,16 @@ def _decode(cursor: str, size: int) -> list[Any]:
     return values
 
 
-def _value(row: Model, path: str) -> Any:
+def _value(row: Any, path: str) -> Any:
     value: Any = row
     for part in path.split("__"):
-        value = getattr(value, part)
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
     return value
 
 
 def _after(order: Sequence[str], values: list[Any]) -> Q:
     """Rows that sort after ``values``: (a > x) or (a = x and b > y) or …"""
-    condition = Q(pk__in=[])
+    condition = Q()  # not Q(pk__in=[]): on a grouped query the pk would join the GROUP BY
     for i, field in enumerate(order):
         name = field.lstrip("-")
         step = Q(**{f"{name}__{'lt' if field.startswith('-') else 'gt'}": values[i]})
@@ -112,8 +113,8 @@ def _check(model: type[Model], path: str, value: Any) -> None:
 
 
 def keyset(
-    rows: QuerySet[M], order: Sequence[str], after: str | None, limit: int = PAGE_SIZE
-) -> Page[M]:
+    rows: QuerySet[M, R], order: Sequence[str], after: str | None, limit: int = PAGE_SIZE
+) -> Page[R]:
     """One page of ``rows`` sorted by ``order``, whose last field must be unique (the pk)."""
     limit = max(1, min(limit, MAX_PAGE))
     if after:
@@ -130,7 +131,7 @@ def keyset(
     return Page(shown, _encode([_value(shown[-1], f.lstrip("-")) for f in order]) if more else None)
 
 
-def page_of(request: HttpRequest, rows: QuerySet[M], order: Sequence[str]) -> Page[M]:
+def page_of(request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str]) -> Page[R]:
     """The page an HTML list asks for with ``?after=`` (a bad cursor shows the first page)."""
     limit = request.GET.get("limit", "")
     size = int(limit) if limit.isdigit() else PAGE_SIZE

@@ -9,10 +9,13 @@ from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, Later, idempotent
+from backoffice.base.pages import PageIn, keyset, link_next
 from backoffice.cases.models import Delegation
 from backoffice.cases.present import case_out, process_out, summary_out
 from backoffice.cases.queries import (
+    DELEGATION_ORDER,
     access_case_by_id,
+    delegations_of,
     get_inbox,
     live_processes,
     visible_cases,
@@ -152,13 +155,13 @@ def delegation_out(row: Delegation) -> DelegationOut:
     tags=["delegations"],
     summary="Delegations given and received",
 )
-def list_delegations(request: HttpRequest) -> list[DelegationOut]:
-    from django.db.models import Q
-
-    rows = Delegation.objects.filter(
-        Q(principal_id=request.user.pk) | Q(substitute_id=request.user.pk)
-    ).select_related("principal", "substitute")
-    return [delegation_out(r) for r in rows]
+def list_delegations(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[DelegationOut]:
+    """The latest start first; the next page is in the ``Link`` header."""
+    found = keyset(delegations_of(actor_of(request)), DELEGATION_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [delegation_out(r) for r in found.items]
 
 
 @router.post(

@@ -38,11 +38,14 @@ from backoffice.org.queries import live_policy_version
 
 __all__ = [
     "ActionOption",
+    "CASE_LIST_ORDER",
+    "DELEGATION_ORDER",
     "READ_ALL_PERMISSION",
     "access_case_by_id",
     "active_delegations",
     "available_actions",
     "build_context",
+    "delegations_of",
     "domain_case",
     "INBOX_PAGE",
     "InboxPage",
@@ -51,6 +54,7 @@ __all__ = [
     "INBOX_COUNT_CAP",
     "inbox_count",
     "known_for",
+    "listed_cases",
     "live_processes",
     "may_see",
     "principals_of",
@@ -87,6 +91,18 @@ def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
         DomainDelegation(principal, substitute, Period(start, end), frozenset(risks))
         for principal, substitute, start, end, risks in rows
     )
+
+
+#: Delegations by their start, the latest first (the pk breaks ties): the current and
+#: coming ones lead, the old ones follow.
+DELEGATION_ORDER = ("-valid_from", "-pk")
+
+
+def delegations_of(actor: Actor) -> QuerySet[Delegation]:
+    """The delegations the actor gave (as the one away) and received (as the substitute)."""
+    return Delegation.objects.filter(
+        Q(principal_id=actor.pk) | Q(substitute_id=actor.pk)
+    ).select_related("principal__profile", "substitute__profile")
 
 
 def principals_of(person: str, delegations: Iterable[DomainDelegation], day: date) -> list[str]:
@@ -214,6 +230,23 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
         | also
     )
     return cases.filter(mine).filter(only)
+
+
+#: The cases list, newest first: the pk grows with every new case and is the index a page
+#: reads (``base.pages.keyset``), however many cases there are.
+CASE_LIST_ORDER = ("-pk",)
+
+
+def listed_cases(
+    actor: Actor, *, state: str | None = None, process: str | None = None
+) -> QuerySet[Case]:
+    """The cases list: what the actor may see, in one state and one process if asked."""
+    cases = visible_cases(actor).select_related("process", "maker__profile")
+    if state:
+        cases = cases.filter(status=state)
+    if process:
+        cases = cases.filter(process__key=process)
+    return cases
 
 
 def may_see(actor: Actor, case: Case) -> bool:

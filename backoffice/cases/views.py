@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,19 +19,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from backoffice.base.actor import actor_of
+from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
-from backoffice.cases.models import Case, Delegation
+from backoffice.cases.models import Case
 from backoffice.cases.present import case_out
 from backoffice.cases.queries import (
+    CASE_LIST_ORDER,
+    DELEGATION_ORDER,
     INBOX_PAGE,
     access_case_by_id,
     available_actions,
+    delegations_of,
     domain_case,
     get_inbox,
     inbox_count,
+    listed_cases,
     live_processes,
-    visible_cases,
     with_history,
 )
 from backoffice.cases.services import (
@@ -105,15 +108,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = visible_cases(actor_of(request)).select_related("process", "maker__profile")
+    """Every case I may see, newest first, one page at a time (keyset: no count, no offset)."""
     state, process = request.GET.get("state", ""), request.GET.get("process", "")
-    if state:
-        cases = cases.filter(status=state)
-    if process:
-        cases = cases.filter(process__key=process)
-    page = Paginator(cases.order_by("-created"), 50).get_page(request.GET.get("page"))
+    cases = listed_cases(actor_of(request), state=state or None, process=process or None)
+    page = page_of(request, cases, CASE_LIST_ORDER)
     context = {
-        "page": page,
+        "cases": page.items,
+        "next_url": next_url(request, page.next),
+        "first_url": _first_url(request),
         "state": state,
         "process": process,
         "states": [s.value for s in Status],
@@ -121,6 +123,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     }
     template = "cases/_case_table.html" if request.htmx else "cases/case_list.html"
     return render(request, template, context)
+
+
+def _first_url(request: HttpRequest) -> str | None:
+    """The first page of the same list, when this is a later one."""
+    if "after" not in request.GET:
+        return None
+    query = request.GET.copy()
+    query.pop("after")
+    return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
@@ -287,12 +298,11 @@ def delegations(request: HttpRequest) -> HttpResponse:
             status = http_status_for(exc.code)
     elif request.method == "POST":
         status = 422
-    rows = Delegation.objects.filter(principal=request.user) | Delegation.objects.filter(
-        substitute=request.user
-    )
+    page = page_of(request, delegations_of(actor_of(request)), DELEGATION_ORDER)
     context = {
         "form": form,
-        "delegations": rows.select_related("principal__profile", "substitute__profile"),
+        "delegations": page.items,
+        "next_url": next_url(request, page.next),
         "today": timezone.localdate(),
     }
     return render(request, "cases/delegations.html", context, status=status)

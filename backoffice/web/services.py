@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Self
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from backoffice.audit.services import do_record_denial, record
@@ -23,10 +24,12 @@ from backoffice.core.logins import LIFT_PERMISSION, check_lockout_lift
 
 __all__ = [
     "LIFT_PERMISSION",
+    "LOCKOUT_ORDER",
     "SYSTEM_ACTOR",
     "Lockout",
     "access_lockouts",
     "get_lockouts",
+    "lockout_rows",
     "do_lift_lockout",
     "do_purge_login_records",
 ]
@@ -44,6 +47,12 @@ class Lockout:
     failures: int
     last_attempt: datetime
     until: datetime
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Self:
+        """One row of ``lockout_rows``."""
+        until = row["last"] + settings.AXES_COOLOFF_TIME
+        return cls(row["username"] or "", row["ip_address"], row["failures"], row["last"], until)
 
 
 def _who(actor: Actor | str) -> tuple[str, frozenset[str]]:
@@ -82,26 +91,30 @@ def access_lockouts(user: Actor) -> None:
     )
 
 
-def get_lockouts() -> list[Lockout]:
-    """The name and address pairs locked out now, latest attempt first.
+#: Lock-outs, the latest attempt first; ties go by the newest attempt row of each pair
+#: (rows belong to one pair each, so that id is unique among the pairs: a keyset key).
+LOCKOUT_ORDER = ("-last", "-newest")
+
+
+def lockout_rows() -> QuerySet[AccessAttempt, dict[str, Any]]:
+    """The name and address pairs locked out now, unordered (``LOCKOUT_ORDER`` pages them).
 
     The same sum axes takes: failures of one name from one address (any browser) since
     one cool-off ago, at or above the limit.
     """
     cool_off: timedelta = settings.AXES_COOLOFF_TIME
-    rows = (
+    rows: QuerySet[AccessAttempt, dict[str, Any]] = (
         AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off)
         .values("username", "ip_address")
-        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"), newest=Max("pk"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("-last", "username")
     )
-    return [
-        Lockout(
-            r["username"] or "", r["ip_address"], r["failures"], r["last"], r["last"] + cool_off
-        )
-        for r in rows
-    ]
+    return rows
+
+
+def get_lockouts() -> list[Lockout]:
+    """Every pair locked out now, latest attempt first (the operator's list in the shell)."""
+    return [Lockout.of(r) for r in lockout_rows().order_by(*LOCKOUT_ORDER)]
 
 
 def do_lift_lockout(actor: Actor | str, username: str, ip: str | None, reason: str) -> int:

@@ -22,13 +22,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from backoffice.accounts.models import ApiToken
 from backoffice.accounts.services import do_create_own_token, do_revoke_own_token
 from backoffice.base.actor import Actor, actor_of
+from backoffice.base.pages import next_url, page_of
 from backoffice.cases.models import Case
 from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.org.queries import get_organisation, get_person_overview
 from backoffice.web.auth import LoginForm
 from backoffice.web.forms import LanguageForm, LinkSetPasswordForm, OwnPasswordChangeForm, TokenForm
-from backoffice.web.services import access_lockouts, do_lift_lockout, get_lockouts
+from backoffice.web.services import (
+    LOCKOUT_ORDER,
+    Lockout,
+    access_lockouts,
+    do_lift_lockout,
+    lockout_rows,
+)
 
 __all__ = [
     "home",
@@ -82,7 +89,12 @@ def lockouts(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, _("Say why the lock-out is lifted."))
             status = 422
-    return render(request, "web/lockouts.html", {"lockouts": get_lockouts()}, status=status)
+    page = page_of(request, lockout_rows(), LOCKOUT_ORDER)
+    context = {
+        "lockouts": [Lockout.of(row) for row in page.items],
+        "next_url": next_url(request, page.next),
+    }
+    return render(request, "web/lockouts.html", context, status=status)
 
 
 @login_required

@@ -216,3 +216,75 @@ def test_the_german_catalogue_is_complete_and_compiled() -> None:
 
     for english, german in entries:
         assert compiled.gettext(unquote(english)) == unquote(german), english
+
+
+# -- #14: login lock-outs, one page at a time ----------------------------------------------
+
+
+def lock_out(count: int, *, first: int = 0) -> list[str]:
+    """``count`` user names locked out from an address each (five failures since a while);
+    returns them latest attempt first, as the page lists them."""
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    now = timezone.now()
+    names = []
+    for n in range(first, first + count):
+        name = f"locked-{n}"
+        for agent, failures in (("browser", 3), ("script", 2)):  # one pair, two browsers
+            AccessAttempt.objects.create(
+                username=name,
+                ip_address=f"203.0.113.{n % 250}",
+                user_agent=agent,
+                http_accept="*/*",
+                path_info="/login/",
+                get_data="",
+                post_data="",
+                failures_since_start=failures,
+            )
+        # two share each minute: the newest attempt row breaks the tie
+        AccessAttempt.objects.filter(username=name).update(
+            attempt_time=now - timedelta(minutes=10 - n // 2)
+        )
+        names.append(name)
+    AccessAttempt.objects.get_or_create(  # four failures: not locked out, not listed
+        username="almost",
+        ip_address="203.0.113.251",
+        user_agent="browser",
+        defaults={"http_accept": "*/*", "path_info": "/login/", "failures_since_start": 4},
+    )
+    return names[::-1]
+
+
+LOCKOUT_ROW = re.compile(r"<tr>\s*<td>(locked-\d+)</td>")
+NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+
+
+def test_the_lockouts_page_shows_each_lockout_once_latest_first(demo_bank: Any) -> None:
+    from html import unescape
+
+    names = lock_out(7)
+    oliver = as_user("oliver.richter")  # administrator: access.lockout.lift
+    seen, url, pages = [], "/lockouts/?limit=3", 0
+    while url and pages < 10:
+        html = oliver.get(url).content.decode()
+        seen += LOCKOUT_ROW.findall(html)
+        found = NEXT_LINK.search(html)
+        url, pages = (unescape(found.group(1)) if found else ""), pages + 1
+    assert seen == names and pages == 3  # the last page has no next link
+    assert "almost" not in seen
+
+
+def test_the_lockouts_page_reads_as_many_statements_for_3_as_for_30(demo_bank: Any) -> None:
+    lock_out(3)
+    oliver = as_user("oliver.richter")
+    oliver.get("/lockouts/")
+    with CaptureQueriesContext(connection) as few:
+        assert oliver.get("/lockouts/").status_code == 200
+    lock_out(27, first=3)
+    with CaptureQueriesContext(connection) as many:
+        page = oliver.get("/lockouts/").content.decode()
+    assert len(LOCKOUT_ROW.findall(page)) == 30
+    assert len(many) == len(few)
