@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 50
+BIG_INTEGER_RANGE = (-(2**63), 2**63 - 1)
 MAX_PAGE = 200
 
 T = TypeVar("T")
@@ -100,15 +101,18 @@ def _check(model: type[Model], path: str, value: Any) -> None:
     """Raise ValueError for a value its column cannot hold (the database would fail instead)."""
     field: Any = model._meta.pk
     for part in path.split("__"):
-        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        try:
+            field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        except FieldDoesNotExist:  # an annotation (a grouped list): the lookup converts it
+            field = None
+            break
         model = field.related_model or model
-    if field.is_relation:
-        field = field.target_field
-    value = field.to_python(value)
-    low, high = connection.ops.integer_field_ranges.get(field.get_internal_type(), (None, None))
-    if isinstance(value, int) and (
-        (low is not None and value < low) or (high is not None and value > high)
-    ):
+    if field is not None:
+        field = field.target_field if field.is_relation else field
+        value = field.to_python(value)
+    kind = field.get_internal_type() if field is not None else "BigIntegerField"
+    low, high = connection.ops.integer_field_ranges.get(kind, BIG_INTEGER_RANGE)
+    if isinstance(value, int) and not low <= value <= high:
         raise ValueError(path)
 
 

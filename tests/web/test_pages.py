@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gettext
 import re
 from pathlib import Path
@@ -275,6 +276,14 @@ def test_the_lockouts_page_shows_each_lockout_once_latest_first(demo_bank: Any) 
         url, pages = (unescape(found.group(1)) if found else ""), pages + 1
     assert seen == names and pages == 3  # the last page has no next link
     assert "almost" not in seen
+    for tampered in (
+        '["x", "y"]',
+        '["2026-13-40", 1]',
+        '["2026-01-01T00:00:00Z", 10000000000000000000000]',
+    ):
+        token = base64.urlsafe_b64encode(tampered.encode()).decode()
+        page = oliver.get(f"/lockouts/?limit=3&after={token}")  # the first page again
+        assert page.status_code == 200 and LOCKOUT_ROW.findall(page.content.decode()) == names[:3]
 
 
 def test_the_lockouts_page_reads_as_many_statements_for_3_as_for_30(demo_bank: Any) -> None:
