@@ -35,7 +35,7 @@ def guarded(text: str) -> str:
 def rows(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode(), newline="")))
 
 
 def test_no_module_writes_csv_except_through_the_one_helper() -> None:
