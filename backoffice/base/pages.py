@@ -33,6 +33,7 @@ __all__ = [
     "PAGE_SIZE",
     "Page",
     "PageIn",
+    "cursor_of",
     "keyset",
     "link_next",
     "next_url",
@@ -132,7 +133,13 @@ def keyset(
     found = list(rows.order_by(*order)[: limit + 1])
     shown = found[:limit]
     more = len(found) > limit
-    return Page(shown, _encode([_value(shown[-1], f.lstrip("-")) for f in order]) if more else None)
+    return Page(shown, cursor_of(shown[-1], order) if more else None)
+
+
+def cursor_of(row: Model, order: Sequence[str]) -> str:
+    """The cursor of the rows after ``row``: for a list merged from several querysets (each
+    paged with ``keyset`` over the same ``order``), whose last row shown the caller picks."""
+    return _encode([_value(row, f.lstrip("-")) for f in order])
 
 
 def page_of(request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str]) -> Page[R]:

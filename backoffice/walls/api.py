@@ -1,6 +1,9 @@
 """The Chinese walls API (#8): lists, deal projects and insider lists, crossings, refusals,
 documents. Thin: the services decide and record. Reports come as JSON and as CSV.
 
+Every list is paged (``?after=&limit=``, the next page in the ``Link`` header, #14); a CSV
+download is the whole list, streamed.
+
 Everyone reads the restricted list and the issuers; everything else here that is not a
 checked read of walled data (documents) is for compliance (``walls.manage``), and any
 other caller's attempt is refused with ``wall.forbidden`` and recorded.
@@ -10,14 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, csv_response, idempotent
+from backoffice.base.pages import PageIn, keyset, link_next
 from backoffice.walls import reports
-from backoffice.walls.models import DealProject, Issuer, ListEntry
-from backoffice.walls.queries import access_walls_admin, get_readable_documents, get_walls
+from backoffice.walls.models import DealProject, ListEntry
+from backoffice.walls.queries import (
+    access_walls_admin,
+    get_insider_page,
+    get_readable_documents,
+    get_walls,
+)
 from backoffice.walls.schemas import (
     CrossingOut,
     DenialOut,
@@ -68,33 +78,38 @@ def _csv_operation(summary: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/walls/issuers", response={200: list[IssuerOut], **PROBLEMS}, summary="Issuers and classes"
+    "/walls/issuers",
+    response={200: list[IssuerOut], **PROBLEMS},
+    summary="Issuers and classes, by name",
 )
-def list_issuers(request: HttpRequest) -> list[IssuerOut]:
+def list_issuers(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[IssuerOut]:
+    found = keyset(reports.issuers(), reports.ISSUER_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
     walls = get_walls()
-    return [
-        IssuerOut(
-            key=i.key,
-            name=i.name,
-            conflict_class=i.conflict_class.key,
-            conflict_class_name=walls.class_names.get(i.conflict_class.key, ""),
-        )
-        for i in Issuer.objects.filter(retired_at__isnull=True).select_related("conflict_class")
-    ]
+    return [reports.issuer_out(i, walls) for i in found.items]
 
 
 @router.get(
     "/walls/restricted-list",
     response={200: list[RestrictedEntryOut], **PROBLEMS},
-    summary="The restricted list (firm-wide, CW-3)",
+    summary="The restricted list (firm-wide, CW-3), longest restricted first",
 )
-def restricted_list(request: HttpRequest) -> list[RestrictedEntryOut]:
-    return reports.restricted_list()
+def restricted_list(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[RestrictedEntryOut]:
+    found = keyset(reports.restricted_list(), reports.RESTRICTED_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.restricted_out(i) for i in found.items]
 
 
 @router.get("/walls/restricted-list.csv", **_csv_operation("The restricted list as CSV"))
-def restricted_list_csv(request: HttpRequest) -> HttpResponse:
-    return csv_response("restricted-list.csv", reports.restricted_list(), RestrictedEntryOut)
+def restricted_list_csv(request: HttpRequest) -> StreamingHttpResponse:
+    rows = reports.every(
+        reports.restricted_list(), reports.RESTRICTED_ORDER, reports.restricted_out
+    )
+    return csv_response("restricted-list.csv", rows, RestrictedEntryOut)
 
 
 @router.get(
@@ -102,15 +117,20 @@ def restricted_list_csv(request: HttpRequest) -> HttpResponse:
     response={200: list[WatchEntryOut], **PROBLEMS},
     summary="Watch and restricted list entries with their reasons (compliance, CW-4)",
 )
-def watch_list(request: HttpRequest) -> list[WatchEntryOut]:
+def watch_list(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[WatchEntryOut]:
     access_walls_admin(actor_of(request), "watch list", read_only=True)
-    return reports.watch_list()
+    found = keyset(reports.watch_list(), reports.WATCH_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.entry_out(e) for e in found.items]
 
 
 @router.get("/walls/watch-list.csv", **_csv_operation("The watch list as CSV (compliance)"))
-def watch_list_csv(request: HttpRequest) -> HttpResponse:
+def watch_list_csv(request: HttpRequest) -> StreamingHttpResponse:
     access_walls_admin(actor_of(request), "watch list", read_only=True)
-    return csv_response("watch-list.csv", reports.watch_list(), WatchEntryOut)
+    rows = reports.every(reports.watch_list(), reports.WATCH_ORDER, reports.entry_out)
+    return csv_response("watch-list.csv", rows, WatchEntryOut)
 
 
 @router.post(
@@ -165,10 +185,13 @@ def _managed_project(request: HttpRequest, key: str) -> DealProject:
     response={200: list[ProjectOut], **PROBLEMS},
     summary="Deal projects (compliance)",
 )
-def list_projects(request: HttpRequest) -> list[ProjectOut]:
+def list_projects(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[ProjectOut]:
     access_walls_admin(actor_of(request), "deal projects", read_only=True)
-    projects = DealProject.objects.select_related("issuer", "lead")
-    return [reports.project_out(p) for p in projects]
+    found = keyset(reports.projects(), reports.PROJECT_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.project_out(p) for p in found.items]
 
 
 @router.get(
@@ -176,15 +199,20 @@ def list_projects(request: HttpRequest) -> list[ProjectOut]:
     response={200: list[InsiderOut], **PROBLEMS},
     summary="A project's insider list: who, since when, why (compliance, MAR Art. 18)",
 )
-def project_insiders(request: HttpRequest, key: str) -> list[InsiderOut]:
+def project_insiders(
+    request: HttpRequest, key: str, response: HttpResponse, page: Query[PageIn]
+) -> list[InsiderOut]:
     project = _managed_project(request, key)
-    return reports.insider_list(project)
+    found = get_insider_page(project, page.after, page.limit)
+    link_next(request, response, found.next)
+    now = timezone.now()
+    return [reports.insider_out(i, now) for i in found.items]
 
 
 @router.get(
     "/walls/projects/{key}/insiders.csv", **_csv_operation("A project's insider list as CSV")
 )
-def project_insiders_csv(request: HttpRequest, key: str) -> HttpResponse:
+def project_insiders_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
     project = _managed_project(request, key)
     return csv_response(f"insiders-{project.key}.csv", reports.insider_list(project), InsiderOut)
 
@@ -236,15 +264,24 @@ def close_project(request: HttpRequest, key: str, body: ReasonIn) -> HttpRespons
     response={200: list[CrossingOut], **PROBLEMS},
     summary="Wall crossings, newest first (compliance, CW-2)",
 )
-def list_crossings(request: HttpRequest) -> list[CrossingOut]:
+def list_crossings(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[CrossingOut]:
     access_walls_admin(actor_of(request), "wall crossings", read_only=True)
-    return reports.crossings()
+    found = keyset(reports.crossings(), reports.CROSSING_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    now = timezone.now()
+    return [reports.crossing_out(c, now) for c in found.items]
 
 
 @router.get("/walls/crossings.csv", **_csv_operation("Wall crossings as CSV (compliance)"))
-def crossings_csv(request: HttpRequest) -> HttpResponse:
+def crossings_csv(request: HttpRequest) -> StreamingHttpResponse:
     access_walls_admin(actor_of(request), "wall crossings", read_only=True)
-    return csv_response("wall-crossings.csv", reports.crossings(), CrossingOut)
+    now = timezone.now()
+    rows = reports.every(
+        reports.crossings(), reports.CROSSING_ORDER, lambda c: reports.crossing_out(c, now)
+    )
+    return csv_response("wall-crossings.csv", rows, CrossingOut)
 
 
 @router.post(
@@ -265,15 +302,20 @@ def end_crossing(request: HttpRequest, crossing_id: int, body: ReasonIn) -> Http
     response={200: list[DenialOut], **PROBLEMS},
     summary="Refused reads and actions of the walls, newest first (compliance)",
 )
-def list_denials(request: HttpRequest) -> list[DenialOut]:
+def list_denials(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[DenialOut]:
     access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
-    return reports.denials()
+    found = keyset(reports.denials(), reports.DENIAL_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.denial_out(e) for e in found.items]
 
 
 @router.get("/walls/denials.csv", **_csv_operation("Refused access attempts as CSV (compliance)"))
-def denials_csv(request: HttpRequest) -> HttpResponse:
+def denials_csv(request: HttpRequest) -> StreamingHttpResponse:
     access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
-    return csv_response("wall-denials.csv", reports.denials(), DenialOut)
+    rows = reports.every(reports.denials(), reports.DENIAL_ORDER, reports.denial_out)
+    return csv_response("wall-denials.csv", rows, DenialOut)
 
 
 @router.post(
@@ -297,10 +339,15 @@ def reset_history(request: HttpRequest, person: str, body: HistoryResetIn) -> Ht
 @router.get(
     "/walls/documents",
     response={200: list[DocumentSummaryOut], **PROBLEMS},
-    summary="Documents I may read now (titles only; opening one is the checked read)",
+    summary="Documents I may read now, newest first (titles only; opening one is the checked read)",
 )
-def list_documents(request: HttpRequest) -> list[DocumentSummaryOut]:
-    return [reports.document_summary(d) for d in get_readable_documents(actor_of(request))]
+def list_documents(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[DocumentSummaryOut]:
+    readable = get_readable_documents(actor_of(request))
+    found = keyset(readable, reports.DOCUMENT_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.document_summary(d) for d in found.items]
 
 
 @router.get(

@@ -1,21 +1,31 @@
 """The walls' reports as rows: the API returns them, the pages show them, CSV writes them.
 
-Each builder returns schema objects; their fields are the CSV columns, so the API, the
-pages and the CSV files always agree.
+Each report is a query in a fixed order (``*_ORDER``, ending with a unique field, so that a
+page is a keyset query: ``base.pages``) and a builder of schema objects from its rows; the
+schema's fields are the CSV columns, so the API, the pages and the CSV files always agree.
+A CSV download is the whole report (``every``), streamed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from backoffice.walls.models import DealProject, IssuerDocument, ListEntry, WallCrossing
+from backoffice.audit.models import AuditEvent
+from backoffice.core.walls import Walls
+from backoffice.walls.models import DealProject, Issuer, IssuerDocument, ListEntry, WallCrossing
 from backoffice.walls.queries import (
+    Insider,
+    get_all_insiders,
     get_crossings,
     get_denials,
-    get_list,
+    get_issuers,
+    get_projects,
+    get_restricted_issuers,
 )
 from backoffice.walls.schemas import (
     CrossingOut,
@@ -23,36 +33,85 @@ from backoffice.walls.schemas import (
     DocumentOut,
     DocumentSummaryOut,
     InsiderOut,
+    IssuerOut,
     ProjectOut,
     RestrictedEntryOut,
     WatchEntryOut,
 )
 
 __all__ = [
+    "ISSUER_ORDER",
+    "RESTRICTED_ORDER",
+    "WATCH_ORDER",
+    "PROJECT_ORDER",
+    "CROSSING_ORDER",
+    "DENIAL_ORDER",
+    "DOCUMENT_ORDER",
+    "every",
+    "issuers",
+    "issuer_out",
     "restricted_list",
+    "restricted_out",
     "entry_out",
     "watch_list",
+    "projects",
     "project_out",
+    "insider_out",
     "insider_list",
     "crossing_out",
     "crossings",
     "denials",
+    "denial_out",
     "document_summary",
     "document_out",
 ]
 
+M = TypeVar("M", bound=Model)
+S = TypeVar("S")
 
-def restricted_list() -> list[RestrictedEntryOut]:
+#: Issuers by name.
+ISSUER_ORDER = ("name", "pk")
+#: Longest restricted first.
+RESTRICTED_ORDER = ("since", "pk")
+#: The restricted list's entries, then the watch list's; newest first in each.
+WATCH_ORDER = ("kind", "-since", "-pk")
+#: Deal projects by name.
+PROJECT_ORDER = ("name", "pk")
+#: Newest first.
+CROSSING_ORDER = ("-valid_from", "-pk")
+#: Newest first (the audit trail's sequence number is the key).
+DENIAL_ORDER = ("-seq",)
+#: Newest first.
+DOCUMENT_ORDER = ("-created", "-pk")
+
+
+def every(rows: QuerySet[M], order: Sequence[str], out: Callable[[M], S]) -> Iterator[S]:
+    """The whole report, row by row as the database hands them over (for a CSV download)."""
+    for row in rows.order_by(*order).iterator(chunk_size=500):
+        yield out(row)
+
+
+def issuers() -> QuerySet[Issuer]:
+    return get_issuers()
+
+
+def issuer_out(issuer: Issuer, walls: Walls) -> IssuerOut:
+    return IssuerOut(
+        key=issuer.key,
+        name=issuer.name,
+        conflict_class=issuer.conflict_class.key,
+        conflict_class_name=walls.class_names.get(issuer.conflict_class.key, ""),
+    )
+
+
+def restricted_list() -> QuerySet[Issuer]:
     """One row per restricted issuer (several projects may list it), longest listed first."""
-    rows: dict[str, RestrictedEntryOut] = {}
-    for entry in get_list(ListEntry.Kind.RESTRICTED).order_by("since"):
-        rows.setdefault(
-            entry.issuer.key,
-            RestrictedEntryOut(
-                issuer=entry.issuer.key, issuer_name=entry.issuer.name, since=entry.since
-            ),
-        )
-    return list(rows.values())
+    return get_restricted_issuers().order_by(*RESTRICTED_ORDER)
+
+
+def restricted_out(issuer: Issuer) -> RestrictedEntryOut:
+    since: datetime = issuer.since  # type: ignore[attr-defined]  # annotated by the query
+    return RestrictedEntryOut(issuer=issuer.key, issuer_name=issuer.name, since=since)
 
 
 def entry_out(entry: ListEntry) -> WatchEntryOut:
@@ -69,15 +128,26 @@ def entry_out(entry: ListEntry) -> WatchEntryOut:
     )
 
 
-def watch_list() -> list[WatchEntryOut]:
+def watch_list() -> QuerySet[ListEntry]:
     """Every current entry of both lists, with why and by whom: compliance's view."""
     entries = ListEntry.objects.filter(until__isnull=True).select_related(
         "issuer__conflict_class", "project"
     )
-    return [entry_out(e) for e in entries.order_by("kind", "-since")]
+    return entries.order_by(*WATCH_ORDER)
+
+
+def projects() -> QuerySet[DealProject]:
+    """Deal projects, each with how many insiders it has now."""
+    return get_projects().order_by(*PROJECT_ORDER)
 
 
 def project_out(project: DealProject) -> ProjectOut:
+    """A project as the reports show it; ``insiders_now`` from ``projects()`` if it came
+    from there, else counted by the same query."""
+    insiders_now = getattr(project, "insiders_now", None)
+    if insiders_now is None:
+        counted = get_projects().get(pk=project.pk)
+        insiders_now = counted.insiders_now  # type: ignore[attr-defined]  # annotated
     return ProjectOut(
         key=project.key,
         name=project.name,
@@ -90,7 +160,7 @@ def project_out(project: DealProject) -> ProjectOut:
         created=project.created,
         announced_at=project.announced_at,
         closed_at=project.closed_at,
-        insiders_now=sum(r.active for r in insider_list(project)),
+        insiders_now=insiders_now,
     )
 
 
@@ -99,37 +169,37 @@ def _name(user: Any) -> str:
     return profile.display_name if profile else user.get_username()
 
 
+def insider_out(row: Insider, at: datetime | None = None) -> InsiderOut:
+    """One line of the insider list: a deal team member or someone brought over the wall."""
+    if isinstance(row, WallCrossing):
+        at = at or timezone.now()
+        return InsiderOut(
+            person=row.user.username,
+            name=_name(row.user),
+            how="crossing",
+            since=row.valid_from,
+            until=min(row.valid_to, row.ended_at) if row.ended_at else row.valid_to,
+            reason=row.reason,
+            approved_by=row.approved_by,
+            active=row.ended_at is None and row.valid_from <= at < row.valid_to,
+        )
+    return InsiderOut(
+        person=row.user.username,
+        name=_name(row.user),
+        how="member",
+        since=row.since,
+        until=row.until,
+        reason=row.reason,
+        approved_by=row.added_by,
+        active=row.until is None,
+    )
+
+
 def insider_list(project: DealProject, at: datetime | None = None) -> list[InsiderOut]:
     """Everyone who is or was an insider of the project (MAR Art. 18), earliest first:
-    deal team members and people brought over the wall."""
+    deal team members and people brought over the wall (in the order of its pages)."""
     at = at or timezone.now()
-    rows = [
-        InsiderOut(
-            person=m.user.username,
-            name=_name(m.user),
-            how="member",
-            since=m.since,
-            until=m.until,
-            reason=m.reason,
-            approved_by=m.added_by,
-            active=m.until is None,
-        )
-        for m in project.members.select_related("user__profile")
-    ]
-    rows += [
-        InsiderOut(
-            person=c.user.username,
-            name=_name(c.user),
-            how="crossing",
-            since=c.valid_from,
-            until=min(c.valid_to, c.ended_at) if c.ended_at else c.valid_to,
-            reason=c.reason,
-            approved_by=c.approved_by,
-            active=c.ended_at is None and c.valid_from <= at < c.valid_to,
-        )
-        for c in project.crossings.select_related("user__profile")
-    ]
-    return sorted(rows, key=lambda r: (r.since, r.person))
+    return [insider_out(row, at) for row in get_all_insiders(project)]
 
 
 def crossing_out(crossing: WallCrossing, at: datetime | None = None) -> CrossingOut:
@@ -158,24 +228,26 @@ def crossing_out(crossing: WallCrossing, at: datetime | None = None) -> Crossing
     )
 
 
-def crossings() -> list[CrossingOut]:
-    now = timezone.now()
-    return [crossing_out(c, now) for c in get_crossings()]
+def crossings() -> QuerySet[WallCrossing]:
+    """Every wall crossing, running and past, newest first (CW-2)."""
+    return get_crossings().order_by(*CROSSING_ORDER)
 
 
-def denials(limit: int = 1000) -> list[DenialOut]:
-    return [
-        DenialOut(
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            object=f"{event.object_type}:{event.object_id}",
-            code=(event.after or {}).get("code") or "wall.forbidden",
-            message=(event.after or {}).get("message") or event.reason,
-        )
-        for event in get_denials()[:limit]
-    ]
+def denials() -> QuerySet[AuditEvent]:
+    """Every refusal by the walls, newest first, from the audit trail."""
+    return get_denials().order_by(*DENIAL_ORDER)
+
+
+def denial_out(event: AuditEvent) -> DenialOut:
+    return DenialOut(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        object=f"{event.object_type}:{event.object_id}",
+        code=(event.after or {}).get("code") or "wall.forbidden",
+        message=(event.after or {}).get("message") or event.reason,
+    )
 
 
 def document_summary(document: IssuerDocument) -> DocumentSummaryOut:

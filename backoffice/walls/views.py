@@ -1,7 +1,8 @@
 """Compliance's pages for the Chinese walls, and the restricted list for everyone.
 
 The views check the form and call one service; the services check ``walls.manage`` and
-record. Every table links its CSV twin in the API (``/api/v1/walls/….csv``).
+record. Every table links its CSV twin in the API (``/api/v1/walls/….csv``). A list that
+grows shows one page and the link to the next (``?after=``, #14).
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from backoffice.base.actor import actor_of
+from backoffice.base.pages import PAGE_SIZE, Page, next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.core.walls import WALL_DENIAL_CODES
 from backoffice.walls import reports
 from backoffice.walls.forms import ListEntryForm, MemberForm, ReasonForm
 from backoffice.walls.models import DealProject, ListEntry
-from backoffice.walls.queries import MANAGE_PERMISSION, access_walls_admin, get_walls
+from backoffice.walls.queries import (
+    MANAGE_PERMISSION,
+    Insider,
+    access_walls_admin,
+    get_insider_page,
+    get_walls,
+)
 from backoffice.walls.services import (
     do_add_member,
     do_announce_project,
@@ -47,6 +56,20 @@ STATE_WORDS = (
     gettext_noop("expired"),
     gettext_noop("ended"),
 )
+
+
+#: The overview's projects: grouped by state, then by name.
+PROJECT_PAGE_ORDER = ("status", "name", "pk")
+
+
+def _insider_page(request: HttpRequest, project: DealProject) -> Page[Insider]:
+    """The page of the insider list ``?after=`` asks for (a bad cursor: the first page)."""
+    limit = request.GET.get("limit", "")
+    size = int(limit) if limit.isdigit() else PAGE_SIZE
+    try:
+        return get_insider_page(project, request.GET.get("after") or None, size)
+    except DomainError:
+        return get_insider_page(project, None, size)
 
 
 def _may_manage(request: HttpRequest) -> bool:
@@ -108,10 +131,11 @@ def overview(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:overview")
-    projects = DealProject.objects.select_related("issuer", "lead").order_by("status", "name")
+    projects = page_of(request, reports.projects(), PROJECT_PAGE_ORDER)
     context = {
-        "entries": reports.watch_list(),
-        "projects": [reports.project_out(p) for p in projects],
+        "entries": [reports.entry_out(e) for e in reports.watch_list()],
+        "projects": [reports.project_out(p) for p in projects.items],
+        "next_url": next_url(request, projects.next),
         "form": form,
         "may_manage": _may_manage(request),
     }
@@ -121,7 +145,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def restricted(request: HttpRequest) -> HttpResponse:
     """The restricted list, for everyone: no research, no personal or own-account trades."""
-    return render(request, "walls/restricted.html", {"entries": reports.restricted_list()})
+    page = page_of(request, reports.restricted_list(), reports.RESTRICTED_ORDER)
+    context = {
+        "entries": [reports.restricted_out(i) for i in page.items],
+        "next_url": next_url(request, page.next),
+    }
+    return render(request, "walls/restricted.html", context)
 
 
 @login_required
@@ -158,9 +187,12 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
         if status == 200:
             return redirect("walls:project", key=key)
         project = get_project(key)
+    insiders = _insider_page(request, project)
+    now = timezone.now()
     context = {
         "project": reports.project_out(project),
-        "insiders": reports.insider_list(project),
+        "insiders": [reports.insider_out(i, now) for i in insiders.items],
+        "next_url": next_url(request, insiders.next),
         "member_form": member_form,
         "area": get_walls().area_name(project.area),
         "may_manage": _may_manage(request),
@@ -190,7 +222,13 @@ def crossings(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:crossings")
-    context = {"crossings": reports.crossings(), "may_manage": _may_manage(request)}
+    page = page_of(request, reports.crossings(), reports.CROSSING_ORDER)
+    now = timezone.now()
+    context = {
+        "crossings": [reports.crossing_out(c, now) for c in page.items],
+        "next_url": next_url(request, page.next),
+        "may_manage": _may_manage(request),
+    }
     return render(request, "walls/crossings.html", context, status=status)
 
 
@@ -198,5 +236,10 @@ def crossings(request: HttpRequest) -> HttpResponse:
 def denials(request: HttpRequest) -> HttpResponse:
     """Refused reads and actions of the walls, from the audit trail, newest first."""
     access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
-    context = {"denials": reports.denials(limit=500), "codes": WALL_DENIAL_CODES}
+    page = page_of(request, reports.denials(), reports.DENIAL_ORDER)
+    context = {
+        "denials": [reports.denial_out(e) for e in page.items],
+        "next_url": next_url(request, page.next),
+        "codes": WALL_DENIAL_CODES,
+    }
     return render(request, "walls/denials.html", context)

@@ -15,7 +15,7 @@ from tests.walls.conftest import People, cross, mandate_payload, open_project, r
 def rows(response: Any) -> list[dict[str, str]]:
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode())))
 
 
 def test_the_restricted_list_is_for_everyone_the_watch_list_for_compliance(

@@ -351,7 +351,7 @@ def test_no_answer_to_an_outsider_names_a_confidential_issuer(world: World, grou
     for name, (probe, typed) in PROBES[group].items():
         response = probe(world)
         assert response.status_code < 500, (name, response.content)
-        said = response.content.decode().lower()
+        said = response.getvalue().decode().lower()
         leaks += [(name, w) for w in CONFIDENTIAL + (() if typed else CODE_NAMES) if w in said]
     assert leaks == []
 
