@@ -136,7 +136,7 @@ def keyset(
     return Page(shown, cursor_of(shown[-1], order) if more else None)
 
 
-def cursor_of(row: Model, order: Sequence[str]) -> str:
+def cursor_of(row: Any, order: Sequence[str]) -> str:
     """The cursor of the rows after ``row``: for a list merged from several querysets (each
     paged with ``keyset`` over the same ``order``), whose last row shown the caller picks."""
     return _encode([_value(row, f.lstrip("-")) for f in order])
