@@ -473,6 +473,17 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Your password is set; you can log in now.": "Ihr Passwort ist festgelegt; Sie können sich jetzt anmelden.",
     "Logged out": "Abgemeldet",
     "Log in again": "Wieder anmelden",
+    # #14: pages
+    "Cases you may see, newest first": "Vorgänge, die ich sehen darf, neueste zuerst",
+    "Newest cases": "Neueste Vorgänge",
+    "%(n)s cases wait for me": "%(n)s Vorgänge warten auf mich",
+    "Next page": "Nächste Seite",
+    "Showing the oldest 50; the cases list shows them all.": (
+        "Die ältesten 50 werden gezeigt; die Vorgangsliste zeigt alle."
+    ),
+    "Delegations, latest start first": "Vertretungen, zuletzt begonnene zuerst",
+    "%(n)s row on this page": ("%(n)s Zeile auf dieser Seite", "%(n)s Zeilen auf dieser Seite"),
+    "Locked out now, latest attempt first": "Jetzt gesperrt, letzter Versuch zuerst",
 }
 
 
