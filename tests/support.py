@@ -1,4 +1,5 @@
-"""Helpers for tests that run the real ``backoffice`` command and server as subprocesses."""
+"""Helpers for tests that run the real ``backoffice`` command and server as subprocesses, and
+for walking the pages of a list."""
 
 from __future__ import annotations
 
@@ -16,9 +17,49 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+
+#: "Next page" in an HTML list, and the ``Link`` header of a JSON list (base/pages.py).
+NEXT_PAGE = re.compile(r'<a href="([^"]+)" rel="next">')
+LINK_NEXT = re.compile(r'<http://testserver(/[^>]*)>; rel="next"')
+
+
+def api_pages(client: Any, url: str) -> list[list[Any]]:
+    """The rows of each page of a JSON list, following its ``Link`` header to the last page."""
+    pages: list[list[Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.content[:300]
+        rows = response.json()
+        assert isinstance(rows, list)  # a paged list stays a plain JSON array
+        pages.append(rows)
+        link = response.get("Link")
+        found = LINK_NEXT.fullmatch(link or "")
+        assert (found is None) == (link is None), link
+        next_url = found[1] if found else None
+        assert len(pages) < 50, "the pages never end"
+    return pages
+
+
+def html_pages(client: Any, url: str) -> list[tuple[str, str]]:
+    """Each page of an HTML list as (the URL asked, its HTML), following "Next page" links."""
+    pages: list[tuple[str, str]] = []
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.content[:300]
+        html = response.content.decode()
+        pages.append((next_url, html))
+        found = NEXT_PAGE.search(html)
+        next_url = unescape(found[1]) if found else None
+        assert len(pages) < 50, "the pages never end"
+    return pages
+
 
 BACKOFFICE = shutil.which("backoffice", path=str(Path(sys.executable).parent)) or "backoffice"
 

@@ -4,7 +4,6 @@ soonest end first, every mitigation exactly once; its CSV has every mitigation."
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from datetime import timedelta
@@ -21,6 +20,7 @@ from backoffice.access.models import Mitigation
 from backoffice.base.pages import PAGE_SIZE
 from tests.access.test_grants import mitigation
 from tests.cases.conftest import Person, problem
+from tests.support import api_pages, html_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -73,19 +73,8 @@ def expected(status: str = "all") -> list[Row]:
 
 def walk_api(client: Client, url: str) -> tuple[list[Row], int]:
     """Every mitigation the API lists, following the Link header to the last page."""
-    seen: list[Row] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        seen += [(m["person"], m["risk"], m["control"]) for m in response.json()]
-        pages += 1
-        link = response.headers.get("Link")
-        found = re.fullmatch(r'<(http://testserver/[^>]+)>; rel="next"', link or "")
-        assert (found is None) == (link is None), link
-        next_url = found.group(1) if found else None
-    return seen, pages
+    pages = api_pages(client, url)
+    return [(m["person"], m["risk"], m["control"]) for page in pages for m in page], len(pages)
 
 
 ROW = re.compile(
@@ -97,18 +86,8 @@ ROW = re.compile(
 
 def walk_html(client: Client, url: str) -> tuple[list[Row], int]:
     """Every mitigation the page shows, following "Next page" to the last page."""
-    seen: list[Row] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        text = response.content.decode()
-        seen += ROW.findall(text)
-        pages += 1
-        found = re.search(r'<a href="([^"]+)" rel="next">', text)
-        next_url = html.unescape(found.group(1)) if found else None
-    return seen, pages
+    pages = html_pages(client, url)
+    return [row for _, text in pages for row in ROW.findall(text)], len(pages)
 
 
 def test_walking_the_api_pages_yields_every_mitigation_once_soonest_end_first(

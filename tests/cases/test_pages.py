@@ -24,13 +24,12 @@ from backoffice.base.actor import Actor
 from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from tests.cases.conftest import payment, problem
+from tests.support import NEXT_PAGE, api_pages, html_pages
 
 User = get_user_model()
 
 CASE_ROW = re.compile(r'<tr><td>(\d+)</td><td><a href="/cases/\d+/">')
 DELEGATION_ROW = re.compile(r"<td>(away-\d+)</td>")
-NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
-LINK_HEADER = re.compile(r'^<(http://testserver(/[^>]+))>; rel="next"$')
 
 
 def client_of(username: str) -> Client:
@@ -51,36 +50,14 @@ def start_cases(count: int, maker: str = "anna.schmidt", *, submit: bool = True)
 
 def walk_html(client: Client, url: str, row: re.Pattern[str]) -> tuple[list[str], list[str]]:
     """Every row of every page, following the "Next page" links; and the links followed."""
-    rows: list[str] = []
-    followed: list[str] = []
-    for _ in range(50):
-        response = client.get(url)
-        assert response.status_code == 200, response.content[:300]
-        html = response.content.decode()
-        rows += row.findall(html)
-        found = NEXT_LINK.search(html)
-        if found is None:
-            return rows, followed
-        url = unescape(found.group(1))
-        followed.append(url)
-    raise AssertionError("the pages never end")
+    pages = html_pages(client, url)
+    return [r for _, html in pages for r in row.findall(html)], [u for u, _ in pages[1:]]
 
 
 def walk_api(client: Client, url: str) -> tuple[list[dict[str, Any]], int]:
     """Every item of every page, following the ``Link`` header; and the number of pages."""
-    items: list[dict[str, Any]] = []
-    for pages in range(1, 50):
-        response = client.get(url)
-        assert response.status_code == 200, response.content[:300]
-        body = response.json()
-        assert isinstance(body, list)  # the body stays a plain JSON array
-        items += body
-        if "Link" not in response:
-            return items, pages
-        found = LINK_HEADER.match(response["Link"])
-        assert found is not None, response["Link"]
-        url = found.group(2)
-    raise AssertionError("the pages never end")
+    pages = api_pages(client, url)
+    return [item for page in pages for item in page], len(pages)
 
 
 def page_statements(client: Client, url: str) -> int:
@@ -117,7 +94,7 @@ def test_a_later_page_leads_back_to_the_newest_cases_with_the_same_filters(
     anna = client_of("anna.schmidt")
     first = anna.get("/cases/?state=submitted&limit=2").content.decode()
     assert "Newest cases" not in first
-    later = anna.get(unescape(NEXT_LINK.search(first).group(1))).content.decode()  # type: ignore[union-attr]
+    later = anna.get(unescape(NEXT_PAGE.search(first).group(1))).content.decode()  # type: ignore[union-attr]
     back = re.search(r'<a href="([^"]+)">Newest cases</a>', later)
     assert back is not None and unescape(back.group(1)) == "/cases/?state=submitted&limit=2"
 
@@ -134,7 +111,7 @@ def test_the_htmx_table_has_the_next_link_and_no_count(demo_bank: Any) -> None:
     html = response.content.decode()
     assert "<html" not in html  # the table alone, for the filter form to swap in
     assert [int(pk) for pk in CASE_ROW.findall(html)] == sorted(created, reverse=True)[:2]
-    assert NEXT_LINK.search(html) is not None
+    assert NEXT_PAGE.search(html) is not None
     assert "newest first" in html and "3 cases" not in html
 
 

@@ -3,7 +3,6 @@ link), every row exactly once and in the reader's order; CSV downloads have ever
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,6 +21,7 @@ from backoffice.cases.models import Case
 from backoffice.credit.models import Borrower, BorrowerGroup, Credit, CreditDecision
 from tests.credit.conftest import Voter, problem
 from tests.credit.test_reports import approved, rows
+from tests.support import api_pages, html_pages
 
 V = Callable[[str], Voter]
 Cases = Callable[..., int]
@@ -92,37 +92,19 @@ def expected(path: str) -> list[int]:
 
 def walk_api(client: Client, url: str) -> tuple[list[dict[str, Any]], int]:
     """Every row the API lists, following the Link header from the first page to the last."""
-    seen: list[dict[str, Any]] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        seen += response.json()
-        pages += 1
-        link = response.headers.get("Link")
-        found = re.fullmatch(r'<(http://testserver/[^>]+)>; rel="next"', link or "")
-        assert (found is None) == (link is None), link
-        next_url = found.group(1) if found else None
-    return seen, pages
+    pages = api_pages(client, url)
+    return [row for page in pages for row in page], len(pages)
 
 
 def walk_html(client: Client, url: str) -> tuple[list[str], int]:
     """The first cell of every row the page shows, following "Next page" to the last page."""
     seen: list[str] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        text = response.content.decode()
+    pages = html_pages(client, url)
+    for _, text in pages:
         shown = re.findall(r"<tr><td>([^<]*)</td>", text)
         assert f"{len(shown)} row" in text  # the caption counts the rows of this page
         seen += shown
-        pages += 1
-        found = re.search(r'<a href="([^"]+)" rel="next">', text)
-        next_url = html.unescape(found.group(1)) if found else None
-    return seen, pages
+    return seen, len(pages)
 
 
 def as_user(username: str) -> Client:

@@ -31,6 +31,7 @@ from backoffice.walls.models import (
     WallCrossing,
 )
 from tests.cases.conftest import Person
+from tests.support import LINK_NEXT, NEXT_PAGE, api_pages, html_pages
 from tests.walls.conftest import People, cross, open_project
 
 PAGES = ["/walls/", "/walls/restricted/", "/walls/crossings/", "/walls/denials/"]
@@ -166,8 +167,6 @@ def test_the_case_page_of_a_walled_case_is_missing_outside_the_wall(person: Peop
 # list's order.
 
 MARK = re.compile(r"row-\d\d")
-NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
-LINK = re.compile(r'^<http://testserver(/[^>]*)>; rel="next"$')
 START = timezone.now() - timedelta(days=20)
 
 
@@ -366,7 +365,7 @@ def next_of(response: Any) -> str | None:
     link = response.get("Link")
     if link is None:
         return None
-    found = LINK.match(link)
+    found = LINK_NEXT.fullmatch(link)
     assert found, link
     return found[1]
 
@@ -380,36 +379,14 @@ def cursor_of(response: Any) -> str:
 def walk_api(client: Client, url: str, column: str) -> tuple[list[str], list[int]]:
     """Follow the Link headers from ``url``: the column's values seen, and each page's
     length."""
-    seen: list[str] = []
-    sizes: list[int] = []
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        rows = response.json()
-        assert isinstance(rows, list)  # still a plain JSON array
-        seen += [row[column] for row in rows]
-        sizes.append(len(rows))
-        next_url = next_of(response)
-        assert len(sizes) < 50, "the pages do not end"
-    return seen, sizes
+    pages = api_pages(client, url)
+    return [row[column] for page in pages for row in page], [len(page) for page in pages]
 
 
 def walk_pages(client: Client, url: str) -> tuple[list[str], int]:
     """Follow the "Next page" links from ``url``: the markers seen, and how many pages."""
-    seen: list[str] = []
-    pages = 0
-    next_url: str | None = url
-    while next_url:
-        response = client.get(next_url)
-        assert response.status_code == 200, response.content
-        html = response.content.decode()
-        seen += MARK.findall(html)
-        pages += 1
-        found = NEXT.search(html)
-        next_url = unescape(found[1]) if found else None
-        assert pages < 50, "the pages do not end"
-    return seen, pages
+    pages = html_pages(client, url)
+    return [mark for _, html in pages for mark in MARK.findall(html)], len(pages)
 
 
 def query_count(client: Client, url: str) -> int:
@@ -458,7 +435,7 @@ def test_walking_a_page_by_its_next_link_yields_every_row_once_in_order(
 def test_the_next_link_keeps_the_other_parameters_of_the_page(demo_bank: Any) -> None:
     make_denials(0, 4)
     html = as_user("clara.vogel").get("/walls/denials/?limit=3&lang=x").content.decode()
-    found = NEXT.search(html)
+    found = NEXT_PAGE.search(html)
     assert found and "limit=3" in unescape(found[1]) and "lang=x" in unescape(found[1])
 
 
