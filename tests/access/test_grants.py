@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.audit.models import AuditEvent
+from backoffice.cases.models import Case
 from backoffice.base.actor import Actor
 from backoffice.sod_cli import sod_analyze
 from tests.cases.conftest import Person, problem
@@ -85,6 +86,7 @@ def test_requester_approver_and_beneficiary_are_three_people(person: Any) -> Non
 
 def test_a_grant_breaking_ssd_is_refused_with_the_inherited_role_named(person: Any) -> None:
     """laura.lange is in the deal team; the head of research contains the analyst role."""
+    cases_before = Case.objects.count()
     refused = problem(
         person("maria.keller").start("role-grant", grant("laura.lange", "research-head")),
         403,
@@ -95,6 +97,7 @@ def test_a_grant_breaking_ssd_is_refused_with_the_inherited_role_named(person: A
     denial = AuditEvent.objects.filter(action="case.start_denied").order_by("-seq").first()
     assert denial is not None and denial.after["code"] == "access.ssd"
     assert denial.after["command"] == "submit"
+    assert Case.objects.count() == cases_before  # no draft left behind (it was, before #14)
     assert not holds("laura.lange", "research-head")
 
 
