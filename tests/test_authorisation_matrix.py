@@ -139,6 +139,13 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/access/simulate/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
+    # #15 emergency access: anyone may ask (the list decides, tests/access/test_emergency.py);
+    # the sessions and their logs are for controllers and access-risk readers
+    ("POST", "/api/v1/access/emergency"): "service",
+    ("POST", "/api/v1/access/emergency/{session_id}/end"): "service",
+    ("POST", "/api/v1/access/emergency/{session_id}/review"): "service",
+    ("GET", "/api/v1/access/emergency"): ACCESS_READERS,
+    ("GET", "/api/v1/access/emergency/{session_id}/log"): "service",  # 404 here; 403 in tests
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).
