@@ -60,6 +60,9 @@ __all__ = [
     "do_end_emergency",
     "do_review_emergency",
     "access_emergency",
+    "may_see_emergency",
+    "emergency_roles_of",
+    "own_running_sessions",
     "EmergencyReport",
     "get_emergency_report",
     "get_emergency_log",
@@ -408,9 +411,32 @@ def do_review_emergency(actor: Actor, session_id: int | str, note: str) -> Emerg
     return _session(session.pk)
 
 
+def may_see_emergency(actor: Actor) -> bool:
+    """Controllers and access-risk readers see every session and its log."""
+    return _is_controller(actor) or may_read_access(actor)
+
+
+def emergency_roles_of(actor: Actor) -> list[str]:
+    """The roles the live policy lets ``actor`` take in an emergency (EMERG-1)."""
+    spec = _emergency_spec()
+    if spec is None:
+        return []
+    return sorted(r.role for r in spec.roles if actor.person in r.people)
+
+
+def own_running_sessions(actor: Actor) -> list[EmergencySession]:
+    """``actor``'s sessions running now (to end one early)."""
+    now = timezone.now()
+    return list(
+        EmergencySession.objects.select_related("role")
+        .filter(person_id=actor.pk, started_at__lte=now, ends_at__gt=now)
+        .order_by("ends_at", "pk")
+    )
+
+
 def access_emergency(actor: Actor, what: str) -> None:
     """Emergency sessions and their logs are read by controllers and access-risk readers."""
-    if _is_controller(actor) or may_read_access(actor):
+    if may_see_emergency(actor):
         return
     _emergency_refuse(
         actor, "emergency.forbidden", f"Only controllers may see {what}.", "emergency"

@@ -397,3 +397,46 @@ def test_the_command_line_starts_lists_and_reviews(bank: Any, clock: Clock) -> N
     assert "0 emergency session(s) (overdue)" in run(
         "list", "--as", "clara.vogel", "--status", "overdue"
     )
+
+
+# -- the pages -------------------------------------------------------------------------------
+
+
+def test_the_page_takes_and_ends_a_session_and_a_controller_reviews_it(
+    bank: Any, clock: Clock, login: Any
+) -> None:
+    page = login("mia.frank").get("/access/emergency/")
+    assert b"You are not on any emergency list" in page.content
+    paul = login("paul.meyer")
+    form = paul.get("/access/emergency/").content.decode()
+    assert 'value="payment-releaser"' in form and "Sessions" not in form
+    taken = paul.post(
+        "/access/emergency/",
+        {"start": "1", "role": "payment-releaser", "minutes": "30", "reason": "INC-4711"},
+    )
+    assert taken.status_code == 302
+    session = EmergencySession.objects.get()
+    assert holds("paul.meyer", "payment.release")
+    again = paul.post(
+        "/access/emergency/",
+        {"start": "1", "role": "payment-releaser", "minutes": "30", "reason": "again"},
+    )
+    assert again.status_code == 409 and b"emergency.already_active" in again.content
+    assert paul.post("/access/emergency/", {"end": str(session.pk)}).status_code == 302
+    assert not holds("paul.meyer", "payment.release")
+    assert paul.get(f"/access/emergency/{session.pk}/").status_code == 403
+    clara = login("clara.vogel")
+    listed = clara.get("/access/emergency/?status=unreviewed").content.decode()
+    assert f'href="/access/emergency/{session.pk}/"' in listed
+    detail = clara.get(f"/access/emergency/{session.pk}/").content.decode()
+    assert "access.emergency.started" in detail and "access.emergency.ended" in detail
+    reviewed = clara.post(f"/access/emergency/{session.pk}/", {"note": "Nothing done, fine"})
+    assert reviewed.status_code == 302
+    session.refresh_from_db()
+    assert session.reviewed_by is not None and session.reviewed_by.username == "clara.vogel"
+    assert (
+        clara.get("/access/emergency/?status=unreviewed")
+        .content.decode()
+        .count('href="/access/emergency/')
+        == 0
+    )
