@@ -20,7 +20,7 @@ Everything here is pure: the services hand in the person, the roles and the risk
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -42,7 +42,6 @@ __all__ = [
     "session_state",
     "review_due",
     "tag",
-    "tagged",
 ]
 
 #: RECERT-2: a break-glass grant lasts 24 hours at most (a policy may say less)
@@ -205,12 +204,3 @@ def session_state(
 def tag(session_id: int) -> str:
     """The mark every audit event done under the session carries in its reason."""
     return f"[emergency:{session_id}]"
-
-
-def tagged(reason: str, sessions: Mapping[str, int], actor: str) -> str:
-    """``reason`` marked with ``actor``'s running session, if any."""
-    session = sessions.get(actor)
-    if session is None:
-        return reason
-    mark = tag(session)
-    return f"{mark} {reason}" if reason else mark
