@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from backoffice.access.models import EmergencySession, Mitigation, Role, RoleAssignment
@@ -250,16 +250,32 @@ def get_timeline(user: Any, start: date) -> Timeline:
     also those starting in the future (#13: a grant is judged on every day it holds)."""
     roles = RoleAssignment.objects.filter(
         Q(valid_to__isnull=True) | Q(valid_to__gt=start), user=user, role__retired_at__isnull=True
-    ).values_list("role__key", "valid_from", "valid_to")
+    ).values_list("role__key", "valid_from", "valid_to", Value(False))
+    # #15: a running emergency session holds its role on every day it touches, so a grant
+    # or a delegation is judged with it (one statement with the assignments)
+    sessions = EmergencySession.objects.filter(
+        person=user, ends_at__gt=timezone.now(), role__retired_at__isnull=True
+    ).values_list("role__key", TruncDate("started_at"), TruncDate("ends_at"), Value(True))
     mitigations = Mitigation.objects.filter(person=user, valid_until__gte=start).values_list(
         "risk", "valid_from", "valid_until"
     )
+    held = roles.order_by().union(sessions.order_by(), all=True)
     return Timeline(
-        roles=tuple(Span(role, since, until) for role, since, until in roles),
+        roles=tuple(
+            Span(role, _day(since), _day(until) + timedelta(days=1))
+            if emergency
+            else Span(role, since, until)
+            for role, since, until, emergency in held
+        ),
         mitigations=tuple(
             Span(risk, since, last + timedelta(days=1)) for risk, since, last in mitigations
         ),
     )
+
+
+def _day(value: Any) -> date:
+    """A truncated moment as a day (SQLite may hand it back as text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def get_grant_assessment_over(

@@ -440,3 +440,19 @@ def test_the_page_takes_and_ends_a_session_and_a_controller_reviews_it(
         .count('href="/access/emergency/')
         == 0
     )
+
+
+def test_a_grant_while_a_session_runs_is_judged_with_the_emergency_role(
+    bank: Any, clock: Clock
+) -> None:
+    """stefan.bauer settles in an emergency: a trader grant now would be trading and
+    settlement together (SSD and a critical risk), so it is refused until the session ends."""
+    from tests.access.test_grants import grant
+
+    session = do_start_emergency(actor("stefan.bauer"), "settlement-clerk", 60, "INC-77")
+    asked = Person("maria.keller").start("role-grant", grant("stefan.bauer", "trader"))
+    assert asked.status_code == 403, asked.content
+    assert asked.json()["code"] in {"access.ssd", "access.critical_risk"}
+    do_end_emergency(actor("stefan.bauer"), session.pk)
+    again = Person("maria.keller").start("role-grant", grant("stefan.bauer", "trader"))
+    assert again.status_code == 201, again.content
