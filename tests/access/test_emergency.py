@@ -456,3 +456,54 @@ def test_a_grant_while_a_session_runs_is_judged_with_the_emergency_role(
     do_end_emergency(actor("stefan.bauer"), session.pk)
     again = Person("maria.keller").start("role-grant", grant("stefan.bauer", "trader"))
     assert again.status_code == 201, again.content
+
+
+def test_two_emergency_roles_that_together_are_critical_are_refused(bank: Any) -> None:
+    """Administration and settlement (a business transaction) are admin-business, critical:
+    the second session is judged with the first one's role."""
+    do_start_emergency(actor("stefan.bauer"), "settlement-clerk", 60, "INC-1")
+    error = refused(
+        "emergency.critical_risk",
+        do_start_emergency,
+        actor("stefan.bauer"),
+        "administrator",
+        60,
+        "INC-2",
+    )
+    assert "admin-business" in error.message
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_critical_sessions_asked_at_the_same_moment_are_judged_one_after_the_other(
+    demo_bank: Any,
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def take(role: str) -> None:
+        me = actor("stefan.bauer")
+        barrier.wait()
+        try:
+            do_start_emergency(me, role, 60, "INC-race")
+            result = "taken"
+        except DomainError as exc:
+            result = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    roles = ("settlement-clerk", "administrator")
+    threads = [threading.Thread(target=take, args=(role,)) for role in roles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["emergency.critical_risk", "taken"]
+    assert EmergencySession.objects.count() == 1
