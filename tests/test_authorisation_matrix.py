@@ -138,7 +138,19 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
+    # #15: the emergency page is everyone's (the list decides who takes a role there)
+    ("GET", "/access/emergency/"): EVERYONE,
+    ("POST", "/access/emergency/"): "service",
+    ("GET", "/access/emergency/{session_id}/"): "service",  # 404 here; 403 in tests/access
+    ("POST", "/access/emergency/{session_id}/"): "service",
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
+    # #15 emergency access: anyone may ask (the list decides, tests/access/test_emergency.py);
+    # the sessions and their logs are for controllers and access-risk readers
+    ("POST", "/api/v1/access/emergency"): "service",
+    ("POST", "/api/v1/access/emergency/{session_id}/end"): "service",
+    ("POST", "/api/v1/access/emergency/{session_id}/review"): "service",
+    ("GET", "/api/v1/access/emergency"): ACCESS_READERS,
+    ("GET", "/api/v1/access/emergency/{session_id}/log"): "service",  # 404 here; 403 in tests
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).

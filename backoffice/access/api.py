@@ -3,16 +3,26 @@ services check ``access.risk.read`` and record refusals."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from backoffice.access.services import get_mitigation_report, get_simulation
+from backoffice.access.services import (
+    do_end_emergency,
+    do_review_emergency,
+    do_start_emergency,
+    get_emergency_log,
+    get_emergency_report,
+    get_mitigation_report,
+    get_simulation,
+)
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, csv_response
+from backoffice.base.http import PROBLEMS, csv_response, idempotent
 from backoffice.base.pages import PageIn, link_next
+from backoffice.core.emergency import session_state
 
 __all__ = ["router"]
 
@@ -128,3 +138,148 @@ def list_mitigations(
     page = report.page(params.after, params.limit)
     link_next(request, response, page.next)
     return page.items
+
+
+# -- #15 part 2: emergency access (break-glass, firefighter) ---------------------------------
+
+
+class EmergencyStartIn(Schema):
+    role: str = Field(min_length=1, max_length=64)
+    minutes: int = Field(ge=1, le=24 * 60, description="at most the policy's maximum for the role")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class EmergencyReviewIn(Schema):
+    note: str = Field(min_length=1, max_length=2000, description="what the log showed")
+
+
+EmergencyState = Literal["active", "unreviewed", "overdue", "reviewed"]
+
+
+class EmergencyOut(Schema):
+    session: int
+    person: str
+    role: str
+    reason: str
+    state: EmergencyState
+    started_at: datetime
+    ends_at: datetime = Field(description="the role ends by itself then (or ended early)")
+    planned_end: datetime
+    ended_by: str = Field(description="who ended it early, if anyone")
+    review_due: datetime
+    reviewed_by: str
+    reviewed_at: datetime | None
+    review_note: str
+
+
+class EmergencyEventOut(Schema):
+    seq: int
+    at: datetime
+    action: str
+    object_type: str
+    object_id: str
+    reason: str
+
+
+class EmergencyLogOut(Schema):
+    session: EmergencyOut
+    events: list[EmergencyEventOut] = Field(description="audit events tagged with the session")
+
+
+class EmergencyFilterIn(PageIn):
+    """``?status=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all rows."""
+
+    status: Literal["all", "active", "unreviewed", "overdue", "reviewed"] = "all"
+    format: Literal["json", "csv"] = "json"
+
+
+def _session_out(session: Any) -> EmergencyOut:
+    state = session_state(
+        session.started_at,
+        session.ends_at,
+        session.reviewed_at is not None,
+        session.review_due,
+        timezone.now(),
+    )
+    return EmergencyOut(**session.as_record(), state=state)
+
+
+@router.post(
+    "/access/emergency",
+    response={201: EmergencyOut, **PROBLEMS},
+    summary="Take a role at once in an emergency (listed people only; EMERG-1)",
+)
+def start_emergency(request: HttpRequest, body: EmergencyStartIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        session = do_start_emergency(actor_of(request), body.role, body.minutes, body.reason)
+        return 201, _session_out(session)
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/access/emergency/{session_id}/end",
+    response={200: EmergencyOut, **PROBLEMS},
+    summary="End a running emergency session now (its person or a controller)",
+)
+def end_emergency(request: HttpRequest, session_id: int) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        return 200, _session_out(do_end_emergency(actor_of(request), session_id))
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/access/emergency/{session_id}/review",
+    response={200: EmergencyOut, **PROBLEMS},
+    summary="Review an ended session's log (a controller who is not the person; EMERG-4)",
+)
+def review_emergency(
+    request: HttpRequest, session_id: int, body: EmergencyReviewIn
+) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        session = do_review_emergency(actor_of(request), session_id, body.note)
+        return 200, _session_out(session)
+
+    return idempotent(request, run)
+
+
+@router.get(
+    "/access/emergency",
+    response={200: list[EmergencyOut], **PROBLEMS},
+    summary="Emergency sessions: active, unreviewed, overdue (not reviewed in time), reviewed; "
+    "newest first (paged: ?after=&limit=, next page in the Link header; ?format=csv: all)",
+)
+def list_emergency(
+    request: HttpRequest, params: Query[EmergencyFilterIn], response: HttpResponse
+) -> list[dict[str, Any]] | HttpResponse:
+    report = get_emergency_report(actor_of(request), params.status)
+    if params.format == "csv":
+        items = (EmergencyOut(**row) for row in report.all_rows())
+        return csv_response(f"emergency-{params.status}.csv", items, EmergencyOut)
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items
+
+
+@router.get(
+    "/access/emergency/{session_id}/log",
+    response={200: EmergencyLogOut, **PROBLEMS},
+    summary="What was done under an emergency session: its tagged audit events (controllers)",
+)
+def emergency_log(request: HttpRequest, session_id: int) -> EmergencyLogOut:
+    session, events = get_emergency_log(actor_of(request), session_id)
+    return EmergencyLogOut(
+        session=_session_out(session),
+        events=[
+            EmergencyEventOut(
+                seq=e.seq,
+                at=e.at,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                reason=e.reason,
+            )
+            for e in events
+        ],
+    )

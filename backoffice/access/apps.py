@@ -11,11 +11,13 @@ class AccessConfig(AppConfig):
         from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
         from backoffice.access.queries import (
             delegation_check,
+            emergency_mark,
             facts_by_username,
             get_acting_rules,
             get_actor_facts,
             role_directory,
         )
+        from backoffice.audit.services import register_mark
         from backoffice.base.actor import register_part, register_people_facts
         from backoffice.base.effects import register
         from backoffice.base.references import register_directory
@@ -31,3 +33,4 @@ class AccessConfig(AppConfig):
         register("access.mitigate", MitigationGrant())
         register("access.delegate", DelegationGrant())
         register_applier(ACCESS_APPLIER)
+        register_mark(emergency_mark)

@@ -12,7 +12,7 @@ from typing_extensions import override
 from backoffice.base.models import TimeStamped
 from backoffice.core.org import Period
 
-__all__ = ["Role", "RoleAssignment", "Mitigation"]
+__all__ = ["Role", "RoleAssignment", "Mitigation", "EmergencySession"]
 
 
 class Role(TimeStamped):
@@ -122,4 +122,75 @@ class Mitigation(TimeStamped):
             "monitor": self.monitor.username,
             "valid_from": self.valid_from,
             "valid_until": self.valid_until,
+        }
+
+
+# -- #15 part 2: emergency access (break-glass, firefighter) ---------------------------------
+
+
+class EmergencySession(TimeStamped):
+    """A person holds ``role`` from ``started_at`` until ``ends_at`` (exclusive), taken at
+    once because the policy lists them for it (EMERG-1; core.emergency).
+
+    It ends by itself: every check reads only sessions whose ``ends_at`` is still ahead
+    (EMERG-2), so nothing has to run at the end. Ending it early moves ``ends_at`` to that
+    moment (``ended_by``); ``planned_end`` keeps what was asked. A controller who is not the
+    person reviews its log by ``review_due`` (EMERG-4).
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_sessions"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="emergency_sessions")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    planned_end = models.DateTimeField()
+    ends_at = models.DateTimeField(db_index=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+    review_due = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "pk"]
+        indexes = [models.Index(fields=["person", "ends_at"], name="access_emerg_person_end")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("started_at")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message="An emergency session cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reviewed_by=models.F("person")),
+                name="%(app_label)s_%(class)s_not_self_reviewed",
+                violation_error_message="Nobody reviews their own emergency session.",
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"emergency {self.pk}: {self.person} as {self.role} until {self.ends_at}"
+
+    def as_record(self) -> dict[str, Any]:
+        """What the audit trail and the report say about it."""
+        return {
+            "session": self.pk,
+            "person": self.person.username,
+            "role": self.role.key,
+            "reason": self.reason,
+            "started_at": self.started_at,
+            "planned_end": self.planned_end,
+            "ends_at": self.ends_at,
+            "ended_by": self.ended_by,
+            "review_due": self.review_due,
+            "reviewed_by": self.reviewed_by.username if self.reviewed_by else "",
+            "reviewed_at": self.reviewed_at,
+            "review_note": self.review_note,
         }

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, Value
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
-from backoffice.access.models import Mitigation, Role, RoleAssignment
+from backoffice.access.models import EmergencySession, Mitigation, Role, RoleAssignment
+from backoffice.base.context import cached, remember
 from backoffice.base.references import Directory
 from backoffice.core.access import AccessRules, Assessment, assess_grant
 from backoffice.core.access_time import PeriodAssessment, Span, Timeline, assess_grant_over
@@ -21,6 +23,7 @@ from backoffice.core.delegation import (
     delegable_permissions,
     delegation_verdict,
 )
+from backoffice.core.emergency import tag
 from backoffice.core.money import Money
 from backoffice.core.org import Line
 from backoffice.core.policy import Policy, access_rules, role_facts
@@ -49,6 +52,10 @@ __all__ = [
     "get_delegation_assessment",
     "get_acting_rules",
     "get_mitigations",
+    "running_session_of",
+    "emergency_mark",
+    "EMERGENCY_ORDER",
+    "get_emergency_sessions",
 ]
 
 
@@ -128,11 +135,22 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
     holding = RoleAssignment.objects.filter(
         _active(day), user_id__in=people, role__retired_at__isnull=True
     ).values_list("user_id", "role__key", Value(""), Value(False), Value("role"))
-    for user_id, key, line, top, kind in in_units.order_by().union(holding.order_by(), all=True):
+    arms = [holding.order_by()]
+    now = timezone.now()
+    today = day == timezone.localdate(now)
+    if today:  # #15: emergency roles are held only now, while their session runs (EMERG-2)
+        arms.append(_running_sessions(now).filter(person_id__in=people).order_by())
+    sessions: dict[int, int] = {}
+    for user_id, key, line, top, kind in in_units.order_by().union(*arms, all=True):
         if kind == "unit":
             units[user_id].append((key, line, bool(top)))
         else:
             held[user_id].append(key)
+            if kind == "emergency":
+                sessions[user_id] = int(line)
+    if today:  # what the audit chain tags this request's events with (EMERG-2)
+        for pk, user in people.items():
+            remember(_session_key(user.get_username()), sessions.get(pk))
     contains, grants = role_hierarchy()
     facts = {}
     for pk, user in people.items():
@@ -232,16 +250,32 @@ def get_timeline(user: Any, start: date) -> Timeline:
     also those starting in the future (#13: a grant is judged on every day it holds)."""
     roles = RoleAssignment.objects.filter(
         Q(valid_to__isnull=True) | Q(valid_to__gt=start), user=user, role__retired_at__isnull=True
-    ).values_list("role__key", "valid_from", "valid_to")
+    ).values_list("role__key", "valid_from", "valid_to", Value(False))
+    # #15: a running emergency session holds its role on every day it touches, so a grant
+    # or a delegation is judged with it (one statement with the assignments)
+    sessions = EmergencySession.objects.filter(
+        person=user, ends_at__gt=timezone.now(), role__retired_at__isnull=True
+    ).values_list("role__key", TruncDate("started_at"), TruncDate("ends_at"), Value(True))
     mitigations = Mitigation.objects.filter(person=user, valid_until__gte=start).values_list(
         "risk", "valid_from", "valid_until"
     )
+    held = roles.order_by().union(sessions.order_by(), all=True)
     return Timeline(
-        roles=tuple(Span(role, since, until) for role, since, until in roles),
+        roles=tuple(
+            Span(role, _day(since), _day(until) + timedelta(days=1))
+            if emergency
+            else Span(role, since, until)
+            for role, since, until, emergency in held
+        ),
         mitigations=tuple(
             Span(risk, since, last + timedelta(days=1)) for risk, since, last in mitigations
         ),
     )
+
+
+def _day(value: Any) -> date:
+    """A truncated moment as a day (SQLite may hand it back as text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def get_grant_assessment_over(
@@ -348,3 +382,69 @@ def get_mitigations(status: str = "all", day: date | None = None) -> Any:
     elif status == "due":
         rows = rows.filter(valid_until__lt=day + timedelta(days=EXPIRING_DAYS))
     return rows.order_by("valid_until", "person__username", "risk")
+
+
+# -- #15 part 2: emergency access ------------------------------------------------------------
+
+
+def _running_sessions(now: Any) -> Any:
+    """Emergency sessions running at ``now`` as rows of the facts' union (EMERG-2: judged
+    at each check, so a session whose end passed while nothing ran is simply not read)."""
+    return EmergencySession.objects.filter(
+        started_at__lte=now, ends_at__gt=now, role__retired_at__isnull=True
+    ).values_list(
+        "person_id", "role__key", Cast("pk", CharField()), Value(False), Value("emergency")
+    )
+
+
+def _session_key(username: str) -> str:
+    return f"emergency_session:{username}"
+
+
+def running_session_of(username: str) -> int | None:
+    """The id of ``username``'s emergency session running now, or None: what the audit
+    chain tags their events with. Once per request (the actor's facts note it already)."""
+
+    def find() -> int | None:
+        now = timezone.now()
+        found = (
+            EmergencySession.objects.filter(
+                person__username=username, started_at__lte=now, ends_at__gt=now
+            )
+            .order_by("started_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return int(found) if found is not None else None
+
+    if not username or ":" in username or username == "anonymous":
+        return None  # the shell, the system and anonymous callers hold no sessions
+    result: int | None = cached(_session_key(username), find)
+    return result
+
+
+def emergency_mark(actor: str) -> str:
+    """What the audit chain puts at the head of ``actor``'s events now (EMERG-2)."""
+    session = running_session_of(actor)
+    return tag(session) if session is not None else ""
+
+
+#: newest first; the pk breaks ties
+EMERGENCY_ORDER = ("-started_at", "-pk")
+
+
+def get_emergency_sessions(status: str = "all", now: Any = None) -> Any:
+    """Emergency sessions by status at ``now``: ``active`` (running), ``unreviewed`` (ended,
+    not reviewed), ``overdue`` (unreviewed past ``review_due``), ``reviewed`` or ``all``."""
+    now = now or timezone.now()
+    rows = EmergencySession.objects.select_related("person", "role", "reviewed_by")
+    ended = Q(ends_at__lte=now)
+    if status == "active":
+        rows = rows.filter(started_at__lte=now, ends_at__gt=now)
+    elif status == "unreviewed":
+        rows = rows.filter(ended, reviewed_at__isnull=True)
+    elif status == "overdue":
+        rows = rows.filter(ended, reviewed_at__isnull=True, review_due__lte=now)
+    elif status == "reviewed":
+        rows = rows.filter(reviewed_at__isnull=False)
+    return rows.order_by(*EMERGENCY_ORDER)

@@ -5,26 +5,41 @@ The services check ``access.risk.read`` and record refusals; the views only show
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from backoffice.access.models import Role
+from backoffice.access.queries import EMERGENCY_ORDER, get_emergency_sessions
 from backoffice.access.services import (
+    EMERGENCY_STATUSES,
     MITIGATION_ORDER,
+    EmergencyReport,
     access_risks,
+    do_end_emergency,
+    do_review_emergency,
+    do_start_emergency,
+    emergency_roles_of,
+    get_emergency_log,
+    get_emergency_report,
     get_mitigation_report,
     get_simulation,
+    may_see_emergency,
+    own_running_sessions,
 )
 from backoffice.base.actor import actor_of
 from backoffice.base.pages import next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
-__all__ = ["mitigations", "simulate"]
+__all__ = ["mitigations", "simulate", "emergency", "emergency_session"]
 
 STATUSES = ("all", "expiring", "expired", "active")
 #: Words the templates translate from data (risk levels, mitigation states).
@@ -87,3 +102,112 @@ def simulate(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
             status = http_status_for(exc.code)
     return render(request, "access/simulate.html", {"form": form, "result": result}, status=status)
+
+
+# -- #15 part 2: emergency access (break-glass, firefighter) ---------------------------------
+
+EMERGENCY_WORDS = (
+    gettext_noop("active"),
+    gettext_noop("unreviewed"),
+    gettext_noop("overdue"),
+    gettext_noop("reviewed"),
+)
+
+
+class EmergencyStartForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"))
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, roles: list[str], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["role"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(r, r) for r in roles]
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(label=_("What the log showed"), max_length=2000, widget=forms.Textarea)
+
+
+def _emergency_run(request: HttpRequest, action: Callable[[], object], done: str) -> int:
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+        return http_status_for(exc.code)
+    messages.success(request, done)
+    return 200
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def emergency(request: HttpRequest) -> HttpResponse:
+    """Take emergency access (listed people), end one's own session; controllers see the
+    sessions by status, overdue reviews included (EMERG-1, -4)."""
+    actor = actor_of(request)
+    roles = emergency_roles_of(actor)
+    form = EmergencyStartForm(roles, request.POST if "start" in request.POST else None)
+    status = 200
+    if request.method == "POST":
+        if "end" in request.POST and request.POST["end"].isdigit():
+            session_id = int(request.POST["end"])
+            status = _emergency_run(
+                request,
+                lambda: do_end_emergency(actor, session_id),
+                _("The emergency session has ended."),
+            )
+        elif form.is_valid():
+            data = form.cleaned_data
+            status = _emergency_run(
+                request,
+                lambda: do_start_emergency(actor, data["role"], data["minutes"], data["reason"]),
+                _("You hold the role until the session ends."),
+            )
+        else:
+            status = 422
+        if status == 200:
+            return redirect("access:emergency")
+    context: dict[str, object] = {
+        "form": form,
+        "roles": roles,
+        "running": own_running_sessions(actor),
+        "may_see": may_see_emergency(actor),
+    }
+    if context["may_see"]:
+        state = request.GET.get("status", "unreviewed")
+        state = state if state in EMERGENCY_STATUSES else "unreviewed"
+        report = get_emergency_report(actor, state)
+        page = report.shown(page_of(request, report.records, EMERGENCY_ORDER))
+        context |= {
+            "rows": page.items,
+            "next_url": next_url(request, page.next),
+            "status": state,
+            "statuses": EMERGENCY_STATUSES,
+        }
+    return render(request, "access/emergency.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def emergency_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    """One session and what was done under it; a controller reviews it here (EMERG-4)."""
+    actor = actor_of(request)
+    session, events = get_emergency_log(actor, session_id)  # refusals: the error middleware
+    form = EmergencyReviewForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            note = form.cleaned_data["note"]
+            status = _emergency_run(
+                request,
+                lambda: do_review_emergency(actor, session.pk, note),
+                _("The review is on record."),
+            )
+            if status == 200:
+                return redirect("access:emergency_session", session_id=session.pk)
+        else:
+            status = 422
+    row = EmergencyReport(get_emergency_sessions("all"), timezone.now()).row(session)
+    context = {"session": row, "events": events, "form": form}
+    return render(request, "access/emergency_session.html", context, status=status)

@@ -7,7 +7,7 @@ checkpoints (and it records one event for each).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -32,6 +32,7 @@ __all__ = [
     "do_record_denial",
     "do_refuse",
     "record",
+    "register_mark",
     "request_id_var",
 ]
 
@@ -70,6 +71,28 @@ class Entry:
     on_behalf_of: str = ""
 
 
+_marks: list[Callable[[str], str]] = []
+
+
+def register_mark(mark: Callable[[str], str]) -> None:
+    """#15: ``mark(actor)`` says what every event of ``actor`` carries at the head of its
+    reason now (``[emergency:7]`` while an emergency session runs), so what is done under
+    emergency access is tagged on the chain itself, in a hashed field the chain already has.
+    Registered by the app that knows (``access``); audit imports no app."""
+    _marks.append(mark)
+
+
+def _marked(entry: Entry, seen: dict[str, str]) -> str:
+    if not _marks:
+        return entry.reason
+    if entry.actor not in seen:
+        seen[entry.actor] = " ".join(m for m in (mark(entry.actor) for mark in _marks) if m)
+    head = seen[entry.actor]
+    if not head or entry.reason.startswith(head):
+        return entry.reason
+    return f"{head} {entry.reason}" if entry.reason else head
+
+
 _HEAD = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
 
 
@@ -98,11 +121,13 @@ def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
     caller's transaction commits or discards them with its change."""
     if not entries:
         return []
+    marks: dict[str, str] = {}
+    reasons = [_marked(entry, marks) for entry in entries]  # before the chain's lock
     head = _locked_head()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     at, request_id = timezone.now(), request_id_var.get()
     events = []
-    for offset, entry in enumerate(entries):
+    for offset, (entry, reason) in enumerate(zip(entries, reasons, strict=True)):
         chained = ChainedEvent(
             seq=seq + offset,
             at=at,
@@ -113,7 +138,7 @@ def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
             object_id=str(entry.object_id),
             before=to_json_value(entry.before),
             after=to_json_value(entry.after),
-            reason=entry.reason,
+            reason=reason,
             request_id=request_id,
             prev_hash=prev_hash,
         )

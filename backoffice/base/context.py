@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["request_id_var", "request_scope", "cached", "forget"]
+__all__ = ["request_id_var", "request_scope", "cached", "remember", "forget"]
 
 T = TypeVar("T")
 
@@ -45,6 +45,13 @@ def cached(key: str, compute: Callable[[], T]) -> T:
         cache[key] = compute()
     value: T = cache[key]
     return value
+
+
+def remember(key: str, value: Any) -> None:
+    """Note an answer found on the way (by a query that was made anyway) for ``cached``."""
+    cache = _cache.get()
+    if cache is not None:
+        cache[key] = value
 
 
 def forget(*keys: str) -> None:

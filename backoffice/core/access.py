@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from backoffice.core.emergency import EmergencySpec, emergency_problems
 from backoffice.core.roles import expand_roles
 from backoffice.core.spec import Key, Permission, Spec
 
@@ -118,6 +119,8 @@ class AccessSpec(Spec):
     risks: list[RiskSpec] = []
     ssd: list[SsdSpec] = []
     delegation: DelegationRuleSpec = DelegationRuleSpec()
+    #: #15: who may take which role at once in an emergency (core.emergency)
+    emergency: EmergencySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ def access_problems(
                     f"role {role!r} alone is authorised for {', '.join(sorted(inside))}: "
                     f"{ssd.id} allows fewer than {ssd.n}",
                 )
+    if spec.emergency is not None:
+        yield from emergency_problems(spec.emergency, roles, known_people)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,12 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("wall.crossing_", 422),
     ("wall.unknown_", 422),
     ("wall.invalid", 422),
+    # #15 emergency access: not_listed, too_long, critical_risk, self_review, forbidden 403
+    ("emergency.not_found", 404),
+    ("emergency.invalid", 422),
+    ("emergency.already_active", 409),
+    ("emergency.still_active", 409),
+    ("emergency.already_reviewed", 409),
 )
 
 
