@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from backoffice.access.models import Mitigation, RoleAssignment
 from backoffice.audit.models import AuditEvent
-from backoffice.cases.models import Case
 from backoffice.base.actor import Actor
+from backoffice.cases.models import Case
 from backoffice.sod_cli import sod_analyze
 from tests.cases.conftest import Person, problem
 
