@@ -8,7 +8,12 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.access.apply import ACCESS_APPLIER
-        from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
+        from backoffice.access.effects import (
+            DelegationGrant,
+            MitigationGrant,
+            RoleGrant,
+            RoleRevoke,
+        )
         from backoffice.access.queries import (
             delegation_check,
             facts_by_username,
@@ -30,4 +35,5 @@ class AccessConfig(AppConfig):
         register("access.grant", RoleGrant())
         register("access.mitigate", MitigationGrant())
         register("access.delegate", DelegationGrant())
+        register("access.revoke", RoleRevoke())
         register_applier(ACCESS_APPLIER)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from backoffice.access.effects import period_view
-from backoffice.access.models import Mitigation
+from backoffice.access.models import Mitigation, ReviewCampaign, ReviewItem, RoleAssignment
 from backoffice.access.queries import (
     EXPIRING_DAYS,
     get_access_rules,
@@ -24,11 +25,28 @@ from backoffice.access.queries import (
     get_held_roles,
     get_mitigations,
 )
-from backoffice.audit.services import do_refuse
+from backoffice.audit.services import do_refuse, record
 from backoffice.base.actor import Actor
 from backoffice.base.pages import PAGE_SIZE, Page, keyset
+from backoffice.cases.models import Delegation
+from backoffice.cases.services import do_start_case
 from backoffice.core.accessrisk import UnknownRole
 from backoffice.core.errors import DomainError
+from backoffice.core.org import MembershipRole
+from backoffice.core.recert import (
+    RecertSpec,
+    criticality_of,
+    delegation_related,
+    due_date,
+    is_overdue,
+    manager_chain,
+    reviewer_for,
+    rubber_stamps,
+    supports_critical_function,
+    suspends_on,
+)
+from backoffice.org.models import Membership, Responsibility, Unit
+from backoffice.org.queries import derived_from_live_policy
 
 __all__ = [
     "READ_PERMISSION",
@@ -38,6 +56,16 @@ __all__ = [
     "MITIGATION_ORDER",
     "MitigationReport",
     "get_mitigation_report",
+    "REVIEW_START_PERMISSION",
+    "REVIEW_STATUSES",
+    "ReviewStart",
+    "ReviewReport",
+    "get_recert_spec",
+    "do_start_review",
+    "do_decide_review",
+    "get_review_report",
+    "get_review_summary",
+    "count_overdue_reviews",
 ]
 
 READ_PERMISSION = "access.risk.read"
@@ -174,3 +202,418 @@ def _state(start: date, until: date, day: date) -> str:
     if start > day:
         return "future"
     return "expiring" if (until - day).days < EXPIRING_DAYS else "active"
+
+
+# -- #15 recertification (RECERT-1, RECERT-2; docs/access.md) -------------------------------
+
+REVIEW_START_PERMISSION = "access.review.start"
+#: what the report and the API filter by; ``overdue`` is open and past its due date
+REVIEW_STATUSES = ("all", "open", "overdue", "kept", "revoked", "decided")
+#: the soonest due first, then by holder and role; the pk orders the rest
+REVIEW_ORDER = ("due", "holder__username", "assignment__role__key", "pk")
+
+
+def get_recert_spec() -> RecertSpec | None:
+    """The live policy's ``recertification`` section (None: it has none)."""
+    return derived_from_live_policy("recertification", lambda policy: policy.recertification)
+
+
+def _spec() -> RecertSpec:
+    spec = get_recert_spec()
+    if spec is None:
+        raise DomainError("review.no_policy", "The live policy has no recertification section.")
+    return spec
+
+
+@dataclass(frozen=True)
+class ReviewStart:
+    """What a campaign made: its items, and the assignments nobody may review (named so
+    that someone sees to them)."""
+
+    campaign: ReviewCampaign | None
+    items: int
+    unassigned: list[str]
+
+
+class _Org:
+    """The units, heads, board responsibilities and delegations of one day, read once for a
+    whole campaign."""
+
+    def __init__(self, day: date) -> None:
+        active = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        self.parent = dict(Unit.objects.values_list("key", "parent__key"))
+        self.units: dict[str, list[str]] = {}
+        self.heads: dict[str, list[str]] = {}
+        rows = Membership.objects.filter(active, unit__retired_at__isnull=True).order_by(
+            "valid_from", "unit__key", "pk"
+        )
+        for person, unit, role in rows.values_list("user__username", "unit__key", "role"):
+            self.units.setdefault(person, []).append(unit)
+            if role == MembershipRole.HEAD.value:
+                self.heads.setdefault(unit, []).append(person)
+        self.responsible: dict[str, list[str]] = {}
+        for person, unit in Responsibility.objects.filter(active).values_list(
+            "user__username", "unit__key"
+        ):
+            self.responsible.setdefault(unit, []).append(person)
+        self.delegations = list(
+            Delegation.objects.filter(valid_to__gt=day, ended_at__isnull=True).values_list(
+                "principal__username", "substitute__username"
+            )
+        )
+
+    def managers(self, person: str) -> list[str]:
+        return manager_chain(
+            person, self.units.get(person, []), self.parent, self.heads, self.responsible
+        )
+
+    def unit(self, person: str) -> str:
+        return next(iter(self.units.get(person, [])), "")
+
+
+def _last_certified(assignments: list[RoleAssignment]) -> dict[int, date]:
+    """RECERT-1: the day each assignment was last kept in a review, else its start."""
+    kept = (
+        ReviewItem.objects.filter(
+            assignment__in=[a.pk for a in assignments], status=ReviewItem.KEPT
+        )
+        .values("assignment_id")
+        .annotate(last=Max("decided_at"))
+    )
+    last = {row["assignment_id"]: timezone.localdate(row["last"]) for row in kept}
+    return {a.pk: max(last.get(a.pk, a.valid_from), a.valid_from) for a in assignments}
+
+
+def _under_review(day: date) -> Q:
+    """Assignments with an open item, or revoked with the revocation case still running."""
+    return Q(review_items__status=ReviewItem.OPEN) | Q(
+        review_items__status=ReviewItem.REVOKED,
+        review_items__case__status__in=["draft", "submitted", "returned"],
+    )
+
+
+def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewStart:
+    """A campaign: one item per assignment held on ``day`` whose recertification is due by
+    ``day + review_days``, sent to the reviewer the policy names. Every item is due at the
+    campaign's end, so each reviewer has the policy's ``review_days``.
+
+    ``actor`` is a person (API, page: needs ``access.review.start``) or the shell."""
+    if isinstance(actor, Actor) and REVIEW_START_PERMISSION not in actor.permissions:
+        do_refuse(
+            "review.forbidden",
+            "Only compliance may start an access review.",
+            action="access.review.denied",
+            user=actor.user,
+            object_type="review",
+            object_id="start",
+        )
+    who = actor.person if isinstance(actor, Actor) else actor
+    spec = _spec()
+    day = day or timezone.localdate()
+    due = day + timedelta(days=spec.review_days)
+    org = _Org(day)
+    with transaction.atomic():
+        held = list(
+            RoleAssignment.objects.filter(
+                Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)),
+                role__retired_at__isnull=True,
+                user__is_active=True,
+            )
+            .exclude(pk__in=RoleAssignment.objects.filter(_under_review(day)).values("pk"))
+            .select_related("user", "role")
+            .order_by("user__username", "role__key", "valid_from")
+        )
+        holders: dict[str, set[str]] = {}
+        for a in held:
+            holders.setdefault(a.role.key, set()).add(a.user.username)
+        last = _last_certified(held)
+        people = {u.username: u for u in get_user_model().objects.filter(is_active=True)}
+        campaign = ReviewCampaign.objects.create(started_by=who, as_of=day, due=due)
+        items: list[ReviewItem] = []
+        unassigned: list[str] = []
+        for a in held:
+            role, holder = a.role.key, a.user.username
+            if due_date(spec, role, last[a.pk]) > due:
+                continue
+            managers = [m for m in org.managers(holder) if m in people]
+            excluded = delegation_related(holder, org.delegations) | holders.get(role, set())
+            reviewer = reviewer_for(spec, holder, role, managers, excluded)
+            if reviewer is None or reviewer not in people:
+                unassigned.append(f"{holder}/{role}/{a.valid_from.isoformat()}")
+                continue
+            criticality = criticality_of(spec, role)
+            items.append(
+                ReviewItem(
+                    campaign=campaign,
+                    assignment=a,
+                    holder=a.user,
+                    reviewer=people[reviewer],
+                    manager=people[managers[0]] if managers else None,
+                    unit=org.unit(holder),
+                    criticality=criticality,
+                    critical_function=supports_critical_function(spec, role),
+                    due=due,
+                    suspends_on=suspends_on(spec, criticality, due),
+                )
+            )
+        ReviewItem.objects.bulk_create(items, batch_size=500)
+        record(
+            "access.review.started",
+            actor=who,
+            object_type="review",
+            object_id=campaign.pk,
+            after={
+                "as_of": day,
+                "due": due,
+                "items": len(items),
+                "unassigned": unassigned,
+            },
+        )
+    return ReviewStart(campaign, len(items), unassigned)
+
+
+def do_decide_review(actor: Actor, item_id: int, decision: str, reason: str = "") -> ReviewItem:
+    """The reviewer keeps or revokes one item. A revoke needs a reason and starts a
+    ``role-revoke`` case (submitted at once); the assignment ends when it is released.
+    The decision, and a rubber-stamp flag if it completes one, are on the audit chain."""
+    reason = reason.strip()
+    if decision not in ("keep", "revoke"):
+        raise DomainError(
+            "review.invalid",
+            f"A decision is 'keep' or 'revoke', not {decision!r}.",
+            errors=[{"field": "decision", "message": "keep or revoke"}],
+        )
+    if decision == "revoke" and not reason:
+        raise DomainError(
+            "review.invalid",
+            "A revoke needs a reason.",
+            errors=[{"field": "reason", "message": "required for a revoke"}],
+        )
+    spec = _spec()
+    found = ReviewItem.objects.select_related("holder").filter(pk=item_id).first()
+    if found is None:
+        raise DomainError("review.not_found", f"There is no review item {item_id}.")
+    holder = found.holder.username
+    related = delegation_related(holder, _Org(actor.today).delegations)
+    if found.reviewer_id != actor.pk or actor.person == holder or actor.person in related:
+        # refused before the transaction, so that the refusal stays on record
+        do_refuse(
+            "review.not_reviewer",
+            f"Review item {item_id} is not yours to decide.",
+            action="access.review.denied",
+            user=actor.user,
+            object_type="review_item",
+            object_id=item_id,
+        )
+    with transaction.atomic():
+        item = (
+            ReviewItem.objects.select_for_update()
+            .select_related("assignment__role", "holder", "reviewer")
+            .get(pk=item_id)
+        )
+        if item.status != ReviewItem.OPEN:
+            raise DomainError(
+                "review.decided", f"Review item {item_id} was already decided ({item.status})."
+            )
+        assignment = item.assignment
+        if decision == "revoke":
+            outcome = do_start_case(
+                actor,
+                "role-revoke",
+                {
+                    "beneficiary": holder,
+                    "role": assignment.role.key,
+                    "valid_from": assignment.valid_from.isoformat(),
+                    "reason": reason,
+                    "review_item": item.pk,
+                },
+                submit=True,
+            )
+            if outcome.denied is not None or outcome.case is None:
+                assert outcome.denied is not None
+                raise DomainError.from_denied(outcome.denied)
+            item.case = outcome.case
+        item.status = ReviewItem.REVOKED if decision == "revoke" else ReviewItem.KEPT
+        item.decided_at = timezone.now()
+        item.reason = reason
+        item.save(update_fields=["status", "decided_at", "reason", "case", "last_updated"])
+        record(
+            f"access.review.{item.status}",
+            actor=actor.person,
+            object_type="review_item",
+            object_id=item.pk,
+            before={"status": ReviewItem.OPEN},
+            after={
+                "status": item.status,
+                "person": holder,
+                "role": assignment.role.key,
+                "valid_from": assignment.valid_from,
+                "criticality": item.criticality,
+                "case": item.case_id,
+            },
+            reason=reason,
+        )
+        _flag_rubber_stamp(actor, spec)
+    return item
+
+
+def _flag_rubber_stamp(actor: Actor, spec: RecertSpec) -> None:
+    """On record when this decision makes more than N within M seconds."""
+    rule = spec.rubber_stamp
+    recent = list(
+        ReviewItem.objects.filter(reviewer=actor.user, decided_at__isnull=False)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)[: rule.items + 1]
+    )
+    bursts = rubber_stamps(
+        ((actor.person, at) for at in recent if at is not None), rule.items, rule.seconds
+    )
+    if bursts:
+        record(
+            "access.review.rubber_stamp",
+            actor=actor.person,
+            object_type="reviewer",
+            object_id=actor.person,
+            after={"items": len(recent), "within_seconds": rule.seconds, "since": recent[-1]},
+            reason=f"more than {rule.items} review decisions in less than {rule.seconds} s",
+        )
+
+
+def may_read_reviews(actor: Actor) -> bool:
+    return may_read_access(actor)
+
+
+def _review_filter(status: str, day: date) -> Q:
+    if status not in REVIEW_STATUSES:
+        raise DomainError(
+            "review.invalid",
+            f"Unknown status {status!r}: one of {', '.join(REVIEW_STATUSES)}.",
+            errors=[{"field": "status", "message": "unknown status"}],
+        )
+    return {
+        "all": Q(),
+        "open": Q(status=ReviewItem.OPEN),
+        "overdue": Q(status=ReviewItem.OPEN, due__lt=day),
+        "kept": Q(status=ReviewItem.KEPT),
+        "revoked": Q(status=ReviewItem.REVOKED),
+        "decided": ~Q(status=ReviewItem.OPEN),
+    }[status]
+
+
+@dataclass(frozen=True)
+class ReviewReport:
+    """Review items of one status, a page at a time (API, page) or all (CSV)."""
+
+    records: QuerySet[ReviewItem]
+    day: date
+
+    def row(self, item: ReviewItem) -> dict[str, Any]:
+        overdue = is_overdue(item.due, item.status != ReviewItem.OPEN, self.day)
+        return {
+            "id": item.pk,
+            "campaign": item.campaign_id,
+            "person": item.holder.username,
+            "role": item.assignment.role.key,
+            "valid_from": item.assignment.valid_from,
+            "criticality": item.criticality,
+            "critical_function": item.critical_function,
+            "reviewer": item.reviewer.username,
+            "manager": item.manager.username if item.manager else "",
+            "unit": item.unit,
+            "due": item.due,
+            "status": "overdue" if overdue else item.status,
+            "suspended": bool(
+                item.status == ReviewItem.OPEN and item.suspends_on and item.suspends_on <= self.day
+            ),
+            "decided_at": item.decided_at,
+            "reason": item.reason,
+            "case": item.case_id,
+        }
+
+    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
+        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
+        found = keyset(self.records, REVIEW_ORDER, after, limit)
+        return Page([self.row(i) for i in found.items], found.next)
+
+    def all_rows(self) -> Iterator[dict[str, Any]]:
+        for item in self.records.order_by(*REVIEW_ORDER).iterator(chunk_size=500):
+            yield self.row(item)
+
+
+def get_review_report(
+    actor: Actor | str, status: str = "all", *, mine: bool = False, day: date | None = None
+) -> ReviewReport:
+    """Review items by status: all of them for compliance and audit (``access.risk.read``)
+    and the shell (a ``str`` actor); with ``mine`` those the actor reviews and the overdue
+    ones of people they manage."""
+    day = day or timezone.localdate()
+    where = _review_filter(status, day)
+    if mine and isinstance(actor, Actor):
+        where &= Q(reviewer=actor.user) | Q(manager=actor.user, status=ReviewItem.OPEN, due__lt=day)
+    elif isinstance(actor, Actor):
+        access_risks(actor, "access reviews")
+    records = ReviewItem.objects.filter(where).select_related(
+        "holder", "reviewer", "manager", "assignment__role"
+    )
+    return ReviewReport(records, day)
+
+
+def get_review_summary(actor: Actor | str, day: date | None = None) -> dict[str, Any]:
+    """Completion per reviewer and per unit, overdue counts, and the rubber-stamp flags
+    (compliance and audit, or the shell)."""
+    if isinstance(actor, Actor):
+        access_risks(actor, "access reviews")
+    day = day or timezone.localdate()
+    spec = _spec()
+
+    def completion(field: str) -> list[dict[str, Any]]:
+        rows = (
+            ReviewItem.objects.values(field)
+            .annotate(
+                total=Count("pk"),
+                decided=Count("pk", filter=~Q(status=ReviewItem.OPEN)),
+                revoked=Count("pk", filter=Q(status=ReviewItem.REVOKED)),
+                overdue=Count("pk", filter=Q(status=ReviewItem.OPEN, due__lt=day)),
+            )
+            .order_by(field)
+        )
+        return [
+            {
+                "name": row[field] or "",
+                "total": row["total"],
+                "decided": row["decided"],
+                "revoked": row["revoked"],
+                "overdue": row["overdue"],
+                "completion": round(100 * row["decided"] / row["total"], 1),
+            }
+            for row in rows
+        ]
+
+    decisions = ReviewItem.objects.filter(decided_at__isnull=False).values_list(
+        "reviewer__username", "decided_at"
+    )
+    rule = spec.rubber_stamp
+    return {
+        "as_of": day,
+        "by_reviewer": completion("reviewer__username"),
+        "by_unit": completion("unit"),
+        "rubber_stamps": [
+            {"reviewer": b.reviewer, "start": b.start, "end": b.end, "items": b.items}
+            for b in rubber_stamps(
+                ((who, at) for who, at in decisions.iterator() if at is not None),
+                rule.items,
+                rule.seconds,
+            )
+        ],
+        "rubber_stamp_rule": {"items": rule.items, "seconds": rule.seconds},
+    }
+
+
+def count_overdue_reviews(actor: Actor) -> int:
+    """For the start page's tile: all overdue items for compliance and audit, else the
+    actor's own and those of people they manage."""
+    day = actor.today
+    overdue = ReviewItem.objects.filter(status=ReviewItem.OPEN, due__lt=day)
+    if not may_read_access(actor):
+        overdue = overdue.filter(Q(reviewer=actor.user) | Q(manager=actor.user))
+    return overdue.count()

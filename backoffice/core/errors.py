@@ -67,6 +67,11 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("wall.crossing_", 422),
     ("wall.unknown_", 422),
     ("wall.invalid", 422),
+    # #15 recertification: review.not_reviewer and review.forbidden are 403
+    ("review.not_found", 404),
+    ("review.decided", 409),
+    ("review.invalid", 422),
+    ("review.no_policy", 422),
 )
 
 
