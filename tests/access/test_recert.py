@@ -23,6 +23,7 @@ from backoffice.base.actor import Actor
 from backoffice.cases.models import Delegation
 from backoffice.core.errors import DomainError
 from tests.cases.conftest import Person
+from tests.support import api_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -305,3 +306,41 @@ def test_bad_input_on_the_shell_exits_2_and_writes_nothing(
         call_command("access", "review", "report", "--status", "late")
     assert bad_status.value.code == 2
     assert "late" in capsys.readouterr().err
+
+
+def test_the_api_starts_lists_overdue_as_json_and_csv_and_decides(demo_bank: Any) -> None:
+    paul_reads_research()
+    clara, lena, paul = Person("clara.vogel"), Person("lena.schulz"), Person("paul.meyer")
+    refused = paul.post("/access/reviews", {})
+    assert refused.status_code == 403, refused.content
+    started = clara.post("/access/reviews", {"as_of": (TODAY - timedelta(days=40)).isoformat()})
+    assert started.status_code == 201, started.content
+    assert started.json()["items"] > 0
+    pages = api_pages(clara.client, "/api/v1/access/reviews?status=overdue")
+    overdue = [row for page in pages for row in page]
+    assert {r["status"] for r in overdue} == {"overdue"}
+    row = next(r for r in overdue if (r["person"], r["role"]) == ("paul.meyer", "research-analyst"))
+    assert row["reviewer"] == "lena.schulz" and row["manager"] == "lena.schulz"
+    csv = clara.get("/access/reviews?status=overdue&format=csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    assert b"paul.meyer" in csv.getvalue()
+    assert paul.get("/access/reviews?status=overdue").status_code == 403
+    mine = lena.get("/access/reviews?status=overdue&mine=true").json()
+    assert row["id"] in {r["id"] for r in mine}
+    path = f"/access/reviews/{row['id']}/decision"
+    assert paul.post(path, {"decision": "keep"}).status_code == 403
+    no_reason = lena.post(path, {"decision": "revoke"})
+    assert no_reason.status_code == 422, no_reason.content
+    revoked = lena.post(path, {"decision": "revoke", "reason": "Not in research."})
+    assert revoked.status_code == 200, revoked.content
+    assert revoked.json()["status"] == "revoked" and revoked.json()["case"]
+    assert lena.post(path, {"decision": "keep"}).status_code == 409
+    summary = clara.get("/access/reviews/summary").json()
+    assert {"lena.schulz"} <= {r["name"] for r in summary["by_reviewer"]}
+
+
+def test_the_openapi_names_the_review_operations(client: Any) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {"post", "get"} <= set(paths["/api/v1/access/reviews"])
+    assert "post" in paths["/api/v1/access/reviews/{item_id}/decision"]
+    assert "get" in paths["/api/v1/access/reviews/summary"]
