@@ -6,4 +6,8 @@ app_name = "access"
 urlpatterns = [
     path("mitigations/", views.mitigations, name="mitigations"),
     path("simulate/", views.simulate, name="simulate"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/start/", views.review_start, name="review_start"),
+    path("reviews/summary/", views.review_summary, name="review_summary"),
+    path("reviews/<int:item_id>/decide/", views.review_decide, name="review_decide"),
 ]
