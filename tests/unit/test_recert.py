@@ -4,6 +4,7 @@ review, overdue and suspension days, and rubber-stamp runs against a brute-force
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -126,3 +127,28 @@ def test_rubber_stamps_match_a_brute_force_reference(
     assert flagged == expected
     for b in bursts:
         assert b.items > items
+
+
+def test_a_policy_change_that_reviews_less_often_weakens_control() -> None:
+    from backoffice.core.policy_diff import diff_policies, weakens
+    from tests.unit.test_policy_diff import demo, mutated
+
+    def longer(data: dict[str, Any]) -> None:
+        data["recertification"]["periods"]["critical_function"] = 12
+
+    def no_suspension(data: dict[str, Any]) -> None:
+        del data["recertification"]["suspend_privileged_after_days"]
+
+    def stricter(data: dict[str, Any]) -> None:
+        data["recertification"]["material"].remove("master-data-releaser")
+        data["recertification"]["privileged"].append("master-data-releaser")
+
+    changes = diff_policies(demo(), mutated(longer))
+    assert "role payment-releaser reviewed every 12 months (was 6)" in [c.text for c in changes]
+    assert weakens(changes)
+    assert weakens(diff_policies(demo(), mutated(no_suspension)))
+    tighter = diff_policies(demo(), mutated(stricter))
+    assert [c.text for c in tighter] == [
+        "role master-data-releaser reviewed every 6 months (was 12)"
+    ]
+    assert not weakens(tighter)
