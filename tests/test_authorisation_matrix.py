@@ -139,6 +139,17 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/access/simulate/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
+    # #15 recertification: everyone sees the items they review; all of them and the
+    # completion are for control and administration; starting and deciding are the
+    # services' (tests/access/test_recert.py)
+    ("GET", "/access/reviews/"): EVERYONE,
+    ("GET", "/access/reviews/summary/"): ACCESS_READERS,
+    ("POST", "/access/reviews/start/"): "service",
+    ("POST", "/access/reviews/{item_id}/decide/"): "service",
+    ("GET", "/api/v1/access/reviews"): ACCESS_READERS,
+    ("GET", "/api/v1/access/reviews/summary"): ACCESS_READERS,
+    ("POST", "/api/v1/access/reviews"): "service",
+    ("POST", "/api/v1/access/reviews/{item_id}/decision"): "service",
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).
