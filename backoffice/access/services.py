@@ -235,6 +235,15 @@ class ReviewStart:
     unassigned: list[str]
 
 
+def _delegations(day: date) -> list[tuple[str, str]]:
+    """``(principal, substitute)`` of every delegation current on ``day`` or coming."""
+    return list(
+        Delegation.objects.filter(valid_to__gt=day, ended_at__isnull=True).values_list(
+            "principal__username", "substitute__username"
+        )
+    )
+
+
 class _Org:
     """The units, heads, board responsibilities and delegations of one day, read once for a
     whole campaign."""
@@ -256,11 +265,7 @@ class _Org:
             "user__username", "unit__key"
         ):
             self.responsible.setdefault(unit, []).append(person)
-        self.delegations = list(
-            Delegation.objects.filter(valid_to__gt=day, ended_at__isnull=True).values_list(
-                "principal__username", "substitute__username"
-            )
-        )
+        self.delegations = _delegations(day)
 
     def managers(self, person: str) -> list[str]:
         return manager_chain(
@@ -271,25 +276,24 @@ class _Org:
         return next(iter(self.units.get(person, [])), "")
 
 
-def _last_certified(assignments: list[RoleAssignment]) -> dict[int, date]:
-    """RECERT-1: the day each assignment was last kept in a review, else its start."""
+def _last_kept() -> dict[int, date]:
+    """RECERT-1: the day each assignment was last kept in a review (only those ever kept)."""
     kept = (
-        ReviewItem.objects.filter(
-            assignment__in=[a.pk for a in assignments], status=ReviewItem.KEPT
-        )
+        ReviewItem.objects.filter(status=ReviewItem.KEPT)
         .values("assignment_id")
         .annotate(last=Max("decided_at"))
+        .order_by()
     )
-    last = {row["assignment_id"]: timezone.localdate(row["last"]) for row in kept}
-    return {a.pk: max(last.get(a.pk, a.valid_from), a.valid_from) for a in assignments}
+    return {row["assignment_id"]: timezone.localdate(row["last"]) for row in kept.iterator()}
 
 
-def _under_review(day: date) -> Q:
+def _under_review() -> set[int]:
     """Assignments with an open item, or revoked with the revocation case still running."""
-    return Q(review_items__status=ReviewItem.OPEN) | Q(
-        review_items__status=ReviewItem.REVOKED,
-        review_items__case__status__in=["draft", "submitted", "returned"],
+    busy = ReviewItem.objects.filter(
+        Q(status=ReviewItem.OPEN)
+        | Q(status=ReviewItem.REVOKED, case__status__in=["draft", "submitted", "returned"])
     )
+    return set(busy.values_list("assignment_id", flat=True).iterator())
 
 
 def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewStart:
@@ -297,7 +301,9 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
     ``day + review_days``, sent to the reviewer the policy names. Every item is due at the
     campaign's end, so each reviewer has the policy's ``review_days``.
 
-    ``actor`` is a person (API, page: needs ``access.review.start``) or the shell."""
+    ``actor`` is a person (API, page: needs ``access.review.start``) or the shell. The
+    assignments are streamed; only the few people who can review (unit heads, board
+    members, role owners) are held in memory with their roles."""
     if isinstance(actor, Actor) and REVIEW_START_PERMISSION not in actor.permissions:
         do_refuse(
             "review.forbidden",
@@ -312,43 +318,56 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
     day = day or timezone.localdate()
     due = day + timedelta(days=spec.review_days)
     org = _Org(day)
+    active = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    candidates = {
+        *(p for people in org.heads.values() for p in people),
+        *(p for people in org.responsible.values() for p in people),
+        *spec.owners.values(),
+    }
+    reviewers = dict(
+        get_user_model()
+        .objects.filter(username__in=candidates, is_active=True)
+        .values_list("username", "pk")
+    )
+    # RECERT-1: nobody reviews a role they hold themselves
+    holding: dict[str, set[str]] = {}
+    for person, role in RoleAssignment.objects.filter(
+        active, user__username__in=reviewers
+    ).values_list("user__username", "role__key"):
+        holding.setdefault(role, set()).add(person)
+    related: dict[str, set[str]] = {}
     with transaction.atomic():
-        held = list(
-            RoleAssignment.objects.filter(
-                Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)),
-                role__retired_at__isnull=True,
-                user__is_active=True,
-            )
-            .exclude(pk__in=RoleAssignment.objects.filter(_under_review(day)).values("pk"))
-            .select_related("user", "role")
-            .order_by("user__username", "role__key", "valid_from")
-        )
-        holders: dict[str, set[str]] = {}
-        for a in held:
-            holders.setdefault(a.role.key, set()).add(a.user.username)
-        last = _last_certified(held)
-        people = {u.username: u for u in get_user_model().objects.filter(is_active=True)}
+        kept, busy = _last_kept(), _under_review()
         campaign = ReviewCampaign.objects.create(started_by=who, as_of=day, due=due)
-        items: list[ReviewItem] = []
+        held = (
+            RoleAssignment.objects.filter(
+                active, role__retired_at__isnull=True, user__is_active=True
+            )
+            .order_by("user__username", "role__key", "valid_from")
+            .values_list("pk", "user_id", "user__username", "role__key", "valid_from")
+        )
+        batch: list[ReviewItem] = []
+        made = 0
         unassigned: list[str] = []
-        for a in held:
-            role, holder = a.role.key, a.user.username
-            if due_date(spec, role, last[a.pk]) > due:
+        for pk, holder_id, holder, role, start in held.iterator(chunk_size=2000):
+            if pk in busy or due_date(spec, role, max(kept.get(pk, start), start)) > due:
                 continue
-            managers = [m for m in org.managers(holder) if m in people]
-            excluded = delegation_related(holder, org.delegations) | holders.get(role, set())
+            managers = [m for m in org.managers(holder) if m in reviewers]
+            if holder not in related:
+                related[holder] = delegation_related(holder, org.delegations)
+            excluded = related[holder] | holding.get(role, set())
             reviewer = reviewer_for(spec, holder, role, managers, excluded)
-            if reviewer is None or reviewer not in people:
-                unassigned.append(f"{holder}/{role}/{a.valid_from.isoformat()}")
+            if reviewer is None or reviewer not in reviewers:
+                unassigned.append(f"{holder}/{role}/{start.isoformat()}")
                 continue
             criticality = criticality_of(spec, role)
-            items.append(
+            batch.append(
                 ReviewItem(
                     campaign=campaign,
-                    assignment=a,
-                    holder=a.user,
-                    reviewer=people[reviewer],
-                    manager=people[managers[0]] if managers else None,
+                    assignment_id=pk,
+                    holder_id=holder_id,
+                    reviewer_id=reviewers[reviewer],
+                    manager_id=reviewers[managers[0]] if managers else None,
                     unit=org.unit(holder),
                     criticality=criticality,
                     critical_function=supports_critical_function(spec, role),
@@ -356,20 +375,19 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
                     suspends_on=suspends_on(spec, criticality, due),
                 )
             )
-        ReviewItem.objects.bulk_create(items, batch_size=500)
+            if len(batch) >= 1000:
+                ReviewItem.objects.bulk_create(batch)
+                made, batch = made + len(batch), []
+        ReviewItem.objects.bulk_create(batch)
+        made += len(batch)
         record(
             "access.review.started",
             actor=who,
             object_type="review",
             object_id=campaign.pk,
-            after={
-                "as_of": day,
-                "due": due,
-                "items": len(items),
-                "unassigned": unassigned,
-            },
+            after={"as_of": day, "due": due, "items": made, "unassigned": unassigned},
         )
-    return ReviewStart(campaign, len(items), unassigned)
+    return ReviewStart(campaign, made, unassigned)
 
 
 def do_decide_review(actor: Actor, item_id: int, decision: str, reason: str = "") -> ReviewItem:
@@ -394,7 +412,7 @@ def do_decide_review(actor: Actor, item_id: int, decision: str, reason: str = ""
     if found is None:
         raise DomainError("review.not_found", f"There is no review item {item_id}.")
     holder = found.holder.username
-    related = delegation_related(holder, _Org(actor.today).delegations)
+    related = delegation_related(holder, _delegations(actor.today))
     if found.reviewer_id != actor.pk or actor.person == holder or actor.person in related:
         # refused before the transaction, so that the refusal stays on record
         do_refuse(
