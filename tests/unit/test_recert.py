@@ -152,3 +152,25 @@ def test_a_policy_change_that_reviews_less_often_weakens_control() -> None:
         "role master-data-releaser reviewed every 6 months (was 12)"
     ]
     assert not weakens(tighter)
+
+
+def test_policy_check_names_an_unknown_role_or_owner_with_its_line() -> None:
+    from backoffice.core.policy import PolicyInvalid, parse_policy
+    from tests.conftest import DEMO_POLICY
+
+    text = DEMO_POLICY.read_text(encoding="utf-8")
+    broken = text.replace(
+        "privileged: [administrator, compliance-officer,",
+        "privileged: [sysadmin, compliance-officer,",
+    ).replace("board-member: martin.jung}", "board-member: nobody.here}")
+    assert broken != text
+    try:
+        parse_policy(broken.encode(), "bank.yaml")
+    except PolicyInvalid as exc:
+        messages = [str(p) for p in exc.problems]
+    else:
+        raise AssertionError("the broken policy was accepted")
+    line = 1 + text[: text.index("privileged: [administrator")].count("\n")
+    assert f"bank.yaml:{line}:" in "\n".join(messages)
+    assert any("recertification: unknown role 'sysadmin'" in m for m in messages)
+    assert any("unknown owner 'nobody.here'" in m for m in messages)
