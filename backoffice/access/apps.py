@@ -21,9 +21,11 @@ class AccessConfig(AppConfig):
             get_actor_facts,
             role_directory,
         )
+        from backoffice.access.services import overdue_reviews_in_inbox
         from backoffice.base.actor import register_part, register_people_facts
         from backoffice.base.effects import register
         from backoffice.base.references import register_directory
+        from backoffice.cases.queries import register_inbox_extra
         from backoffice.cases.services import register_delegation_check
         from backoffice.org.appliers import register_applier
 
@@ -37,3 +39,4 @@ class AccessConfig(AppConfig):
         register("access.delegate", DelegationGrant())
         register("access.revoke", RoleRevoke())
         register_applier(ACCESS_APPLIER)
+        register_inbox_extra(overdue_reviews_in_inbox)

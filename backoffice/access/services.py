@@ -66,6 +66,7 @@ __all__ = [
     "get_review_report",
     "get_review_summary",
     "count_overdue_reviews",
+    "overdue_reviews_in_inbox",
 ]
 
 READ_PERMISSION = "access.risk.read"
@@ -625,6 +626,14 @@ def get_review_summary(actor: Actor | str, day: date | None = None) -> dict[str,
         ],
         "rubber_stamp_rule": {"items": rule.items, "seconds": rule.seconds},
     }
+
+
+def overdue_reviews_in_inbox(actor: Actor) -> dict[str, Any]:
+    """The inbox's list: the first ten overdue items the actor reviews or whose holder
+    they manage."""
+    overdue = get_review_report(actor, "overdue", mine=True)
+    first = overdue.records.order_by(*REVIEW_ORDER)[:10]
+    return {"overdue_reviews": [overdue.row(item) for item in first]}
 
 
 def count_overdue_reviews(actor: Actor) -> int:

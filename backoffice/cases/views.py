@@ -34,6 +34,7 @@ from backoffice.cases.queries import (
     domain_case,
     get_inbox,
     inbox_count,
+    inbox_extras,
     listed_cases,
     live_processes,
     with_history,
@@ -92,12 +93,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     mine = list(started[: INBOX_PAGE + 1])
     query = request.GET.copy()
     query.pop("after", None)
-    from backoffice.access.services import get_review_report
-
-    # #15: access reviews I have to decide, or of people I manage, past their due date
-    overdue = get_review_report(actor, "overdue", mine=True)
     context = {
-        "overdue_reviews": [overdue.row(i) for i in overdue.records.order_by("due", "pk")[:10]],
+        **inbox_extras(actor),  # #15: overdue access reviews, from the access app
         "waiting": [_row(c) for c in page.cases],
         "waiting_total": inbox_count(actor),
         "next_after": page.next_cursor,
