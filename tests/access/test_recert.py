@@ -22,7 +22,9 @@ from backoffice.audit.models import AuditEvent
 from backoffice.base.actor import Actor
 from backoffice.cases.models import Delegation
 from backoffice.core.errors import DomainError
+from backoffice.org.services import apply_policy
 from tests.cases.conftest import Person
+from tests.conftest import DEMO_POLICY
 from tests.support import api_pages
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +194,13 @@ def test_a_revoke_needs_a_reason_and_ends_the_assignment_by_a_released_case(
     assert "payment-releaser" not in get_roles(item.holder)
     assert AuditEvent.objects.filter(action="access.review.revoked").exists()
     assert AuditEvent.objects.filter(action="access.assignment.ended").exists()
+    # a bootstrap grant stays ended when the policy (still listing it) is applied again
+    apply_policy(
+        DEMO_POLICY.read_bytes().replace(b"Musterbank AG", b"Musterbank AG.", 1),
+        "again.yaml",
+        actor="test",
+    )
+    assert RoleAssignment.objects.get(pk=item.assignment_id).valid_to == TODAY
 
 
 def test_the_holder_cannot_release_the_revocation_of_their_own_role(demo_bank: Any) -> None:
