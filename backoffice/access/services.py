@@ -208,6 +208,8 @@ def _state(start: date, until: date, day: date) -> str:
 # -- #15 recertification (RECERT-1, RECERT-2; docs/access.md) -------------------------------
 
 REVIEW_START_PERMISSION = "access.review.start"
+#: how far from today a campaign's day may lie (a replay of the past, a dry run ahead)
+MAX_AS_OF_DAYS = 3653
 #: what the report and the API filter by; ``overdue`` is open and past its due date
 REVIEW_STATUSES = ("all", "open", "overdue", "kept", "revoked", "decided")
 #: the soonest due first, then by holder and role; the pk orders the rest
@@ -316,7 +318,14 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
         )
     who = actor.person if isinstance(actor, Actor) else actor
     spec = _spec()
-    day = day or timezone.localdate()
+    today = timezone.localdate()
+    day = day or today
+    if abs((day - today).days) > MAX_AS_OF_DAYS:
+        raise DomainError(
+            "review.invalid",
+            f"A campaign's day lies within ten years of today, not {day.isoformat()}.",
+            errors=[{"field": "as_of", "message": "more than ten years from today"}],
+        )
     due = day + timedelta(days=spec.review_days)
     org = _Org(day)
     active = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))

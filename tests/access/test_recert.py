@@ -299,7 +299,7 @@ def test_the_shell_starts_a_campaign_and_reports_overdue_items_as_csv(
 
 @pytest.mark.parametrize(
     "argv",
-    [["--as-of", "yesterday"], ["--as-of", "2026-13-01"]],
+    [["--as-of", "yesterday"], ["--as-of", "2026-13-01"], ["--as-of", "9999-12-31"]],
 )
 def test_bad_input_on_the_shell_exits_2_and_writes_nothing(
     demo_bank: Any, capsys: Any, argv: list[str]

@@ -89,6 +89,11 @@ class Command(BaseCommand):
             else:
                 summary = get_review_summary(cli_actor())
                 self.stdout.write(json.dumps(summary, cls=DjangoJSONEncoder, indent=2))
-        except (DomainError, ValueError) as exc:
+        except DomainError as exc:
+            fields = [f"--{e['field'].replace('_', '-')}" for e in exc.errors if e.get("field")]
+            where = f"{', '.join(fields)}: " if fields else ""
+            sys.stderr.write(f"access review: {where}{exc.message}\n")
+            raise SystemExit(2) from None
+        except ValueError as exc:
             sys.stderr.write(f"access review: {exc}\n")
             raise SystemExit(2) from None
