@@ -638,11 +638,12 @@ def get_review_summary(actor: Actor | str, day: date | None = None) -> dict[str,
 
 
 def overdue_reviews_in_inbox(actor: Actor) -> dict[str, Any]:
-    """The inbox's list: the first ten overdue items the actor reviews or whose holder
-    they manage."""
+    """The inbox's part: how many items wait for the actor's decision, and the first ten
+    overdue items the actor reviews or whose holder they manage."""
     overdue = get_review_report(actor, "overdue", mine=True)
     first = overdue.records.order_by(*REVIEW_ORDER)[:10]
-    return {"overdue_reviews": [overdue.row(item) for item in first]}
+    waiting = ReviewItem.objects.filter(reviewer=actor.user, status=ReviewItem.OPEN).count()
+    return {"overdue_reviews": [overdue.row(item) for item in first], "reviews_waiting": waiting}
 
 
 def count_overdue_reviews(actor: Actor) -> int:

@@ -485,6 +485,10 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "%(n)s row on this page": ("%(n)s Zeile auf dieser Seite", "%(n)s Zeilen auf dieser Seite"),
     "Locked out now, latest attempt first": "Jetzt gesperrt, letzter Versuch zuerst",
     # #15 recertification (access reviews)
+    "%(n)s access review waits for your decision": (
+        "%(n)s Rezertifizierung wartet auf Ihre Entscheidung",
+        "%(n)s Rezertifizierungen warten auf Ihre Entscheidung",
+    ),
     "A reviewer who decides more than %(items)s items in less than %(seconds)s seconds.": "Prüfer, die mehr als %(items)s Positionen in weniger als %(seconds)s Sekunden entscheiden.",
     "Access review completion": "Fortschritt der Rezertifizierung",
     "Access reviews": "Rezertifizierung",

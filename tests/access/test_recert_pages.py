@@ -78,6 +78,10 @@ def test_the_manager_sees_overdue_reviews_on_the_start_page_and_in_the_inbox(
     )
     inbox = lena.get("/inbox/").content.decode()
     assert 'id="overdue-reviews"' in inbox and "paul.meyer" in inbox
+    assert 'id="reviews-waiting"' in inbox  # she is also the reviewer
+    # the holder himself sees nothing of it
+    paul = login("paul.meyer").get("/inbox/").content.decode()
+    assert 'id="overdue-reviews"' not in paul and 'id="reviews-waiting"' not in paul
 
 
 def test_every_string_of_the_pages_has_german() -> None:
