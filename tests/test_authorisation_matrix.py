@@ -151,6 +151,17 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/access/emergency/{session_id}/review"): "service",
     ("GET", "/api/v1/access/emergency"): ACCESS_READERS,
     ("GET", "/api/v1/access/emergency/{session_id}/log"): "service",  # 404 here; 403 in tests
+    # #15 recertification: everyone sees the items they review; all of them and the
+    # completion are for control and administration; starting and deciding are the
+    # services' (tests/access/test_recert.py)
+    ("GET", "/access/reviews/"): EVERYONE,
+    ("GET", "/access/reviews/summary/"): ACCESS_READERS,
+    ("POST", "/access/reviews/start/"): "service",
+    ("POST", "/access/reviews/{item_id}/decide/"): "service",
+    ("GET", "/api/v1/access/reviews"): ACCESS_READERS,
+    ("GET", "/api/v1/access/reviews/summary"): ACCESS_READERS,
+    ("POST", "/api/v1/access/reviews"): "service",
+    ("POST", "/api/v1/access/reviews/{item_id}/decision"): "service",
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).

@@ -11,12 +11,16 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import (
+    do_decide_review,
     do_end_emergency,
     do_review_emergency,
     do_start_emergency,
+    do_start_review,
     get_emergency_log,
     get_emergency_report,
     get_mitigation_report,
+    get_review_report,
+    get_review_summary,
     get_simulation,
 )
 from backoffice.base.actor import actor_of
@@ -283,3 +287,138 @@ def emergency_log(request: HttpRequest, session_id: int) -> EmergencyLogOut:
             for e in events
         ],
     )
+
+
+# -- #15 recertification ---------------------------------------------------------------
+
+
+class ReviewStartIn(Schema):
+    as_of: date | None = Field(None, description="the campaign's day (today)")
+
+
+class ReviewStartOut(Schema):
+    campaign: int
+    items: int
+    due: date
+    unassigned: list[str] = Field(
+        description="assignments nobody may review (person/role/start): see to them"
+    )
+
+
+class ReviewItemOut(Schema):
+    id: int
+    campaign: int
+    person: str
+    role: str
+    valid_from: date
+    criticality: Literal["privileged", "material", "other"]
+    critical_function: bool = Field(description="the role supports a critical function (DORA)")
+    reviewer: str
+    manager: str = Field(description="the holder's line manager; sees the item when overdue")
+    unit: str
+    due: date
+    status: Literal["open", "overdue", "kept", "revoked"]
+    suspended: bool = Field(description="overdue privileged access: gives no permissions")
+    decided_at: datetime | None
+    reason: str
+    case: int | None = Field(description="the role-revoke case a revoke started")
+
+
+class ReviewFilterIn(PageIn):
+    """``?status=``; ``?mine=true``: the items one reviews and the overdue ones of the people
+    one manages; a page of JSON or, with ``?format=csv``, all rows."""
+
+    status: Literal["all", "open", "overdue", "kept", "revoked", "decided"] = "all"
+    mine: bool = False
+    format: Literal["json", "csv"] = "json"
+
+
+class ReviewDecisionIn(Schema):
+    decision: Literal["keep", "revoke"]
+    reason: str = Field("", max_length=2000, description="required for a revoke")
+
+
+class CompletionOut(Schema):
+    name: str
+    total: int
+    decided: int
+    revoked: int
+    overdue: int
+    completion: float = Field(description="per cent decided")
+
+
+class RubberStampOut(Schema):
+    reviewer: str
+    start: datetime
+    end: datetime
+    items: int
+
+
+class RubberStampRuleOut(Schema):
+    items: int
+    seconds: int
+
+
+class ReviewSummaryOut(Schema):
+    as_of: date
+    by_reviewer: list[CompletionOut]
+    by_unit: list[CompletionOut]
+    rubber_stamps: list[RubberStampOut] = Field(
+        description="runs of more than rule.items decisions in less than rule.seconds"
+    )
+    rubber_stamp_rule: RubberStampRuleOut
+
+
+@router.post(
+    "/access/reviews",
+    response={201: ReviewStartOut, **PROBLEMS},
+    summary="Start a recertification campaign: an item for every assignment that is due "
+    "(access.review.start)",
+)
+def start_review(request: HttpRequest, body: ReviewStartIn) -> tuple[int, dict[str, Any]]:
+    started = do_start_review(actor_of(request), day=body.as_of)
+    assert started.campaign is not None
+    return 201, {
+        "campaign": started.campaign.pk,
+        "items": started.items,
+        "due": started.campaign.due,
+        "unassigned": started.unassigned,
+    }
+
+
+@router.get(
+    "/access/reviews",
+    response={200: list[ReviewItemOut], **PROBLEMS},
+    summary="Review items by status (overdue: open past the due date); soonest due first "
+    "(paged: ?after=&limit=, next page in the Link header; ?format=csv: all)",
+)
+def list_reviews(
+    request: HttpRequest, params: Query[ReviewFilterIn], response: HttpResponse
+) -> list[dict[str, Any]] | HttpResponse:
+    report = get_review_report(actor_of(request), params.status, mine=params.mine)
+    if params.format == "csv":
+        items = (ReviewItemOut(**row) for row in report.all_rows())
+        return csv_response(f"access-reviews-{params.status}.csv", items, ReviewItemOut)
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items
+
+
+@router.get(
+    "/access/reviews/summary",
+    response={200: ReviewSummaryOut, **PROBLEMS},
+    summary="Completion per reviewer and per unit, and rubber-stamp flags",
+)
+def review_summary(request: HttpRequest) -> dict[str, Any]:
+    return get_review_summary(actor_of(request))
+
+
+@router.post(
+    "/access/reviews/{item_id}/decision",
+    response={200: ReviewItemOut, **PROBLEMS},
+    summary="The reviewer keeps or revokes an item; a revoke starts a role-revoke case",
+)
+def decide_review(request: HttpRequest, item_id: int, body: ReviewDecisionIn) -> dict[str, Any]:
+    actor = actor_of(request)
+    item = do_decide_review(actor, item_id, body.decision, body.reason)
+    return get_review_report(actor, "all", mine=True).row(item)

@@ -3,12 +3,13 @@ role assignments, and the check that new access rules hold for the grants cases 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from backoffice.access.models import Role, RoleAssignment
+from backoffice.access.models import ReviewItem, Role, RoleAssignment
 from backoffice.core.access import grant_problems
 from backoffice.core.policy import PolicyDocument, Problem, access_rules
 from backoffice.org.appliers import Applier, PolicyLoad
@@ -70,10 +71,17 @@ def apply_access(load: PolicyLoad) -> None:
         .filter(source="policy")
         .select_related("user", "role")
     )
+    existing = {(a.user.username, a.role.key, a.valid_from): a for a in rows}
+    wanted = {(s.person, s.role, s.valid_from): s for s in load.policy.assignments}
+    # #15: a policy grant a reviewer revoked (a released role-revoke case) stays ended,
+    # even while the file still lists it
+    for key in _revoked(existing):
+        existing.pop(key)
+        wanted.pop(key, None)
     load.sync_dated(
         "assignment",
-        {(a.user.username, a.role.key, a.valid_from): a for a in rows},
-        {(s.person, s.role, s.valid_from): s for s in load.policy.assignments},
+        existing,
+        wanted,
         lambda key, spec: RoleAssignment(
             user=load.users_by_name[key[0]],
             role=roles[key[1]],
@@ -84,6 +92,15 @@ def apply_access(load: PolicyLoad) -> None:
         ),
         app="access",
     )
+
+
+def _revoked(rows: dict[tuple[str, str, date], RoleAssignment]) -> list[tuple[str, str, date]]:
+    ended = set(
+        ReviewItem.objects.filter(
+            status=ReviewItem.REVOKED, case__status="released", assignment__source="policy"
+        ).values_list("assignment_id", flat=True)
+    )
+    return [key for key, row in rows.items() if row.pk in ended]
 
 
 def check_access(document: PolicyDocument) -> list[Problem]:

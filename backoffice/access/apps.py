@@ -8,7 +8,12 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.access.apply import ACCESS_APPLIER
-        from backoffice.access.effects import DelegationGrant, MitigationGrant, RoleGrant
+        from backoffice.access.effects import (
+            DelegationGrant,
+            MitigationGrant,
+            RoleGrant,
+            RoleRevoke,
+        )
         from backoffice.access.queries import (
             delegation_check,
             emergency_mark,
@@ -17,10 +22,12 @@ class AccessConfig(AppConfig):
             get_actor_facts,
             role_directory,
         )
+        from backoffice.access.services import overdue_reviews_in_inbox
         from backoffice.audit.services import register_mark
         from backoffice.base.actor import register_part, register_people_facts
         from backoffice.base.effects import register
         from backoffice.base.references import register_directory
+        from backoffice.cases.queries import register_inbox_extra
         from backoffice.cases.services import register_delegation_check
         from backoffice.org.appliers import register_applier
 
@@ -32,5 +39,7 @@ class AccessConfig(AppConfig):
         register("access.grant", RoleGrant())
         register("access.mitigate", MitigationGrant())
         register("access.delegate", DelegationGrant())
+        register("access.revoke", RoleRevoke())
         register_applier(ACCESS_APPLIER)
         register_mark(emergency_mark)
+        register_inbox_extra(overdue_reviews_in_inbox)

@@ -32,6 +32,7 @@ __all__ = [
     "RoleGrant",
     "MitigationGrant",
     "DelegationGrant",
+    "RoleRevoke",
     "assessment_view",
     "period_view",
     "risk_view",
@@ -387,3 +388,78 @@ class DelegationGrant:
             "approved_by": actor,
             "approved_risks": row.approved_risks,
         }
+
+
+# -- #15 recertification: a revoked assignment ends by a released ``role-revoke`` case ----
+
+
+def _assignment_to_end(payload: Mapping[str, Any]) -> RoleAssignment | None:
+    """The assignment the payload names (holder, role, start), if it still holds today or
+    starts later."""
+    start = _day(payload.get("valid_from"))
+    if start is None:
+        return None
+    today = timezone.localdate()
+    return (
+        RoleAssignment.objects.filter(
+            user__username=payload.get("beneficiary"),
+            role__key=payload.get("role"),
+            valid_from=start,
+        )
+        .exclude(valid_to__lte=today)
+        .select_related("user", "role")
+        .first()
+    )
+
+
+class RoleRevoke:
+    """RECERT-1: the end of an assignment a reviewer revoked, released by a second person.
+    The assignment no longer holds from the day of the release (``valid_to`` is exclusive)."""
+
+    def affects(self, payload: Mapping[str, Any], person: str) -> bool:
+        return payload.get("beneficiary") == person
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        if _assignment_to_end(payload) is None:
+            return EffectProblem(
+                "access.unknown_assignment",
+                f"{payload.get('beneficiary')!r} holds no role {payload.get('role')!r} "
+                f"from {payload.get('valid_from')} any more.",
+                [{"field": "valid_from", "message": "no such assignment"}],
+            )
+        return None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "change",
+            "object": f"{payload.get('beneficiary')} · {payload.get('role')}",
+            "field": "valid until (exclusive)",
+            "before": None,
+            "after": timezone.localdate().isoformat(),
+        }
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        assignment = _assignment_to_end(case.payload)
+        assert assignment is not None  # checked at release, in this transaction
+        before = {"valid_to": assignment.valid_to}
+        assignment.valid_to = max(timezone.localdate(), assignment.valid_from)
+        assignment.save(update_fields=["valid_to", "last_updated"])
+        after = {
+            "person": assignment.user.username,
+            "role": assignment.role.key,
+            "valid_from": assignment.valid_from,
+            "valid_to": assignment.valid_to,
+            "revoked_by": case.maker.username,
+            "approved_by": actor,
+        }
+        record(
+            "access.assignment.ended",
+            actor=actor,
+            object_type="assignment",
+            object_id=f"{assignment.user.username}/{assignment.role.key}/"
+            f"{assignment.valid_from.isoformat()}",
+            before=before,
+            after=after,
+            reason=f"released role-revoke case {case.pk}: {case.payload.get('reason', '')}",
+        )
+        return after

@@ -12,7 +12,14 @@ from typing_extensions import override
 from backoffice.base.models import TimeStamped
 from backoffice.core.org import Period
 
-__all__ = ["Role", "RoleAssignment", "Mitigation", "EmergencySession"]
+__all__ = [
+    "Role",
+    "RoleAssignment",
+    "Mitigation",
+    "EmergencySession",
+    "ReviewCampaign",
+    "ReviewItem",
+]
 
 
 class Role(TimeStamped):
@@ -194,3 +201,70 @@ class EmergencySession(TimeStamped):
             "reviewed_at": self.reviewed_at,
             "review_note": self.review_note,
         }
+
+
+# -- #15 recertification (RECERT-1, RECERT-2) ----------------------------------------------
+
+
+class ReviewCampaign(TimeStamped):
+    """One run of ``access review start``: the assignments due by ``as_of + review_days``."""
+
+    started_by = models.CharField(max_length=150)
+    as_of = models.DateField()
+    due = models.DateField(help_text="The earliest due date of its items.")
+
+    class Meta:
+        ordering = ["-created"]
+
+    @override
+    def __str__(self) -> str:
+        return f"Access review {self.pk} of {self.as_of}"
+
+
+class ReviewItem(TimeStamped):
+    """One assignment to be kept or revoked by ``reviewer`` by ``due``.
+
+    ``criticality`` and ``critical_function`` are the role's class when the item was made;
+    ``suspends_on`` is the first day an undecided item suspends the assignment (a privileged
+    one, when the policy says so). A revoke starts a ``role-revoke`` case (``case``); the
+    assignment ends when it is released.
+    """
+
+    OPEN, KEPT, REVOKED = "open", "kept", "revoked"
+    STATUSES = [(OPEN, "open"), (KEPT, "kept"), (REVOKED, "revoked")]
+
+    campaign = models.ForeignKey(ReviewCampaign, on_delete=models.PROTECT, related_name="items")
+    assignment = models.ForeignKey(
+        RoleAssignment, on_delete=models.PROTECT, related_name="review_items"
+    )
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_items"
+    )
+    #: the holder's nearest line manager when the item was made: overdue items show in
+    #: their inbox too (None: the holder has none)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.CharField(max_length=64, blank=True, help_text="The holder's unit.")
+    criticality = models.CharField(max_length=16)
+    critical_function = models.BooleanField(default=False)
+    due = models.DateField()
+    suspends_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=STATUSES, default=OPEN, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due", "pk"]
+        indexes = [
+            models.Index(fields=["reviewer", "status", "due"], name="review_inbox_idx"),
+            models.Index(fields=["status", "suspends_on"], name="review_suspends_idx"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"Review of {self.assignment} by {self.reviewer} ({self.status})"

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, Value
+from django.db.models import BooleanField, CharField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
-from backoffice.access.models import EmergencySession, Mitigation, Role, RoleAssignment
+from backoffice.access.models import EmergencySession, Mitigation, ReviewItem, Role, RoleAssignment
 from backoffice.base.context import cached, remember
 from backoffice.base.references import Directory
 from backoffice.core.access import AccessRules, Assessment, assess_grant
@@ -80,11 +80,21 @@ def _active(day: date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
 
 
+def _suspended(day: date) -> Exists:
+    """#15 RECERT-1: an assignment whose review is still open on or after the item's
+    ``suspends_on`` gives no permissions; judged on every read, not by a scheduler."""
+    return Exists(
+        ReviewItem.objects.filter(
+            assignment=OuterRef("pk"), status=ReviewItem.OPEN, suspends_on__lte=day
+        )
+    )
+
+
 def _held(user: Any, day: date) -> list[str]:
     return list(
-        RoleAssignment.objects.filter(
-            _active(day), user=user, role__retired_at__isnull=True
-        ).values_list("role__key", flat=True)
+        RoleAssignment.objects.filter(_active(day), user=user, role__retired_at__isnull=True)
+        .exclude(_suspended(day))
+        .values_list("role__key", flat=True)
     )
 
 
@@ -132,9 +142,13 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
         ExpressionWrapper(Q(unit__parent__isnull=True), output_field=BooleanField()),
         Value("unit"),
     )
-    holding = RoleAssignment.objects.filter(
-        _active(day), user_id__in=people, role__retired_at__isnull=True
-    ).values_list("user_id", "role__key", Value(""), Value(False), Value("role"))
+    holding = (
+        RoleAssignment.objects.filter(
+            _active(day), user_id__in=people, role__retired_at__isnull=True
+        )
+        .exclude(_suspended(day))
+        .values_list("user_id", "role__key", Value(""), Value(False), Value("role"))
+    )
     arms = [holding.order_by()]
     now = timezone.now()
     today = day == timezone.localdate(now)

@@ -8,4 +8,8 @@ urlpatterns = [
     path("simulate/", views.simulate, name="simulate"),
     path("emergency/", views.emergency, name="emergency"),
     path("emergency/<int:session_id>/", views.emergency_session, name="emergency_session"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/start/", views.review_start, name="review_start"),
+    path("reviews/summary/", views.review_summary, name="review_summary"),
+    path("reviews/<int:item_id>/decide/", views.review_decide, name="review_decide"),
 ]

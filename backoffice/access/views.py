@@ -12,26 +12,35 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.access.models import Role
 from backoffice.access.queries import EMERGENCY_ORDER, get_emergency_sessions
 from backoffice.access.services import (
     EMERGENCY_STATUSES,
     MITIGATION_ORDER,
+    REVIEW_ORDER,
+    REVIEW_START_PERMISSION,
+    REVIEW_STATUSES,
     EmergencyReport,
     access_risks,
+    do_decide_review,
     do_end_emergency,
     do_review_emergency,
     do_start_emergency,
+    do_start_review,
     emergency_roles_of,
     get_emergency_log,
     get_emergency_report,
     get_mitigation_report,
+    get_review_report,
+    get_review_summary,
     get_simulation,
+    may_read_access,
     may_see_emergency,
     own_running_sessions,
 )
@@ -39,7 +48,16 @@ from backoffice.base.actor import actor_of
 from backoffice.base.pages import next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
-__all__ = ["mitigations", "simulate", "emergency", "emergency_session"]
+__all__ = [
+    "mitigations",
+    "simulate",
+    "emergency",
+    "emergency_session",
+    "reviews",
+    "review_start",
+    "review_decide",
+    "review_summary",
+]
 
 STATUSES = ("all", "expiring", "expired", "active")
 #: Words the templates translate from data (risk levels, mitigation states).
@@ -50,6 +68,15 @@ DATA_WORDS = (
     gettext_noop("low"),
     gettext_noop("expiring"),
     gettext_noop("future"),
+    # #15 recertification: review states and role classes
+    gettext_noop("open"),
+    gettext_noop("overdue"),
+    gettext_noop("kept"),
+    gettext_noop("revoked"),
+    gettext_noop("decided"),
+    gettext_noop("privileged"),
+    gettext_noop("material"),
+    gettext_noop("other"),
 )
 
 
@@ -211,3 +238,68 @@ def emergency_session(request: HttpRequest, session_id: int) -> HttpResponse:
     row = EmergencyReport(get_emergency_sessions("all"), timezone.now()).row(session)
     context = {"session": row, "events": events, "form": form}
     return render(request, "access/emergency_session.html", context, status=status)
+
+
+# -- #15 recertification -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The items I review and the overdue ones of people I manage (``scope=mine``), or all
+    of them for compliance and audit (``scope=all``)."""
+    actor = actor_of(request)
+    status = request.GET.get("status", "open")
+    status = status if status in REVIEW_STATUSES else "open"
+    scope = "all" if request.GET.get("scope") == "all" else "mine"
+    report = get_review_report(actor, status, mine=scope == "mine")
+    page = page_of(request, report.records, REVIEW_ORDER)
+    context = {
+        "rows": [report.row(item) for item in page.items],
+        "next_url": next_url(request, page.next),
+        "status": status,
+        "statuses": REVIEW_STATUSES,
+        "scope": scope,
+        "may_read_all": may_read_access(actor),
+        "may_start": REVIEW_START_PERMISSION in actor.permissions,
+        "me": actor.person,
+    }
+    return render(request, "access/reviews.html", context)
+
+
+@login_required
+@require_POST
+def review_start(request: HttpRequest) -> HttpResponse:
+    started = do_start_review(actor_of(request))  # refusals: the error middleware
+    messages.success(
+        request,
+        _("The access review started: %(items)s item(s).") % {"items": started.items},
+    )
+    for name in started.unassigned:
+        messages.warning(request, _("Nobody may review %(name)s.") % {"name": name})
+    return redirect(f"{reverse('access:reviews')}?scope=all")
+
+
+@login_required
+@require_POST
+def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    try:
+        do_decide_review(actor_of(request), item_id, decision, request.POST.get("reason", ""))
+    except DomainError as exc:
+        if http_status_for(exc.code) == 403:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Kept.") if decision == "keep" else _("Revoked: a role-revoke case was started."),
+        )
+    return redirect("access:reviews")
+
+
+@login_required
+@require_GET
+def review_summary(request: HttpRequest) -> HttpResponse:
+    summary = get_review_summary(actor_of(request))
+    return render(request, "access/review_summary.html", {"summary": summary})

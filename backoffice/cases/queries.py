@@ -9,7 +9,7 @@ the principals a person acts for, and the processes they take part in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,6 +37,8 @@ from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import live_policy_version
 
 __all__ = [
+    "register_inbox_extra",
+    "inbox_extras",
     "ActionOption",
     "CASE_LIST_ORDER",
     "DELEGATION_ORDER",
@@ -378,3 +380,21 @@ def get_inbox(
         )
     ]
     return InboxPage(acting, rows[-1].pk if len(page) > limit else None)
+
+
+# -- what else waits in the inbox (#15) ----------------------------------------------------
+
+_inbox_extras: list[Callable[[Actor], Mapping[str, Any]]] = []
+
+
+def register_inbox_extra(provide: Callable[[Actor], Mapping[str, Any]]) -> None:
+    """An app above this one adds to the inbox page's context what waits for the person
+    besides cases (``access``: overdue access reviews of the people they manage)."""
+    _inbox_extras.append(provide)
+
+
+def inbox_extras(actor: Actor) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for provide in _inbox_extras:
+        extra.update(provide(actor))
+    return extra

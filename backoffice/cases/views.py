@@ -34,6 +34,7 @@ from backoffice.cases.queries import (
     domain_case,
     get_inbox,
     inbox_count,
+    inbox_extras,
     listed_cases,
     live_processes,
     with_history,
@@ -93,6 +94,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("after", None)
     context = {
+        **inbox_extras(actor),  # #15: overdue access reviews, from the access app
         "waiting": [_row(c) for c in page.cases],
         "waiting_total": inbox_count(actor),
         "next_after": page.next_cursor,

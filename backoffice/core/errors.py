@@ -73,6 +73,11 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("emergency.already_active", 409),
     ("emergency.still_active", 409),
     ("emergency.already_reviewed", 409),
+    # #15 recertification: review.not_reviewer and review.forbidden are 403
+    ("review.not_found", 404),
+    ("review.decided", 409),
+    ("review.invalid", 422),
+    ("review.no_policy", 422),
 )
 
 

@@ -35,6 +35,7 @@ from backoffice.core.org import (
     Unit,
 )
 from backoffice.core.processes import ProcessSpec, process_problems
+from backoffice.core.recert import RecertSpec, recert_problems
 from backoffice.core.spec import Currency, Key, MoneySpec, Permission, Spec
 from backoffice.core.walls import WallsSpec, walls_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
@@ -173,6 +174,8 @@ class Policy(Spec):
     access: AccessSpec | None = None
     #: #13: the first administrators of a fresh installation (docs/identities.md)
     bootstrap: BootstrapSpec | None = None
+    #: #15: review periods, reviewers and overdue rules of access recertification
+    recertification: RecertSpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -295,6 +298,9 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         if process.engine == "credit":
             for path, message in credit_process_problems(process, policy.credit):
                 yield doc.problem(("processes", index, *path), f"process {process.id!r}: {message}")
+    if policy.recertification is not None:
+        for path, message in recert_problems(policy.recertification, role_ids, people):
+            yield doc.problem(("recertification", *path), f"recertification: {message}")
     if policy.credit is not None:
         for path, message in credit_policy_problems(policy.credit, role_ids, people):
             yield doc.problem(("credit", *path), f"credit: {message}")

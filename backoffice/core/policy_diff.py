@@ -31,6 +31,12 @@ from backoffice.core.org import Line, Period
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.policy import Policy, to_organisation
 from backoffice.core.processes import ExcludeSpec, ProcessSpec, StepSpec, TierSpec, WhoSpec
+from backoffice.core.recert import (
+    RecertSpec,
+    criticality_of,
+    review_months,
+    supports_critical_function,
+)
 from backoffice.core.roles import expand_roles, permissions_of
 from backoffice.core.spec import MoneySpec
 from backoffice.core.walls import Kind, WallsSpec
@@ -56,6 +62,7 @@ class Section(StrEnum):
     PROCESSES = "processes"
     WALLS = "walls"
     CREDIT = "credit"
+    RECERTIFICATION = "recertification"
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ def diff_policies(old: Policy, new: Policy) -> list[RuleChange]:
         *_processes(old, new),
         *_walls(old, new),
         *_credit(old, new),
+        *_recertification(old, new),
     ]
 
 
@@ -1124,3 +1132,62 @@ def _committee(before: CreditPolicy, after: CreditPolicy, change: _Say) -> Itera
         yield change("committee", f"{_names(joined)} join the credit committee", True)
     if left := set(was.members) - set(now.members):
         yield change("committee", f"{_names(left)} leave the credit committee", False)
+
+
+# -- recertification (#15) ------------------------------------------------------------------
+
+
+def _review_period(spec: RecertSpec, role: str) -> int:
+    return review_months(spec, criticality_of(spec, role), supports_critical_function(spec, role))
+
+
+def _recertification(old: Policy, new: Policy) -> Iterator[RuleChange]:
+    """RECERT-1/2: a longer review period for any role, suspension dropped or later, more
+    time for reviewers, a looser rubber-stamp rule, or other reviewers (fail-safe)."""
+    section = Section.RECERTIFICATION
+    before, after = old.recertification, new.recertification
+    if before == after:
+        return
+    if after is None:
+        yield RuleChange(section, "recertification", "the recertification section is removed", True)
+        return
+    if before is None:
+        yield RuleChange(section, "recertification", "a recertification section is added", False)
+        return
+    for role in sorted({r.id for r in old.roles} | {r.id for r in new.roles}):
+        was, now = _review_period(before, role), _review_period(after, role)
+        if was != now:
+            yield RuleChange(
+                section, role, f"role {role} reviewed every {now} months (was {was})", now > was
+            )
+    if before.suspend_privileged_after_days != after.suspend_privileged_after_days:
+        was_days, now_days = (
+            before.suspend_privileged_after_days,
+            after.suspend_privileged_after_days,
+        )
+        yield RuleChange(
+            section,
+            "suspension",
+            f"overdue privileged access suspended after {now_days} days (was {was_days})",
+            now_days is None or (was_days is not None and now_days > was_days),
+        )
+    if before.review_days != after.review_days:
+        yield RuleChange(
+            section,
+            "review_days",
+            f"reviewers have {after.review_days} days (was {before.review_days})",
+            after.review_days > before.review_days,
+        )
+    was_rule, now_rule = before.rubber_stamp, after.rubber_stamp
+    if was_rule != now_rule:
+        yield RuleChange(
+            section,
+            "rubber_stamp",
+            f"rubber stamp: more than {now_rule.items} in {now_rule.seconds} s "
+            f"(was {was_rule.items} in {was_rule.seconds} s)",
+            now_rule.items > was_rule.items or now_rule.seconds < was_rule.seconds,
+        )
+    if (before.reviewer, before.owners) != (after.reviewer, after.owners):
+        yield RuleChange(
+            section, "reviewer", "other reviewers: the reviewer or role owners changed", True
+        )

@@ -145,6 +145,18 @@ def _attention(actor: Actor) -> list[dict[str, Any]]:
                 "url": reverse("credit:overdue_reviews"),
             }
         )
+    from backoffice.access.services import count_overdue_reviews
+
+    overdue = count_overdue_reviews(actor)
+    if overdue or "access.risk.read" in permissions:
+        scope = "all" if "access.risk.read" in permissions else "mine"
+        tiles.append(
+            {
+                "count": overdue,
+                "label": _("access reviews overdue"),
+                "url": f"{reverse('access:reviews')}?scope={scope}&status=overdue",
+            }
+        )
     if "access.risk.read" in permissions:
         from backoffice.access.queries import get_mitigations
 
