@@ -73,6 +73,66 @@ def test_policy_check_on_a_missing_file_and_on_garbage(tmp_path: Path) -> None:
     assert str(garbage) in result.stdout
 
 
+def test_policy_verify_reports_each_demo_process_with_its_witness() -> None:
+    """#15: the demo bank keeps no process's functions apart in the policy (each rests on
+    the maker rule at run time): exit 1, one line per process, a witness for each."""
+    result = run_cli("policy", "verify", str(DEMO_POLICY))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("payment-release: one person can complete it – one person with")
+    assert (
+        "restricted-list-lift: one person can complete it – one person with roles "
+        "{compliance-officer} starts the case, then takes release directly"
+    ) in lines
+    assert "the maker rule still asks for a second person" in lines[-1]
+
+
+def test_policy_verify_names_the_broken_process_and_proves_the_other_safe() -> None:
+    example = EXAMPLES / "trade-settled-alone.yaml"
+    result = run_cli("policy", "verify", str(example))
+    assert result.returncode == 1
+    assert (
+        "trade-settlement: one person can complete it – one person with roles "
+        "{settlement-clerk, trader} starts the case, then takes settle directly"
+    ) in result.stdout
+    assert "trade-cancellation: safe – none of the" in result.stdout
+    assert f"{example}: 1 of 2 process(es) can be completed" in result.stdout
+
+
+def test_policy_verify_exits_0_when_every_process_is_proven_safe(tmp_path: Path) -> None:
+    example = (EXAMPLES / "trade-settled-alone.yaml").read_text()
+    safe = tmp_path / "safe.yaml"
+    safe.write_text(
+        example.replace("level: high", "level: critical").replace(
+            "  risks:\n",
+            "  ssd:\n    - {id: ssd-trading, name: Trading and settlement, "
+            "roles: [trader, settlement-clerk], n: 2}\n  risks:\n",
+        )
+    )
+    result = run_cli("policy", "verify", str(safe))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{safe}: all 2 process(es) proven safe" in result.stdout
+
+
+def test_policy_verify_on_bad_input_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    result = run_cli("policy", "verify", str(missing))
+    assert result.returncode == 2
+    assert f"{missing}:1:1: cannot read the file" in result.stdout
+    invalid = tmp_path / "invalid.yaml"
+    text = (EXAMPLES / "trade-settled-alone.yaml").read_text()
+    invalid.write_text(text.replace("who: {permissions: [settlement.release]}", "who: {}"))
+    result = run_cli("policy", "verify", str(invalid))
+    assert result.returncode == 2
+    first = result.stdout.splitlines()[0]
+    step = next(i for i, t in enumerate(text.splitlines(), 1) if "- id: settle" in t)
+    assert first.startswith(f"{invalid}:{step}:"), first
+    assert "processes.0.steps.0: a step must say who may act" in first
+    assert f"{invalid}: not a valid policy, nothing verified" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["invalid.yaml"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_init_migrates_loads_and_is_idempotent(tmp_path: Path) -> None:
     with scratch_database(tmp_path) as url:
