@@ -1,34 +1,32 @@
 """A policy proven safe: no single person can complete a process alone (#15 part 4).
 
-``verify`` looks at each process and asks whether one person could hold the authority to
-start a case *and* take every step it needs. A person is any role set the policy lets one
-person hold (no SSD constraint broken, inherited roles counted; no critical access risk,
-since such a grant is refused) in any units the separation of lines allows (ORG-1, ORG-4,
-RC-2), and acting for anyone the policy lets exist (#13: acting for someone adds the
-functions one exercises for them, refused when that makes a critical risk). Where one
-person could, the answer is a witness: the role set, the units, and how each step is
-taken (directly, or acting for a holder of which roles).
+The proof is about the product as it runs: the policy *and* the engine. The engine never
+lets the maker approve, release or vote on their own case, not directly and not acting for
+someone along a delegation chain (``sod.self_approval`` in ``four_eyes`` and the credit
+engine; no policy option lifts it, and every step's ``who`` is subject to it). So one
+person completes a case alone exactly when some person the policy allows (a role set no
+SSD constraint or critical risk refuses, in units the line separations allow) may start it
+and some way through it meets no step that asks anyone else: every step either does not
+apply (its condition can fail) or applies with a tier of no approvals.
 
-What the proof does not lean on: the engine's built-in maker rule (the maker never checks
-their own case, ``sod.self_approval``). That rule holds at run time whatever the policy
-says; the proof shows whether the policy *also* keeps the functions apart, so that a
-process does not rest on that one rule. What it does use is what the policy itself asks
-for more than one person: a step that needs two approvals (one person counts once per
-step), a step that excludes the actors of an earlier one, a line a step excludes, a
-board approval, and in credit business the back-office vote beside the market vote.
+``verify`` is exhaustive over every outcome of every step (each condition taken as able to
+hold or fail, independently; each tier as reachable: fail-safe, conditions can only add a
+witness, never hide one) and over every role set and unit set a starter may have. A
+witness names the starter's role set, and the outcome (skipped, or which tier) of each
+step. The schema today already refuses a tier without approvals and a process whose steps
+are all conditional, so every valid policy is proven safe; the proof does not lean on the
+schema, and a policy change is checked by it too (``newly_unsafe``, ``policy.unsafe``).
 
-Exhaustive, and fail-safe where it approximates: only roles that can make a person
-qualify for the process's starter or steps are enumerated (any other role only adds
-permissions, hence SSD breaches and risks, and never helps), and only one unit per line
-that matters; a conditional step or tier is assumed avoidable, so conditions can only
-produce a witness, never hide one.
+Informational (``policy verify --show-roles``): ``verify_roles`` leaves the maker rule
+aside and asks whether one person's roles could hold the starter's and every step's
+functions (with delegations); where they could, only the maker rule keeps them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, product
 
 from backoffice.core.org import SEPARATIONS, Line
 from backoffice.core.policy import Policy, to_organisation
@@ -41,12 +39,18 @@ __all__ = [
     "ProcessRule",
     "Model",
     "Witness",
+    "Alone",
     "Verdict",
     "model_of",
     "verify",
     "verify_policy",
+    "verify_process",
     "newly_unsafe",
     "brute_force",
+    "verify_roles",
+    "verify_policy_roles",
+    "roles_verdict",
+    "brute_force_roles",
 ]
 
 
@@ -84,6 +88,12 @@ class StepRule:
     exclude_lines: frozenset[str] = frozenset()
     #: why one person can never take it (a rule the policy states), or ""
     blocked: str = ""
+    #: approvals each tier asks of people other than the maker, in order
+    approvals: tuple[int, ...] = (1,)
+    #: each tier's label or condition, for the witness
+    tiers: tuple[str, ...] = ()
+    #: the step's own condition (a conditional step may not apply), or ""
+    condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,10 +170,27 @@ class Witness:
 
 
 @dataclass(frozen=True)
+class Alone:
+    """How one person completes a case alone: who starts it, and for each step the outcome
+    of its condition and tier that asks no second person."""
+
+    person: Holder
+    #: (step id, outcome), every step of the process in order
+    path: tuple[tuple[str, str], ...]
+
+    def text(self) -> str:
+        roles = ", ".join(sorted(self.person.roles)) or "no role"
+        units = ", ".join(sorted(self.person.units))
+        who = f"roles {{{roles}}}" + (f" in {units}" if units else "")
+        steps = "; ".join(f"{step}: {outcome}" for step, outcome in self.path)
+        return f"one person with {who} starts the case and it completes with nobody else ({steps})"
+
+
+@dataclass(frozen=True)
 class Verdict:
     process: str
     name: str
-    witness: Witness | None
+    witness: Witness | Alone | None
     #: for a safe process: what keeps one person from completing it
     reason: str = ""
     #: how many role sets and unit sets were looked at (exhaustive over what matters)
@@ -235,6 +262,9 @@ def _four_eyes_rule(process: ProcessSpec) -> ProcessRule:
                 exclude_steps=frozenset(step.exclude.steps),
                 exclude_lines=frozenset(str(x) for x in step.exclude.lines),
                 blocked=blocked,
+                approvals=tuple(t.approvals for t in step.tiers),
+                tiers=tuple(t.label or f"when {t.when}" for t in step.tiers),
+                condition=step.when or "",
             )
         )
     return ProcessRule(process.id, process.name, Who.of(process.starter), tuple(steps))
@@ -274,7 +304,7 @@ def _credit_rule(process: ProcessSpec, policy: Policy, level_roles: frozenset[st
     )
 
 
-# -- the proof ------------------------------------------------------------------------------
+# -- the role-level note (the maker rule aside) ---------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -425,8 +455,9 @@ def _safe_by_rules(process: ProcessRule) -> str:
     return ""
 
 
-def verify_process(model: Model, process: ProcessRule) -> Verdict:
-    """The verdict for one process: a witness, or why none exists."""
+def roles_verdict(model: Model, process: ProcessRule) -> Verdict:
+    """Whether one person's roles could cover the starter and every step, leaving the
+    maker rule aside (``--show-roles``): a witness, or why none exists."""
     if reason := _safe_by_rules(process):
         return Verdict(process.id, process.name, None, reason)
     judge = _Judge(model)
@@ -507,32 +538,123 @@ def _moves(
     return tuple(moves)
 
 
+def verify_roles(model: Model) -> list[Verdict]:
+    return [roles_verdict(model, p) for p in model.processes]
+
+
+def verify_policy_roles(policy: Policy) -> list[Verdict]:
+    """Each process of a valid policy: could one person's roles hold every function it
+    needs (the maker rule aside)? Informational (``policy verify --show-roles``)."""
+    return verify_roles(model_of(policy))
+
+
+# -- the proof, with the engine's maker rule ------------------------------------------------
+
+
+def _outcomes(step: StepRule) -> list[tuple[str, int]]:
+    """Every outcome a case can meet at ``step``, with the approvals it asks of others: not
+    applying (a conditional step), or each tier. Conditions are taken as independent and
+    each satisfiable: fail-safe, they can only add a witness, never hide one."""
+    found = [(f"skipped (condition '{step.condition}' false)", 0)] if not step.required else []
+    labels = step.tiers or tuple(f"tier {i + 1}" for i in range(len(step.approvals)))
+    found += [
+        (f"tier '{label}', {n} approval(s)", n)
+        for label, n in zip(labels, step.approvals, strict=False)
+    ]
+    return found
+
+
+def _starters(model: Model, process: ProcessRule) -> Iterator[Holder]:
+    """Every person the policy allows who may start ``process`` (smallest first)."""
+    judge = _Judge(model)
+    whos = [process.starter]
+    for holder in _holders(
+        judge,
+        _relevant_roles(model, whos),
+        _relevant_units(model, whos, False),
+        _slots(whos, False),
+    ):
+        if judge.qualifies(process.starter, judge.facts(holder)):
+            yield holder
+
+
+def verify_process(model: Model, process: ProcessRule) -> Verdict:
+    """Whether someone the policy allows can start a case of ``process`` and see it reach
+    its final state with no step asking a second person. The engine never lets the maker
+    approve, release or vote on their own case, not even acting for someone
+    (``sod.self_approval``; no policy option lifts it), so a step that applies and asks for
+    one approval or more always needs a second person."""
+    open_path: list[tuple[str, str]] = []
+    for step in process.steps:
+        alone = next((o for o, n in _outcomes(step) if n == 0), None)
+        if alone is None and not process.delegable:  # the credit engine: votes
+            reason = (
+                "every credit needs the market vote at least (CR-1), and the maker never "
+                "votes on their own case (sod.self_approval)"
+            )
+            if process.blocked:
+                reason += "; " + process.blocked
+            return Verdict(process.id, process.name, None, reason)
+        if alone is None:
+            fewest = min(step.approvals, default=1)
+            how = "always applies" if step.required else "applies whatever its condition"
+            return Verdict(
+                process.id,
+                process.name,
+                None,
+                f"step '{step.id}' {how} and needs at least {fewest} approval(s) in every "
+                "tier; the maker never checks their own case, also not acting for someone "
+                "(sod.self_approval), so a second person must",
+            )
+        open_path.append((step.id, alone))
+    starters = _starters(model, process)
+    person = next(starters, None)
+    if person is None:
+        return Verdict(
+            process.id, process.name, None, "nobody the policy allows may start it (SSD, risks)"
+        )
+    return Verdict(process.id, process.name, Alone(person, tuple(open_path)))
+
+
 def verify(model: Model) -> list[Verdict]:
     return [verify_process(model, p) for p in model.processes]
 
 
 def verify_policy(policy: Policy) -> list[Verdict]:
-    """Each process of a valid policy, with a witness where one person can complete it."""
+    """Each process of a valid policy, with a witness where one person can complete it
+    alone as the product runs (the policy and the engine's maker rule)."""
     return verify(model_of(policy))
 
 
 def newly_unsafe(live: Policy, proposed: Policy) -> list[Verdict]:
-    """Processes the live policy proves safe and the proposed one lets one person complete
-    (matched by id): what a policy change may not do."""
-    before = {v.process: v for v in verify_policy(live)}
-    return [
-        v
-        for v in verify_policy(proposed)
-        if not v.safe and v.process in before and before[v.process].safe
-    ]
-
-
-# -- the reference: every role set and every unit set, nothing clever ------------------------
+    """Processes of the proposed policy one person can complete alone, unless the live
+    policy already has that process (same id) unsafe: what a policy change may not do. A
+    new process counts too, so renaming a process does not get round the check."""
+    before = {v.process: v.safe for v in verify_policy(live)}
+    return [v for v in verify_policy(proposed) if not v.safe and before.get(v.process, True)]
 
 
 def brute_force(model: Model, process: ProcessRule) -> bool:
-    """Whether one person can complete ``process``, by trying every role set and unit set
-    for the person and for every principal. Exponential: for tests on small models."""
+    """The reference for ``verify_process``: every path through every outcome of every
+    step, and every role set and unit set for the maker. For tests on small models."""
+    judge = _Judge(model)
+    paths = product(*(_outcomes(step) for step in process.steps))
+    if not any(all(n == 0 for _, n in path) for path in paths):
+        return False
+    return any(
+        judge.qualifies(process.starter, judge.facts(Holder(r, u)))
+        for r in _subsets(sorted(model.expands))
+        for u in _subsets(sorted(model.units))
+        if judge.roles_allowed(r) and judge.units_allowed(u)
+    )
+
+
+# -- the role-level reference: every role set and unit set, nothing clever ------------------
+
+
+def brute_force_roles(model: Model, process: ProcessRule) -> bool:
+    """Whether one person's roles cover ``process`` (the maker rule aside), by trying every
+    role set and unit set for the person and for every principal. Exponential: for tests."""
     judge = _Judge(model)
     if process.blocked:
         return False

@@ -5,8 +5,9 @@ besides the second administrator's. The effect works out the case's ``weakens`` 
 from the live policy, shows the change's meaning above the YAML diff, and checks again
 when the case is released that the live policy still agrees with what was approved.
 
-#15: a change that lets one person complete a process the live policy proves safe
-(``core.policy_verify``) is refused outright, naming the process and the witness.
+#15: a change that lets one person complete a process alone, the engine's maker rule
+counted (``core.policy_verify``), is refused outright, naming the process and the witness;
+a new (or renamed) process too.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class PolicyChange:
         return self._check_safety(payload) or self._check_assessment(payload)
 
     def _check_safety(self, payload: Mapping[str, Any]) -> EffectProblem | None:
-        """#15: no process the live policy proves safe may become one that one person can
-        complete; compliance cannot approve that either."""
+        """#15: no process may become one that one person completes alone, nor be added as
+        one; compliance cannot approve that either."""
         live, proposed = get_live_policy(), self._proposed(payload)
         if live is None or proposed is None:
             return None

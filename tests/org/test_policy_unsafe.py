@@ -1,5 +1,5 @@
-"""#15: a policy change that lets one person complete a process the live policy proves safe
-is refused, naming the process and the witness (core.policy_verify)."""
+"""#15: a policy change that lets one person complete a process alone is refused
+(policy.unsafe), naming the process and the witness (core.policy_verify)."""
 
 from __future__ import annotations
 
@@ -10,51 +10,72 @@ import pytest
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case
+from backoffice.core.policy import Policy
+from backoffice.org.effects import PolicyChange
 from backoffice.org.models import PolicyVersion
-from backoffice.org.services import apply_policy
 from tests.cases.conftest import Person, problem
-from tests.unit.test_policy_verify import CRITICAL_TRADING, SSD_TRADING, with_trade_settlement
+from tests.conftest import DEMO_POLICY
+from tests.unit.test_policy_verify import with_tier
 
-SAFE = with_trade_settlement()
-#: SSD ssd-trading dropped and the trading-settlement risk lowered to high: a trader may
-#: now also hold the settlement clerk's role, and so enter and settle a trade alone
-UNSAFE = SAFE.replace(SSD_TRADING, "").replace(
-    CRITICAL_TRADING, CRITICAL_TRADING.replace("critical", "high")
+DEMO = DEMO_POLICY.read_text()
+ZERO_BAND = DEMO.replace(
+    '          - {when: "amount < 10000", approvals: 1, label: "below 10,000"}',
+    '          - {when: "amount < 1000", approvals: 0, label: "below 1,000"}\n'
+    '          - {when: "amount < 10000", approvals: 1, label: "below 10,000"}',
 )
 
 
 @pytest.fixture
 def person(demo_bank: Any) -> Callable[[str], Person]:
-    """The demo bank with a trade-settlement process its SSD and critical risk prove safe."""
-    apply_policy(SAFE.encode(), "test", actor="test:setup", reason="trade settlement")
     return Person
 
 
-def test_a_change_that_lets_one_person_settle_a_trade_alone_is_refused(
+def test_a_band_without_approval_is_refused_before_anything_is_written(
     person: Callable[[str], Person],
 ) -> None:
+    """The schema already asks every tier for one approval or more: such a change never
+    reaches a checker."""
+    assert ZERO_BAND != DEMO
+    versions = PolicyVersion.objects.count()
+    started = person("oliver.richter").start(
+        "policy-change", {"summary": "small payments", "policy": ZERO_BAND}
+    )
+    assert started.status_code in (400, 403, 422), started.content
+    assert "approvals" in started.content.decode()
+    assert PolicyVersion.objects.count() == versions
+
+
+def test_a_change_that_lets_a_clerk_release_a_payment_alone_is_refused(
+    person: Callable[[str], Person], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the schema (should it ever allow a band without approval), the proof refuses
+    the change: payment-release completes with nobody but the maker below 1,000."""
+    parsed = PolicyChange._proposed
+
+    def zero_band(self: PolicyChange, payload: Any) -> Policy | None:
+        proposed = parsed(self, payload)
+        return proposed and with_tier(proposed, "payment-release", "release", 0, "below 1,000")
+
+    monkeypatch.setattr(PolicyChange, "_proposed", zero_band)
     versions = PolicyVersion.objects.count()
     body = problem(
         person("oliver.richter").start(
-            "policy-change", {"summary": "trading and settlement", "policy": UNSAFE}
+            "policy-change", {"summary": "small payments", "policy": DEMO}
         ),
         403,
         "policy.unsafe",
     )
-    assert "Trade settlement (trade-settlement)" in body["detail"]
-    assert (
-        "roles {settlement-clerk, trader} starts the case, then takes settle directly"
-        in (body["detail"])
-    )
+    assert "Payment release (payment-release)" in body["detail"]
+    assert "release: tier 'below 1,000', 0 approval(s)" in body["detail"]
     assert PolicyVersion.objects.count() == versions
     refused = AuditEvent.objects.filter(action="case.start_denied").last()
     assert refused is not None and refused.after["code"] == "policy.unsafe"
 
 
-def test_a_change_that_keeps_the_process_safe_goes_through(
+def test_a_change_that_keeps_every_process_safe_goes_through(
     person: Callable[[str], Person],
 ) -> None:
-    tightened = SAFE.replace(
+    tightened = DEMO.replace(
         '{when: "amount < 10000", approvals: 1', '{when: "amount < 5000", approvals: 1'
     )
     started = person("oliver.richter").start(

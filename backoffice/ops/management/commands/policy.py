@@ -22,6 +22,7 @@ class Command(BaseCommand):
             "verify", help="prove no process can be completed by one person; exit 1 if not"
         )
         verify.add_argument("file")
+        verify.add_argument("--show-roles", action="store_true")
         load = sub.add_parser("load", help="apply a policy to the database (bootstrap only)")
         load.add_argument("file")
 
@@ -32,7 +33,10 @@ class Command(BaseCommand):
                 raise SystemExit(status)
             return
         if options["action"] == "verify":
-            status = policy_verify([options["file"]], out=self.stdout)
+            status = policy_verify(
+                [options["file"]] + (["--show-roles"] if options["show_roles"] else []),
+                out=self.stdout,
+            )
             if status:
                 raise SystemExit(status)
             return
