@@ -1,8 +1,8 @@
 """The ``backoffice`` command: our own commands plus every Django management command.
 
-Commands that need only the pure core (``policy check``, ``audit verify --export``) run
-without starting Django, so they are quick and work on a machine without the application
-database (an auditor's).
+Commands that need only the pure core (``policy check``, ``policy verify``, ``audit verify
+--export``) run without starting Django, so they are quick and work on a machine without the
+application database (an auditor's).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backoffice.policy_cli import policy_check
 
         return policy_check(args[2:])
+    if args[:2] == ["policy", "verify"]:
+        from backoffice.policy_cli import policy_verify
+
+        return policy_verify(args[2:])
     if args[:2] == ["audit", "verify"]:
         from backoffice.audit_cli import audit_verify_export, wants_export
 

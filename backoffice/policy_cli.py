@@ -1,4 +1,5 @@
-"""``backoffice policy check FILE``: every problem of a policy, as FILE:LINE:COL: message."""
+"""``backoffice policy check FILE``: every problem of a policy, as FILE:LINE:COL: message;
+``backoffice policy verify FILE``: no process can be completed by one person (#15)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from backoffice.core.policy import (
     to_organisation,
 )
 
-__all__ = ["policy_check", "check_file"]
+__all__ = ["policy_check", "policy_verify", "check_file"]
 
 
 def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
@@ -109,3 +110,53 @@ def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
             print(f"  access: {summary['access']}", file=out)
         print(f"  bootstrap administrators: {summary['bootstrap']}", file=out)
     return status
+
+
+def policy_verify(argv: Sequence[str], out: TextIO | None = None) -> int:
+    """``backoffice policy verify FILE``: for each process, a proof that one person cannot
+    complete it alone, or a witness (#15). Exit 0 when every process is safe, 1 when one
+    is not, 2 when the file cannot be read or is not a valid policy (nothing is written)."""
+    from backoffice.core.policy_verify import verify_policy, verify_policy_roles
+
+    out = out or sys.stdout
+    parser = argparse.ArgumentParser(
+        prog="backoffice policy verify",
+        description="Prove for each process that no single person can complete it alone.",
+    )
+    parser.add_argument("file")
+    parser.add_argument(
+        "--show-roles",
+        action="store_true",
+        help="also note the role sets that could hold every function of a process, which "
+        "only the maker rule keeps apart",
+    )
+    args = parser.parse_args(argv)
+    problems, _ = check_file(args.file)
+    if problems:
+        for problem in problems:
+            print(problem, file=out)
+        print(f"{args.file}: not a valid policy, nothing verified", file=out)
+        return 2
+    with open(args.file, "rb") as handle:
+        policy = parse_policy(handle.read(), args.file).policy
+    verdicts = verify_policy(policy)
+    for verdict in verdicts:
+        print(verdict.text(), file=out)
+    if args.show_roles:
+        for note in verify_policy_roles(policy):
+            if note.witness is not None:
+                print(
+                    f"note: {note.process}: {note.witness.text()}; only the maker rule keeps "
+                    "this apart",
+                    file=out,
+                )
+    unsafe = [v.process for v in verdicts if not v.safe]
+    if unsafe:
+        print(
+            f"{args.file}: {len(unsafe)} of {len(verdicts)} process(es) can be completed by one "
+            f"person alone: {', '.join(unsafe)}",
+            file=out,
+        )
+        return 1
+    print(f"{args.file}: all {len(verdicts)} process(es) proven safe", file=out)
+    return 0

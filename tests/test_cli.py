@@ -73,6 +73,67 @@ def test_policy_check_on_a_missing_file_and_on_garbage(tmp_path: Path) -> None:
     assert str(garbage) in result.stdout
 
 
+def test_policy_verify_proves_every_demo_process_safe() -> None:
+    """#15: as the product runs (the policy and the engine's maker rule), nobody completes a
+    demo process alone: exit 0, one line per process saying what asks a second person."""
+    result = run_cli("policy", "verify", str(DEMO_POLICY))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "payment-release: safe – step 'release' always applies and needs at least 1"
+    )
+    assert "sod.self_approval" in lines[0]
+    assert lines[-1] == f"{DEMO_POLICY}: all 14 process(es) proven safe"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "market-under-back-office.yaml",
+        "person-in-both-lines.yaml",
+        "risk-control-not-independent.yaml",
+        "trade-roles-overlap.yaml",
+    ],
+)
+def test_policy_verify_proves_each_example_policy_safe_where_it_is_valid(name: str) -> None:
+    """Examples broken for `policy check` exit 2; a valid one is proven safe."""
+    example = EXAMPLES / name
+    check = run_cli("policy", "check", str(example))
+    result = run_cli("policy", "verify", str(example))
+    assert result.returncode == (0 if check.returncode == 0 else 2), result.stdout
+
+
+def test_policy_verify_show_roles_notes_what_only_the_maker_rule_keeps_apart() -> None:
+    example = EXAMPLES / "trade-roles-overlap.yaml"
+    result = run_cli("policy", "verify", "--show-roles", str(example))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "note: trade-settlement: one person with roles {settlement-clerk, trader} starts the "
+        "case, then takes settle directly; only the maker rule keeps this apart"
+    ) in result.stdout
+    assert "note: trade-cancellation" not in result.stdout
+    assert f"{example}: all 2 process(es) proven safe" in result.stdout
+
+
+def test_policy_verify_on_bad_input_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    result = run_cli("policy", "verify", str(missing))
+    assert result.returncode == 2
+    assert f"{missing}:1:1: cannot read the file" in result.stdout
+    invalid = tmp_path / "invalid.yaml"
+    text = (EXAMPLES / "trade-roles-overlap.yaml").read_text()
+    invalid.write_text(text.replace("who: {permissions: [settlement.release]}", "who: {}"))
+    result = run_cli("policy", "verify", str(invalid))
+    assert result.returncode == 2
+    first = result.stdout.splitlines()[0]
+    step = next(i for i, t in enumerate(text.splitlines(), 1) if "- id: settle" in t)
+    assert first.startswith(f"{invalid}:{step}:"), first
+    assert "processes.0.steps.0: a step must say who may act" in first
+    assert f"{invalid}: not a valid policy, nothing verified" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["invalid.yaml"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_init_migrates_loads_and_is_idempotent(tmp_path: Path) -> None:
     with scratch_database(tmp_path) as url:

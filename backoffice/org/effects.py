@@ -4,6 +4,10 @@
 besides the second administrator's. The effect works out the case's ``weakens`` field
 from the live policy, shows the change's meaning above the YAML diff, and checks again
 when the case is released that the live policy still agrees with what was approved.
+
+#15: a change that lets one person complete a process alone, the engine's maker rule
+counted (``core.policy_verify``), is refused outright, naming the process and the witness;
+a new (or renamed) process too.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from backoffice.core.credit import check_criteria_editor
 from backoffice.core.errors import Denied
 from backoffice.core.policy import Policy, PolicyInvalid, parse_policy
 from backoffice.core.policy_diff import RuleChange, diff_policies, weakens
+from backoffice.core.policy_verify import newly_unsafe
 from backoffice.org.models import PolicyVersion
 from backoffice.org.queries import get_live_policy
 from backoffice.org.services import SeparationViolated, apply_policy, live_policy, validate_policy
@@ -84,7 +89,25 @@ class PolicyChange:
                     for v in exc.violations
                 ],
             )
-        return self._check_assessment(payload)
+        return self._check_safety(payload) or self._check_assessment(payload)
+
+    def _check_safety(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        """#15: no process may become one that one person completes alone, nor be added as
+        one; compliance cannot approve that either."""
+        live, proposed = get_live_policy(), self._proposed(payload)
+        if live is None or proposed is None:
+            return None
+        unsafe = newly_unsafe(live, proposed)
+        if not unsafe:
+            return None
+        first = unsafe[0]
+        assert first.witness is not None
+        return EffectProblem(
+            "policy.unsafe",
+            f"The change lets one person complete {first.name} ({first.process}) alone: "
+            f"{first.witness.text()}.",
+            [{"field": self.field, "message": v.text()} for v in unsafe],
+        )
 
     def _check_assessment(self, payload: Mapping[str, Any]) -> EffectProblem | None:
         """#13: judged against the live policy as it is now. Another policy change may have
