@@ -40,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "functions": ("function_id", "permission"),
     "risks": ("risk_id", "level", "function_id"),
     "mitigations": ("user_id", "risk_id", "control_id", "valid_until"),
+    "actions": ("action", "function_id"),
+    "events": ("actor", "action", "object", "time"),
 }
 
 #: Large blocks parse faster on two cores than Arrow's 1 MB default (measured on `large`).
@@ -57,9 +59,10 @@ Index = npt.NDArray[np.int32]
 class CsvFile:
     """One input file: where it is, its columns, and line numbers for its rows."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, path: Path | None = None) -> None:
+        """``path`` names a file outside the folder (an event log, a mapping) read as ``name``."""
         self.name = name
-        self.path = folder / f"{name}.csv"
+        self.path = path if path is not None else folder / f"{name}.csv"
         self.label = str(self.path)
 
     def error(self, row: int, message: str) -> InputError:
