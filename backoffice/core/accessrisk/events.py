@@ -55,15 +55,16 @@ class ActionMap:
 class EventLog:
     """One row per (event, function performed, object concerned), as dense indices.
 
-    ``obj`` is -1 for an event that concerns no object. ``events`` counts the events read,
-    ``mapped`` those whose action performs at least one function.
+    Objects stay strings in ``object_column`` (one per row of the file read, '' for none)
+    until the few rows that matter are known: ``source`` is each row's place there.
+    ``events`` counts the events read, ``mapped`` those whose action performs a function.
     """
 
     user: Index
     function: Index
     time: npt.NDArray[np.int64]  # microseconds since 1970-01-01 UTC
-    obj: Index
-    objects: pa.Array  # object ids, indexed by ``obj``
+    source: npt.NDArray[np.int64]
+    object_column: pa.Array
     events: int
     mapped: int
 
@@ -112,11 +113,10 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
     table = file.read("actor", "action", "object", "time")
     _require(file, table, "actor")
     _require(file, table, "time")
-    user = lookup(file, "actor", table["actor"], users, runs=True)
+    user = lookup(file, "actor", table["actor"], users)
     time = _times(table["time"], lambda row, text: file.error(row, f"time {text!r} {_TIME_HINT}"))
     action = actions.actions.find(table["action"])
-    obj, objects = _encode_objects(table["object"])
-    return _expand(actions, user, action, time, obj, objects, len(user))
+    return _expand(actions, user, action, time, table["object"], len(user))
 
 
 def _require(file: CsvFile, table: pa.Table, column: str) -> None:
@@ -153,24 +153,12 @@ def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
     return np.asarray(values.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _encode_objects(column: pa.ChunkedArray) -> tuple[Index, pa.Array]:
-    """Object ids as indices; the empty string (no object) is -1."""
-    encoded = pc.dictionary_encode(column).combine_chunks()
-    objects = encoded.dictionary
-    obj = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
-    empty = np.flatnonzero(pc.equal(objects, "").to_numpy(zero_copy_only=False))
-    if empty.size:
-        obj = np.where(obj == int(empty[0]), np.int32(-1), obj)
-    return obj, objects
-
-
 def _expand(
     actions: ActionMap,
     user: Index,
     action: Index,
     time: npt.NDArray[np.int64],
-    obj: Index,
-    objects: pa.Array,
+    objects: pa.ChunkedArray,
     events: int,
 ) -> EventLog:
     """One row per function an event performs; unmapped events are dropped here."""
@@ -183,8 +171,8 @@ def _expand(
         user=user[rows],
         function=function,
         time=time[rows],
-        obj=obj[rows],
-        objects=objects,
+        source=rows,
+        object_column=objects.combine_chunks(),
         events=events,
         mapped=int(np.count_nonzero(counts)),
     )
@@ -262,10 +250,10 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
 
     time = _times(pa.chunked_array([pa.array(time_col, pa.string())]), time_error)
     action = actions.actions.find(pa.chunked_array([pa.array(action_col, pa.string())]))
-    obj_index, objects = _encode_objects(pa.chunked_array([pa.array(object_col, pa.string())]))
-    log = _expand(actions, user, action, time, obj_index, objects, events)
+    objects = pa.chunked_array([pa.array(object_col, pa.string())])
+    log = _expand(actions, user, action, time, objects, events)
     mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0
-    return EventLog(log.user, log.function, log.time, log.obj, objects, events, mapped)
+    return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
 
 
 def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str, list[str]]:
