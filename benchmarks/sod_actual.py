@@ -30,10 +30,8 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -59,11 +57,15 @@ def generate_events(folder: Path, n_events: int, out: Path, seed: int = 15) -> N
     users = pcsv.read_csv(folder / "users.csv")["user_id"].combine_chunks()
     functions = pcsv.read_csv(folder / "functions.csv").combine_chunks()
     risks = pcsv.read_csv(folder / "risks.csv").combine_chunks()
-    fn_ids, fn_of = np.unique(functions["function_id"].to_numpy(zero_copy_only=False), return_inverse=True)
+    fn_ids, fn_of = np.unique(
+        functions["function_id"].to_numpy(zero_copy_only=False), return_inverse=True
+    )
     permissions = functions["permission"]
     fn_ptr = np.concatenate(([0], np.cumsum(np.bincount(fn_of, minlength=len(fn_ids)))))
     perm_by_fn = np.argsort(fn_of, kind="stable")
-    risk_ids, risk_of = np.unique(risks["risk_id"].to_numpy(zero_copy_only=False), return_inverse=True)
+    risk_ids, risk_of = np.unique(
+        risks["risk_id"].to_numpy(zero_copy_only=False), return_inverse=True
+    )
     risk_fn = np.searchsorted(fn_ids, risks["function_id"].to_numpy(zero_copy_only=False))
     in_risks = np.unique(risk_fn)
     n_users = len(users)
@@ -82,9 +84,15 @@ def generate_events(folder: Path, n_events: int, out: Path, seed: int = 15) -> N
     inj_fn = risk_fn[order][np.concatenate([np.arange(r_ptr[k], r_ptr[k + 1]) for k in risk])]
     start = YEAR_START + rng.integers(0, YEAR_SECONDS - 200 * 86400, size=len(chosen))
     spread = np.where(rng.random(len(chosen)) < 0.7, 20 * 86400, 120 * 86400)
-    inj_time = np.repeat(start, size) + (rng.random(len(inj_user)) * np.repeat(spread, size)).astype(np.int64)
+    inj_time = np.repeat(start, size) + (
+        rng.random(len(inj_user)) * np.repeat(spread, size)
+    ).astype(np.int64)
     same = np.repeat(rng.random(len(chosen)) < 0.5, size)
-    inj_obj = np.where(same, np.repeat(rng.integers(0, 10**8, size=len(chosen)), size), rng.integers(0, 10**8, size=len(inj_user)))
+    inj_obj = np.where(
+        same,
+        np.repeat(rng.integers(0, 10**8, size=len(chosen)), size),
+        rng.integers(0, 10**8, size=len(inj_user)),
+    )
 
     n_base = n_events - len(inj_user)
     usual = rng.choice(in_risks, size=(n_users, 3))

@@ -329,7 +329,7 @@ def test_engine_agrees_with_the_brute_force_reference(events: list[Event], windo
         function=np.array([function_index[e[1]] for e in events], dtype=np.int32),
         time=np.array([e[2] * SECOND for e in events], dtype=np.int64),
         source=np.arange(len(events), dtype=np.int64),
-        object_column=pa.array([e[3] for e in events], pa.string()),
+        object_column=pa.chunked_array([pa.array([e[3] for e in events], pa.string())]),
         events=len(events),
         mapped=len(events),
     )

@@ -22,6 +22,7 @@ or after here", as a reversed running minimum) run on a small remainder.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,10 @@ import pyarrow.compute as pc
 from backoffice.core.accessrisk.analysis import Analysis, Progress, analyze
 from backoffice.core.accessrisk.events import EventLog, load_action_map, read_events
 from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
+
+#: Rows of the log handled at a time (per thread) while looking for complete groups.
+_ROWS_PER_PART = 2_000_000
+_THREADS = 2
 
 __all__ = ["KINDS", "ActualReport", "Findings", "analyze_actual", "find_actual", "merge_logs"]
 
@@ -69,30 +74,78 @@ def find_actual(rules: CompiledRules, log: EventLog, window: int) -> Findings:
     """Every actual conflict in ``log``; ``window`` in microseconds (inclusive)."""
     n_risks = len(rules.risk_ids)
     sizes = np.diff(rules.risk_ptr).astype(np.int64)
-    member_ptr, member_risk, member_slot = _memberships(rules)
-    # one row per (event row, risk its function belongs to)
-    per_row = np.diff(member_ptr)[log.function]
-    rows = np.repeat(np.arange(len(log.function), dtype=np.int64), per_row)
-    starts = np.repeat(np.cumsum(per_row) - per_row, per_row)
-    at = member_ptr[log.function[rows]] + (np.arange(len(rows), dtype=np.int64) - starts)
-    group = log.user[rows].astype(np.int64) * max(n_risks, 1) + member_risk[at]
-    slot = member_slot[at].astype(np.int64)
+    members = _memberships(rules)
+    # people in ranges of about equal numbers of rows, two ranges at a time on two cores:
+    # a person's groups never span ranges, and the temporaries stay a few hundred MB
+    n_users = int(log.user.max()) + 1 if len(log.user) else 0
+    per_user = np.cumsum(np.bincount(log.user, minlength=n_users))
+    parts = max(1, -(-len(log.user) // _ROWS_PER_PART))
+    bounds = np.searchsorted(per_user, np.linspace(0, len(log.user), parts + 1)[1:-1])
+    edges = [0, *(int(b) + 1 for b in bounds), n_users]
 
-    # groups in which every function of the risk occurs (one sort of packed keys)
-    distinct = _distinct(group * MAX_FUNCTIONS + slot) // MAX_FUNCTIONS
-    heads = _run_heads(distinct)
-    count = np.diff(np.append(heads, len(distinct)))
-    candidates = distinct[heads]
-    complete = candidates[count == sizes[candidates % max(n_risks, 1)]]
-    keep = _members(group, complete)
-    rows, group, slot = rows[keep], group[keep], slot[keep]
+    def part(lo: int, hi: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Ints]:
+        mine = np.flatnonzero((log.user >= lo) & (log.user < hi))
+        return _complete_rows(members, sizes, n_risks, mine, log.user[mine], log.function[mine])
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        found = list(pool.map(part, edges[:-1], edges[1:]))
+    rows = np.concatenate([f[0] for f in found])
+    group = np.concatenate([f[1] for f in found])
+    slot = np.concatenate([f[2] for f in found]).astype(np.int64)
     time = log.time[rows]
-    obj, objects = _encode_objects(log.object_column.take(pa.array(log.source[rows])))
+    obj, objects = _encode_objects(
+        log.object_column.take(pa.array(log.source[rows])).combine_chunks()
+    )
     rank = _object_rank(obj, objects)
 
     windowed = _windows(group, slot, time, obj, rank, sizes, n_risks, window)
     objected = _same_object(group, slot, time, obj, rank, sizes, n_risks)
     return _assemble(windowed, objected, n_risks, sizes, rules, objects)
+
+
+def _complete_rows(
+    members: tuple[npt.NDArray[np.int64], Ints, Ints],
+    sizes: npt.NDArray[np.int64],
+    n_risks: int,
+    source: npt.NDArray[np.intp],
+    user: Ints,
+    function: Ints,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Ints]:
+    """(log row, group, slot) of the rows whose (person, risk) group has every function.
+
+    Each row becomes one row per risk of its function; packed ``group * 5 + slot`` keys are
+    sorted once, and a group is complete when it has as many distinct slots as its risk
+    has functions. Rows of people with no complete group are dropped by a dense mask first.
+    """
+    member_ptr, member_risk, member_slot = members
+    per_row = np.diff(member_ptr)[function]
+    rows = np.repeat(np.arange(len(function), dtype=np.int32), per_row)
+    at = np.arange(len(rows), dtype=np.int64)
+    at -= np.repeat(np.cumsum(per_row) - per_row, per_row)
+    at += member_ptr[function[rows]]
+    group = user[rows].astype(np.int64)
+    group *= max(n_risks, 1)
+    group += member_risk[at]
+    slot = member_slot[at]
+    del at
+    keys = group * MAX_FUNCTIONS
+    keys += slot
+    keys.sort()
+    distinct = keys[_run_heads(keys)]
+    del keys
+    distinct //= MAX_FUNCTIONS
+    heads = _run_heads(distinct)
+    count = np.diff(np.append(heads, len(distinct)))
+    candidates = distinct[heads]
+    complete = candidates[count == sizes[candidates % max(n_risks, 1)]]
+    if not len(complete):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+    first_user = int(user.min())
+    suspects = np.zeros(int(user.max()) - first_user + 1, dtype=bool)
+    suspects[complete // max(n_risks, 1) - first_user] = True
+    near = np.flatnonzero(suspects[user[rows] - first_user])
+    keep = near[_members(group[near], complete)]
+    return source[rows[keep]].astype(np.int64), group[keep], slot[keep]
 
 
 def _encode_objects(column: pa.Array) -> tuple[Ints, pa.Array]:
@@ -382,7 +435,9 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
         source=np.concatenate(
             [log.source + offset for log, offset in zip(logs, offsets, strict=False)]
         ),
-        object_column=pa.concat_arrays([log.object_column for log in logs]),
+        object_column=pa.chunked_array(
+            [chunk for log in logs for chunk in log.object_column.chunks], pa.string()
+        ),
         events=sum(log.events for log in logs),
         mapped=sum(log.mapped for log in logs),
     )

@@ -64,7 +64,7 @@ class EventLog:
     function: Index
     time: npt.NDArray[np.int64]  # microseconds since 1970-01-01 UTC
     source: npt.NDArray[np.int64]
-    object_column: pa.Array
+    object_column: pa.ChunkedArray
     events: int
     mapped: int
 
@@ -110,13 +110,35 @@ def read_events(path: Path, users: Ids, actions: ActionMap) -> EventLog:
 
 def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
     file = CsvFile(path.parent, "events", path)
-    table = file.read("actor", "action", "object", "time")
+    try:  # times are parsed while reading; only a bad one makes us read them as text
+        table = file.read("actor", "action", "object", "time", types={"time": _TIME_TYPE})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        text = file.read("time")["time"]
+        _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
+        raise
     _require(file, table, "actor")
-    _require(file, table, "time")
-    user = lookup(file, "actor", table["actor"], users)
-    time = _times(table["time"], lambda row, text: file.error(row, f"time {text!r} {_TIME_HINT}"))
-    action = actions.actions.find(table["action"])
-    return _expand(actions, user, action, time, table["object"], len(user))
+    if table["time"].null_count:
+        row = int(np.flatnonzero(pc.is_null(table["time"]).to_numpy(zero_copy_only=False))[0])
+        raise file.error(row, "missing time")
+    events = table.num_rows
+    # each column is let go once it is converted: the strings are most of the memory
+    actor, action_names, time_column, objects = (
+        table[c] for c in ("actor", "action", "time", "object")
+    )
+    del table
+    user = lookup(file, "actor", actor, users)
+    del actor
+    time = _micros(time_column)
+    del time_column
+    action = actions.actions.find(action_names)
+    del action_names
+    return _expand(actions, user, action, time, objects, events)
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [c.cast(pa.int64()).to_numpy(zero_copy_only=False) for c in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _require(file: CsvFile, table: pa.Table, column: str) -> None:
@@ -149,8 +171,7 @@ def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                         raise error(start + offset, piece[offset].as_py()) from None
         raise
-    values = parsed.combine_chunks() if isinstance(parsed, pa.ChunkedArray) else parsed
-    return np.asarray(values.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _micros(parsed)
 
 
 def _expand(
@@ -162,17 +183,22 @@ def _expand(
     events: int,
 ) -> EventLog:
     """One row per function an event performs; unmapped events are dropped here."""
-    counts = np.where(action >= 0, np.diff(actions.ptr)[np.maximum(action, 0)], 0)
-    rows = np.repeat(np.arange(len(action), dtype=np.int64), counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    within = np.arange(len(rows), dtype=np.int64) - starts
-    function = actions.function[actions.ptr[action[rows]] + within]
+    per_action = np.diff(actions.ptr)
+    counts = np.where(action >= 0, per_action.astype(np.int32)[np.maximum(action, 0)], 0)
+    if len(per_action) and int(per_action.max()) <= 1:  # one function per action: a filter
+        rows = np.flatnonzero(counts)
+        function = actions.function[actions.ptr[action[rows]]]
+    else:
+        rows = np.repeat(np.arange(len(action), dtype=np.int64), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        within = np.arange(len(rows), dtype=np.int64) - starts
+        function = actions.function[actions.ptr[action[rows]] + within]
     return EventLog(
         user=user[rows],
         function=function,
         time=time[rows],
         source=rows,
-        object_column=objects.combine_chunks(),
+        object_column=objects,
         events=events,
         mapped=int(np.count_nonzero(counts)),
     )
