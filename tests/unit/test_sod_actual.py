@@ -360,3 +360,41 @@ def test_engine_agrees_with_the_brute_force_reference(events: list[Event], windo
         assert findings.start[i] == min(e[1] for e in evidence) * SECOND
         assert findings.end[i] == max(e[1] for e in evidence) * SECOND
     assert got == reference(events, window)
+
+
+def test_backoffice_own_audit_trail_exported_as_ocel_is_read(tmp_path: Path) -> None:
+    """``backoffice audit export --format ocel``: ann starts case 7, a payment, and releases
+    it herself (say, on behalf of someone); the mapping names Backoffice's audit actions."""
+    from datetime import UTC, datetime, timedelta
+
+    from backoffice.core.audit import GENESIS_HASH, ChainedEvent, event_hash
+    from backoffice.core.audit_export import write_ocel
+    from backoffice.core.audit_verify import StoredEvent
+
+    folder, _ = setup(
+        tmp_path, mapping="action,function_id\ncase.started,ENTER\ncase.released,APPROVE\n"
+    )
+    t0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    events, prev = [], GENESIS_HASH
+    for seq, (actor, action) in enumerate(
+        [("ann", "case.started"), ("ben", "case.commented"), ("ann", "case.released")], start=1
+    ):
+        chained = ChainedEvent(
+            seq=seq, at=t0 + timedelta(hours=seq), actor=actor, on_behalf_of="",
+            action=action, object_type="case", object_id="7", before=None, after={},
+            reason="", request_id=f"r{seq}", prev_hash=prev,
+        )  # fmt: skip
+        prev = event_hash(chained)
+        events.append(StoredEvent(chained.as_dict(), prev))
+    log = tmp_path / "audit.json"
+    with open(log, "w", encoding="utf-8") as handle:
+        write_ocel(handle, lambda: iter(events))
+    assert run(folder, log, tmp_path / "a.csv")[0] == 0
+    rows = (tmp_path / "a.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[:5] for row in rows] == [
+        ["ann", "R1", "high", "object", "case:7"],
+        ["ann", "R1", "high", "window", ""],
+    ]
+    assert rows[0].endswith(
+        "APPROVE 2025-03-01T12:00:00Z case:7; ENTER 2025-03-01T10:00:00Z case:7"
+    )
