@@ -222,7 +222,14 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
 
     target = args.out or f"actual.{args.format}"
     try:
-        report = analyze_actual(args.folder, args.events, as_of, args.window, args.mapping)
+        report = analyze_actual(
+            args.folder,
+            args.events,
+            as_of,
+            args.window,
+            args.mapping,
+            everyone=args.format != "csv",  # JSON and HTML list those who only could, too
+        )
 
         def write(handle: BinaryIO) -> None:
             ACTUAL_FORMATS[args.format](report, handle)

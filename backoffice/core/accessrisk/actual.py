@@ -33,8 +33,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backoffice.core.accessrisk.analysis import Analysis, Progress, analyze
+from backoffice.core.accessrisk.analysis import Analysis, _mitigated, _violation_keys
 from backoffice.core.accessrisk.events import EventLog, load_action_map, read_events
+from backoffice.core.accessrisk.load import (
+    Population,
+    index_population,
+    load_mitigations,
+    load_rules,
+    read_population,
+)
 from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
 
 #: Rows of the log handled at a time (per thread) while looking for complete groups.
@@ -403,20 +410,54 @@ def analyze_actual(
     as_of: date,
     window: int,
     mapping: Path | None = None,
-    progress: Progress | None = None,
+    *,
+    everyone: bool = True,
 ) -> ActualReport:
-    """Read and check everything, then find the actual conflicts; raises ``InputError``."""
-    analysis = analyze(folder, as_of, progress)
-    actions = load_action_map(folder, analysis.rules, mapping)
-    log = merge_logs([read_events(path, analysis.population.users, actions) for path in logs])
-    findings = find_actual(analysis.rules, log, window)
-    n_risks = max(len(analysis.rules.risk_ids), 1)
-    violations = analysis.user.astype(np.int64) * n_risks + analysis.risk
-    keys = findings.user.astype(np.int64) * n_risks + findings.risk
-    possible = _members(keys, violations)
-    at = np.minimum(np.searchsorted(violations, keys), max(len(violations) - 1, 0))
-    mitigated = possible & analysis.mitigated[at] if len(violations) else possible
+    """Read and check everything, then find the actual conflicts; raises ``InputError``.
+
+    ``everyone=False`` evaluates the possible conflicts only of the people with actual
+    ones (all the CSV shows); the whole folder is read and checked all the same.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        compiling = pool.submit(load_rules, folder)  # beside the big read of assignments
+        try:
+            raw = read_population(folder)
+        finally:
+            rules = compiling.result()
+        actions = load_action_map(folder, rules, mapping)
+        # the roles of every assignment are checked beside the read of the logs
+        indexing = pool.submit(index_population, raw, rules)
+        try:
+            log = merge_logs([read_events(path, raw.users, actions) for path in logs])
+        finally:
+            population = indexing.result()
+    mitigations = load_mitigations(folder, rules, population, as_of)
+    findings = find_actual(rules, log, window)
+    n_risks = max(len(rules.risk_ids), 1)
+    if everyone:
+        keys = _violation_keys(rules, population, None)
+    else:
+        people = _distinct(findings.user.astype(np.int64))
+        local = _violation_keys(rules, _subset(population, people), None)
+        keys = people[local // n_risks] * n_risks + local % n_risks
+    user, risk = (keys // n_risks).astype(np.int32), (keys % n_risks).astype(np.int32)
+    mitigated_all = _mitigated(keys, mitigations)
+    analysis = Analysis(rules, population, as_of, user, risk, mitigated_all)
+    wanted = findings.user.astype(np.int64) * n_risks + findings.risk
+    possible = _members(wanted, keys)
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    mitigated = possible & mitigated_all[at] if len(keys) else possible
     return ActualReport(analysis, findings, possible, mitigated, window, log.events, log.mapped)
+
+
+def _subset(population: Population, people: npt.NDArray[np.int64]) -> Population:
+    """The assignments of ``people`` only, as a population numbered 0.. in their order."""
+    counts = population.ptr[people + 1] - population.ptr[people]
+    ptr = np.zeros(len(people) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    at = np.arange(int(ptr[-1]), dtype=np.int64) - np.repeat(ptr[:-1], counts)
+    at += np.repeat(population.ptr[people], counts)
+    return Population(users=population.users, ptr=ptr, roles=population.roles[at])
 
 
 def merge_logs(logs: Sequence[EventLog]) -> EventLog:
