@@ -377,7 +377,13 @@ def test_backoffice_own_audit_trail_exported_as_ocel_is_read(tmp_path: Path) -> 
     t0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
     events, prev = [], GENESIS_HASH
     for seq, (actor, action) in enumerate(
-        [("ann", "case.started"), ("ben", "case.commented"), ("ann", "case.released")], start=1
+        [
+            ("ann", "case.started"),
+            ("cli:root", "case.started"),  # a system: skipped, not an unknown actor
+            ("ben", "case.commented"),
+            ("ann", "case.released"),
+        ],
+        start=1,
     ):
         chained = ChainedEvent(
             seq=seq, at=t0 + timedelta(hours=seq), actor=actor, on_behalf_of="",
@@ -396,5 +402,5 @@ def test_backoffice_own_audit_trail_exported_as_ocel_is_read(tmp_path: Path) -> 
         ["ann", "R1", "high", "window", ""],
     ]
     assert rows[0].endswith(
-        "APPROVE 2025-03-01T12:00:00Z case:7; ENTER 2025-03-01T10:00:00Z case:7"
+        "APPROVE 2025-03-01T13:00:00Z case:7; ENTER 2025-03-01T10:00:00Z case:7"
     )

@@ -230,7 +230,8 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
     action_col: list[str] = []
     time_col: list[str] = []
     object_col: list[str] = []
-    first_row: list[int] = []  # per event, its first row
+    first_row: list[int] = []  # per event read, its first row
+    numbers: list[int] = []  # per event read, its place in the log
     for number, event in enumerate(document["events"]):
         where = locator.line(event.get("id") if isinstance(event, dict) else None)
 
@@ -243,6 +244,9 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
             if not isinstance(event.get(key), str) or not event[key]:
                 raise fail(f"missing {key}")
         actor, related = _actor_and_objects(event, fail)
+        if actor is None:  # a system (Backoffice's ``cli:root``) holds no roles
+            continue
+        numbers.append(number)
         first_row.append(len(actor_col))
         for obj in related or [""]:
             actor_col.append(actor)
@@ -250,8 +254,8 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
             time_col.append(event["time"])
             object_col.append(obj)
     first_row.append(len(actor_col))
-    events = len(first_row) - 1
-    row_event = np.repeat(np.arange(events), np.diff(first_row))
+    events = len(document["events"])
+    row_event = np.repeat(np.array(numbers, dtype=np.int64), np.diff(first_row))
 
     def line_of(row: int) -> int:
         event = document["events"][int(row_event[row])]
@@ -282,7 +286,9 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
     return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
 
 
-def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str, list[str]]:
+def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str | None, list[str]]:
+    """The person who acted and the objects acted on; None for an event of a system (its
+    actor related as a ``system:`` object, as Backoffice's export marks ``cli:root``)."""
     actor = ""
     for attribute in event.get("attributes") or []:
         if isinstance(attribute, dict) and attribute.get("name") == "actor":
@@ -296,6 +302,8 @@ def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str, list[str]
             raise fail("a relationship without objectId")
         object_id = relation["objectId"]
         if relation.get("qualifier") in _PEOPLE:
+            if relation.get("qualifier") == "actor" and object_id.startswith("system:"):
+                return None, []
             if relation.get("qualifier") == "actor" and not actor:
                 actor = object_id.removeprefix("person:")
             continue
