@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from html import escape
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,8 @@ __all__ = [
 
 #: People shown in the HTML report (most actual findings first); the JSON has them all.
 HTML_PEOPLE = 200
+#: Lines in one cell of the HTML report (a super-user may hold hundreds of risks).
+HTML_CELL = 20
 CSV_COLUMNS = (
     "user_id",
     "risk_id",
@@ -231,21 +233,30 @@ def write_actual_html(report: ActualReport, handle: BinaryIO) -> None:
     listed = list(people(report, shown))
     listed.sort(key=lambda p: (-len(p["actual"]), p["user_id"]))  # type: ignore[arg-type]
     for person in listed:
-        possible = "<br>".join(
-            f"<code>{escape(str(p['risk_id']))}</code> {p['level']}"
-            + (" (mitigated)" if p["mitigated"] else "")
-            for p in person["possible"]  # type: ignore[attr-defined]
+        possible_rows: list[dict[str, Any]] = list(person["possible"])  # type: ignore[call-overload]
+        actual_rows: list[dict[str, Any]] = list(person["actual"])  # type: ignore[call-overload]
+        done = {a["risk_id"] for a in actual_rows}
+        possible_rows.sort(key=lambda p: p["risk_id"] not in done)  # what was done, first
+        possible = _capped(
+            [
+                f"<code>{escape(str(p['risk_id']))}</code> {p['level']}"
+                + (" (mitigated)" if p["mitigated"] else "")
+                + (" — done" if p["risk_id"] in done else "")
+                for p in possible_rows
+            ]
         )
-        actual = "<br>".join(
-            f"<code>{escape(str(a['risk_id']))}</code> {a['level']} {a['kind']}"
-            + ("" if a["possible"] else " <b>not possible today</b>")
-            + ": "
-            + escape(
-                "; ".join(
-                    f"{e['function']} {e['time']} {e['object']}".strip() for e in a["evidence"]
+        actual = _capped(
+            [
+                f"<code>{escape(str(a['risk_id']))}</code> {a['level']} {a['kind']}"
+                + ("" if a["possible"] else " <b>not possible today</b>")
+                + ": "
+                + escape(
+                    "; ".join(
+                        f"{e['function']} {e['time']} {e['object']}".strip() for e in a["evidence"]
+                    )
                 )
-            )
-            for a in person["actual"]  # type: ignore[attr-defined]
+                for a in actual_rows
+            ]
         )
         out.append(
             f"<tr><td>{escape(str(person['user_id']))}</td><td>{possible or '—'}</td>"
@@ -253,6 +264,14 @@ def write_actual_html(report: ActualReport, handle: BinaryIO) -> None:
         )
     out.append("</table></body></html>\n")
     handle.write("\n".join(out).encode())
+
+
+def _capped(items: list[str]) -> str:
+    """At most ``HTML_CELL`` lines in a cell; the JSON has them all."""
+    shown = items[:HTML_CELL]
+    if len(items) > HTML_CELL:
+        shown.append(f"… and {len(items) - HTML_CELL:,} more (the JSON has all)")
+    return "<br>".join(shown)
 
 
 ACTUAL_FORMATS = {"csv": write_actual_csv, "json": write_actual_json, "html": write_actual_html}
