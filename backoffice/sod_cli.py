@@ -187,12 +187,19 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
         description="Find people who performed every function of an access risk, within a "
         "window or on the same object, beside the conflicts they could perform.",
     )
-    parser.add_argument("folder", type=Path, help="the folder sod analyze reads (users.csv, …)")
+    parser.add_argument(
+        "folder", type=Path, nargs="?", help="the folder sod analyze reads (users.csv, …)"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="Backoffice's own people, rules and audit trail instead of a folder",
+    )
     parser.add_argument(
         "--events",
         type=Path,
         action="append",
-        required=True,
+        default=[],
         help="event log: CSV actor,action,object,time or OCEL 2.0 JSON (repeatable)",
     )
     parser.add_argument(
@@ -212,10 +219,39 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
     parser.add_argument("--format", choices=("csv", "json", "html"), default="csv")
     args = parser.parse_args(argv)
     as_of: date = args.as_of or date.today()  # noqa: DTZ011 - a calendar day, not an instant
+    if args.live == (args.folder is not None):
+        parser.error("give either a folder or --live")
+    if not args.live and not args.events:
+        parser.error("give at least one --events LOG")
+    if args.live:
+        with tempfile.TemporaryDirectory(prefix="backoffice-live-") as folder:
+            try:
+                trail = _export_live_trail(Path(folder), as_of)
+            except LookupError as exc:
+                print(f"{parser.prog}: {exc}", file=err)
+                return BAD_INPUT
+            args.events.insert(0, trail)
+            return _run_actual(parser.prog, Path(folder), as_of, args, out, err)
     if not args.folder.is_dir():
         print(f"{parser.prog}: {args.folder}: no such folder", file=err)
         return BAD_INPUT
+    return _run_actual(parser.prog, args.folder, as_of, args, out, err)
 
+
+def _export_live_trail(folder: Path, as_of: date) -> Path:
+    """The live folder (as ``sod analyze --live``) and the whole audit trail as OCEL."""
+    _export_live(folder, as_of)
+    from backoffice.audit.exports import ExportScope, export_log
+
+    trail = folder / "audit-trail.json"
+    with open(trail, "w", encoding="utf-8") as handle:
+        export_log(handle, "ocel", ExportScope())
+    return trail
+
+
+def _run_actual(
+    prog: str, folder: Path, as_of: date, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
     from backoffice.core.accessrisk import InputError
     from backoffice.core.accessrisk.actual import analyze_actual
     from backoffice.sod_actual_report import ACTUAL_FORMATS
@@ -223,7 +259,7 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
     target = args.out or f"actual.{args.format}"
     try:
         report = analyze_actual(
-            args.folder,
+            folder,
             args.events,
             as_of,
             args.window,
@@ -240,10 +276,10 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
             return 0
         write_atomically(Path(target), write)
     except InputError as exc:
-        print(f"{parser.prog}: {exc}", file=err)
+        print(f"{prog}: {exc}", file=err)
         return BAD_INPUT
     except OSError as exc:
-        print(f"{parser.prog}: {target}: cannot write: {exc.strerror}", file=err)
+        print(f"{prog}: {target}: cannot write: {exc.strerror}", file=err)
         return BAD_INPUT
     f = report.findings
     print(
