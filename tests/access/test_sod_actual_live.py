@@ -51,3 +51,28 @@ def test_live_refuses_a_mapping_with_an_unknown_function(demo_bank: Any, tmp_pat
     assert sod_actual(argv, io.StringIO(), err) == 2
     assert f"{mapping}:2: unknown function_id 'no-such-function'" in err.getvalue()
     assert not (tmp_path / "a.csv").exists()
+
+
+def test_the_mapping_lives_in_the_policy(db: Any, demo_policy_bytes: bytes) -> None:
+    """A function's ``actions`` in the policy (loaded as the first one, so without a
+    case): ``sod actual --live`` needs no --mapping."""
+    from backoffice.org.services import do_load_policy
+
+    text = demo_policy_bytes.decode()
+    for old, action in [
+        ("name: Enter payments, permissions: [payment.enter]", "payment.entered"),
+        ("name: Release payments, permissions: [payment.release]", "payment.released"),
+    ]:
+        assert old in text
+        text = text.replace(old, f"{old}, actions: [{action}]")
+    do_load_policy(text.encode(), "demo-bank.yaml", actor="test:setup")
+    with transaction.atomic():
+        record("payment.entered", actor="eva.hahn", object_type="payment", object_id=17)
+        record("payment.released", actor="eva.hahn", object_type="payment", object_id=17)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "a.csv"
+        assert sod_actual(["--live", "--out", str(out)], io.StringIO(), io.StringIO()) == 0
+        kinds = [row.split(",")[3] for row in out.read_text().splitlines()[1:]]
+    assert kinds == ["object", "window"]
