@@ -138,6 +138,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
+    ("GET", "/api/v1/access/actual"): ACCESS_READERS,  # issue 15: actual conflicts
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
 }
 

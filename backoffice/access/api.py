@@ -9,7 +9,11 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from backoffice.access.services import get_mitigation_report, get_simulation
+from backoffice.access.services import (
+    get_actual_conflicts,
+    get_mitigation_report,
+    get_simulation,
+)
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, csv_response
 from backoffice.base.pages import PageIn, link_next
@@ -125,6 +129,47 @@ def list_mitigations(
     if params.format == "csv":
         items = (MitigationOut(**row) for row in report.all_rows())
         return csv_response(f"mitigations-{params.status}.csv", items, MitigationOut)
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items
+
+
+class ActualOut(Schema):
+    user_id: str
+    risk_id: str
+    level: Literal["critical", "high", "medium", "low"]
+    kind: Literal["object", "window"] = Field(
+        description="window: every function within the window; object: on one object (OBJ-SOD)"
+    )
+    object: str = Field(description="the shared object of an object finding, else ''")
+    start: str
+    end: str
+    possible: bool = Field(description="the person holds every function of the risk today")
+    mitigated: bool
+    evidence: str = Field(description="per function: FUNCTION TIME OBJECT; …")
+
+
+class ActualFilterIn(PageIn):
+    """``?window_days=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all."""
+
+    window_days: int = Field(30, ge=1, le=3660)
+    format: Literal["json", "csv"] = "json"
+
+
+@router.get(
+    "/access/actual",
+    response={200: list[ActualOut], **PROBLEMS},
+    summary="Actual conflicts: people who performed every function of a risk within the "
+    "window, or on one object, by the audit trail; beside whether they could "
+    "(paged: ?after=&limit=, next page in the Link header; ?format=csv: all)",
+)
+def list_actual_conflicts(
+    request: HttpRequest, params: Query[ActualFilterIn], response: HttpResponse
+) -> list[dict[str, Any]] | HttpResponse:
+    report = get_actual_conflicts(actor_of(request), params.window_days)
+    if params.format == "csv":
+        items = (ActualOut(**row) for row in report.rows)
+        return csv_response("actual-conflicts.csv", items, ActualOut)
     page = report.page(params.after, params.limit)
     link_next(request, response, page.next)
     return page.items

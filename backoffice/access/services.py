@@ -6,9 +6,12 @@ anyone else is refused with ``access.forbidden``, and the refusal is on record.
 
 from __future__ import annotations
 
+import bisect
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -26,7 +29,7 @@ from backoffice.access.queries import (
 )
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
-from backoffice.base.pages import PAGE_SIZE, Page, keyset
+from backoffice.base.pages import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
 from backoffice.core.accessrisk import UnknownRole
 from backoffice.core.errors import DomainError
 
@@ -38,6 +41,8 @@ __all__ = [
     "MITIGATION_ORDER",
     "MitigationReport",
     "get_mitigation_report",
+    "ActualConflicts",
+    "get_actual_conflicts",
 ]
 
 READ_PERMISSION = "access.risk.read"
@@ -174,3 +179,49 @@ def _state(start: date, until: date, day: date) -> str:
     if start > day:
         return "future"
     return "expiring" if (until - day).days < EXPIRING_DAYS else "active"
+
+
+@dataclass(frozen=True)
+class ActualConflicts:
+    """The actual conflicts of Backoffice's own people (#15), sorted by user, risk, kind,
+    object; a page at a time for the API, all rows for CSV."""
+
+    rows: list[dict[str, Any]]
+
+    KEY = ("user_id", "risk_id", "kind", "object")
+
+    def page(self, after: str | None, limit: int) -> Page[dict[str, Any]]:
+        start = 0
+        if after is not None:
+            wanted = tuple(decode_cursor(after, len(self.KEY)))
+            keys = [tuple(row[k] for k in self.KEY) for row in self.rows]
+            start = bisect.bisect_right(keys, wanted)
+        items = self.rows[start : start + limit]
+        more = start + limit < len(self.rows)
+        return Page(items, encode_cursor([items[-1][k] for k in self.KEY]) if more else None)
+
+
+def get_actual_conflicts(
+    actor: Actor, window_days: int = 30, day: date | None = None
+) -> ActualConflicts:
+    """``sod actual --live`` for the API and the page: the live rule set and people, the
+    whole audit trail, the policy's actions of each function. Checked before anything is
+    read, like the mitigation report."""
+    access_risks(actor, "actual conflicts")
+    day = day or timezone.localdate()
+    from backoffice.access.export import write_live_folder
+    from backoffice.audit.exports import ExportScope, export_log
+    from backoffice.core.accessrisk.actual import analyze_actual
+    from backoffice.sod_actual_report import actual_table
+
+    with tempfile.TemporaryDirectory(prefix="backoffice-actual-") as scratch:
+        folder = Path(scratch)
+        try:
+            write_live_folder(folder, day)
+        except LookupError:
+            return ActualConflicts([])
+        trail = folder / "audit-trail.json"
+        with open(trail, "w", encoding="utf-8") as handle:
+            export_log(handle, "ocel", ExportScope())
+        report = analyze_actual(folder, [trail], day, window_days * 86_400_000_000)
+        return ActualConflicts(actual_table(report).to_pylist())

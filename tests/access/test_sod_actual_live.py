@@ -11,8 +11,15 @@ from django.db import transaction
 
 from backoffice.audit.services import record
 from backoffice.sod_cli import sod_actual
+from tests.cases.conftest import Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person(demo_bank: Any) -> type[Person]:
+    return Person
+
 
 #: Backoffice's audit actions as functions of the demo policy's rule set.
 MAPPING = "action,function_id\npayment.entered,payment-entry\npayment.released,payment-release\n"
@@ -53,9 +60,10 @@ def test_live_refuses_a_mapping_with_an_unknown_function(demo_bank: Any, tmp_pat
     assert not (tmp_path / "a.csv").exists()
 
 
-def test_the_mapping_lives_in_the_policy(db: Any, demo_policy_bytes: bytes) -> None:
-    """A function's ``actions`` in the policy (loaded as the first one, so without a
-    case): ``sod actual --live`` needs no --mapping."""
+@pytest.fixture
+def bank_with_actions(db: Any, demo_policy_bytes: bytes) -> None:
+    """The demo bank, its payment functions naming the audit actions that perform them
+    (loaded as the first policy, so without a case)."""
     from backoffice.org.services import do_load_policy
 
     text = demo_policy_bytes.decode()
@@ -66,6 +74,10 @@ def test_the_mapping_lives_in_the_policy(db: Any, demo_policy_bytes: bytes) -> N
         assert old in text
         text = text.replace(old, f"{old}, actions: [{action}]")
     do_load_policy(text.encode(), "demo-bank.yaml", actor="test:setup")
+
+
+def test_the_mapping_lives_in_the_policy(bank_with_actions: None) -> None:
+    """A function's ``actions`` in the policy: ``sod actual --live`` needs no --mapping."""
     with transaction.atomic():
         record("payment.entered", actor="eva.hahn", object_type="payment", object_id=17)
         record("payment.released", actor="eva.hahn", object_type="payment", object_id=17)
@@ -76,3 +88,34 @@ def test_the_mapping_lives_in_the_policy(db: Any, demo_policy_bytes: bytes) -> N
         assert sod_actual(["--live", "--out", str(out)], io.StringIO(), io.StringIO()) == 0
         kinds = [row.split(",")[3] for row in out.read_text().splitlines()[1:]]
     assert kinds == ["object", "window"]
+
+
+def test_the_api_lists_actual_conflicts_a_page_at_a_time_and_as_csv(
+    bank_with_actions: None,
+) -> None:
+    with transaction.atomic():
+        for n in (17, 18, 19):
+            record("payment.entered", actor="eva.hahn", object_type="payment", object_id=n)
+            record("payment.released", actor="eva.hahn", object_type="payment", object_id=n)
+    clara = Person("clara.vogel")
+    first = clara.get("/access/actual?limit=2")
+    assert first.status_code == 200, first.content
+    assert [(r["kind"], r["object"]) for r in first.json()] == [
+        ("object", "payment:17"),
+        ("object", "payment:18"),
+    ]
+    following = first["Link"].split(";")[0].strip("<>")
+    rest = clara.get(following.split("/api/v1")[1]).json()
+    assert [(r["kind"], r["object"]) for r in rest] == [("object", "payment:19"), ("window", "")]
+    csv = clara.get("/access/actual?format=csv")
+    assert csv["Content-Type"].startswith("text/csv") and b"payment:19" in csv.getvalue()
+
+
+def test_the_api_refuses_people_without_access_read_and_records_it(
+    demo_bank: Any, person: Any
+) -> None:
+    from backoffice.audit.models import AuditEvent
+
+    answer = person("paul.meyer").get("/access/actual")
+    assert answer.status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", object_id="actual conflicts").exists()
