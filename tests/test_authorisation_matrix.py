@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     # Access governance (issue 6): risks and mitigations are for control and administration
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,
+    ("GET", "/access/actual/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
     ("GET", "/api/v1/access/actual"): ACCESS_READERS,  # issue 15: actual conflicts
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right

@@ -17,14 +17,15 @@ from backoffice.access.models import Role
 from backoffice.access.services import (
     MITIGATION_ORDER,
     access_risks,
+    get_actual_conflicts,
     get_mitigation_report,
     get_simulation,
 )
 from backoffice.base.actor import actor_of
-from backoffice.base.pages import next_url, page_of
+from backoffice.base.pages import MAX_PAGE, PAGE_SIZE, next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
-__all__ = ["mitigations", "simulate"]
+__all__ = ["actual", "mitigations", "simulate"]
 
 STATUSES = ("all", "expiring", "expired", "active")
 #: Words the templates translate from data (risk levels, mitigation states).
@@ -52,6 +53,21 @@ def mitigations(request: HttpRequest) -> HttpResponse:
         "statuses": STATUSES,
     }
     return render(request, "access/mitigations.html", context)
+
+
+@login_required
+@require_GET
+def actual(request: HttpRequest) -> HttpResponse:
+    """Actual conflicts for compliance (#15), a page at a time (a bad cursor: the first)."""
+    report = get_actual_conflicts(actor_of(request))  # refusals: the error middleware
+    limit = request.GET.get("limit", "")
+    size = min(int(limit), MAX_PAGE) if limit.isdigit() and int(limit) > 0 else PAGE_SIZE
+    try:
+        page = report.page(request.GET.get("after") or None, size)
+    except DomainError:
+        page = report.page(None, size)
+    context = {"rows": page.items, "next_url": next_url(request, page.next), "window_days": 30}
+    return render(request, "access/actual.html", context)
 
 
 class SimulateForm(forms.Form):

@@ -119,3 +119,21 @@ def test_the_api_refuses_people_without_access_read_and_records_it(
     answer = person("paul.meyer").get("/access/actual")
     assert answer.status_code == 403
     assert AuditEvent.objects.filter(action="access.denied", object_id="actual conflicts").exists()
+
+
+def test_the_page_shows_compliance_what_people_did_a_page_at_a_time(
+    bank_with_actions: None, login: Any
+) -> None:
+    with transaction.atomic():
+        for n in (17, 18):
+            record("payment.entered", actor="eva.hahn", object_type="payment", object_id=n)
+            record("payment.released", actor="eva.hahn", object_type="payment", object_id=n)
+    client = login("clara.vogel")
+    page = client.get("/access/actual/?limit=2")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Actual conflicts" in html and "payment:17" in html and "payment:18" in html
+    assert "within the window" not in html and "after=" in html  # the window row: next page
+    rest = client.get("/access/actual/?limit=2&after=" + html.split("after=")[1].split('"')[0])
+    assert "within the window" in rest.content.decode()
+    assert login("paul.meyer").get("/access/actual/").status_code == 403
