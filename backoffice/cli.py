@@ -20,6 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backoffice.sod_cli import sod_analyze
 
         return sod_analyze(args[2:])
+    if args[:2] == ["sod", "actual"]:  # the same, over event logs (issue #15)
+        from backoffice.sod_cli import sod_actual
+
+        return sod_actual(args[2:])
     if args[:2] == ["policy", "check"]:
         from backoffice.policy_cli import policy_check
 

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-__all__ = ["sod_analyze", "write_atomically"]
+__all__ = ["sod_actual", "sod_analyze", "write_atomically"]
 
 #: Exit code for bad input (argparse uses it for bad arguments too).
 BAD_INPUT = 2
@@ -163,3 +163,129 @@ class _ProgressBar:
 
     def close(self) -> None:
         self.status("")
+
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _window(text: str) -> int:
+    """``30d``, ``12h``, ``90m`` or ``45s`` as microseconds."""
+    unit = _UNITS.get(text[-1:]) if text else None
+    digits = text[:-1]
+    if unit is None or not digits.isdigit() or int(digits) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a window (a positive number and d, h, m or s, e.g. 30d)"
+        )
+    return int(digits) * unit * 1_000_000
+
+
+def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``backoffice sod actual DIR --events LOG``: conflicts people actually performed."""
+    out, err = out or sys.stdout, err or sys.stderr
+    parser = argparse.ArgumentParser(
+        prog="backoffice sod actual",
+        description="Find people who performed every function of an access risk, within a "
+        "window or on the same object, beside the conflicts they could perform.",
+    )
+    parser.add_argument(
+        "folder", type=Path, nargs="?", help="the folder sod analyze reads (users.csv, …)"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="Backoffice's own people, rules and audit trail instead of a folder",
+    )
+    parser.add_argument(
+        "--events",
+        type=Path,
+        action="append",
+        default=[],
+        help="event log: CSV actor,action,object,time or OCEL 2.0 JSON (repeatable)",
+    )
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        help="action,function_id CSV (default: actions.csv in the folder, if there)",
+    )
+    parser.add_argument(
+        "--window", type=_window, default=_window("30d"), help="e.g. 30d, 12h (default 30d)"
+    )
+    parser.add_argument(
+        "--as-of", type=_iso_date, help="date mitigations must be valid on (default: today)"
+    )
+    parser.add_argument(
+        "--out", help="output file, '-' for standard output (default: actual.FORMAT)"
+    )
+    parser.add_argument("--format", choices=("csv", "json", "html"), default="csv")
+    args = parser.parse_args(argv)
+    as_of: date = args.as_of or date.today()  # noqa: DTZ011 - a calendar day, not an instant
+    if args.live == (args.folder is not None):
+        parser.error("give either a folder or --live")
+    if not args.live and not args.events:
+        parser.error("give at least one --events LOG")
+    if args.live:
+        with tempfile.TemporaryDirectory(prefix="backoffice-live-") as folder:
+            try:
+                trail = _export_live_trail(Path(folder), as_of)
+            except LookupError as exc:
+                print(f"{parser.prog}: {exc}", file=err)
+                return BAD_INPUT
+            args.events.insert(0, trail)
+            return _run_actual(parser.prog, Path(folder), as_of, args, out, err)
+    if not args.folder.is_dir():
+        print(f"{parser.prog}: {args.folder}: no such folder", file=err)
+        return BAD_INPUT
+    return _run_actual(parser.prog, args.folder, as_of, args, out, err)
+
+
+def _export_live_trail(folder: Path, as_of: date) -> Path:
+    """The live folder (as ``sod analyze --live``) and the whole audit trail as OCEL."""
+    _export_live(folder, as_of)
+    from backoffice.audit.exports import ExportScope, export_log
+
+    trail = folder / "audit-trail.json"
+    with open(trail, "w", encoding="utf-8") as handle:
+        export_log(handle, "ocel", ExportScope())
+    return trail
+
+
+def _run_actual(
+    prog: str, folder: Path, as_of: date, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
+    from backoffice.core.accessrisk import InputError
+    from backoffice.core.accessrisk.actual import analyze_actual
+    from backoffice.sod_actual_report import ACTUAL_FORMATS
+
+    target = args.out or f"actual.{args.format}"
+    try:
+        report = analyze_actual(
+            folder,
+            args.events,
+            as_of,
+            args.window,
+            args.mapping,
+            everyone=args.format != "csv",  # JSON and HTML list those who only could, too
+        )
+
+        def write(handle: BinaryIO) -> None:
+            ACTUAL_FORMATS[args.format](report, handle)
+
+        if target == "-":
+            write(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return 0
+        write_atomically(Path(target), write)
+    except InputError as exc:
+        print(f"{prog}: {exc}", file=err)
+        return BAD_INPUT
+    except OSError as exc:
+        print(f"{prog}: {target}: cannot write: {exc.strerror}", file=err)
+        return BAD_INPUT
+    f = report.findings
+    print(
+        f"{len(f):,} actual conflicts of {len(set(f.user.tolist())):,} people "
+        f"({int((~report.possible).sum()):,} not possible today) in {report.events:,} events "
+        f"→ {target}",
+        file=out,
+    )
+    return 0

@@ -137,12 +137,14 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     # Access governance (issue 6): risks and mitigations are for control and administration
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,
+    ("GET", "/access/actual/"): ACCESS_READERS,
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
     # #15: the emergency page is everyone's (the list decides who takes a role there)
     ("GET", "/access/emergency/"): EVERYONE,
     ("POST", "/access/emergency/"): "service",
     ("GET", "/access/emergency/{session_id}/"): "service",  # 404 here; 403 in tests/access
     ("POST", "/access/emergency/{session_id}/"): "service",
+    ("GET", "/api/v1/access/actual"): ACCESS_READERS,  # issue 15: actual conflicts
     ("POST", "/api/v1/access/simulate"): "service",  # tests/access: refused without the right
     # #15 emergency access: anyone may ask (the list decides, tests/access/test_emergency.py);
     # the sessions and their logs are for controllers and access-risk readers

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "backoffice"
 LAYERS: list[set[str]] = [
     {"core"},
     {"base", "audit_cli", "policy_cli", "sod_report", "views", "locale", "wsgi", "settings"},
+    {"sod_actual_report"},
     {"audit", "readonly_admin"},
     {"org"},
     {"cases"},

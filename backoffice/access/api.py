@@ -16,6 +16,7 @@ from backoffice.access.services import (
     do_review_emergency,
     do_start_emergency,
     do_start_review,
+    get_actual_conflicts,
     get_emergency_log,
     get_emergency_report,
     get_mitigation_report,
@@ -422,3 +423,44 @@ def decide_review(request: HttpRequest, item_id: int, body: ReviewDecisionIn) ->
     actor = actor_of(request)
     item = do_decide_review(actor, item_id, body.decision, body.reason)
     return get_review_report(actor, "all", mine=True).row(item)
+
+
+class ActualOut(Schema):
+    user_id: str
+    risk_id: str
+    level: Literal["critical", "high", "medium", "low"]
+    kind: Literal["object", "window"] = Field(
+        description="window: every function within the window; object: on one object (OBJ-SOD)"
+    )
+    object: str = Field(description="the shared object of an object finding, else ''")
+    start: str
+    end: str
+    possible: bool = Field(description="the person holds every function of the risk today")
+    mitigated: bool
+    evidence: str = Field(description="per function: FUNCTION TIME OBJECT; …")
+
+
+class ActualFilterIn(PageIn):
+    """``?window_days=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all."""
+
+    window_days: int = Field(30, ge=1, le=3660)
+    format: Literal["json", "csv"] = "json"
+
+
+@router.get(
+    "/access/actual",
+    response={200: list[ActualOut], **PROBLEMS},
+    summary="Actual conflicts: people who performed every function of a risk within the "
+    "window, or on one object, by the audit trail; beside whether they could "
+    "(paged: ?after=&limit=, next page in the Link header; ?format=csv: all)",
+)
+def list_actual_conflicts(
+    request: HttpRequest, params: Query[ActualFilterIn], response: HttpResponse
+) -> list[dict[str, Any]] | HttpResponse:
+    report = get_actual_conflicts(actor_of(request), params.window_days)
+    if params.format == "csv":
+        items = (ActualOut(**row) for row in report.rows)
+        return csv_response("actual-conflicts.csv", items, ActualOut)
+    page = report.page(params.after, params.limit)
+    link_next(request, response, page.next)
+    return page.items

@@ -73,6 +73,12 @@ def write_live_folder(folder: Path, as_of: date) -> None:
     )
     _write(
         folder,
+        "actions",
+        ("action", "function_id"),
+        ((a, f.id) for f in spec.functions for a in f.actions),
+    )
+    _write(
+        folder,
         "risks",
         ("risk_id", "level", "function_id"),
         ((r.id, r.level, f) for r in spec.risks for f in r.functions),

@@ -6,9 +6,12 @@ anyone else is refused with ``access.forbidden``, and the refusal is on record.
 
 from __future__ import annotations
 
+import bisect
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
@@ -39,7 +42,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import do_refuse, record
 from backoffice.base.actor import Actor
 from backoffice.base.context import forget
-from backoffice.base.pages import PAGE_SIZE, Page, keyset
+from backoffice.base.pages import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
 from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from backoffice.core.access import assess_grant
@@ -101,6 +104,8 @@ __all__ = [
     "get_review_summary",
     "count_overdue_reviews",
     "overdue_reviews_in_inbox",
+    "ActualConflicts",
+    "get_actual_conflicts",
 ]
 
 READ_PERMISSION = "access.risk.read"
@@ -979,3 +984,49 @@ def count_overdue_reviews(actor: Actor) -> int:
     if not may_read_access(actor):
         overdue = overdue.filter(Q(reviewer=actor.user) | Q(manager=actor.user))
     return overdue.count()
+
+
+@dataclass(frozen=True)
+class ActualConflicts:
+    """The actual conflicts of Backoffice's own people (#15), sorted by user, risk, kind,
+    object; a page at a time for the API, all rows for CSV."""
+
+    rows: list[dict[str, Any]]
+
+    KEY = ("user_id", "risk_id", "kind", "object")
+
+    def page(self, after: str | None, limit: int) -> Page[dict[str, Any]]:
+        start = 0
+        if after is not None:
+            wanted = tuple(decode_cursor(after, len(self.KEY)))
+            keys = [tuple(row[k] for k in self.KEY) for row in self.rows]
+            start = bisect.bisect_right(keys, wanted)
+        items = self.rows[start : start + limit]
+        more = start + limit < len(self.rows)
+        return Page(items, encode_cursor([items[-1][k] for k in self.KEY]) if more else None)
+
+
+def get_actual_conflicts(
+    actor: Actor, window_days: int = 30, day: date | None = None
+) -> ActualConflicts:
+    """``sod actual --live`` for the API and the page: the live rule set and people, the
+    whole audit trail, the policy's actions of each function. Checked before anything is
+    read, like the mitigation report."""
+    access_risks(actor, "actual conflicts")
+    day = day or timezone.localdate()
+    from backoffice.access.export import write_live_folder
+    from backoffice.audit.exports import ExportScope, export_log
+    from backoffice.core.accessrisk.actual import analyze_actual
+    from backoffice.sod_actual_report import actual_table
+
+    with tempfile.TemporaryDirectory(prefix="backoffice-actual-") as scratch:
+        folder = Path(scratch)
+        try:
+            write_live_folder(folder, day)
+        except LookupError:
+            return ActualConflicts([])
+        trail = folder / "audit-trail.json"
+        with open(trail, "w", encoding="utf-8") as handle:
+            export_log(handle, "ocel", ExportScope())
+        report = analyze_actual(folder, [trail], day, window_days * 86_400_000_000)
+        return ActualConflicts(actual_table(report).to_pylist())

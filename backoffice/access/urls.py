@@ -12,4 +12,5 @@ urlpatterns = [
     path("reviews/start/", views.review_start, name="review_start"),
     path("reviews/summary/", views.review_summary, name="review_summary"),
     path("reviews/<int:item_id>/decide/", views.review_decide, name="review_decide"),
+    path("actual/", views.actual, name="actual"),
 ]

@@ -34,6 +34,7 @@ from backoffice.access.services import (
     do_start_emergency,
     do_start_review,
     emergency_roles_of,
+    get_actual_conflicts,
     get_emergency_log,
     get_emergency_report,
     get_mitigation_report,
@@ -45,7 +46,7 @@ from backoffice.access.services import (
     own_running_sessions,
 )
 from backoffice.base.actor import actor_of
-from backoffice.base.pages import next_url, page_of
+from backoffice.base.pages import MAX_PAGE, PAGE_SIZE, next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "review_start",
     "review_decide",
     "review_summary",
+    "actual",
 ]
 
 STATUSES = ("all", "expiring", "expired", "active")
@@ -94,6 +96,21 @@ def mitigations(request: HttpRequest) -> HttpResponse:
         "statuses": STATUSES,
     }
     return render(request, "access/mitigations.html", context)
+
+
+@login_required
+@require_GET
+def actual(request: HttpRequest) -> HttpResponse:
+    """Actual conflicts for compliance (#15), a page at a time (a bad cursor: the first)."""
+    report = get_actual_conflicts(actor_of(request))  # refusals: the error middleware
+    limit = request.GET.get("limit", "")
+    size = min(int(limit), MAX_PAGE) if limit.isdigit() and int(limit) > 0 else PAGE_SIZE
+    try:
+        page = report.page(request.GET.get("after") or None, size)
+    except DomainError:
+        page = report.page(None, size)
+    context = {"rows": page.items, "next_url": next_url(request, page.next), "window_days": 30}
+    return render(request, "access/actual.html", context)
 
 
 class SimulateForm(forms.Form):

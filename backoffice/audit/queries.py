@@ -119,7 +119,7 @@ def get_event_page(
 
 def iter_stored_events(
     events: QuerySet[AuditEvent] | None = None, *, chunk_size: int = 5000
-) -> Iterator[StoredEvent]:
+) -> Generator[StoredEvent, None, None]:
     """Events in seq order as the verifier and the exports read them, in constant memory."""
     events = AuditEvent.objects.all() if events is None else events
     rows = events.order_by("seq").values_list(*_COLUMNS).iterator(chunk_size=chunk_size)

@@ -34,6 +34,8 @@ __all__ = [
     "Page",
     "PageIn",
     "cursor_of",
+    "decode_cursor",
+    "encode_cursor",
     "keyset",
     "link_next",
     "next_url",
@@ -67,6 +69,16 @@ class PageIn(Schema):
 def _encode(values: list[Any]) -> str:
     text = json.dumps([v.isoformat() if isinstance(v, date | datetime) else v for v in values])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The opaque cursor of a list computed in memory (sorted by ``values``' key)."""
+    return _encode(values)
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The key ``encode_cursor`` made; a foreign cursor is ``input.invalid``."""
+    return _decode(cursor, size)
 
 
 def _decode(cursor: str, size: int) -> list[Any]:

@@ -64,11 +64,17 @@ ACCESS_DENIAL_CODES = {
 
 
 class FunctionSpec(Spec):
-    """A business function: holding any one of its permissions means having it."""
+    """A business function: holding any one of its permissions means having it.
+
+    ``actions`` are the names under which event logs record performing it — Backoffice's
+    own audit actions or another system's — for the actual conflicts of
+    ``sod actual --live`` (#15); an action that is one of the permissions needs no entry.
+    """
 
     id: Key
     name: Annotated[str, Field(min_length=1, max_length=200)]
     permissions: Annotated[list[Permission], Field(min_length=1)]
+    actions: list[Permission] = []
 
 
 class RiskSpec(Spec):

@@ -567,6 +567,19 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "My access reviews": "Meine Rezertifizierungen",
     "Roles of others I keep or revoke, and overdue reviews of the people I manage.": "Rollen anderer, die ich behalte oder entziehe, und überfällige Prüfungen meiner Mitarbeitenden.",
     "Role revocation": "Rollenentzug",
+    # issue 15: actual conflicts
+    "Actual conflicts": "Tatsächliche Konflikte",
+    "People who performed every function of an access risk within %(window_days)s days, or on the same object at any time (OBJ-SOD), by the audit trail. Beside it: whether they could today, and whether a mitigation accepts that.": "Personen, die laut Audit-Trail jede Funktion eines Zugriffsrisikos innerhalb von %(window_days)s Tagen ausgeübt haben, oder am selben Objekt zu beliebiger Zeit (OBJ-SOD). Daneben: ob sie es heute könnten und ob eine Mitigation das akzeptiert.",
+    "By person and risk": "Nach Person und Risiko",
+    "Kind": "Art",
+    "Possible today": "Heute möglich",
+    "Evidence": "Nachweis",
+    "same object": "selbes Objekt",
+    "within the window": "im Zeitfenster",
+    "yes": "ja",
+    "no": "nein",
+    "No actual conflicts.": "Keine tatsächlichen Konflikte.",
+    "People who performed both sides of an access risk, by the audit trail.": "Personen, die laut Audit-Trail beide Seiten eines Zugriffsrisikos ausgeübt haben.",
 }
 
 

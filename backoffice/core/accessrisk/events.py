@@ -1,0 +1,335 @@
+"""Event logs for actual conflicts (issue #15 part 3): who did what, to which object, when.
+
+Two formats: CSV with the columns ``actor,action,object,time`` (from any system, one object
+per row, which may be empty) and OCEL 2.0 JSON (Backoffice's own ``backoffice audit export
+--format ocel``, or a process-mining tool's), where an event may concern several objects.
+
+An action counts as a business function of the rule set in two ways: an action that is a
+permission of ``functions.csv`` performs that permission's functions (an SAP transaction
+code, ``payment.release``), and the folder's ``actions.csv`` (``action,function_id``) maps
+any other action name — a Backoffice audit action, another system's verb — to functions.
+Actions that map to no function are counted and otherwise ignored.
+
+Every actor must be a user of ``users.csv``: the event log and the identity export must
+agree, so nobody escapes the check by being spelled differently. Times must be ISO 8601
+with a zone (``2025-03-01T10:00:00Z``, ``…+01:00``); they are kept as microseconds UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, lookup
+from backoffice.core.accessrisk.errors import InputError
+from backoffice.core.accessrisk.rules import CompiledRules
+
+__all__ = ["ActionMap", "EventLog", "load_action_map", "read_events"]
+
+#: An ISO 8601 time with a zone, as Arrow parses it (fractions of a second allowed).
+_ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+_TIME_TYPE = pa.timestamp("us", tz="UTC")
+_TIME_HINT = "is not an ISO 8601 time with a zone (e.g. 2025-03-01T10:00:00Z)"
+#: Rows checked at a time when looking for the one time Arrow refused.
+_PROBE_ROWS = 65536
+
+
+@dataclass(frozen=True, eq=False)
+class ActionMap:
+    """Distinct action names and the functions each performs (compressed sparse rows)."""
+
+    actions: Ids
+    ptr: npt.NDArray[np.int64]  # functions of action a: function[ptr[a]:ptr[a+1]]
+    function: Index
+
+
+@dataclass(frozen=True, eq=False)
+class EventLog:
+    """One row per (event, function performed, object concerned), as dense indices.
+
+    Objects stay strings in ``object_column`` (one per row of the file read, '' for none)
+    until the few rows that matter are known: ``source`` is each row's place there.
+    ``events`` counts the events read, ``mapped`` those whose action performs a function.
+    """
+
+    user: Index
+    function: Index
+    time: npt.NDArray[np.int64]  # microseconds since 1970-01-01 UTC
+    source: npt.NDArray[np.int64]
+    object_column: pa.ChunkedArray
+    events: int
+    mapped: int
+
+
+def load_action_map(folder: Path, rules: CompiledRules, mapping: Path | None = None) -> ActionMap:
+    """Permissions of ``functions.csv`` plus ``actions.csv`` (or ``mapping``) as one map.
+
+    ``actions.csv`` is optional in the folder; a function it names must be in
+    ``functions.csv``, else it is an error at its line.
+    """
+    functions = CsvFile(folder, "functions")
+    table = functions.read("function_id", "permission")
+    function_ids = Ids(pa.array(rules.function_ids, pa.string()), "functions.csv")
+    names = [table["permission"]]
+    found = [lookup(functions, "function_id", table["function_id"], function_ids)]
+    file = CsvFile(folder, "actions", mapping)
+    if mapping is not None or file.path.exists():
+        m_table = file.read("action", "function_id")
+        names.append(m_table["action"])
+        found.append(lookup(file, "function_id", m_table["function_id"], function_ids))
+    action = pa.chunked_array([c for column in names for c in column.chunks], pa.string())
+    function = np.concatenate(found)
+    distinct = pc.unique(action)
+    index = Ids(distinct, "").find(action)
+    width = max(len(rules.function_ids), 1)
+    keys = np.unique(index.astype(np.int64) * width + function)
+    ptr = np.zeros(len(distinct) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // width, minlength=len(distinct)), out=ptr[1:])
+    return ActionMap(Ids(distinct, ""), ptr, (keys % width).astype(np.int32))
+
+
+def read_events(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+    """Read a CSV or OCEL 2.0 event log (by its content: JSON starts with ``{``)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64).lstrip()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read the file: {exc.strerror}") from None
+    if head.startswith(b"{"):
+        return _read_ocel(path, users, actions)
+    return _read_csv(path, users, actions)
+
+
+def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+    file = CsvFile(path.parent, "events", path)
+    try:  # times are parsed while reading; only a bad one makes us read them as text
+        table = file.read("actor", "action", "object", "time", types={"time": _TIME_TYPE})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        text = file.read("time")["time"]
+        _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
+        raise
+    _require(file, table, "actor")
+    if table["time"].null_count:
+        row = int(np.flatnonzero(pc.is_null(table["time"]).to_numpy(zero_copy_only=False))[0])
+        raise file.error(row, "missing time")
+    events = table.num_rows
+    # each column is let go once it is converted: the strings are most of the memory
+    actor, action_names, time_column, objects = (
+        table[c] for c in ("actor", "action", "time", "object")
+    )
+    del table
+    user = lookup(file, "actor", actor, users)
+    del actor
+    time = _micros(time_column)
+    del time_column
+    action = actions.actions.find(action_names)
+    del action_names
+    return _expand(actions, user, action, time, objects, events)
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [c.cast(pa.int64()).to_numpy(zero_copy_only=False) for c in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _require(file: CsvFile, table: pa.Table, column: str) -> None:
+    """An empty actor or time is an error at its line."""
+    empty = pc.equal(pc.utf8_length(table[column]), 0)
+    if pc.any(empty).as_py():
+        row = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
+        raise file.error(row, f"missing {column}")
+
+
+def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
+    """Microseconds UTC; the first value that is no ISO time with a zone is an error."""
+    try:
+        parsed = pc.cast(column, _TIME_TYPE)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        bad = pc.invert(pc.match_substring_regex(flat, _ISO_TIME))
+        rows = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
+        if rows.size:
+            row = int(rows[0])
+            raise error(row, flat[row].as_py()) from None
+        for start in range(0, len(flat), _PROBE_ROWS):  # a well-formed but impossible date
+            piece = flat.slice(start, _PROBE_ROWS)
+            try:
+                pc.cast(piece, _TIME_TYPE)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                for offset in range(len(piece)):
+                    try:
+                        pc.cast(piece.slice(offset, 1), _TIME_TYPE)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                        raise error(start + offset, piece[offset].as_py()) from None
+        raise
+    return _micros(parsed)
+
+
+def _expand(
+    actions: ActionMap,
+    user: Index,
+    action: Index,
+    time: npt.NDArray[np.int64],
+    objects: pa.ChunkedArray,
+    events: int,
+) -> EventLog:
+    """One row per function an event performs; unmapped events are dropped here."""
+    per_action = np.diff(actions.ptr)
+    counts = np.where(action >= 0, per_action.astype(np.int32)[np.maximum(action, 0)], 0)
+    if len(per_action) and int(per_action.max()) <= 1:  # one function per action: a filter
+        rows = np.flatnonzero(counts)
+        function = actions.function[actions.ptr[action[rows]]]
+    else:
+        rows = np.repeat(np.arange(len(action), dtype=np.int64), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        within = np.arange(len(rows), dtype=np.int64) - starts
+        function = actions.function[actions.ptr[action[rows]] + within]
+    return EventLog(
+        user=user[rows],
+        function=function,
+        time=time[rows],
+        source=rows,
+        object_column=objects,
+        events=events,
+        mapped=int(np.count_nonzero(counts)),
+    )
+
+
+# -- OCEL 2.0 ----------------------------------------------------------------------------------
+
+#: Relationship qualifiers that name who acted, not what was acted on.
+_PEOPLE = {"actor", "on-behalf-of"}
+
+
+def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+    """OCEL 2.0 JSON: ``events[]`` with ``id``, ``type`` (the action), ``time`` and
+    ``relationships``; the actor is the ``actor`` attribute, else the object related as
+    ``actor`` (``person:ann`` is ann). Every other related object is an object acted on."""
+    label = str(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+        document = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise InputError(label, raw[: exc.start].count(b"\n") + 1, "not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(label, exc.lineno, f"not valid JSON: {exc.msg}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        raise InputError(label, 1, "not an OCEL 2.0 log: no 'events' list")
+    locator = _Locator(text)
+    actor_col: list[str] = []
+    action_col: list[str] = []
+    time_col: list[str] = []
+    object_col: list[str] = []
+    first_row: list[int] = []  # per event read, its first row
+    numbers: list[int] = []  # per event read, its place in the log
+    for number, event in enumerate(document["events"]):
+        where = locator.line(event.get("id") if isinstance(event, dict) else None)
+
+        def fail(message: str, where: int = where, number: int = number) -> InputError:
+            return InputError(label, where, f"event {number + 1}: {message}")
+
+        if not isinstance(event, dict):
+            raise fail("not an object")
+        for key in ("id", "type", "time"):
+            if not isinstance(event.get(key), str) or not event[key]:
+                raise fail(f"missing {key}")
+        actor, related = _actor_and_objects(event, fail)
+        if actor is None:  # a system (Backoffice's ``cli:root``) holds no roles
+            continue
+        numbers.append(number)
+        first_row.append(len(actor_col))
+        for obj in related or [""]:
+            actor_col.append(actor)
+            action_col.append(event["type"])
+            time_col.append(event["time"])
+            object_col.append(obj)
+    first_row.append(len(actor_col))
+    events = len(document["events"])
+    row_event = np.repeat(np.array(numbers, dtype=np.int64), np.diff(first_row))
+
+    def line_of(row: int) -> int:
+        event = document["events"][int(row_event[row])]
+        return locator.line(event.get("id"))
+
+    actor_arr = pa.chunked_array([pa.array(actor_col, pa.string())])
+    user = users.find(actor_arr)
+    unknown = np.flatnonzero(user < 0)
+    if unknown.size:
+        row = int(unknown[0])
+        raise InputError(
+            label,
+            line_of(row),
+            f"event {int(row_event[row]) + 1}: unknown actor {actor_col[row]!r} "
+            f"(not in {users.file}); {len(unknown)} rows with unknown actors in all",
+        )
+
+    def time_error(row: int, value: str) -> InputError:
+        return InputError(
+            label, line_of(row), f"event {int(row_event[row]) + 1}: time {value!r} {_TIME_HINT}"
+        )
+
+    time = _times(pa.chunked_array([pa.array(time_col, pa.string())]), time_error)
+    action = actions.actions.find(pa.chunked_array([pa.array(action_col, pa.string())]))
+    objects = pa.chunked_array([pa.array(object_col, pa.string())])
+    log = _expand(actions, user, action, time, objects, events)
+    mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0
+    return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
+
+
+def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str | None, list[str]]:
+    """The person who acted and the objects acted on; None for an event of a system (its
+    actor related as a ``system:`` object, as Backoffice's export marks ``cli:root``)."""
+    actor = ""
+    for attribute in event.get("attributes") or []:
+        if isinstance(attribute, dict) and attribute.get("name") == "actor":
+            actor = str(attribute.get("value") or "")
+    related: list[str] = []
+    relationships = event.get("relationships") or []
+    if not isinstance(relationships, list):
+        raise fail("relationships is not a list")
+    for relation in relationships:
+        if not isinstance(relation, dict) or not isinstance(relation.get("objectId"), str):
+            raise fail("a relationship without objectId")
+        object_id = relation["objectId"]
+        if relation.get("qualifier") in _PEOPLE:
+            if relation.get("qualifier") == "actor" and object_id.startswith("system:"):
+                return None, []
+            if relation.get("qualifier") == "actor" and not actor:
+                actor = object_id.removeprefix("person:")
+            continue
+        related.append(object_id)
+    if not actor:
+        raise fail("missing actor (an 'actor' attribute or a relationship qualified 'actor')")
+    return actor, related
+
+
+class _Locator:
+    """The line an event's ``"id": "…"`` is on; 1 for a log written on one line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.events_at = max(text.find('"events"'), 0)
+        self.breaks: npt.NDArray[np.int64] | None = None
+
+    def line(self, event_id: object) -> int:
+        if not isinstance(event_id, str):
+            return 1
+        match = re.compile(r'"id"\s*:\s*' + re.escape(json.dumps(event_id))).search(
+            self.text, self.events_at
+        )
+        if match is None:
+            return 1
+        if self.breaks is None:
+            self.breaks = np.frombuffer(self.text.encode("utf-32-le"), np.uint32)
+            self.breaks = np.flatnonzero(self.breaks == 10).astype(np.int64)
+        return int(np.searchsorted(self.breaks, match.start())) + 1
