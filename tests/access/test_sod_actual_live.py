@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from backoffice.audit.services import record
@@ -129,6 +130,9 @@ def test_the_page_shows_compliance_what_people_did_a_page_at_a_time(
             record("payment.entered", actor="eva.hahn", object_type="payment", object_id=n)
             record("payment.released", actor="eva.hahn", object_type="payment", object_id=n)
     client = login("clara.vogel")
+    profile = get_user_model().objects.get(username="clara.vogel").profile
+    profile.language = "en"
+    profile.save()  # she reads German; the assertions below read the English page
     page = client.get("/access/actual/?limit=2")
     assert page.status_code == 200
     html = page.content.decode()
