@@ -231,7 +231,7 @@ def sod_actual(argv: Sequence[str], out: TextIO | None = None, err: TextIO | Non
                 print(f"{parser.prog}: {exc}", file=err)
                 return BAD_INPUT
             args.events.insert(0, trail)
-            return _run_actual(parser.prog, Path(folder), as_of, args, out, err)
+            return _run_actual(parser.prog, Path(folder), as_of, args, out, err, trail)
     if not args.folder.is_dir():
         print(f"{parser.prog}: {args.folder}: no such folder", file=err)
         return BAD_INPUT
@@ -250,8 +250,16 @@ def _export_live_trail(folder: Path, as_of: date) -> Path:
 
 
 def _run_actual(
-    prog: str, folder: Path, as_of: date, args: argparse.Namespace, out: TextIO, err: TextIO
+    prog: str,
+    folder: Path,
+    as_of: date,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    trail: Path | None = None,
 ) -> int:
+    """``trail``: Backoffice's own audit trail (``--live``), where actors who are nobody
+    (setup, failed logins under unknown names) are left out rather than refused."""
     from backoffice.core.accessrisk import InputError
     from backoffice.core.accessrisk.actual import analyze_actual
     from backoffice.sod_actual_report import ACTUAL_FORMATS
@@ -265,6 +273,7 @@ def _run_actual(
             args.window,
             args.mapping,
             everyone=args.format != "csv",  # JSON and HTML list those who only could, too
+            people_only=[trail] if trail else (),
         )
 
         def write(handle: BinaryIO) -> None:

@@ -1028,5 +1028,7 @@ def get_actual_conflicts(
         trail = folder / "audit-trail.json"
         with open(trail, "w", encoding="utf-8") as handle:
             export_log(handle, "ocel", ExportScope())
-        report = analyze_actual(folder, [trail], day, window_days * 86_400_000_000)
+        report = analyze_actual(
+            folder, [trail], day, window_days * 86_400_000_000, people_only=[trail]
+        )
         return ActualConflicts(actual_table(report).to_pylist())

@@ -42,6 +42,9 @@ def test_live_finds_a_payment_entered_and_released_by_one_person(
         record("payment.entered", actor="cli:root", object_type="payment", object_id=18)
         record("payment.released", actor="eva.hahn", object_type="payment", object_id=17)
         record("payment.released", actor="paul.meyer", object_type="payment", object_id=18)
+        # the trail also holds actors who are nobody: a login tried under an unknown name
+        record("auth.login_failed", actor="no.such.person", object_type="person", object_id=1)
+        record("payment.released", actor="no.such.person", object_type="payment", object_id=17)
     code, _, err = run(tmp_path)
     assert (code, err) == (0, "")
     rows = [r.split(",") for r in (tmp_path / "a.csv").read_text().splitlines()[1:]]
@@ -98,7 +101,8 @@ def test_the_api_lists_actual_conflicts_a_page_at_a_time_and_as_csv(
         for n in (17, 18, 19):
             record("payment.entered", actor="eva.hahn", object_type="payment", object_id=n)
             record("payment.released", actor="eva.hahn", object_type="payment", object_id=n)
-    clara = Person("clara.vogel")
+        record("auth.login_failed", actor="no.such.person", object_type="person", object_id=1)
+    clara = Person("clara.vogel")  # the trail's actor who is nobody is left out, not a 500
     first = clara.get("/access/actual?limit=2")
     assert first.status_code == 200, first.content
     assert [(r["kind"], r["object"]) for r in first.json()] == [

@@ -21,7 +21,7 @@ or after here", as a reversed running minimum) run on a small remainder.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -412,11 +412,14 @@ def analyze_actual(
     mapping: Path | None = None,
     *,
     everyone: bool = True,
+    people_only: Collection[Path] = (),
 ) -> ActualReport:
     """Read and check everything, then find the actual conflicts; raises ``InputError``.
 
     ``everyone=False`` evaluates the possible conflicts only of the people with actual
     ones (all the CSV shows); the whole folder is read and checked all the same.
+    In the logs named in ``people_only`` events of actors who are nobody are left out
+    (``read_events``): Backoffice's own trail.
     """
     with ThreadPoolExecutor(1) as pool:
         compiling = pool.submit(load_rules, folder)  # beside the big read of assignments
@@ -428,7 +431,9 @@ def analyze_actual(
         # the roles of every assignment are checked beside the read of the logs
         indexing = pool.submit(index_population, raw, rules)
         try:
-            log = merge_logs([read_events(path, raw.users, actions) for path in logs])
+            log = merge_logs(
+                [read_events(p, raw.users, actions, people_only=p in people_only) for p in logs]
+            )
         finally:
             population = indexing.result()
     mitigations = load_mitigations(folder, rules, population, as_of)

@@ -96,15 +96,21 @@ def load_action_map(folder: Path, rules: CompiledRules, mapping: Path | None = N
     return ActionMap(Ids(distinct, ""), ptr, (keys % width).astype(np.int32))
 
 
-def read_events(path: Path, users: Ids, actions: ActionMap) -> EventLog:
-    """Read a CSV or OCEL 2.0 event log (by its content: JSON starts with ``{``)."""
+def read_events(
+    path: Path, users: Ids, actions: ActionMap, *, people_only: bool = False
+) -> EventLog:
+    """Read a CSV or OCEL 2.0 event log (by its content: JSON starts with ``{``).
+
+    An actor who is nobody in ``users.csv`` is bad input, unless ``people_only``: then the
+    event is left out. The live trail needs that: it holds system actors (setup, a
+    benchmark) and the names failed logins were tried with, who are no one."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(64).lstrip()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror}") from None
     if head.startswith(b"{"):
-        return _read_ocel(path, users, actions)
+        return _read_ocel(path, users, actions, people_only)
     return _read_csv(path, users, actions)
 
 
@@ -210,7 +216,7 @@ def _expand(
 _PEOPLE = {"actor", "on-behalf-of"}
 
 
-def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) -> EventLog:
     """OCEL 2.0 JSON: ``events[]`` with ``id``, ``type`` (the action), ``time`` and
     ``relationships``; the actor is the ``actor`` attribute, else the object related as
     ``actor`` (``person:ann`` is ann). Every other related object is an object acted on."""
@@ -264,7 +270,13 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap) -> EventLog:
     actor_arr = pa.chunked_array([pa.array(actor_col, pa.string())])
     user = users.find(actor_arr)
     unknown = np.flatnonzero(user < 0)
-    if unknown.size:
+    if unknown.size and people_only:
+        kept = np.flatnonzero(user >= 0)
+        user, row_event = user[kept], row_event[kept]
+        time_col = [time_col[i] for i in kept]
+        action_col = [action_col[i] for i in kept]
+        object_col = [object_col[i] for i in kept]
+    elif unknown.size:
         row = int(unknown[0])
         raise InputError(
             label,
