@@ -87,14 +87,8 @@ def _run(
         if bar is not None:
             bar.status(f"writing {target}…")
 
-        def write(handle: BinaryIO) -> None:
-            FORMATS[args.format](analysis, handle, explain_roles=args.explain)
-
-        if target == "-":
-            write(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+        if deliver(target, lambda h: FORMATS[args.format](analysis, h, explain_roles=args.explain)):
             return 0
-        write_atomically(Path(target), write)
     except InputError as exc:
         print(f"{prog}: {exc}", file=err)
         return BAD_INPUT
@@ -112,6 +106,17 @@ def _run(
         file=out,
     )
     return 0
+
+
+def deliver(target: str, write: Callable[[BinaryIO], None]) -> bool:
+    """Write a report to ``target``, whole or not at all; ``-`` is standard output (then
+    True: the caller prints no summary into the report)."""
+    if target == "-":
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return True
+    write_atomically(Path(target), write)
+    return False
 
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
@@ -276,14 +281,8 @@ def _run_actual(
             people_only=[trail] if trail else (),
         )
 
-        def write(handle: BinaryIO) -> None:
-            ACTUAL_FORMATS[args.format](report, handle)
-
-        if target == "-":
-            write(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+        if deliver(target, lambda handle: ACTUAL_FORMATS[args.format](report, handle)):
             return 0
-        write_atomically(Path(target), write)
     except InputError as exc:
         print(f"{prog}: {exc}", file=err)
         return BAD_INPUT
