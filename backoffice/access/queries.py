@@ -144,8 +144,8 @@ def session_roles() -> frozenset[str]:
 
 def get_activated_roles(user: Any, session_key: str | None) -> frozenset[str]:
     """The session roles ``user`` activated in the login session ``session_key``."""
-    if not session_key or not getattr(user, "is_authenticated", False):
-        return frozenset()
+    if not session_key or not getattr(user, "is_authenticated", False) or not session_roles():
+        return frozenset()  # no query where the policy has no session roles
     return frozenset(
         ActiveRole.objects.filter(person=user, session_key=session_key).values_list(
             "role__key", flat=True
