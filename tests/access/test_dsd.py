@@ -9,10 +9,12 @@ activated payment-releaser.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from backoffice.access.models import ActiveRole
@@ -157,3 +159,37 @@ def test_only_a_held_session_role_is_activated_and_only_in_a_session(bank: Any) 
     assert not ActiveRole.objects.exists()
     assert AuditEvent.objects.filter(reason__startswith="access.not_held:").count() == 1
     assert do_deactivate_role(lena, "s1", "payment-releaser") is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_activations_at_the_same_moment_never_add_up_to_a_dsd_breach(bank: Any) -> None:
+    """The same session asks for both roles of the set at once, from two threads: they are
+    judged one after the other, so exactly one is active and the other refused."""
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(2)
+
+    def ask(role: str) -> None:
+        lena = Actor(get_user_model().objects.get(username="lena.schulz"))
+        barrier.wait()
+        try:
+            do_activate_role(lena, "same-session", role)
+            result = "active"
+        except DomainError as error:
+            result = error.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [
+        threading.Thread(target=ask, args=(role,))
+        for role in ("payment-releaser", "master-data-releaser")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["access.dsd", "active"]
+    assert ActiveRole.objects.filter(session_key="same-session").count() == 1
