@@ -28,6 +28,8 @@ class BearerToken(HttpBearer):
         user = get_user_by_token(token)
         if user is not None:
             request.user = user
+            # #15 DSD: a token has no login session, so no session role is active for it
+            request._backoffice_token = True  # type: ignore[attr-defined]
         return user
 
 

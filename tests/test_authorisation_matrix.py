@@ -56,6 +56,9 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/settings/"): EVERYONE,
     ("POST", "/settings/tokens/"): "service",  # one's own token (tests/accounts)
     ("POST", "/settings/tokens/{token_id}/revoke/"): "service",
+    # #15 DSD: one's own session roles (tests/access/test_dsd.py)
+    ("POST", "/settings/roles/{role}/activate/"): "service",
+    ("POST", "/settings/roles/{role}/deactivate/"): "service",
     ("GET", "/password/set/{uidb64}/{token}/"): set(PEOPLE),  # a mailed link: its token decides
     ("GET", "/password/set/done/"): set(PEOPLE),
     ("GET", "/reports/"): EVERYONE,  # lists only the reports each person may read

@@ -31,7 +31,10 @@ class AccessConfig(AppConfig):
         from backoffice.cases.services import register_delegation_check
         from backoffice.org.appliers import register_applier
 
-        register_part("facts", lambda actor: get_actor_facts(actor.user, actor.today))
+        register_part(
+            "facts",
+            lambda actor: get_actor_facts(actor.user, actor.today, actor.session_key),
+        )
         register_people_facts(facts_by_username)
         register_directory("role", role_directory())
         register_delegation_check(delegation_check)

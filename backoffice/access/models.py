@@ -268,3 +268,26 @@ class ReviewItem(TimeStamped):
     @override
     def __str__(self) -> str:
         return f"Review of {self.assignment} by {self.reviewer} ({self.status})"
+
+
+class ActiveRole(TimeStamped):
+    """#15 DSD: ``person`` activated ``role`` (``activation: session``) for the login session
+    ``session_key``. Another session of the same person starts with none active; a bearer
+    token has no session, so its requests never see these roles (NIST RBAC §5.3.2)."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="active_roles"
+    )
+    session_key = models.CharField(max_length=40)
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "session_key", "role"], name="active_role_once_per_session"
+            )
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.session_key[:6]}:{self.role_id}"

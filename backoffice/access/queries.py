@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +11,14 @@ from django.db.models import BooleanField, CharField, Exists, ExpressionWrapper,
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
-from backoffice.access.models import EmergencySession, Mitigation, ReviewItem, Role, RoleAssignment
+from backoffice.access.models import (
+    ActiveRole,
+    EmergencySession,
+    Mitigation,
+    ReviewItem,
+    Role,
+    RoleAssignment,
+)
 from backoffice.base.context import cached, remember
 from backoffice.base.references import Directory
 from backoffice.core.access import AccessRules, Assessment, assess_grant
@@ -34,6 +41,8 @@ from backoffice.org.queries import derived_from_live_policy
 
 __all__ = [
     "facts_of_people",
+    "session_roles",
+    "get_activated_roles",
     "get_actor_facts",
     "facts_by_username",
     "get_roles",
@@ -124,9 +133,36 @@ def has_permission(user: Any, permission: str, day: date | None = None) -> bool:
 # -- the facts the rules take about people ----------------------------------------------
 
 
-def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
+def session_roles() -> frozenset[str]:
+    """#15 DSD: the roles the live policy marks ``activation: session``."""
+    roles = derived_from_live_policy(
+        "session_roles",
+        lambda policy: frozenset(r.id for r in policy.roles if r.activation == "session"),
+    )
+    return roles or frozenset()
+
+
+def get_activated_roles(user: Any, session_key: str | None) -> frozenset[str]:
+    """The session roles ``user`` activated in the login session ``session_key``."""
+    if not session_key or not getattr(user, "is_authenticated", False) or not session_roles():
+        return frozenset()  # no query where the policy has no session roles
+    return frozenset(
+        ActiveRole.objects.filter(person=user, session_key=session_key).values_list(
+            "role__key", flat=True
+        )
+    )
+
+
+def facts_of_people(
+    users: Iterable[Any], day: date, activated: Mapping[int, Collection[str]] | None = None
+) -> dict[str, ActorFacts]:
     """Lines, units, roles, permissions, competence and board seat of each of ``users`` on
-    ``day``: one statement for any number of people (load their ``profile`` with them)."""
+    ``day``: one statement for any number of people (load their ``profile`` with them).
+
+    A role marked ``activation: session`` counts only where ``activated`` (by user pk) says
+    it is active in the caller's session (#15 DSD); other people's facts have none."""
+    inactive = session_roles()
+    activated = activated or {}
     people = {u.pk: u for u in users}
     if not people:
         return {}
@@ -159,6 +195,8 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
         if kind == "unit":
             units[user_id].append((key, line, bool(top)))
         else:
+            if kind == "role" and key in inactive and key not in activated.get(user_id, ()):
+                continue  # held but not active in this session (#15 DSD)
             held[user_id].append(key)
             if kind == "emergency":
                 sessions[user_id] = int(line)
@@ -187,11 +225,15 @@ def facts_of_people(users: Iterable[Any], day: date) -> dict[str, ActorFacts]:
     return facts
 
 
-def get_actor_facts(user: Any, day: date | None = None) -> ActorFacts:
-    """One person's facts on ``day`` (today): what ``Actor.facts`` holds for the caller."""
+def get_actor_facts(
+    user: Any, day: date | None = None, session_key: str | None = None
+) -> ActorFacts:
+    """One person's facts on ``day`` (today): what ``Actor.facts`` holds for the caller,
+    with the session roles activated in their login session ``session_key`` (#15 DSD)."""
     if not getattr(user, "is_authenticated", False):
         return ActorFacts(person="anonymous", active=False)
-    return facts_of_people([user], day or timezone.localdate())[user.get_username()]
+    activated = {user.pk: get_activated_roles(user, session_key)}
+    return facts_of_people([user], day or timezone.localdate(), activated)[user.get_username()]
 
 
 def facts_by_username(usernames: Iterable[str], day: date) -> dict[str, ActorFacts]:

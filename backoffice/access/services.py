@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from backoffice.access.effects import period_view
 from backoffice.access.models import (
+    ActiveRole,
     EmergencySession,
     Mitigation,
     ReviewCampaign,
@@ -32,11 +33,13 @@ from backoffice.access.queries import (
     EMERGENCY_ORDER,
     EXPIRING_DAYS,
     get_access_rules,
+    get_activated_roles,
     get_emergency_sessions,
     get_grant_assessment_over,
     get_held_roles,
     get_mitigated_risks,
     get_mitigations,
+    session_roles,
 )
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import do_refuse, record
@@ -47,6 +50,7 @@ from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from backoffice.core.access import assess_grant
 from backoffice.core.accessrisk import UnknownRole
+from backoffice.core.dsd import DsdSpec, judge_activation
 from backoffice.core.emergency import (
     REVIEW_PERMISSION,
     EmergencySpec,
@@ -1032,3 +1036,101 @@ def get_actual_conflicts(
             folder, [trail], day, window_days * 86_400_000_000, people_only=[trail]
         )
         return ActualConflicts(actual_table(report).to_pylist())
+
+
+# -- dynamic separation of duties on role activation (#15 DSD) -------------------------------
+
+__all__ += ["session_roles_of", "do_activate_role", "do_deactivate_role"]
+
+
+def _dsd_constraints() -> list[DsdSpec]:
+    spec = derived_from_live_policy("dsd", lambda p: p.access.dsd if p.access else [])
+    return list(spec or [])
+
+
+def session_roles_of(actor: Actor) -> list[tuple[str, bool]]:
+    """The session roles ``actor`` holds today, each with whether it is active in this
+    login session: what the settings page offers to activate or deactivate."""
+    held = get_held_roles(actor.user, actor.today) & session_roles()
+    active = get_activated_roles(actor.user, actor.session_key)
+    return [(role, role in active) for role in sorted(held)]
+
+
+def _activation_refuse(
+    actor: Actor, code: str, message: str, role: str, action: str = "access.role.activate_denied"
+) -> NoReturn:
+    do_refuse(code, message, action=action, user=actor.user, object_type="role", object_id=role)
+
+
+def do_activate_role(actor: Actor, session_key: str | None, role: str) -> ActiveRole:
+    """Activate a held ``activation: session`` role for the login session ``session_key``,
+    unless that would make ``n`` roles of a DSD constraint active in it (NIST RBAC §5.3.2).
+    Refusals and the activation are on the audit chain."""
+    if not session_key:
+        _activation_refuse(
+            actor, "access.no_session", "Roles are activated for a login session.", role
+        )
+    found = Role.objects.filter(key=role, retired_at__isnull=True).first()
+    if found is None:
+        _activation_refuse(actor, "access.unknown_role", f"There is no role {role!r}.", role)
+    if role not in session_roles():
+        _activation_refuse(
+            actor,
+            "access.not_session_role",
+            f"The role {role!r} is always active for its holders; it is not activated.",
+            role,
+        )
+    if role not in get_held_roles(actor.user, actor.today):
+        _activation_refuse(actor, "access.not_held", f"You do not hold the role {role!r}.", role)
+    with transaction.atomic():
+        # one session's activations one after another: two at once cannot both pass DSD
+        get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+        active = get_activated_roles(actor.user, session_key)
+        refusal = judge_activation(active, role, _dsd_constraints())
+        if refusal is None:
+            activated, created = ActiveRole.objects.get_or_create(
+                person=actor.user, session_key=session_key, role=found
+            )
+            if created:
+                record(
+                    "access.role.activate",
+                    actor=actor.person,
+                    object_type="role",
+                    object_id=role,
+                    before={"active": sorted(active)},
+                    after={"active": sorted(active | {role})},
+                )
+    if refusal is not None:
+        _activation_refuse(actor, "access.dsd", refusal.message, role)
+    if actor.session_key == session_key:
+        actor.forget()
+    return activated
+
+
+def do_deactivate_role(actor: Actor, session_key: str | None, role: str) -> bool:
+    """End ``role``'s activation in the login session; False when it was not active."""
+    if not session_key:
+        _activation_refuse(
+            actor,
+            "access.no_session",
+            "Roles are activated for a login session.",
+            role,
+            action="access.role.deactivate_denied",
+        )
+    with transaction.atomic():
+        active = get_activated_roles(actor.user, session_key)
+        deleted, _ = ActiveRole.objects.filter(
+            person=actor.user, session_key=session_key, role__key=role
+        ).delete()
+        if deleted:
+            record(
+                "access.role.deactivate",
+                actor=actor.person,
+                object_type="role",
+                object_id=role,
+                before={"active": sorted(active)},
+                after={"active": sorted(active - {role})},
+            )
+    if actor.session_key == session_key:
+        actor.forget()
+    return bool(deleted)

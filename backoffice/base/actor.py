@@ -65,9 +65,14 @@ def people_facts(usernames: Iterable[str], day: date) -> dict[str, ActorFacts]:
 class Actor:
     """One person acting now, with what the rules need to know about them."""
 
-    def __init__(self, user: User, *, today: date | None = None) -> None:
+    def __init__(
+        self, user: User, *, today: date | None = None, session_key: str | None = None
+    ) -> None:
         self.user = user
         self.today = today or timezone.localdate()
+        #: the login session (#15 DSD: its activated session roles); None for a bearer
+        #: token or the CLI, which see no session role active
+        self.session_key = session_key
 
     @override
     def __repr__(self) -> str:
@@ -147,6 +152,14 @@ def actor_of(request: HttpRequest) -> Actor:
     middleware ran, so the actor follows the user it was made for."""
     actor: Actor | None = getattr(request, "_backoffice_actor", None)
     if actor is None or actor.user is not request.user:
-        actor = Actor(request.user)  # type: ignore[arg-type]
+        actor = Actor(request.user, session_key=_session_key(request))  # type: ignore[arg-type]
         request._backoffice_actor = actor  # type: ignore[attr-defined]
     return actor
+
+
+def _session_key(request: HttpRequest) -> str | None:
+    """The login session of a browser request; a bearer-token request has none (#15 DSD)."""
+    if getattr(request, "_backoffice_token", False):
+        return None
+    session = getattr(request, "session", None)
+    return getattr(session, "session_key", None) if session is not None else None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from backoffice.core.dsd import DsdSpec
 from backoffice.core.emergency import EmergencySpec, emergency_problems
 from backoffice.core.roles import expand_roles
 from backoffice.core.spec import Key, Permission, Spec
@@ -124,6 +125,8 @@ class AccessSpec(Spec):
     functions: list[FunctionSpec] = []
     risks: list[RiskSpec] = []
     ssd: list[SsdSpec] = []
+    #: #15: NIST RBAC DSD over roles with ``activation: session`` (core.dsd)
+    dsd: list[DsdSpec] = []
     delegation: DelegationRuleSpec = DelegationRuleSpec()
     #: #15: who may take which role at once in an emergency (core.emergency)
     emergency: EmergencySpec | None = None
@@ -139,15 +142,20 @@ class RoleFacts:
 
 
 def access_problems(
-    spec: AccessSpec, roles: Mapping[str, RoleFacts], people: Iterable[str]
+    spec: AccessSpec,
+    roles: Mapping[str, RoleFacts],
+    people: Iterable[str],
+    session_roles: Iterable[str] = (),
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """References: functions, owners and roles exist, ids are unique, and no single role is
     already authorised for ``n`` roles of an SSD constraint (nobody could ever hold it)."""
     known_people = set(people)
+    session_roles = frozenset(session_roles)
     sections: tuple[tuple[str, list[str]], ...] = (
         ("functions", [f.id for f in spec.functions]),
         ("risks", [r.id for r in spec.risks]),
         ("ssd", [c.id for c in spec.ssd]),
+        ("dsd", [c.id for c in spec.dsd]),
     )
     for section, ids in sections:
         seen: set[str] = set()
@@ -176,6 +184,16 @@ def access_problems(
                     ("ssd", index),
                     f"role {role!r} alone is authorised for {', '.join(sorted(inside))}: "
                     f"{ssd.id} allows fewer than {ssd.n}",
+                )
+    for index, dsd in enumerate(spec.dsd):
+        for position, role in enumerate(dsd.roles):
+            if role not in roles:
+                yield ("dsd", index, "roles", position), f"unknown role {role!r}"
+            elif role not in session_roles:
+                yield (
+                    ("dsd", index, "roles", position),
+                    f"role {role!r} is not activated per session (activation: session): "
+                    f"a DSD constraint over it would be an SSD constraint",
                 )
     if spec.emergency is not None:
         yield from emergency_problems(spec.emergency, roles, known_people)

@@ -134,6 +134,8 @@ class RoleSpec(Spec):
     description: str = ""
     permissions: list[Permission] = []
     contains: list[Key] = []
+    #: #15 DSD: ``session`` roles are held but inactive until activated for a login session
+    activation: Literal["always", "session"] = "always"
 
 
 class AssignmentSpec(_Dated):
@@ -453,7 +455,12 @@ def _access_problems(doc: PolicyDocument) -> Iterator[Problem]:
     people = {p.id for p in policy.people}
     problems = [
         doc.problem(("access", *path), f"access: {message}")
-        for path, message in access_problems(policy.access, role_facts(policy), people)
+        for path, message in access_problems(
+            policy.access,
+            role_facts(policy),
+            people,
+            session_roles=[r.id for r in policy.roles if r.activation == "session"],
+        )
     ]
     if policy.access.delegation.high == "compliance" and not any(
         p.effect == DELEGATION_EFFECT for p in policy.processes

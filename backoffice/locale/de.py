@@ -580,6 +580,15 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "no": "nein",
     "No actual conflicts.": "Keine tatsächlichen Konflikte.",
     "People who performed both sides of an access risk, by the audit trail.": "Personen, die laut Audit-Trail beide Seiten eines Zugriffsrisikos ausgeübt haben.",
+    # #15 DSD: session roles on the settings page
+    "Roles for this session": "Rollen für diese Sitzung",
+    "These roles are yours but active only in a session that activates them. Separation of duties may refuse activating some of them together; log in again in another session for those. API tokens never have them.": "Diese Rollen sind Ihnen zugewiesen, aber nur in einer Sitzung aktiv, die sie aktiviert. Die Funktionstrennung kann verweigern, einige davon zusammen zu aktivieren; melden Sie sich dafür in einer anderen Sitzung an. API-Tokens haben sie nie.",
+    "inactive": "inaktiv",
+    "Activate": "Aktivieren",
+    "Deactivate": "Deaktivieren",
+    "The role %(role)s is active in this session.": "Die Rolle %(role)s ist in dieser Sitzung aktiv.",
+    "The role %(role)s is no longer active.": "Die Rolle %(role)s ist nicht mehr aktiv.",
+    "Roles are activated for a login session.": "Rollen werden für eine Anmeldesitzung aktiviert.",
 }
 
 

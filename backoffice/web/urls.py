@@ -7,6 +7,8 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("settings/tokens/", views.token_create, name="token_create"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("settings/roles/<slug:role>/activate/", views.role_activate, name="role_activate"),
+    path("settings/roles/<slug:role>/deactivate/", views.role_deactivate, name="role_deactivate"),
     path("reports/", views.reports, name="reports"),
     path("lockouts/", views.lockouts, name="lockouts"),  # #13
 ]

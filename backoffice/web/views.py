@@ -211,8 +211,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 
 def _settings(request: HttpRequest, form: LanguageForm | None = None, **extra: Any) -> HttpResponse:
+    from backoffice.access.services import session_roles_of
+
     profile = getattr(request.user, "profile", None)
     context = {
+        "session_roles": session_roles_of(actor_of(request)),
         "form": form or LanguageForm(initial={"language": getattr(profile, "language", "en")}),
         "token_form": extra.pop("token_form", None) or TokenForm(),
         "tokens": ApiToken.objects.filter(user=request.user, revoked_at__isnull=True),
@@ -231,6 +234,38 @@ def token_create(request: HttpRequest) -> HttpResponse:
         return _settings(request, token_form=form)
     token = do_create_own_token(request.user, name=form.cleaned_data["name"])
     return _settings(request, new_token=token)
+
+
+@login_required
+@require_POST
+def role_activate(request: HttpRequest, role: str) -> HttpResponse:
+    """#15 DSD: activate a held ``activation: session`` role for this login session."""
+    from backoffice.access.services import do_activate_role
+
+    try:
+        do_activate_role(actor_of(request), request.session.session_key, role)
+    except DomainError as exc:
+        messages.error(request, f"{_(exc.message)} ({exc.code})")
+    else:
+        messages.success(
+            request, _("The role %(role)s is active in this session.") % {"role": role}
+        )
+    return redirect("web:settings")
+
+
+@login_required
+@require_POST
+def role_deactivate(request: HttpRequest, role: str) -> HttpResponse:
+    """#15 DSD: end a session role's activation in this login session."""
+    from backoffice.access.services import do_deactivate_role
+
+    try:
+        do_deactivate_role(actor_of(request), request.session.session_key, role)
+    except DomainError as exc:
+        messages.error(request, f"{_(exc.message)} ({exc.code})")
+    else:
+        messages.success(request, _("The role %(role)s is no longer active.") % {"role": role})
+    return redirect("web:settings")
 
 
 @login_required

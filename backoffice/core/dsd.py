@@ -1,0 +1,77 @@
+"""Dynamic separation of duties on role activation (NIST RBAC §5.3.2, RULES.md DSD).
+
+A role the policy marks ``activation: session`` is held but inactive until its holder
+activates it for one login session. A DSD constraint ``(roles, n)`` refuses the activation
+that would make ``n`` roles of ``roles`` active in the same session; the same person may
+activate them in separate sessions. This module decides; the access app persists and
+records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from backoffice.core.spec import Key, Spec
+
+__all__ = ["DsdSpec", "DsdRefusal", "judge_activation", "DSD_DENIAL_CODES"]
+
+DSD_DENIAL_CODES = {
+    "access.dsd": "activating the role would break a dynamic separation-of-duties constraint",
+    "access.not_session_role": "the role is not one that is activated per session",
+    "access.not_held": "the person does not hold the role",
+}
+
+
+class DsdSpec(Spec):
+    """NIST RBAC DSD ``(roles, n)``: no session activates ``n`` or more of ``roles``."""
+
+    id: Key
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    roles: Annotated[list[Key], Field(min_length=2)]
+    n: Annotated[int, Field(ge=2)] = 2
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _n_fits(self) -> DsdSpec:
+        if len(set(self.roles)) != len(self.roles):
+            raise ValueError("a DSD constraint names each role once")
+        if self.n > len(self.roles):
+            raise ValueError(f"n = {self.n} but the constraint names only {len(self.roles)} roles")
+        return self
+
+
+@dataclass(frozen=True)
+class DsdRefusal:
+    """The constraint an activation would break, and the roles of its set then active."""
+
+    constraint: str
+    name: str
+    n: int
+    active: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Activating the role would break dynamic separation of duties — "
+            f"{self.constraint} ({self.name}) allows fewer than {self.n} of its roles in one "
+            f"session: {', '.join(self.active)}."
+        )
+
+
+def judge_activation(
+    active: Iterable[str], role: str, constraints: Iterable[DsdSpec]
+) -> DsdRefusal | None:
+    """None when ``role`` may join the session's ``active`` roles, else the first
+    constraint (in policy order) it would break. Activating an active role changes nothing."""
+    after = set(active) | {role}
+    for constraint in constraints:
+        if role not in constraint.roles:
+            continue
+        inside = tuple(r for r in constraint.roles if r in after)
+        if len(inside) >= constraint.n:
+            return DsdRefusal(constraint.id, constraint.name, constraint.n, inside)
+    return None
