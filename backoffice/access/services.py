@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from typing_extensions import override
 
 from backoffice.access.effects import period_view
 from backoffice.access.models import (
@@ -45,7 +45,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import do_refuse, record
 from backoffice.base.actor import Actor
 from backoffice.base.context import forget
-from backoffice.base.pages import PAGE_SIZE, Page, decode_cursor, encode_cursor, keyset
+from backoffice.base.pages import Page, RecordPages, decode_cursor, encode_cursor
 from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from backoffice.core.access import assess_grant
@@ -195,7 +195,7 @@ MITIGATION_ORDER = ("valid_until", "person__username", "risk", "pk")
 
 
 @dataclass(frozen=True)
-class MitigationReport:
+class MitigationReport(RecordPages):
     """The mitigations of one status, read a page at a time (API, page) or all (CSV).
 
     It holds the query, not the rows: the list grows with every mitigation ever granted.
@@ -204,7 +204,9 @@ class MitigationReport:
     records: QuerySet[Mitigation]
     day: date
     risk_names: dict[str, str]
+    order = MITIGATION_ORDER
 
+    @override
     def row(self, m: Mitigation) -> dict[str, Any]:
         """A mitigation with its risk's name and its state on ``day``."""
         return m.as_record() | {
@@ -212,18 +214,6 @@ class MitigationReport:
             "state": _state(m.valid_from, m.valid_until, self.day),
             "case": m.case_id,
         }
-
-    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
-        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
-        return self.shown(keyset(self.records, MITIGATION_ORDER, after, limit))
-
-    def shown(self, page: Page[Mitigation]) -> Page[dict[str, Any]]:
-        return Page([self.row(m) for m in page.items], page.next)
-
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        """Every row in order, read in chunks while the caller writes them out."""
-        for m in self.records.order_by(*MITIGATION_ORDER).iterator(chunk_size=500):
-            yield self.row(m)
 
 
 def get_mitigation_report(
@@ -488,27 +478,19 @@ def access_emergency(actor: Actor, what: str) -> None:
 
 
 @dataclass(frozen=True)
-class EmergencyReport:
+class EmergencyReport(RecordPages):
     """Emergency sessions of one status at ``now``, a page at a time or all (CSV)."""
 
     records: QuerySet[EmergencySession]
     now: datetime
+    order = EMERGENCY_ORDER
 
+    @override
     def row(self, s: EmergencySession) -> dict[str, Any]:
         state = session_state(
             s.started_at, s.ends_at, s.reviewed_at is not None, s.review_due, self.now
         )
         return s.as_record() | {"state": state}
-
-    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
-        return self.shown(keyset(self.records, EMERGENCY_ORDER, after, limit))
-
-    def shown(self, page: Page[EmergencySession]) -> Page[dict[str, Any]]:
-        return Page([self.row(s) for s in page.items], page.next)
-
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        for s in self.records.order_by(*EMERGENCY_ORDER).iterator(chunk_size=500):
-            yield self.row(s)
 
 
 def get_emergency_report(actor: Actor, status: str = "all") -> EmergencyReport:
@@ -863,12 +845,14 @@ def _review_filter(status: str, day: date) -> Q:
 
 
 @dataclass(frozen=True)
-class ReviewReport:
+class ReviewReport(RecordPages):
     """Review items of one status, a page at a time (API, page) or all (CSV)."""
 
     records: QuerySet[ReviewItem]
     day: date
+    order = REVIEW_ORDER
 
+    @override
     def row(self, item: ReviewItem) -> dict[str, Any]:
         overdue = is_overdue(item.due, item.status != ReviewItem.OPEN, self.day)
         return {
@@ -891,15 +875,6 @@ class ReviewReport:
             "reason": item.reason,
             "case": item.case_id,
         }
-
-    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
-        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
-        found = keyset(self.records, REVIEW_ORDER, after, limit)
-        return Page([self.row(i) for i in found.items], found.next)
-
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        for item in self.records.order_by(*REVIEW_ORDER).iterator(chunk_size=500):
-            yield self.row(item)
 
 
 def get_review_report(

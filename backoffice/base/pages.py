@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -33,6 +33,7 @@ __all__ = [
     "PAGE_SIZE",
     "Page",
     "PageIn",
+    "RecordPages",
     "cursor_of",
     "decode_cursor",
     "encode_cursor",
@@ -152,6 +153,32 @@ def cursor_of(row: Any, order: Sequence[str]) -> str:
     """The cursor of the rows after ``row``: for a list merged from several querysets (each
     paged with ``keyset`` over the same ``order``), whose last row shown the caller picks."""
     return _encode([_value(row, f.lstrip("-")) for f in order])
+
+
+class RecordPages:
+    """A list read a page at a time (API, HTML) or whole (CSV): ``records`` sorted by
+    ``order`` (ending with the pk), each made into a row by ``row``.
+
+    It holds the query, not the rows: a register that grows with every case is never in
+    memory at once; a page reads ``limit`` records, a CSV streams them in chunks.
+    """
+
+    records: QuerySet[Any]
+    order: tuple[str, ...]
+    row: Callable[[Any], dict[str, Any]]
+
+    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
+        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
+        return self.shown(keyset(self.records, self.order, after, limit))
+
+    def shown(self, page: Page[Any]) -> Page[dict[str, Any]]:
+        """A page of records (from ``keyset`` or ``page_of``) as a page of rows."""
+        return Page([self.row(r) for r in page.items], page.next)
+
+    def all_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row in order, read in chunks while the caller writes them out."""
+        for record in self.records.order_by(*self.order).iterator(chunk_size=500):
+            yield self.row(record)
 
 
 def page_of(request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str]) -> Page[R]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
-from backoffice.base.pages import PAGE_SIZE, Page, keyset
+from backoffice.base.pages import RecordPages
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
@@ -95,7 +95,7 @@ BORROWER_ORDER = ("number",)
 
 
 @dataclass(frozen=True)
-class Report(Generic[M]):
+class Report(RecordPages, Generic[M]):
     """A table read in pages (API, HTML) or whole (CSV): ``records`` sorted by ``order``, each
     made into a dict by ``row``; CSV and HTML show ``columns`` in this order.
 
@@ -109,19 +109,6 @@ class Report(Generic[M]):
     records: QuerySet[M]
     order: tuple[str, ...]
     row: Callable[[M], dict[str, Any]]
-
-    def page(self, after: str | None, limit: int = PAGE_SIZE) -> Page[dict[str, Any]]:
-        """The ``limit`` rows after the cursor ``after`` (a bad cursor: ``input.invalid``)."""
-        return self.shown(keyset(self.records, self.order, after, limit))
-
-    def shown(self, page: Page[M]) -> Page[dict[str, Any]]:
-        """A page of records (from ``keyset`` or ``page_of``) as a page of rows."""
-        return Page([self.row(r) for r in page.items], page.next)
-
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        """Every row in order, read in chunks while the caller writes them out."""
-        for record in self.records.order_by(*self.order).iterator(chunk_size=_CHUNK):
-            yield self.row(record)
 
     def cells(self) -> Iterator[list[str]]:
         """Every row as the text of its cells, ``columns`` in order (the CSV's lines)."""
