@@ -3,10 +3,12 @@ services check ``access.risk.read`` and record refusals."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
@@ -26,7 +28,7 @@ from backoffice.access.services import (
 )
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, csv_response, idempotent
-from backoffice.base.pages import PageIn, link_next
+from backoffice.base.pages import PageIn, RecordPages, answer_page, link_next
 from backoffice.core.emergency import session_state
 
 __all__ = ["router"]
@@ -127,6 +129,15 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     )
 
 
+def _csv(
+    fmt: str, filename: str, report: RecordPages, schema: type[Schema]
+) -> Callable[[], HttpResponseBase] | None:
+    """The report's CSV download when ``?format=csv`` asks for it: every row, streamed."""
+    if fmt != "csv":
+        return None
+    return lambda: csv_response(filename, (schema(**r) for r in report.all_rows()), schema)
+
+
 @router.get(
     "/access/mitigations",
     response={200: list[MitigationOut], **PROBLEMS},
@@ -135,14 +146,16 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
 )
 def list_mitigations(
     request: HttpRequest, params: Query[MitigationFilterIn], response: HttpResponse
-) -> list[dict[str, Any]] | HttpResponse:
+) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_mitigation_report(actor_of(request), params.status)
-    if params.format == "csv":
-        items = (MitigationOut(**row) for row in report.all_rows())
-        return csv_response(f"mitigations-{params.status}.csv", items, MitigationOut)
-    page = report.page(params.after, params.limit)
-    link_next(request, response, page.next)
-    return page.items
+    return answer_page(
+        request,
+        response,
+        report,
+        params.after,
+        params.limit,
+        _csv(params.format, f"mitigations-{params.status}.csv", report, MitigationOut),
+    )
 
 
 # -- #15 part 2: emergency access (break-glass, firefighter) ---------------------------------
@@ -257,14 +270,16 @@ def review_emergency(
 )
 def list_emergency(
     request: HttpRequest, params: Query[EmergencyFilterIn], response: HttpResponse
-) -> list[dict[str, Any]] | HttpResponse:
+) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_emergency_report(actor_of(request), params.status)
-    if params.format == "csv":
-        items = (EmergencyOut(**row) for row in report.all_rows())
-        return csv_response(f"emergency-{params.status}.csv", items, EmergencyOut)
-    page = report.page(params.after, params.limit)
-    link_next(request, response, page.next)
-    return page.items
+    return answer_page(
+        request,
+        response,
+        report,
+        params.after,
+        params.limit,
+        _csv(params.format, f"emergency-{params.status}.csv", report, EmergencyOut),
+    )
 
 
 @router.get(
@@ -395,14 +410,16 @@ def start_review(request: HttpRequest, body: ReviewStartIn) -> tuple[int, dict[s
 )
 def list_reviews(
     request: HttpRequest, params: Query[ReviewFilterIn], response: HttpResponse
-) -> list[dict[str, Any]] | HttpResponse:
+) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_review_report(actor_of(request), params.status, mine=params.mine)
-    if params.format == "csv":
-        items = (ReviewItemOut(**row) for row in report.all_rows())
-        return csv_response(f"access-reviews-{params.status}.csv", items, ReviewItemOut)
-    page = report.page(params.after, params.limit)
-    link_next(request, response, page.next)
-    return page.items
+    return answer_page(
+        request,
+        response,
+        report,
+        params.after,
+        params.limit,
+        _csv(params.format, f"access-reviews-{params.status}.csv", report, ReviewItemOut),
+    )
 
 
 @router.get(
@@ -456,7 +473,7 @@ class ActualFilterIn(PageIn):
 )
 def list_actual_conflicts(
     request: HttpRequest, params: Query[ActualFilterIn], response: HttpResponse
-) -> list[dict[str, Any]] | HttpResponse:
+) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_actual_conflicts(actor_of(request), params.window_days)
     if params.format == "csv":
         items = (ActualOut(**row) for row in report.rows)

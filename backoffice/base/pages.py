@@ -24,6 +24,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Field, Schema
 
 from backoffice.core.errors import DomainError
@@ -34,6 +35,7 @@ __all__ = [
     "Page",
     "PageIn",
     "RecordPages",
+    "answer_page",
     "cursor_of",
     "decode_cursor",
     "encode_cursor",
@@ -198,6 +200,23 @@ def next_url(request: HttpRequest, cursor: str | None) -> str | None:
     query = request.GET.copy()
     query["after"] = cursor
     return f"{request.path}?{query.urlencode()}"
+
+
+def answer_page(
+    request: HttpRequest,
+    response: HttpResponse,
+    report: RecordPages,
+    after: str | None,
+    limit: int,
+    csv: Callable[[], HttpResponseBase] | None = None,
+) -> list[dict[str, Any]] | HttpResponseBase:
+    """How the API answers a paged report: ``csv()`` (every row, streamed) when asked for,
+    else one page with the next in the ``Link`` header."""
+    if csv is not None:
+        return csv()
+    page = report.page(after, limit)
+    link_next(request, response, page.next)
+    return page.items
 
 
 def link_next(request: HttpRequest, response: HttpResponse, cursor: str | None) -> None:

@@ -22,14 +22,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from backoffice.core.dsd import DsdSpec
 from backoffice.core.emergency import EmergencySpec, emergency_problems
 from backoffice.core.roles import expand_roles
-from backoffice.core.spec import Key, Permission, Spec
+from backoffice.core.spec import Key, Permission, RoleSetConstraint, Spec
 
 if TYPE_CHECKING:
     from backoffice.core.accessrisk import CompiledRules, RiskChange
@@ -95,22 +95,10 @@ class RiskSpec(Spec):
         return self
 
 
-class SsdSpec(Spec):
+class SsdSpec(RoleSetConstraint):
     """NIST RBAC SSD ``(roles, n)``: nobody is authorised for ``n`` or more of ``roles``."""
 
-    id: Key
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    roles: Annotated[list[Key], Field(min_length=2)]
-    n: Annotated[int, Field(ge=2)] = 2
-    description: str = ""
-
-    @model_validator(mode="after")
-    def _n_fits(self) -> SsdSpec:
-        if len(set(self.roles)) != len(self.roles):
-            raise ValueError("an SSD constraint names each role once")
-        if self.n > len(self.roles):
-            raise ValueError(f"n = {self.n} but the constraint names only {len(self.roles)} roles")
-        return self
+    KIND: ClassVar[str] = "an SSD"
 
 
 class DelegationRuleSpec(Spec):

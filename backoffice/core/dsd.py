@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import ClassVar
 
-from pydantic import Field, model_validator
-
-from backoffice.core.spec import Key, Spec
+from backoffice.core.spec import RoleSetConstraint
 
 __all__ = ["DsdSpec", "DsdRefusal", "judge_activation", "DSD_DENIAL_CODES"]
 
@@ -26,22 +24,10 @@ DSD_DENIAL_CODES = {
 }
 
 
-class DsdSpec(Spec):
+class DsdSpec(RoleSetConstraint):
     """NIST RBAC DSD ``(roles, n)``: no session activates ``n`` or more of ``roles``."""
 
-    id: Key
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    roles: Annotated[list[Key], Field(min_length=2)]
-    n: Annotated[int, Field(ge=2)] = 2
-    description: str = ""
-
-    @model_validator(mode="after")
-    def _n_fits(self) -> DsdSpec:
-        if len(set(self.roles)) != len(self.roles):
-            raise ValueError("a DSD constraint names each role once")
-        if self.n > len(self.roles):
-            raise ValueError(f"n = {self.n} but the constraint names only {len(self.roles)} roles")
-        return self
+    KIND: ClassVar[str] = "a DSD"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from datetime import date
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, Later, csv_download, idempotent
-from backoffice.base.pages import PageIn, keyset, link_next
+from backoffice.base.pages import PageIn, answer_page, keyset, link_next
 from backoffice.cases.queries import access_case_by_id
 from backoffice.cases.services import do_command
 from backoffice.core.credit import CreditAction, CreditCommand, Decision, Side
@@ -171,11 +172,18 @@ def _answer(
     name: str,
 ) -> Any:
     """The whole report as a streamed CSV, or one page of it with the next in ``Link``."""
-    if params.format == "csv":
+
+    def csv() -> HttpResponseBase:
         return csv_download(f"{name}.csv", report.columns, report.cells())
-    page = report.page(params.after, params.limit)
-    link_next(request, response, page.next)
-    return page.items
+
+    return answer_page(
+        request,
+        response,
+        report,
+        params.after,
+        params.limit,
+        csv if params.format == "csv" else None,
+    )
 
 
 @router.get(
