@@ -5,8 +5,6 @@ The services check ``access.risk.read`` and record refusals; the views only show
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,6 +44,7 @@ from backoffice.access.services import (
     own_running_sessions,
 )
 from backoffice.base.actor import actor_of
+from backoffice.base.http import act_and_tell
 from backoffice.base.pages import MAX_PAGE, PAGE_SIZE, next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 
@@ -174,16 +173,6 @@ class EmergencyReviewForm(forms.Form):
     note = forms.CharField(label=_("What the log showed"), max_length=2000, widget=forms.Textarea)
 
 
-def _emergency_run(request: HttpRequest, action: Callable[[], object], done: str) -> int:
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, f"{exc.message} ({exc.code})")
-        return http_status_for(exc.code)
-    messages.success(request, done)
-    return 200
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def emergency(request: HttpRequest) -> HttpResponse:
@@ -196,14 +185,14 @@ def emergency(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "end" in request.POST and request.POST["end"].isdigit():
             session_id = int(request.POST["end"])
-            status = _emergency_run(
+            status = act_and_tell(
                 request,
                 lambda: do_end_emergency(actor, session_id),
                 _("The emergency session has ended."),
             )
         elif form.is_valid():
             data = form.cleaned_data
-            status = _emergency_run(
+            status = act_and_tell(
                 request,
                 lambda: do_start_emergency(actor, data["role"], data["minutes"], data["reason"]),
                 _("You hold the role until the session ends."),
@@ -243,7 +232,7 @@ def emergency_session(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             note = form.cleaned_data["note"]
-            status = _emergency_run(
+            status = act_and_tell(
                 request,
                 lambda: do_review_emergency(actor, session.pk, note),
                 _("The review is on record."),

@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "PROBLEMS",
     "Later",
+    "act_and_tell",
     "csv_download",
     "csv_response",
     "idempotent",
@@ -214,3 +215,17 @@ def _cell(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     return "" if value is None else value
+
+
+def act_and_tell(request: HttpRequest, action: Callable[[], object], done: str) -> int:
+    """A page's form: call one service and say what happened as a message; the status of
+    the page to show (the refusal's, or 200)."""
+    from django.contrib import messages
+
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} ({exc.code})")
+        return http_status_for(exc.code)
+    messages.success(request, done)
+    return 200

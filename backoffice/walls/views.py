@@ -7,9 +7,6 @@ grows shows one page and the link to the next (``?after=``, #14).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -20,8 +17,9 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from backoffice.base.actor import actor_of
+from backoffice.base.http import act_and_tell
 from backoffice.base.pages import PAGE_SIZE, Page, next_url, page_of
-from backoffice.core.errors import DomainError, http_status_for
+from backoffice.core.errors import DomainError
 from backoffice.core.walls import WALL_DENIAL_CODES
 from backoffice.walls import reports
 from backoffice.walls.forms import ListEntryForm, MemberForm, ReasonForm
@@ -77,17 +75,6 @@ def _may_manage(request: HttpRequest) -> bool:
     return MANAGE_PERMISSION in actor_of(request).permissions
 
 
-def _run(request: HttpRequest, action: Callable[[], Any], done: str) -> int:
-    """Call one service; say what happened. Returns the status of the page to show."""
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, f"{exc.message} ({exc.code})")
-        return http_status_for(exc.code)
-    messages.success(request, done)
-    return 200
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def overview(request: HttpRequest) -> HttpResponse:
@@ -104,13 +91,13 @@ def overview(request: HttpRequest) -> HttpResponse:
                 why = reason.cleaned_data["reason"]
                 if entry is not None and entry.kind == ListEntry.Kind.RESTRICTED:
                     # four eyes: the lifting waits for a second compliance officer
-                    status = _run(
+                    status = act_and_tell(
                         request,
                         lambda: do_request_lift(entry.pk, reason=why, actor=actor_of(request)),
                         _("A second compliance officer must release the lifting (Inbox)."),
                     )
                 else:
-                    status = _run(
+                    status = act_and_tell(
                         request,
                         lambda: do_delist(int(entry_id), reason=why, actor=actor_of(request)),
                         _("The entry was taken off its list."),
@@ -120,7 +107,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 status = 422
         elif form.is_valid():
             data = form.cleaned_data
-            status = _run(
+            status = act_and_tell(
                 request,
                 lambda: do_list_issuer(
                     data["kind"], data["issuer"], reason=data["reason"], actor=actor_of(request)
@@ -165,7 +152,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
         reason = ReasonForm(request.POST)
         if "member" in request.POST and member_form.is_valid():
             data = member_form.cleaned_data
-            status = _run(
+            status = act_and_tell(
                 request,
                 lambda: do_add_member(
                     key, data["person"], reason=data["reason"], actor=actor_of(request)
@@ -176,7 +163,7 @@ def project_detail(request: HttpRequest, key: str) -> HttpResponse:
             service = (
                 do_announce_project if request.POST["action"] == "announce" else do_close_project
             )
-            status = _run(
+            status = act_and_tell(
                 request,
                 lambda: service(key, reason=reason.cleaned_data["reason"], actor=actor_of(request)),
                 _("The project was changed."),
@@ -210,7 +197,7 @@ def crossings(request: HttpRequest) -> HttpResponse:
         reason = ReasonForm(request.POST)
         if reason.is_valid() and request.POST.get("end", "").isdigit():
             crossing = int(request.POST["end"])
-            status = _run(
+            status = act_and_tell(
                 request,
                 lambda: do_end_crossing(
                     crossing, reason=reason.cleaned_data["reason"], actor=actor_of(request)
