@@ -3,6 +3,7 @@
 
     python benchmarks/sod_analyze.py --preset large     # the figures in docs/performance.md
     python benchmarks/sod_analyze.py --preset small     # a quick check while developing
+    python benchmarks/sod_analyze.py --live --preset large   # #15: the same, from PostgreSQL
 
 Generates the preset once into benchmarks/data/PRESET (git-ignored), then runs, each as
 its own process and timed by wall clock with its peak memory (``wait4``):
@@ -14,6 +15,8 @@ its own process and timed by wall clock with its peak memory (``wait4``):
 It checks that (a) and (b) wrote identical bytes, prints the times, a/b, a/c and peak
 memory, then the what-if latency over random persons with the rule set compiled in
 memory. Needs the ``bench`` extra (duckdb). Machine-dependent: compare ratios, not seconds.
+``--live`` times ``sod analyze --live`` against PostgreSQL's ``COPY … TO`` instead
+(``benchmarks/sod_live.py`` says how).
 """
 
 from __future__ import annotations
@@ -134,10 +137,10 @@ def ensure_data(preset: str, folder: Path) -> None:
     marker.write_text(preset)
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of one child process (``wait4`` per child)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -188,6 +191,10 @@ def main() -> None:
     )
     parser.add_argument("--persons", type=int, default=10_000, help="what-if persons")
     parser.add_argument("--skip-sql", action="store_true", help="leave (b) out (it is slow)")
+    parser.add_argument(
+        "--live", action="store_true", help="the preset in PostgreSQL: --live against COPY"
+    )
+    parser.add_argument("--reload", action="store_true", help="--live: load the database again")
     parser.add_argument("--run-sql", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--run-count", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -202,6 +209,9 @@ def main() -> None:
     ensure_data(args.preset, folder)
     backoffice = shutil.which("backoffice", path=str(Path(sys.executable).parent))
     assert backoffice, "install the project first (python3 dev.py test makes .venv)"
+    if args.live:
+        live(folder, args, backoffice)
+        return
     with tempfile.TemporaryDirectory(dir=HERE / "data") as scratch:
         out_a, out_b = Path(scratch) / "a.csv", Path(scratch) / "b.csv"
         runs = {
@@ -249,6 +259,59 @@ def main() -> None:
         )
     print(f"a/c = {a / c:.2f}: (a) takes {a / c:.1f}x as long as the I/O floor\n")
     whatif_latency(folder, args.persons)
+    if not same:
+        raise SystemExit(1)
+
+
+def live(folder: Path, args: argparse.Namespace, backoffice: str) -> None:
+    """#15 part 6: (a) ``sod analyze --live`` over the preset in PostgreSQL, (c) ``COPY``
+    of the same tables, (r) the CSV analysis of the same data; (a) must equal (r)."""
+    import sod_live
+
+    shaped = sod_live.live_folder(folder)
+    url = sod_live.database_url(args.preset)
+    with tempfile.TemporaryDirectory(dir=HERE / "data") as scratch:
+        env = os.environ | {"BACKOFFICE_DATABASE_URL": url, "BACKOFFICE_VAR_DIR": scratch}
+        sod_live.ensure_database(shaped, args.preset, args.reload, env)
+        out_a, out_r = Path(scratch) / "a.csv", Path(scratch) / "r.csv"
+        floor = Path(scratch) / "floor"
+        floor.mkdir()
+        runs = {
+            "a": [backoffice, "sod", "analyze", "--live", "--as-of", AS_OF, "--out", str(out_a)],
+            "c": [sys.executable, sod_live.__file__, "--floor", url, str(floor)],
+            "r": [backoffice, "sod", "analyze", str(shaped), "--as-of", AS_OF, "--out", str(out_r)],
+        }
+        samples: dict[str, list[tuple[float, float]]] = {key: [] for key in runs}
+        for _ in range(args.repeat):  # alternating, so background load hits all alike
+            for key, command in runs.items():
+                samples[key].append(timed(command, env))
+        results = {
+            key: (statistics.median(s for s, _ in runs_), max(m for _, m in runs_))
+            for key, runs_ in samples.items()
+        }
+        same = filecmp.cmp(out_a, out_r, shallow=False)
+        lines = sum(1 for _ in out_a.open()) - 1
+        copied = sum(f.stat().st_size for f in floor.iterdir()) / 2**20
+        if not same:
+            for out in (out_a, out_r):
+                shutil.copy(out, HERE / "data" / f"{args.preset}-live-{out.name}")
+            print(f"(a) and (r) differ: see benchmarks/data/{args.preset}-live-a.csv and -r.csv")
+    labels = {
+        "a": "(a) backoffice sod analyze --live (PostgreSQL)",
+        "c": f"(c) COPY … TO of the same tables ({copied:,.0f} MiB): the floor",
+        "r": "(r) backoffice sod analyze of the CSV folder",
+    }
+    print(
+        f"\npreset {args.preset} in PostgreSQL, {lines:,} violations, as of {AS_OF}; {_machine()}"
+    )
+    print(f"median of {args.repeat} run(s) of each\n")
+    print("| run | wall time | peak memory |")
+    print("| --- | ---: | ---: |")
+    for key, (seconds, mib) in results.items():
+        print(f"| {labels[key]} | {seconds:.2f} s | {mib:,.0f} MiB |")
+    a, c = results["a"][0], results["c"][0]
+    print(f"\na/c = {a / c:.2f}: --live takes {a / c:.1f}x as long as the floor (target: 3x)")
+    print(f"outputs of (a) and (r) identical: {same}")
     if not same:
         raise SystemExit(1)
 
