@@ -8,6 +8,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from hypothesis import settings
+
+# Tests never assert on wall-clock time: hypothesis's per-example deadline is one, and it
+# failed property tests at random while the machine was busy (two cores, CI beside them)
+settings.register_profile("backoffice", deadline=None)
+settings.load_profile("backoffice")
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = ROOT / "backoffice" / "policies"

@@ -329,6 +329,9 @@ class ReviewItemOut(Schema):
     valid_from: date
     criticality: Literal["privileged", "material", "other"]
     critical_function: bool = Field(description="the role supports a critical function (DORA)")
+    trigger: Literal["period", "transfer"] = Field(
+        description="due because its period ran out, or ad hoc after the holder moved (RECERT-1)"
+    )
     reviewer: str
     manager: str = Field(description="the holder's line manager; sees the item when overdue")
     unit: str

@@ -249,6 +249,10 @@ class ReviewItem(TimeStamped):
     unit = models.CharField(max_length=64, blank=True, help_text="The holder's unit.")
     criticality = models.CharField(max_length=16)
     critical_function = models.BooleanField(default=False)
+    #: RECERT-1: made because the period ran out, or ad hoc after the holder moved
+    trigger = models.CharField(
+        max_length=16, choices=[("period", "period"), ("transfer", "transfer")], default="period"
+    )
     due = models.DateField()
     suspends_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=STATUSES, default=OPEN, db_index=True)

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from typing_extensions import override
 
@@ -66,9 +66,9 @@ from backoffice.core.recert import (
     RecertSpec,
     criticality_of,
     delegation_related,
-    due_date,
     is_overdue,
     manager_chain,
+    recert_due,
     reviewer_for,
     rubber_stamps,
     supports_critical_function,
@@ -585,6 +585,17 @@ class _Org:
         ):
             self.responsible.setdefault(unit, []).append(person)
         self.delegations = _delegations(day)
+        # RECERT-1: who moved — their latest membership today began after an earlier one
+        first = dict(
+            Membership.objects.values("user__username")
+            .annotate(first=Min("valid_from"))
+            .order_by()
+            .values_list("user__username", "first")
+        )
+        self.moved: dict[str, date] = {}
+        for person, start in rows.values_list("user__username", "valid_from"):
+            if start > first[person]:
+                self.moved[person] = max(start, self.moved.get(person, start))
 
     def managers(self, person: str) -> list[str]:
         return manager_chain(
@@ -676,7 +687,12 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
         made = 0
         unassigned: list[str] = []
         for pk, holder_id, holder, role, start in held.iterator(chunk_size=2000):
-            if pk in busy or due_date(spec, role, max(kept.get(pk, start), start)) > due:
+            if pk in busy:
+                continue
+            when, moved = recert_due(
+                spec, role, max(kept.get(pk, start), start), org.moved.get(holder)
+            )
+            if when > due:
                 continue
             managers = [m for m in org.managers(holder) if m in reviewers]
             if holder not in related:
@@ -697,6 +713,7 @@ def do_start_review(actor: Actor | str, *, day: date | None = None) -> ReviewSta
                     unit=org.unit(holder),
                     criticality=criticality,
                     critical_function=supports_critical_function(spec, role),
+                    trigger="transfer" if moved else "period",
                     due=due,
                     suspends_on=suspends_on(spec, criticality, due),
                 )
@@ -863,6 +880,7 @@ class ReviewReport(RecordPages):
             "valid_from": item.assignment.valid_from,
             "criticality": item.criticality,
             "critical_function": item.critical_function,
+            "trigger": item.trigger,
             "reviewer": item.reviewer.username,
             "manager": item.manager.username if item.manager else "",
             "unit": item.unit,

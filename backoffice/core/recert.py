@@ -29,6 +29,7 @@ __all__ = [
     "review_months",
     "add_months",
     "due_date",
+    "recert_due",
     "suspends_on",
     "is_overdue",
     "manager_chain",
@@ -78,6 +79,10 @@ class RecertSpec(Spec):
     #: RECERT-1: an open privileged item this many days past its due date suspends the
     #: assignment (None: overdue items are only reported)
     suspend_privileged_after_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    #: RECERT-1: a transfer or a change of role in the organisation (a membership that
+    #: starts after an earlier one) makes every assignment of the person due this many days
+    #: later, if that is sooner than its period says (None: only the periods count)
+    transfer_review_days: Annotated[int, Field(ge=1, le=365)] | None = 30
     rubber_stamp: RubberStampSpec = RubberStampSpec()
 
 
@@ -138,6 +143,19 @@ def due_date(spec: RecertSpec, role: str, last_certified: date) -> date:
         last_certified,
         review_months(spec, criticality_of(spec, role), supports_critical_function(spec, role)),
     )
+
+
+def recert_due(
+    spec: RecertSpec, role: str, last_certified: date, moved_on: date | None
+) -> tuple[date, bool]:
+    """When the assignment must be certified again, and whether a move made it due: a move
+    after the last certification brings the review forward to ``transfer_review_days``
+    after it (RECERT-1); the periodic date stands when it comes first."""
+    periodic = due_date(spec, role, last_certified)
+    if moved_on is None or moved_on <= last_certified or spec.transfer_review_days is None:
+        return periodic, False
+    adhoc = moved_on + timedelta(days=spec.transfer_review_days)
+    return (adhoc, True) if adhoc < periodic else (periodic, False)
 
 
 def suspends_on(spec: RecertSpec, criticality: Criticality, due: date) -> date | None:

@@ -589,6 +589,9 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "The role %(role)s is active in this session.": "Die Rolle %(role)s ist in dieser Sitzung aktiv.",
     "The role %(role)s is no longer active.": "Die Rolle %(role)s ist nicht mehr aktiv.",
     "Roles are activated for a login session.": "Rollen werden für eine Anmeldesitzung aktiviert.",
+    # --- #15: reviews after a move ---
+    "after a move": "nach einem Wechsel",
+    "The person moved since the last review: RECERT-1 asks for a review now.": "Die Person hat seit der letzten Prüfung die Stelle gewechselt: RECERT-1 verlangt jetzt eine Prüfung.",
 }
 
 

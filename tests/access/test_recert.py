@@ -353,3 +353,27 @@ def test_the_openapi_names_the_review_operations(client: Any) -> None:
     assert {"post", "get"} <= set(paths["/api/v1/access/reviews"])
     assert "post" in paths["/api/v1/access/reviews/{item_id}/decision"]
     assert "get" in paths["/api/v1/access/reviews/summary"]
+
+
+def test_a_move_makes_the_persons_access_due_for_review_at_once(demo_bank: Any) -> None:
+    """RECERT-1: Paul's research role is years from its period, but he moved to Settlement
+    after it was granted: the next campaign reviews it, marked as made by the move."""
+    from backoffice.org.models import Membership, Unit
+
+    give("paul.meyer", "research-analyst", months_ago(3))
+    give("maria.keller", "research-analyst", months_ago(3))  # did not move: not due
+    moved_on = TODAY - timedelta(days=10)
+    Membership.objects.filter(user__username="paul.meyer").update(valid_to=moved_on)
+    Membership.objects.create(
+        user=get_user_model().objects.get(username="paul.meyer"),
+        unit=Unit.objects.get(key="settlement"),
+        valid_from=moved_on,
+    )
+    do_start_review(actor("clara.vogel"))
+    assert item_of("paul.meyer", "research-analyst").trigger == "transfer"
+    assert not reviewed("maria.keller", "research-analyst")
+    pages = api_pages(Person("clara.vogel").client, "/api/v1/access/reviews?status=open")
+    rows = [row for page in pages for row in page]
+    assert {"person": "paul.meyer", "role": "research-analyst", "trigger": "transfer"}.items() <= (
+        next(r for r in rows if r["person"] == "paul.meyer" and r["role"] == "research-analyst")
+    ).items()

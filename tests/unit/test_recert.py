@@ -16,6 +16,7 @@ from backoffice.core.recert import (
     due_date,
     is_overdue,
     manager_chain,
+    recert_due,
     reviewer_for,
     rubber_stamps,
     suspends_on,
@@ -174,3 +175,50 @@ def test_policy_check_names_an_unknown_role_or_owner_with_its_line() -> None:
     assert f"bank.yaml:{line}:" in "\n".join(messages)
     assert any("recertification: unknown role 'sysadmin'" in m for m in messages)
     assert any("unknown owner 'nobody.here'" in m for m in messages)
+
+
+# RECERT-1: "a transfer or role change triggers an ad-hoc review within N days"
+CERTIFIED = date(2026, 1, 10)
+
+
+def test_a_move_after_the_last_review_brings_the_review_forward() -> None:
+    moved = date(2026, 3, 1)
+    assert recert_due(SPEC, "nobody-special", CERTIFIED, moved) == (
+        moved + timedelta(days=30),
+        True,
+    )
+
+
+def test_a_move_before_the_last_review_or_none_leaves_the_period() -> None:
+    periodic = due_date(SPEC, "nobody-special", CERTIFIED)
+    assert recert_due(SPEC, "nobody-special", CERTIFIED, None) == (periodic, False)
+    assert recert_due(SPEC, "nobody-special", CERTIFIED, CERTIFIED) == (periodic, False)
+    assert recert_due(SPEC, "nobody-special", CERTIFIED, date(2025, 12, 1)) == (periodic, False)
+
+
+def test_the_period_stands_when_it_ends_before_the_ad_hoc_review() -> None:
+    """A privileged role certified six months ago is due now, move or not."""
+    moved = add_months(CERTIFIED, 6) - timedelta(days=5)
+    assert recert_due(SPEC, "admin", CERTIFIED, moved) == (add_months(CERTIFIED, 6), False)
+
+
+def test_a_policy_without_ad_hoc_reviews_keeps_the_periods() -> None:
+    spec = SPEC.model_copy(update={"transfer_review_days": None})
+    due = recert_due(spec, "admin", CERTIFIED, date(2026, 3, 1))
+    assert due == (due_date(spec, "admin", CERTIFIED), False)
+
+
+@given(
+    role=st.sampled_from(["admin", "releaser", "clerk", "archivist", "other"]),
+    certified=st.dates(date(2020, 1, 1), date(2030, 1, 1)),
+    moved=st.none() | st.dates(date(2019, 1, 1), date(2031, 1, 1)),
+)
+def test_the_due_date_is_the_sooner_of_period_and_move(
+    role: str, certified: date, moved: date | None
+) -> None:
+    due, by_move = recert_due(SPEC, role, certified, moved)
+    candidates = [due_date(SPEC, role, certified)]
+    if moved is not None and moved > certified:
+        candidates.append(moved + timedelta(days=30))
+    assert due == min(candidates)
+    assert by_move == (due != candidates[0])
