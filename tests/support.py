@@ -3,6 +3,7 @@ for walking the pages of a list."""
 
 from __future__ import annotations
 
+import atexit
 import http.cookiejar
 import os
 import re
@@ -10,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -70,27 +72,76 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def scratch_database(tmp_path: Path) -> Iterator[str]:
-    """A database URL of the same kind as the test run's, empty, dropped afterwards."""
+#: per worker: a database migrated once, that ``scratch_database(migrated=True)`` copies
+_migrated_template: dict[str, str] = {}
+
+
+def _admin_connection() -> dict[str, Any]:
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
+    return dict(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname="postgres"
+    )
+
+
+def _postgres_url(name: str) -> str:
+    admin = _admin_connection()
+    user = urllib.parse.quote(admin["user"] or "postgres")
+    return f"postgresql://{user}@{admin['host']}:{admin['port']}/{name}"
+
+
+def _template(tmp_root: Path) -> str:
+    """A migrated, otherwise empty database of the run's kind, made once per worker: the
+    SQLite file's path, or the PostgreSQL database's name (dropped when the worker ends)."""
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if "template" in _migrated_template:
+        return _migrated_template["template"]
+    if sqlite:
+        folder = Path(tempfile.mkdtemp(prefix="backoffice-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        target, url = str(folder / "template.sqlite3"), f"sqlite:///{folder / 'template.sqlite3'}"
+    else:
+        import psycopg
+
+        target = f"backoffice_scratch_template_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(**_admin_connection(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{target}"')
+        atexit.register(_drop_postgres, target)
+        url = _postgres_url(target)
+    migrated = run_cli("migrate", "--noinput", env=cli_env(url, tmp_root / "template-var"))
+    assert migrated.returncode == 0, migrated.stderr
+    _migrated_template["template"] = target
+    return target
+
+
+def _drop_postgres(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(**_admin_connection(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_database(tmp_path: Path, *, migrated: bool = False) -> Iterator[str]:
+    """A database URL of the same kind as the test run's, dropped afterwards: empty, or
+    with ``migrated`` a copy of one migrated once per worker (a test about what ``init``
+    does with a policy need not wait for thirty migrations again)."""
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    template = _template(tmp_path.parent) if migrated else None
+    if sqlite:
+        if template:
+            shutil.copyfile(template, tmp_path / "scratch.sqlite3")
         yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
         return
     import psycopg
 
     name = f"backoffice_scratch_{uuid.uuid4().hex[:12]}"
-    admin = dict(
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname="postgres"
-    )
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(**_admin_connection(), autocommit=True) as conn:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
-        user = urllib.parse.quote(db["USER"] or "postgres")
-        yield f"postgresql://{user}@{admin['host']}:{admin['port']}/{name}"
+        yield _postgres_url(name)
     finally:
-        with psycopg.connect(**admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_postgres(name)
 
 
 def cli_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:

@@ -64,7 +64,7 @@ def test_policy_check_gives_one_clear_line(tmp_path: Path, name: str) -> None:
 def test_init_with_a_hostile_policy_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "laughs.yaml"
     path.write_text(LAUGHS)
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var")
         result = run_cli("init", "--policy", str(path), env=env)
         assert result.returncode != 0 and "anchors and aliases" in result.stderr

@@ -158,7 +158,7 @@ def test_init_migrates_loads_and_is_idempotent(tmp_path: Path) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_init_refuses_a_policy_that_breaks_separation_and_writes_nothing(tmp_path: Path) -> None:
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var")
         broken = EXAMPLES / "person-in-both-lines.yaml"
         result = run_cli("init", "--policy", str(broken), env=env)
@@ -184,7 +184,7 @@ def test_init_refuses_a_fresh_install_without_two_bootstrap_administrators(
     )
     policy = tmp_path / "no-bootstrap.yaml"
     policy.write_text(without)
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var")
         result = run_cli("init", "--policy", str(policy), env=env)
         assert result.returncode != 0
@@ -203,7 +203,7 @@ def test_init_refuses_a_fresh_install_without_two_bootstrap_administrators(
 def test_django_management_commands_work_through_backoffice_but_not_superusers(
     tmp_path: Path,
 ) -> None:
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var", DJANGO_SUPERUSER_PASSWORD="a-long-Passphrase-9")
         assert run_cli("migrate", "--noinput", env=env).returncode == 0
         created = run_cli(
@@ -229,7 +229,7 @@ def test_django_management_commands_work_through_backoffice_but_not_superusers(
 
 @pytest.mark.django_db(transaction=True)
 def test_demo_sets_up_and_serves_a_bank_a_demo_user_can_log_in_to(tmp_path: Path) -> None:
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var", BACKOFFICE_PLAIN_HTTP="1")
         setup = run_cli("demo", "--no-serve", env=env)
         assert setup.returncode == 0, setup.stderr
@@ -285,7 +285,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(tmp_path: Path) ->
 def test_token_create_is_refused_without_the_persons_own_password(tmp_path: Path) -> None:
     """#13: the shell does not make a credential for someone else (the demo test shows the
     person making their own)."""
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var")
         assert run_cli("init", "--demo-policy", env=env).returncode == 0
         for username in ("martin.jung", "nobody"):

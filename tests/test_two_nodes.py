@@ -159,7 +159,7 @@ CHECKERS = ["lena.schulz", "maria.keller"]
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The demo bank in a scratch database, two nodes on it and HAProxy in front."""
     tmp = tmp_path_factory.mktemp("two-nodes")
-    with scratch_database(tmp) as url:
+    with scratch_database(tmp, migrated=True) as url:
         shared = {
             "BACKOFFICE_SECRET_KEY": secrets.token_urlsafe(50),
             "BACKOFFICE_PLAIN_HTTP": "1",

@@ -77,7 +77,7 @@ for i in range(%d):
 def test_eight_writer_processes_on_sqlite_leave_one_valid_chain(tmp_path: Path) -> None:
     """SQLite's in-memory test database cannot be shared by threads, so: processes on a
     file, as deployed; IMMEDIATE transactions queue the writers."""
-    with scratch_database(tmp_path) as url:
+    with scratch_database(tmp_path, migrated=True) as url:
         env = cli_env(url, tmp_path / "var")
         assert run_cli("migrate", env=env).returncode == 0
         writers = [
