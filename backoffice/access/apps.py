@@ -7,6 +7,8 @@ class AccessConfig(AppConfig):
     verbose_name = "Access governance"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
         from backoffice.access.apply import ACCESS_APPLIER
         from backoffice.access.effects import (
             DelegationGrant,
@@ -22,7 +24,7 @@ class AccessConfig(AppConfig):
             get_actor_facts,
             role_directory,
         )
-        from backoffice.access.services import overdue_reviews_in_inbox
+        from backoffice.access.services import do_end_session_roles, overdue_reviews_in_inbox
         from backoffice.audit.services import register_mark
         from backoffice.base.actor import register_part, register_people_facts
         from backoffice.base.effects import register
@@ -46,3 +48,10 @@ class AccessConfig(AppConfig):
         register_applier(ACCESS_APPLIER)
         register_mark(emergency_mark)
         register_inbox_extra(overdue_reviews_in_inbox)
+        user_logged_out.connect(
+            lambda sender, request, user, **kw: do_end_session_roles(
+                user, request.session.session_key
+            ),
+            weak=False,
+            dispatch_uid="dsd-end-on-logout",
+        )

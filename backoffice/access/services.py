@@ -1100,6 +1100,27 @@ def do_activate_role(actor: Actor, session_key: str | None, role: str) -> Active
     return activated
 
 
+def do_end_session_roles(user: Any, session_key: str | None) -> int:
+    """Logging out ends the session's activations (audited, one event for all of them), so
+    no row outlives the session that made it."""
+    if user is None or not session_key:
+        return 0
+    with transaction.atomic():
+        active = get_activated_roles(user, session_key)
+        if not active:
+            return 0
+        ActiveRole.objects.filter(person=user, session_key=session_key).delete()
+        record(
+            "access.role.deactivate",
+            actor=user.get_username(),
+            object_type="role",
+            object_id=",".join(sorted(active)),
+            before={"active": sorted(active)},
+            after={"active": [], "reason": "logout"},
+        )
+    return len(active)
+
+
 def do_deactivate_role(actor: Actor, session_key: str | None, role: str) -> bool:
     """End ``role``'s activation in the login session; False when it was not active."""
     if not session_key:

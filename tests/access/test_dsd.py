@@ -113,6 +113,23 @@ def test_the_same_person_activates_each_role_in_a_separate_session(bank: Any) ->
     assert "customer.master.release" in two and "payment.release" not in two
 
 
+def test_logging_out_ends_the_sessions_activations_and_the_next_login_starts_with_none(
+    bank: Any,
+) -> None:
+    first, other = login("lena.schulz"), login("lena.schulz")
+    activate(first, "payment-releaser")
+    activate(other, "master-data-releaser")
+    ended = session_of(first)
+    assert first.post("/logout/").status_code in (200, 302)
+    assert not ActiveRole.objects.filter(session_key=ended).exists()
+    assert ActiveRole.objects.filter(session_key=session_of(other)).exists()  # not that one
+    event = AuditEvent.objects.filter(action="access.role.deactivate").latest("pk")
+    assert (event.actor, event.after["reason"]) == ("lena.schulz", "logout")
+    again = login("lena.schulz")
+    user = get_user_model().objects.get(username="lena.schulz")
+    assert "payment.release" not in get_actor_facts(user, session_key=session_of(again)).permissions
+
+
 def test_the_case_engine_sees_a_session_role_only_once_it_is_active(bank: Any) -> None:
     case_id = Person("anna.schmidt").start("payment-release", payment()).json()["id"]
     lena = Person("lena.schulz")  # the API with her login session
