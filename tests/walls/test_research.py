@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case
-from backoffice.walls.models import DealProject, WallCrossing
+from backoffice.walls.models import WallCrossing
 from tests.cases.conftest import problem
-from tests.walls.conftest import People, cross, open_project, released
+from tests.walls.conftest import People, cross, open_project
 
 
 def note(issuer: str = "nordbank", **extra: Any) -> dict[str, Any]:
