@@ -7,6 +7,8 @@ The four-eyes release itself is the ``research-publication`` process (RES-1); it
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -78,18 +80,23 @@ def check_research(person: str, issuer: str, *, maker: str = "") -> Denied | Non
     return refused or check_underwriting_quiet(issuer, _underwritings(issuer), at, walls.quiet)
 
 
+def access_research_draft(actor: Actor, case_id: int) -> Any:
+    """A research case the actor may read (the wall decides); any other case is not one."""
+    from backoffice.cases.queries import access_case_by_id  # cases build on walls' guards
+
+    case = access_case_by_id(actor, case_id)
+    if case.process.spec.effect != PUBLISH_EFFECT:
+        raise DomainError("research.not_found", f"There is no research draft {case_id}.")
+    return case
+
+
 def do_send_fact_check(actor: Actor, case_id: int) -> FactCheck:
     """RES-2: send the issuer the version of a draft without rating, price target and
     valuation, produced here; nothing else goes out. Only a research analyst who may read
     the draft sends it, and only while it is not published; RES-3 and RES-4 apply."""
-    from backoffice.cases.queries import access_case_by_id  # cases build on walls' guards
-
-    case = access_case_by_id(actor, case_id)  # the wall decides who sees the draft
-    missing = DomainError("research.not_found", f"There is no research draft {case_id}.")
-    if case.process.spec.effect != PUBLISH_EFFECT or case.status in ("released", "rejected"):
-        raise missing
-    if case.status == "withdrawn":
-        raise missing
+    case = access_research_draft(actor, case_id)
+    if case.status in ("released", "rejected", "withdrawn"):
+        raise DomainError("research.not_found", f"There is no research draft {case_id}.")
     if "research.draft" not in actor.permissions:
         _refuse(actor, case.pk, Denied("wall.forbidden", "Only research sends fact checks."))
     payload = dict(case.payload)
