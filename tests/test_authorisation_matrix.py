@@ -114,6 +114,9 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/walls/projects/payment-release/"): WALLS_READERS,  # unknown project: 422 for them
     ("GET", "/walls/crossings/"): WALLS_READERS,
     ("GET", "/walls/denials/"): WALLS_READERS,
+    ("GET", "/walls/pad/"): EVERYONE,  # #17: one's own personal orders
+    ("GET", "/walls/pad/orders/"): WALLS_READERS,
+    ("GET", "/walls/pad/attestations/"): WALLS_READERS,
     ("GET", "/api/v1/walls/issuers"): EVERYONE,
     ("GET", "/api/v1/walls/restricted-list"): EVERYONE,
     ("GET", "/api/v1/walls/restricted-list.csv"): EVERYONE,
