@@ -108,12 +108,16 @@ def test_the_issuer_gets_only_the_version_without_rating_target_and_valuation(
         403,
         "research.fact_check_leak",
     )
-    assert AuditEvent.objects.filter(action="research.denied").count() == 2
+    assert AuditEvent.objects.filter(action="research.denied").count() == 2  # the leaks
     # nobody outside research sends it, and a published note is no draft any more
     problem(
         person("niklas.wolf").post(f"/walls/research/{drafted['id']}/fact-check", {}),
         404,
         "case.not_found",
+    )
+    compliance = person("clara.vogel")  # reads behind the wall, but does not send research
+    problem(
+        compliance.post(f"/walls/research/{drafted['id']}/fact-check", {}), 403, "wall.forbidden"
     )
     published = released(lisa.start("research-publication", note("motorenbau")), tim)
     gone = lisa.post(f"/walls/research/{published['id']}/fact-check", {})
