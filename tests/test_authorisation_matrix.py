@@ -115,6 +115,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/walls/crossings/"): WALLS_READERS,
     ("GET", "/walls/denials/"): WALLS_READERS,
     ("GET", "/walls/pad/"): EVERYONE,  # #17: one's own personal orders
+    ("GET", "/walls/research/"): {"research", "superuser"},  # research drafts, fact checks
     ("GET", "/walls/pad/orders/"): WALLS_READERS,
     ("GET", "/walls/pad/attestations/"): WALLS_READERS,
     ("GET", "/api/v1/walls/issuers"): EVERYONE,

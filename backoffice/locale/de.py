@@ -639,6 +639,17 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "alert": "Hinweis",
     "Ask to clear": "Freigabe beantragen",
     "Regulation (EU) 2016/347": "Verordnung (EU) 2016/347",
+    "Research drafts": "Research-Entwürfe",
+    "A draft goes to its issuer for a fact check only as the version the system makes: headline and text, without rating, price target and valuation. If the text still gives them away, it is refused.": "Ein Entwurf geht zur Faktenprüfung an den Emittenten nur in der Fassung, die das System erstellt: Überschrift und Text, ohne Rating, Kursziel und Bewertung. Verrät der Text sie noch, wird er verweigert.",
+    "Drafts you may read, newest first": "Entwürfe, die Sie lesen dürfen, neueste zuerst",
+    "Headline": "Überschrift",
+    "Author": "Verfasser(in)",
+    "Withheld from the issuer": "Dem Emittenten vorenthalten",
+    "Fact checks sent": "Gesendete Faktenprüfungen",
+    "Fact check": "Faktenprüfung",
+    "Send to the issuer": "An den Emittenten senden",
+    "No research drafts.": "Keine Research-Entwürfe.",
+    "The issuer got the version without rating, price target and valuation.": "Der Emittent hat die Fassung ohne Rating, Kursziel und Bewertung erhalten.",
 }
 
 

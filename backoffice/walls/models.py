@@ -277,7 +277,7 @@ class FactCheck(TimeStamped):
     headline and text, never rating, price target or valuation.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="fact_checks")
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="+")
     headline = models.CharField(max_length=200)
     body = models.TextField()

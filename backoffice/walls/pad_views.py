@@ -1,6 +1,7 @@
-"""#17 pages: one's own personal orders and attestation (everyone), compliance's view of all
-orders with the clearance of one blocked order (PAD-3), the quarterly attestation report.
-The views read the form and call one service; the services decide and record."""
+"""#17 pages: research drafts and their fact checks (RES-2); one's own personal orders and
+attestation (everyone); compliance's view of all orders with the clearance of one blocked
+order (PAD-3); the quarterly attestation report. The views read the form and call one
+service; the services decide and record."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from backoffice.base.actor import actor_of
 from backoffice.base.http import act_and_tell
 from backoffice.base.pages import next_url, page_of
+from backoffice.core.research import FACT_CHECK_WITHHELD
 from backoffice.walls import reports
 from backoffice.walls.forms import ReasonForm
 from backoffice.walls.models import Issuer
@@ -28,8 +30,9 @@ from backoffice.walls.pad import (
     get_orders,
 )
 from backoffice.walls.queries import MANAGE_PERMISSION, access_walls_admin
+from backoffice.walls.research import DRAFT_ORDER, do_send_fact_check, research_drafts
 
-__all__ = ["my_orders", "all_orders", "attestations"]
+__all__ = ["my_orders", "all_orders", "attestations", "research_drafts_page"]
 
 
 class OrderForm(forms.Form):
@@ -137,3 +140,43 @@ def attestations(request: HttpRequest) -> HttpResponse:
         "form": form,
     }
     return render(request, "walls/attestations.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def research_drafts_page(request: HttpRequest) -> HttpResponse:
+    """Research's drafts; send one to its issuer for a fact check (RES-2): the system's
+    version without rating, price target and valuation, nothing else."""
+    actor = actor_of(request)
+    rows = research_drafts(actor)
+    status = 200
+    if request.method == "POST":
+        case = request.POST.get("fact_check", "")
+        if case.isdigit():
+            status = act_and_tell(
+                request,
+                lambda: do_send_fact_check(actor, int(case)),
+                _("The issuer got the version without rating, price target and valuation."),
+            )
+        else:
+            status = 422
+        if status == 200:
+            return redirect("walls:research")
+    page = page_of(request, rows, DRAFT_ORDER)
+    context = {
+        "drafts": [
+            {
+                "id": c.pk,
+                "issuer": c.payload.get("issuer", ""),
+                "headline": c.payload.get("headline", ""),
+                "author": c.maker.get_username(),
+                "status": c.status,
+                "sent": c.sent,
+                "last_sent": c.last_sent,
+                "withheld": [f for f in FACT_CHECK_WITHHELD if c.payload.get(f)],
+            }
+            for c in page.items
+        ],
+        "next_url": next_url(request, page.next),
+    }
+    return render(request, "walls/research.html", context, status=status)

@@ -140,3 +140,33 @@ def _refuse(actor: Actor, case_id: int, denied: Denied) -> None:
 
 def get_fact_checks(case_id: int) -> QuerySet[FactCheck]:
     return FactCheck.objects.filter(case_id=case_id).select_related("issuer")
+
+
+#: the research drafts page, newest first
+DRAFT_ORDER = ("-pk",)
+
+
+def research_drafts(actor: Actor) -> QuerySet[Any]:
+    """Research drafts the actor may see (the wall decides), with their last fact check.
+
+    Only research works on drafts here; anyone else is refused (``wall.forbidden``)."""
+    from django.db.models import Count, Max
+
+    from backoffice.audit.services import do_refuse
+    from backoffice.cases.queries import visible_cases  # cases build on walls' guards
+
+    if "research.draft" not in actor.permissions:
+        do_refuse(
+            "wall.forbidden",
+            "Only research works on research drafts.",
+            action="walls.denied",
+            user=actor.user,
+            object_type="walls",
+            object_id="research drafts",
+        )
+    return (
+        visible_cases(actor)
+        .filter(process__definition__effect=PUBLISH_EFFECT, status__in=("draft", "submitted"))
+        .select_related("maker__profile")
+        .annotate(sent=Count("fact_checks"), last_sent=Max("fact_checks__sent_at"))
+    )

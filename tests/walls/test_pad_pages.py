@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from backoffice.cases.models import Case
-from backoffice.walls.models import PadAttestation, PadOrder
+from backoffice.walls.models import FactCheck, PadAttestation, PadOrder
 from tests.walls.conftest import People, open_project
 
 
@@ -103,4 +103,51 @@ def test_the_attestation_report_costs_the_same_for_more_orders(person: People) -
         person("lukas.becker").post(
             "/walls/pad/orders", {"issuer": issuer, "side": "buy", "quantity": 1}
         )
+    assert count() == few
+
+
+def test_research_sends_a_fact_check_from_its_drafts_page(person: People) -> None:
+    draft = person("lisa.neumann").start(
+        "research-publication",
+        {
+            "issuer": "hansebank",
+            "headline": "Deposits grow",
+            "rating": "buy",
+            "price_target": "EUR 18.40",
+            "summary": "Fees up.",
+        },
+    )
+    case = draft.json()["id"]
+    tim = as_user("tim.hartmann")
+    assert 'href="/walls/research/"' in tim.get("/").content.decode()
+    page = tim.get("/walls/research/").content.decode()
+    assert "Deposits grow" in page and "price_target" in page and "18.40" not in page
+    assert tim.post("/walls/research/", {"fact_check": str(case)}).status_code == 302
+    assert FactCheck.objects.get().sent_by == "tim.hartmann"
+    assert tim.post("/walls/research/", {"fact_check": "x"}).status_code == 422
+    outsider = as_user("niklas.wolf")
+    assert 'href="/walls/research/"' not in outsider.get("/").content.decode()
+    refused = outsider.get("/walls/research/")
+    assert refused.status_code == 403 and "wall.forbidden" in refused.content.decode()
+    jan = as_user("jan.schmitt")  # private side: the wall hides the draft anyway
+    assert jan.get("/walls/research/").status_code == 403
+
+
+def test_the_drafts_page_costs_the_same_for_more_drafts(person: People) -> None:
+    tim, lisa = as_user("tim.hartmann"), person("lisa.neumann")
+
+    def count() -> int:
+        tim.get("/walls/research/")
+        with CaptureQueriesContext(connection) as queries:
+            assert tim.get("/walls/research/").status_code == 200
+        return len(queries)
+
+    def draft(issuer: str) -> int:
+        payload = {"issuer": issuer, "headline": "H", "rating": "hold", "summary": "S"}
+        return int(lisa.start("research-publication", payload).json()["id"])
+
+    lisa.post(f"/walls/research/{draft('hansebank')}/fact-check", {})
+    few = count()
+    for issuer in ("nordbank", "rheinbank", "autowerk", "motorenbau"):
+        lisa.post(f"/walls/research/{draft(issuer)}/fact-check", {})
     assert count() == few
