@@ -21,7 +21,7 @@ from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS, csv_download, csv_response, idempotent
 from backoffice.base.pages import PageIn, keyset, link_next
 from backoffice.walls import reports
-from backoffice.walls.insider_export import insider_list_rows, insider_list_xlsx
+from backoffice.walls.insider_export import do_note_export, insider_list_rows, insider_list_xlsx
 from backoffice.walls.models import DealProject, ListEntry
 from backoffice.walls.pad import (
     ATTESTATION_ORDER,
@@ -570,6 +570,7 @@ def attestation_report_csv(
 )
 def insider_list_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
     project = _managed_project(request, key)
+    do_note_export(actor_of(request), project, "csv")
     rows = insider_list_rows(project)
     head = next(rows)
     return csv_download(f"insider-list-{project.key}.csv", head, rows)
@@ -589,6 +590,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 def insider_list_xlsx_api(request: HttpRequest, key: str) -> HttpResponse:
     project = _managed_project(request, key)
+    do_note_export(actor_of(request), project, "xlsx")
     response = HttpResponse(insider_list_xlsx(project), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="insider-list-{project.key}.xlsx"'
     return response

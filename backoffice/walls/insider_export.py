@@ -7,10 +7,13 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
+from django.db import transaction
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from backoffice.audit.services import record
+from backoffice.base.actor import Actor
 from backoffice.core.csvsafe import safe_cell
 from backoffice.core.insider_list import InsiderPerson, ListSection, section_rows, split_name
 from backoffice.org.models import Membership
@@ -18,7 +21,13 @@ from backoffice.org.queries import get_live_policy
 from backoffice.walls.models import DealProject, WallCrossing
 from backoffice.walls.queries import get_all_insiders, get_walls
 
-__all__ = ["deal_section", "permanent_section", "insider_list_rows", "insider_list_xlsx"]
+__all__ = [
+    "deal_section",
+    "permanent_section",
+    "insider_list_rows",
+    "insider_list_xlsx",
+    "do_note_export",
+]
 
 
 def _company() -> str:
@@ -105,3 +114,15 @@ def insider_list_xlsx(project: DealProject) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def do_note_export(actor: Actor, project: DealProject, file_format: str) -> None:
+    """Who took the insider list out of the system, and when: on the audit trail."""
+    with transaction.atomic():
+        record(
+            "walls.insider_list.exported",
+            actor=actor.person,
+            object_type="deal_project",
+            object_id=project.key,
+            after={"format": file_format, "template": "Regulation (EU) 2016/347"},
+        )

@@ -51,6 +51,8 @@ def test_the_insider_list_exports_in_the_regulations_templates(person: People) -
     sheet = [list(r) for r in book["Deal-specific section"].iter_rows(values_only=True)]
     assert list(sheet[4]) == list(DEAL_FIELDS)
     assert {r[1] for r in sheet[5:]} == {"Schmitt", "Lange", "Hartmann"}
+    exported = AuditEvent.objects.filter(action="walls.insider_list.exported", actor="clara.vogel")
+    assert sorted(e.after["format"] for e in exported) == ["csv", "xlsx"]
 
     problem(
         person("jan.schmitt").get("/walls/projects/project-falcon/insider-list.csv"),
