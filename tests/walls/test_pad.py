@@ -28,6 +28,8 @@ def test_an_order_in_a_restricted_issuer_is_blocked(person: People) -> None:
     blocked = order(felix, "autowerk")
     assert (blocked["status"], blocked["code"]) == ("blocked", "pad.restricted")
     assert order(felix, "motorenbau")["status"] == "executed"  # other issuers go through
+    auditor = person("martin.jung")  # control deals on a personal account too, pre-cleared
+    assert order(auditor, "autowerk")["code"] == "pad.restricted"
     assert AuditEvent.objects.filter(action="pad.order.blocked", actor="felix.hoffmann").exists()
     assert [o["id"] for o in felix.get("/walls/pad/orders").json()][1] == blocked["id"]
 
