@@ -184,3 +184,28 @@ def test_the_templates_rows_and_times() -> None:
     permanent = section_rows(ListSection("", T0, T0, permanent=True), [person])
     assert permanent[4] == list(PERMANENT_FIELDS) and len(permanent[5]) == len(PERMANENT_FIELDS)
     assert permanent[0] == ["Insider list: permanent insiders"]
+
+
+@given(
+    summary=st.text(max_size=80),
+    headline=st.text(max_size=40),
+    target=st.text(min_size=1, max_size=12).filter(str.strip),
+    valuation=st.text(min_size=1, max_size=12).filter(str.strip),
+)
+def test_what_is_sent_never_holds_the_target_or_the_valuation(
+    summary: str, headline: str, target: str, valuation: str
+) -> None:
+    draft = {
+        "issuer": "nordbank",
+        "headline": headline,
+        "summary": summary,
+        "rating": "hold",
+        "price_target": target,
+        "valuation": valuation,
+    }
+    version = fact_check_version(draft)
+    if check_fact_check(draft, version) is None:
+        text = f"{version['headline']}\n{version['summary']}".casefold()
+        assert target.strip().casefold() not in text
+        assert valuation.strip().casefold() not in text
+        assert set(version) == {"issuer", "headline", "summary"}
