@@ -114,6 +114,10 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/walls/projects/payment-release/"): WALLS_READERS,  # unknown project: 422 for them
     ("GET", "/walls/crossings/"): WALLS_READERS,
     ("GET", "/walls/denials/"): WALLS_READERS,
+    ("GET", "/walls/pad/"): EVERYONE,  # #17: one's own personal orders
+    ("GET", "/walls/research/"): {"research", "superuser"},  # research drafts, fact checks
+    ("GET", "/walls/pad/orders/"): WALLS_READERS,
+    ("GET", "/walls/pad/attestations/"): WALLS_READERS,
     ("GET", "/api/v1/walls/issuers"): EVERYONE,
     ("GET", "/api/v1/walls/restricted-list"): EVERYONE,
     ("GET", "/api/v1/walls/restricted-list.csv"): EVERYONE,
@@ -137,6 +141,21 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/walls/documents"): EVERYONE,
     ("POST", "/api/v1/walls/documents"): "service",
     ("GET", "/api/v1/walls/documents/{document_id}"): "service",  # tests/walls: read guard
+    # #17 research, personal account dealing, insider lists (tests/walls/test_research.py,
+    # test_pad.py, test_insider_list.py decide the writes)
+    ("POST", "/api/v1/walls/research/{case}/fact-check"): "service",
+    ("GET", "/api/v1/walls/research/{case}/fact-checks"): set(),  # not a research case: 404
+    ("POST", "/api/v1/walls/pad/orders"): "service",
+    ("GET", "/api/v1/walls/pad/orders"): EVERYONE,  # one's own
+    ("GET", "/api/v1/walls/pad/all-orders"): WALLS_READERS,
+    ("GET", "/api/v1/walls/pad/all-orders.csv"): WALLS_READERS,
+    ("POST", "/api/v1/walls/pad/orders/{order_id}/clearance"): "service",
+    ("POST", "/api/v1/walls/pad/attestations"): "service",
+    ("GET", "/api/v1/walls/pad/attestation-report"): WALLS_READERS,
+    ("GET", "/api/v1/walls/pad/attestation-report.csv"): WALLS_READERS,
+    ("GET", "/api/v1/walls/projects/{key}/insider-list.csv"): WALLS_READERS,
+    ("GET", "/api/v1/walls/projects/{key}/insider-list.xlsx"): WALLS_READERS,
+    ("POST", "/api/v1/walls/projects/{key}/members/{person}/remove"): "service",
     # Access governance (issue 6): risks and mitigations are for control and administration
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,

@@ -252,11 +252,15 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
         if problem is not None:
             return problem
     effect = get_effect(case.spec.effect)
+    if not kinds & {"submitted", "approved", "released"}:
+        return None
     check_actor = getattr(effect, "check_actor", None)
-    if check_actor is not None and kinds & {"submitted", "approved", "released"}:
-        denied: Denied | None = check_actor(payload, actor.facts)
-        return denied
-    return None
+    denied: Denied | None = check_actor(payload, actor.facts) if check_actor else None
+    # #17: an effect may also look at the case (research: the maker's position at release)
+    check_case = getattr(effect, "check_case", None)
+    if denied is None and check_case is not None:
+        denied = check_case(case, payload, actor.facts)
+    return denied
 
 
 def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome:

@@ -78,6 +78,11 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("review.decided", 409),
     ("review.invalid", 422),
     ("review.no_policy", 422),
+    # #17 research and personal account dealing: the rules' refusals are 403
+    ("research.not_found", 404),
+    ("pad.not_found", 404),
+    ("pad.not_blocked", 409),
+    ("pad.invalid", 422),
 )
 
 

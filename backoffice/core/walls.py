@@ -34,6 +34,7 @@ from backoffice.core.errors import N_, Denied
 from backoffice.core.org import Line
 from backoffice.core.payload import FieldType, Identifier
 from backoffice.core.processes import ProcessSpec
+from backoffice.core.research import QuietPeriods
 from backoffice.core.spec import Key, Spec
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "IssuerSpec",
     "ConflictClassSpec",
     "WalledProcessSpec",
+    "ResearchSpec",
+    "PersonalDealingSpec",
     "WallsSpec",
     "walls_problems",
     "Walls",
@@ -153,6 +156,19 @@ class WalledProcessSpec(Spec):
         return self
 
 
+class ResearchSpec(Spec):
+    """#17 quiet periods (RES-3, RES-4): days after a crossing ends, after an underwriting."""
+
+    quiet_days_after_crossing: Annotated[int, Field(ge=0, le=365)] = 10
+    quiet_days_after_underwriting: Annotated[int, Field(ge=0, le=365)] = 10
+
+
+class PersonalDealingSpec(Spec):
+    """#17 personal account dealing: the minimum holding period (PAD-4)."""
+
+    holding_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+
 class WallsSpec(Spec):
     """The ``walls`` section of a policy, configured by compliance."""
 
@@ -162,6 +178,8 @@ class WallsSpec(Spec):
     conflict_classes: list[ConflictClassSpec] = []
     walled_processes: list[WalledProcessSpec] = []
     max_crossing_days: Annotated[int, Field(ge=1, le=365)] = 30
+    research: ResearchSpec = ResearchSpec()
+    personal_dealing: PersonalDealingSpec = PersonalDealingSpec()
 
 
 Path = tuple[str | int, ...]
@@ -324,6 +342,8 @@ class Walls:
     class_names: Mapping[str, str] = field(default_factory=dict)
     processes: Mapping[str, WalledProcessSpec] = field(default_factory=dict)
     max_crossing_days: int = 30
+    quiet: QuietPeriods = QuietPeriods()
+    holding_days: int = 30
 
     @classmethod
     def from_spec(cls, spec: WallsSpec | None) -> Walls:
@@ -341,6 +361,11 @@ class Walls:
             class_names={c.id: c.name for c in spec.conflict_classes},
             processes={p.process: p for p in spec.walled_processes},
             max_crossing_days=spec.max_crossing_days,
+            quiet=QuietPeriods(
+                spec.research.quiet_days_after_crossing,
+                spec.research.quiet_days_after_underwriting,
+            ),
+            holding_days=spec.personal_dealing.holding_days,
         )
 
     def issuer_name(self, issuer: str) -> str:

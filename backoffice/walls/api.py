@@ -18,22 +18,38 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from backoffice.base.actor import actor_of
-from backoffice.base.http import PROBLEMS, csv_response, idempotent
+from backoffice.base.http import PROBLEMS, csv_download, csv_response, idempotent
 from backoffice.base.pages import PageIn, keyset, link_next
 from backoffice.walls import reports
+from backoffice.walls.insider_export import do_note_export, insider_list_rows, insider_list_xlsx
 from backoffice.walls.models import DealProject, ListEntry
+from backoffice.walls.pad import (
+    ATTESTATION_ORDER,
+    attestation_report,
+    current_quarter,
+    do_attest,
+    do_place_order,
+    do_request_clearance,
+    get_orders,
+)
 from backoffice.walls.queries import (
     access_walls_admin,
     get_insider_page,
     get_readable_documents,
     get_walls,
 )
+from backoffice.walls.research import access_research_draft, do_send_fact_check, get_fact_checks
 from backoffice.walls.schemas import (
+    AttestationIn,
+    AttestationOut,
+    AttestationRowOut,
+    CaseRefOut,
     CrossingOut,
     DenialOut,
     DocumentIn,
     DocumentOut,
     DocumentSummaryOut,
+    FactCheckOut,
     HistoryResetIn,
     HistoryResetOut,
     InsiderOut,
@@ -41,7 +57,12 @@ from backoffice.walls.schemas import (
     IssuerOut,
     ListEntryIn,
     MemberIn,
+    PadClearanceIn,
+    PadOrderControlOut,
+    PadOrderIn,
+    PadOrderOut,
     ProjectOut,
+    QuarterIn,
     ReasonIn,
     RestrictedEntryOut,
     WatchEntryOut,
@@ -55,6 +76,7 @@ from backoffice.walls.services import (
     do_delist,
     do_end_crossing,
     do_list_issuer,
+    do_remove_member,
     do_reset_history,
     get_project,
 )
@@ -375,5 +397,213 @@ def create_document(request: HttpRequest, body: DocumentIn) -> HttpResponse:
             body=body.body,
         )
         return 201, reports.document_out(document)
+
+    return idempotent(request, run)
+
+
+# -- #17 research publication ----------------------------------------------------------------
+
+
+@router.post(
+    "/walls/research/{case_id}/fact-check",
+    response={201: FactCheckOut, **PROBLEMS},
+    summary="Send a research draft to its issuer for a fact check: the system's version "
+    "without rating, price target and valuation (RES-2)",
+)
+def send_fact_check(request: HttpRequest, case_id: int) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        return 201, reports.fact_check_out(do_send_fact_check(actor_of(request), case_id))
+
+    return idempotent(request, run)
+
+
+@router.get(
+    "/walls/research/{case_id}/fact-checks",
+    response={200: list[FactCheckOut], **PROBLEMS},
+    summary="The fact-check versions sent for a research draft",
+)
+def list_fact_checks(
+    request: HttpRequest, case_id: int, response: HttpResponse, page: Query[PageIn]
+) -> list[FactCheckOut]:
+    access_research_draft(actor_of(request), case_id)  # the wall decides who sees it
+    found = keyset(get_fact_checks(case_id), ("-sent_at", "-pk"), page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.fact_check_out(f) for f in found.items]
+
+
+# -- #17 personal account dealing --------------------------------------------------------------
+
+
+@router.post(
+    "/walls/pad/orders",
+    response={201: PadOrderOut, **PROBLEMS},
+    summary="Place a personal order: pre-cleared at once, executed or blocked (PAD-1 to PAD-5)",
+)
+def place_pad_order(request: HttpRequest, body: PadOrderIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        order = do_place_order(
+            actor_of(request), issuer=body.issuer, side=body.side, quantity=body.quantity
+        )
+        return 201, reports.pad_order_out(order)
+
+    return idempotent(request, run)
+
+
+@router.get(
+    "/walls/pad/orders",
+    response={200: list[PadOrderOut], **PROBLEMS},
+    summary="My personal orders, newest first",
+)
+def my_pad_orders(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[PadOrderOut]:
+    rows = get_orders(actor_of(request))
+    found = keyset(rows, reports.PAD_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.pad_order_out(o) for o in found.items]
+
+
+@router.get(
+    "/walls/pad/all-orders",
+    response={200: list[PadOrderControlOut], **PROBLEMS},
+    summary="Every employee's personal orders, newest first (compliance and audit)",
+)
+def all_pad_orders(
+    request: HttpRequest, response: HttpResponse, page: Query[PageIn]
+) -> list[PadOrderControlOut]:
+    rows = get_orders(actor_of(request), everyone=True)
+    found = keyset(rows, reports.PAD_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.pad_order_control_out(o) for o in found.items]
+
+
+@router.get(
+    "/walls/pad/all-orders.csv",
+    **_csv_operation("Every employee's personal orders as CSV (compliance and audit)"),
+)
+def all_pad_orders_csv(request: HttpRequest) -> StreamingHttpResponse:
+    rows = get_orders(actor_of(request), everyone=True)
+    out = reports.every(rows, reports.PAD_ORDER, reports.pad_order_control_out)
+    return csv_response("personal-orders.csv", out, PadOrderControlOut)
+
+
+@router.post(
+    "/walls/pad/orders/{order_id}/clearance",
+    response={201: CaseRefOut, **PROBLEMS},
+    summary="Ask to clear one blocked order; a second compliance officer releases (PAD-3)",
+)
+def request_pad_clearance(
+    request: HttpRequest, order_id: int, body: PadClearanceIn
+) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        case = do_request_clearance(order_id, reason=body.reason, actor=actor_of(request))
+        return 201, CaseRefOut(case=case)
+
+    return idempotent(request, run)
+
+
+@router.post(
+    "/walls/pad/attestations",
+    response={201: AttestationOut, **PROBLEMS},
+    summary="Attest that my personal orders of a quarter are complete",
+)
+def attest_quarter(request: HttpRequest, body: AttestationIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        done = do_attest(actor_of(request), body.year, body.quarter)
+        return 201, AttestationOut(
+            employee=done.employee.get_username(),
+            year=done.year,
+            quarter=done.quarter,
+            orders=done.orders,
+            attested_at=done.attested_at,
+        )
+
+    return idempotent(request, run)
+
+
+@router.get(
+    "/walls/pad/attestation-report",
+    response={200: list[AttestationRowOut], **PROBLEMS},
+    summary="Attestation report: every employee's orders and attestation in a quarter "
+    "(compliance and audit)",
+)
+def attestation_report_api(
+    request: HttpRequest, response: HttpResponse, quarter: Query[QuarterIn], page: Query[PageIn]
+) -> list[AttestationRowOut]:
+    access_walls_admin(actor_of(request), "attestation report", read_only=True)
+    year, number = _quarter(quarter)
+    rows = attestation_report(year, number)
+    found = keyset(rows, ATTESTATION_ORDER, page.after, page.limit)
+    link_next(request, response, found.next)
+    return [reports.attestation_out(u, year, number) for u in found.items]
+
+
+def _quarter(asked: QuarterIn) -> tuple[int, int]:
+    year, number = current_quarter()
+    return asked.year or year, asked.quarter or number
+
+
+@router.get(
+    "/walls/pad/attestation-report.csv",
+    **_csv_operation("The attestation report of a quarter as CSV (compliance and audit)"),
+)
+def attestation_report_csv(
+    request: HttpRequest, quarter: Query[QuarterIn]
+) -> StreamingHttpResponse:
+    access_walls_admin(actor_of(request), "attestation report", read_only=True)
+    year, number = _quarter(quarter)
+    rows = attestation_report(year, number)
+    out = reports.every(rows, ATTESTATION_ORDER, lambda u: reports.attestation_out(u, year, number))
+    name = f"pad-attestations-{year}-q{number}.csv"
+    return csv_response(name, out, AttestationRowOut)
+
+
+# -- #17 insider lists (Regulation (EU) 2016/347) -----------------------------------------------
+
+
+@router.get(
+    "/walls/projects/{key}/insider-list.csv",
+    **_csv_operation(
+        "A project's insider list in the templates of Regulation (EU) 2016/347, with the "
+        "permanent insiders section (compliance and audit)"
+    ),
+)
+def insider_list_csv(request: HttpRequest, key: str) -> StreamingHttpResponse:
+    project = _managed_project(request, key)
+    do_note_export(actor_of(request), project, "csv")
+    rows = insider_list_rows(project)
+    head = next(rows)
+    return csv_download(f"insider-list-{project.key}.csv", head, rows)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/walls/projects/{key}/insider-list.xlsx",
+    response={**PROBLEMS},
+    summary="A project's insider list as XLSX: the deal section and the permanent insiders "
+    "(Regulation (EU) 2016/347; compliance and audit)",
+    openapi_extra={
+        "responses": {200: {"description": "XLSX, two sheets", "content": {XLSX_TYPE: {}}}}
+    },
+)
+def insider_list_xlsx_api(request: HttpRequest, key: str) -> HttpResponse:
+    project = _managed_project(request, key)
+    do_note_export(actor_of(request), project, "xlsx")
+    response = HttpResponse(insider_list_xlsx(project), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="insider-list-{project.key}.xlsx"'
+    return response
+
+
+@router.post(
+    "/walls/projects/{key}/members/{person}/remove",
+    response={200: InsidersOut, **PROBLEMS},
+    summary="Take a member off the deal team: they cease to be an insider now (compliance)",
+)
+def remove_member(request: HttpRequest, key: str, person: str, body: ReasonIn) -> HttpResponse:
+    def run() -> tuple[int, Schema]:
+        member = do_remove_member(key, person, reason=body.reason, actor=actor_of(request))
+        return 200, InsidersOut(items=reports.insider_list(member.project))
 
     return idempotent(request, run)

@@ -15,6 +15,7 @@ class WallsConfig(AppConfig):
         from backoffice.cases.guards import register_guard
         from backoffice.org.appliers import register_applier
         from backoffice.walls.effects import (
+            ClearPadOrder,
             ClearTrade,
             Cross,
             LiftRestriction,
@@ -30,6 +31,7 @@ class WallsConfig(AppConfig):
         register("walls.publish_research", PublishResearch())
         register("walls.clear_trade", ClearTrade())
         register("walls.lift_restriction", LiftRestriction())
+        register("walls.clear_pad_order", ClearPadOrder())
         register_guard(WallGuard())
         register_part("wall", actor_wall)
         register_applier(WALLS_APPLIER)

@@ -16,7 +16,9 @@ from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied
 from backoffice.core.walls import Kind, check_restricted
 from backoffice.walls.models import DealProject, ListEntry
+from backoffice.walls.pad import check_clearance, do_clear_order
 from backoffice.walls.queries import get_walls, listed_issuers
+from backoffice.walls.research import check_research
 from backoffice.walls.services import (
     check_lift,
     check_new_crossing,
@@ -27,7 +29,14 @@ from backoffice.walls.services import (
     project_key,
 )
 
-__all__ = ["OpenProject", "Cross", "PublishResearch", "ClearTrade", "LiftRestriction"]
+__all__ = [
+    "OpenProject",
+    "Cross",
+    "PublishResearch",
+    "ClearTrade",
+    "LiftRestriction",
+    "ClearPadOrder",
+]
 
 
 def _problem(denied: Denied, field: str = "") -> EffectProblem:
@@ -127,6 +136,12 @@ class PublishResearch:
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
         return _restricted(payload, "publishing research")
 
+    def check_case(self, case: Any, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
+        """#17 RES-3 and RES-4 at submit and release: the person acting, and the author
+        whose note the release would publish (a crossed maker's note stays unpublished)."""
+        issuer = str(payload.get("issuer") or "")
+        return check_research(facts.person, issuer, maker=case.maker.get_username())
+
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "kind": "publication",
@@ -202,3 +217,25 @@ class LiftRestriction:
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         entry = do_lift_restriction(case, actor=actor)
         return {"issuer": entry.issuer.key, "list": entry.kind, "until": entry.until}
+
+
+class ClearPadOrder:
+    """``walls.clear_pad_order``: one blocked personal order goes through (PAD-3); the
+    restriction, the holding period and every list stay as they are."""
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        denied = check_clearance(int(payload.get("order") or 0))
+        return _problem(denied, "order") if denied else None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "change",
+            "object": f"personal order {payload.get('order')}",
+            "field": "status",
+            "before": "blocked",
+            "after": "cleared",
+        }
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        order = do_clear_order(case, actor=actor)
+        return {"order": order.pk, "status": order.status, "cleared_by": actor}

@@ -20,6 +20,7 @@ from backoffice.cases.models import Case
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.walls import Datum, WalledProcessSpec
 from backoffice.walls.queries import get_walls
+from backoffice.walls.research import check_research, is_research_process
 from backoffice.walls.services import access_issuer_data, check_issuer_access
 
 __all__ = ["WallGuard"]
@@ -93,4 +94,8 @@ class WallGuard:
         if datum.issuer not in walls.classes:
             return Denied("wall.unknown_issuer", f"There is no issuer {datum.issuer!r}.")
         decision = check_issuer_access(actor, datum, about=f"process:{process_key}")
-        return decision if isinstance(decision, Denied) else None
+        if isinstance(decision, Denied):
+            return decision
+        if is_research_process(process_key):  # #17 RES-3, RES-4: drafting is writing research
+            return check_research(actor.person, datum.issuer)
+        return None

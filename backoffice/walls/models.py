@@ -27,6 +27,9 @@ __all__ = [
     "ListEntry",
     "AccessRecord",
     "IssuerDocument",
+    "FactCheck",
+    "PadOrder",
+    "PadAttestation",
 ]
 
 
@@ -265,3 +268,93 @@ class IssuerDocument(TimeStamped):
     @override
     def __str__(self) -> str:
         return self.title
+
+
+class FactCheck(TimeStamped):
+    """RES-2: the version of a research draft sent to its issuer for a fact check.
+
+    The body is what the system produced from the draft (``core.research.fact_check_version``):
+    headline and text, never rating, price target or valuation.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="fact_checks")
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="+")
+    headline = models.CharField(max_length=200)
+    body = models.TextField()
+    sent_by = models.CharField(max_length=150)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    @override
+    def __str__(self) -> str:
+        return f"fact check of case {self.case_id}"
+
+
+class PadOrder(TimeStamped):
+    """An employee's own order, pre-cleared when placed (PAD-1 to PAD-5): executed or blocked;
+    a blocked one is cleared only by a released ``pad-clearance`` case (PAD-3)."""
+
+    class Status(models.TextChoices):
+        EXECUTED = "executed", "executed"
+        BLOCKED = "blocked", "blocked"
+        CLEARED = "cleared", "cleared"
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pad_orders"
+    )
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=4, choices=[("buy", "buy"), ("sell", "sell")])
+    quantity = models.PositiveIntegerField()
+    placed_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    #: PAD-2: a watch-list hit compliance was alerted to (never shown to the employee)
+    alerted = models.BooleanField(default=False)
+    clearance = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_by = models.CharField(max_length=150, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="%(app_label)s_%(class)s_quantity",
+                violation_error_message="An order is for at least one share.",
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.side} {self.quantity} {self.issuer} for {self.employee}"
+
+
+class PadAttestation(TimeStamped):
+    """An employee confirms that their personal orders of a quarter are complete."""
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pad_attestations"
+    )
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    attested_at = models.DateTimeField()
+    orders = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-year", "-quarter", "employee"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "year", "quarter"],
+                name="%(app_label)s_%(class)s_once",
+                violation_error_message="The quarter is attested already.",
+            ),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.employee} {self.year}-Q{self.quarter}"

@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from backoffice.audit.models import AuditEvent
 from backoffice.core.walls import Walls
-from backoffice.walls.models import DealProject, Issuer, IssuerDocument, ListEntry, WallCrossing
+from backoffice.walls.models import (
+    DealProject,
+    FactCheck,
+    Issuer,
+    IssuerDocument,
+    ListEntry,
+    PadOrder,
+    WallCrossing,
+)
 from backoffice.walls.queries import (
     Insider,
     get_all_insiders,
@@ -28,12 +36,16 @@ from backoffice.walls.queries import (
     get_restricted_issuers,
 )
 from backoffice.walls.schemas import (
+    AttestationRowOut,
     CrossingOut,
     DenialOut,
     DocumentOut,
     DocumentSummaryOut,
+    FactCheckOut,
     InsiderOut,
     IssuerOut,
+    PadOrderControlOut,
+    PadOrderOut,
     ProjectOut,
     RestrictedEntryOut,
     WatchEntryOut,
@@ -264,3 +276,66 @@ def document_summary(document: IssuerDocument) -> DocumentSummaryOut:
 
 def document_out(document: IssuerDocument) -> DocumentOut:
     return DocumentOut(**document_summary(document).model_dump(), body=document.body)
+
+
+# -- #17 research publication, personal account dealing --------------------------------------
+
+#: personal orders, newest first
+PAD_ORDER = ("-placed_at", "-pk")
+
+
+def fact_check_out(sent: FactCheck) -> FactCheckOut:
+    return FactCheckOut(
+        id=sent.pk,
+        case=sent.case_id,
+        issuer=sent.issuer.key,
+        headline=sent.headline,
+        body=sent.body,
+        sent_by=sent.sent_by,
+        sent_at=sent.sent_at,
+    )
+
+
+def _pad_fields(order: PadOrder) -> dict[str, Any]:
+    return {
+        "id": order.pk,
+        "issuer": order.issuer.key,
+        "issuer_name": order.issuer.name,
+        "side": order.side,
+        "quantity": order.quantity,
+        "placed_at": order.placed_at,
+        "status": order.status,
+        "code": order.code,
+        "message": order.message,
+        "cleared_by": order.cleared_by,
+        "cleared_at": order.cleared_at,
+    }
+
+
+def pad_order_out(order: PadOrder) -> PadOrderOut:
+    return PadOrderOut(**_pad_fields(order))
+
+
+def pad_order_control_out(order: PadOrder) -> PadOrderControlOut:
+    return PadOrderControlOut(
+        **_pad_fields(order),
+        employee=order.employee.get_username(),
+        alerted=order.alerted,
+        clearance_case=order.clearance_id,
+    )
+
+
+def attestation_out(user: Any, year: int, quarter: int) -> AttestationRowOut:
+    profile = getattr(user, "profile", None)
+    return AttestationRowOut(
+        employee=user.get_username(),
+        name=profile.display_name if profile else user.get_username(),
+        year=year,
+        quarter=quarter,
+        orders=user.orders,
+        executed=user.executed,
+        blocked=user.blocked,
+        cleared=user.cleared,
+        alerts=user.alerts,
+        attested_at=user.attested_at,
+    )

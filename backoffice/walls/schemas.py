@@ -163,3 +163,91 @@ class HistoryResetOut(Schema):
     person: str
     conflict_class: str
     reset: int
+
+
+# -- #17 research publication, personal account dealing --------------------------------------
+
+
+class FactCheckOut(Schema):
+    """RES-2: what went to the issuer: headline and text, never rating, target, valuation."""
+
+    id: int
+    case: int
+    issuer: str
+    headline: str
+    body: str
+    sent_by: str
+    sent_at: datetime
+
+
+class PadOrderIn(Schema):
+    issuer: str = Field(description="The issuer's id, as in the walls section of the policy")
+    side: str = Field(description="'buy' or 'sell'")
+    quantity: int = Field(ge=1)
+
+
+class PadOrderOut(Schema):
+    """An employee's own order as they see it: a watch-list hit is not theirs to learn."""
+
+    id: int
+    issuer: str
+    issuer_name: str
+    side: str
+    quantity: int
+    placed_at: datetime
+    status: str = Field(description="'executed', 'blocked' or 'cleared' (PAD-3)")
+    code: str = Field(description="Why it was blocked (pad.restricted, pad.holding_period, …)")
+    message: str
+    cleared_by: str
+    cleared_at: datetime | None
+
+
+class PadOrderControlOut(PadOrderOut):
+    """Compliance's view: whose order, and whether it alerted compliance (PAD-2)."""
+
+    employee: str
+    alerted: bool
+    clearance_case: int | None
+
+
+class PadClearanceIn(Schema):
+    reason: str = Field(description="Why this one order may go through, for the record.")
+
+
+class CaseRefOut(Schema):
+    case: int
+
+
+class AttestationIn(Schema):
+    year: int = Field(ge=2000, le=2100)
+    quarter: int = Field(ge=1, le=4)
+
+
+class AttestationOut(Schema):
+    employee: str
+    year: int
+    quarter: int
+    orders: int
+    attested_at: datetime
+
+
+class AttestationRowOut(Schema):
+    """One employee in the quarter's attestation report."""
+
+    employee: str
+    name: str
+    year: int
+    quarter: int
+    orders: int
+    executed: int
+    blocked: int
+    cleared: int
+    alerts: int
+    attested_at: datetime | None
+
+
+class QuarterIn(Schema):
+    """``?year=&quarter=``; without them, the current quarter."""
+
+    year: int | None = Field(None, ge=2000, le=2100)
+    quarter: int | None = Field(None, ge=1, le=4)

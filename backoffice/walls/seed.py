@@ -16,6 +16,8 @@ from backoffice.core.errors import DomainError
 from backoffice.core.four_eyes import Command, CommandKind
 from backoffice.core.walls import Kind
 from backoffice.walls.models import DealProject
+from backoffice.walls.pad import current_quarter, do_attest, do_place_order, do_request_clearance
+from backoffice.walls.research import do_send_fact_check
 from backoffice.walls.services import do_announce_project, do_create_document
 
 __all__ = ["seed_demo_walls"]
@@ -111,4 +113,39 @@ def seed_demo_walls() -> str:
         {"issuer": "autowerk", "side": "buy", "quantity": 200},
         submit=True,
     )
-    return "seeded the Chinese walls demo: 2 deal projects, 1 wall crossing, 1 research note"
+    _seed_research_and_dealing(users, start)
+    return (
+        "seeded the Chinese walls demo: 2 deal projects, 1 wall crossing, 1 research note, "
+        "a fact check, personal orders and an attestation"
+    )
+
+
+def _seed_research_and_dealing(users: dict[str, Actor], start: Any) -> None:
+    """#17: a draft sent for a fact check, personal orders with each outcome (executed, a
+    watch-list alert, blocked by the restricted list, the holding period and an analyst's own
+    recommendation), a clearance waiting for a second compliance officer, an attestation."""
+    draft = start(
+        "lisa.neumann",
+        "research-publication",
+        {
+            "issuer": "hansebank",
+            "headline": "Hanse Kreditbank: deposits keep growing",
+            "rating": "buy",
+            "price_target": "EUR 18.40",
+            "valuation": "Dividend discount model, cost of equity 10 %.",
+            "summary": "Deposits up 9 % on the year; the cost base is flat.",
+        },
+    )
+    do_send_fact_check(users["lisa.neumann"], draft)
+    felix, niklas, lisa = users["felix.hoffmann"], users["niklas.wolf"], users["lisa.neumann"]
+    do_place_order(felix, issuer="hansebank", side="buy", quantity=100)
+    do_place_order(felix, issuer="hansebank", side="sell", quantity=100)  # holding period
+    do_place_order(niklas, issuer="nordbank", side="buy", quantity=50)  # watch list: alert
+    blocked = do_place_order(niklas, issuer="autowerk", side="buy", quantity=200)  # restricted
+    do_place_order(lisa, issuer="motorenbau", side="sell", quantity=30)  # against her buy
+    do_place_order(users["anna.schmidt"], issuer="fahrzeugwerke", side="buy", quantity=10)
+    do_request_clearance(
+        blocked.pk, reason="Savings plan bought before the listing.", actor=users["clara.vogel"]
+    )
+    year, quarter = current_quarter()
+    do_attest(felix, year, quarter)

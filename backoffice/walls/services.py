@@ -56,6 +56,7 @@ __all__ = [
     "do_create_document",
     "do_open_project",
     "do_add_member",
+    "do_remove_member",
     "do_announce_project",
     "do_close_project",
     "do_list_issuer",
@@ -368,6 +369,36 @@ def do_add_member(project_key: str, username: str, *, reason: str, actor: Actor)
             raise DomainError("wall.invalid", f"{username} is a member of the project already.")
         _add_member(project, user, reason=reason, actor=actor.person, at=timezone.now())
         return project.members.get(user=user, until__isnull=True)
+
+
+def do_remove_member(
+    project_key: str, username: str, *, reason: str, actor: Actor
+) -> ProjectMember:
+    """Compliance takes a member off the deal team: they cease to be an insider now, and the
+    end is on the audit chain with its time (#17, MAR Art. 18)."""
+    reason = _reason(reason)
+    access_walls_admin(actor, "deal projects")
+    with transaction.atomic():
+        project = _managed_project(project_key)
+        member = (
+            project.members.select_for_update()
+            .select_related("user")
+            .filter(user__username=username, until__isnull=True)
+            .first()
+        )
+        if member is None:
+            raise DomainError("wall.not_found", f"{username} is not a member of the project now.")
+        member.until = timezone.now()
+        member.save(update_fields=["until", "last_updated"])
+        record(
+            "walls.insider.ended",
+            actor=actor.person,
+            object_type="deal_project",
+            object_id=project.key,
+            after={"person": username, "how": "member", "until": member.until},
+            reason=reason,
+        )
+        return member
 
 
 def do_announce_project(project_key: str, *, reason: str, actor: Actor) -> DealProject:

@@ -27,6 +27,7 @@ from backoffice.walls.models import (
     Issuer,
     IssuerDocument,
     ListEntry,
+    PadOrder,
     ProjectMember,
     WallCrossing,
 )
@@ -302,6 +303,22 @@ def make_documents(start: int, n: int) -> list[str]:
     return [marker(i) for i in reversed(range(start, start + n))]  # newest first
 
 
+def make_pad_orders(start: int, n: int) -> list[str]:
+    """#17: Felix's personal orders, blocked with a marked message."""
+    for i in range(start, start + n):
+        PadOrder.objects.create(
+            employee=_user("felix.hoffmann"),
+            issuer=Issuer.objects.get(key="hansebank"),
+            side="buy",
+            quantity=1 + i,
+            placed_at=START + timedelta(hours=i),
+            status="blocked",
+            code="pad.restricted",
+            message=f"restricted {marker(i)}",
+        )
+    return [marker(i) for i in reversed(range(start, start + n))]  # newest first
+
+
 @dataclass(frozen=True)
 class Listing:
     who: str
@@ -351,6 +368,17 @@ LISTINGS = {
         "/walls/denials.csv",
     ),
     "documents": Listing("niklas.wolf", make_documents, "/walls/documents", "title"),
+    "my personal orders": Listing(
+        "felix.hoffmann", make_pad_orders, "/walls/pad/orders", "message", "/walls/pad/"
+    ),
+    "personal orders": Listing(
+        "clara.vogel",
+        make_pad_orders,
+        "/walls/pad/all-orders",
+        "message",
+        "/walls/pad/orders/",
+        "/walls/pad/all-orders.csv",
+    ),
 }
 PAGED = [name for name, listing in LISTINGS.items() if listing.page]
 WITH_CSV = [name for name, listing in LISTINGS.items() if listing.csv]
