@@ -15,6 +15,11 @@ BACKOFFICE_TRUSTED_PROXIES  reverse proxies of ours in front of the app that app
 BACKOFFICE_LOGIN_RECORDS_DAYS  days to keep records of login attempts and addresses; default 90
 BACKOFFICE_ADMIN          "1" mounts Django's admin at /admin/ (read-only, reference data only)
 BACKOFFICE_URL            the address people open, for links in e-mails; default http://127.0.0.1:8000
+BACKOFFICE_LOCAL_PASSWORDS  "0" switches local password logins off (single sign-on only); default on
+BACKOFFICE_MFA_REQUIRED   "1": a local password login needs a TOTP code; people enrol first
+BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CLIENT_ID,
+                          CLIENT_SECRET, AUTHORIZATION_ENDPOINT, TOKEN_ENDPOINT, USERINFO_ENDPOINT,
+                          JWKS_URI, END_SESSION_ENDPOINT, SIGN_ALGO (RS256), SCOPES
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ INSTALLED_APPS = [
     "backoffice.credit",
     "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
+    "backoffice.identity",  # #18 single sign-on, TOTP
     "backoffice.web",
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
@@ -168,7 +174,38 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # #13: the password check; grants no Django permission to anyone: roles decide
     "backoffice.accounts.backends.PersonBackend",
+    # #18: OpenID Connect (authorization code + PKCE); the same person as by password
+    "backoffice.identity.oidc.OidcBackend",
 ]
+
+# #18: local passwords can be switched off where every login comes from the IdP.
+LOCAL_PASSWORDS = _flag("BACKOFFICE_LOCAL_PASSWORDS", default=True)
+MFA_REQUIRED = _flag("BACKOFFICE_MFA_REQUIRED")
+
+
+def _oidc(name: str, default: str = "") -> str:
+    return os.environ.get(f"BACKOFFICE_OIDC_{name}", default).strip()
+
+
+# #18 OpenID Connect (mozilla-django-oidc): on when an issuer and a client id are set.
+OIDC_ENABLED = bool(_oidc("ISSUER") and _oidc("CLIENT_ID"))
+OIDC_OP_ISSUER = _oidc("ISSUER")
+OIDC_RP_CLIENT_ID = _oidc("CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = _oidc("CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc("AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = _oidc("TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = _oidc("USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = _oidc("JWKS_URI") or None
+OIDC_OP_END_SESSION_ENDPOINT = _oidc("END_SESSION_ENDPOINT")
+OIDC_RP_SIGN_ALGO = _oidc("SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = _oidc("SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_CREATE_USER = False  # people come from the policy, user-admin cases or SCIM
+OIDC_STORE_ID_TOKEN = True  # the hint for the IdP's logout
+OIDC_TIMEOUT = 10
+OIDC_OP_LOGOUT_URL_METHOD = "backoffice.identity.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=refused"
 
 
 def _count(name: str, default: int, minimum: int = 0) -> int:
