@@ -8,8 +8,8 @@ from backoffice.accounts.api import router as accounts_api
 from backoffice.api import api, mount
 from backoffice.audit.api import router as audit_api
 from backoffice.cases.api import router as cases_api
-from backoffice.identity import views as identity_views
 from backoffice.credit.api import router as credit_api
+from backoffice.identity import views as identity_views
 from backoffice.readonly_admin import site as admin_site
 from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views

@@ -69,6 +69,12 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/audit/"): AUDIT_READERS,
     ("POST", "/audit/verify/"): "service",
     ("GET", "/login/"): set(PEOPLE),
+    # #18 single sign-on: off unless BACKOFFICE_OIDC_* are set (404); tests/identity
+    ("GET", "/oidc/authenticate/"): set(),
+    ("GET", "/oidc/callback/"): set(),
+    # #18 TOTP: the login step only with a password-checked login waiting (else: /login/)
+    ("GET", "/login/totp/"): set(),
+    ("GET", "/settings/totp/"): EVERYONE,  # one's own authenticator
     ("POST", "/logout/"): set(PEOPLE),
     ("GET", "/healthz"): set(PEOPLE),
     ("GET", "/admin/"): set(),  # #13: off by default (404); when on, see ADMIN_MATRIX

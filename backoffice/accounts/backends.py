@@ -21,7 +21,9 @@ __all__ = ["PersonBackend"]
 class PersonBackend(ModelBackend):
     """Authenticates active people by password; grants no Django permission to anyone."""
 
-    def authenticate(self, request: Any, username: Any = None, password: Any = None, **kw: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: Any = None, password: Any = None, **kw: Any
+    ) -> Any:
         """#18: no password login at all where the deployment switched local passwords off."""
         from django.conf import settings
 

@@ -334,14 +334,10 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
     if policy.identity is not None:
         for group, role in policy.identity.roles.items():
             if role not in role_ids:
-                yield doc.problem(
-                    ("identity", "roles", group), f"identity: unknown role {role!r}"
-                )
+                yield doc.problem(("identity", "roles", group), f"identity: unknown role {role!r}")
         requester = policy.identity.requester
         if requester is not None and requester not in people:
-            yield doc.problem(
-                ("identity", "requester"), f"identity: unknown person {requester!r}"
-            )
+            yield doc.problem(("identity", "requester"), f"identity: unknown person {requester!r}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"

@@ -137,17 +137,13 @@ def has_totp(user: Any) -> bool:
 
 
 def start_totp_enrolment(user: Any) -> TotpDevice:
-    """A new secret for a person without a confirmed authenticator (a confirmed one is
-    kept: replacing it is a password-reset matter, through a user-admin case)."""
-    with transaction.atomic():
-        device = TotpDevice.objects.select_for_update().filter(user=user).first()
-        if device is not None and device.confirmed_at is not None:
-            return device
-        if device is None:
-            return TotpDevice.objects.create(user=user, secret=pyotp.random_base32())
-        device.secret = pyotp.random_base32()
-        device.save(update_fields=["secret"])
-        return device
+    """The person's authenticator, a new secret if they have none yet. The secret stays
+    until confirmed (the page is shown again on a wrong code); replacing a confirmed one is
+    a password-reset matter, through a user-admin case."""
+    device, _ = TotpDevice.objects.get_or_create(
+        user=user, defaults={"secret": pyotp.random_base32()}
+    )
+    return device
 
 
 def totp_uri(device: TotpDevice) -> str:

@@ -156,7 +156,9 @@ def sign_on(client: Any, sso: str) -> Callable[..., Any]:
     return _sign_on
 
 
-def tokens_for_client(issuer: str, client: dict[str, str], redirect: str, login: str) -> dict[str, Any]:
+def tokens_for_client(
+    issuer: str, client: dict[str, str], redirect: str, login: str
+) -> dict[str, Any]:
     """A token response from the provider for another client, obtained as that client
     would (code flow with PKCE): tokens that are real, but not meant for Backoffice."""
     verifier = secrets.token_urlsafe(48)

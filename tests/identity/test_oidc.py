@@ -154,8 +154,12 @@ def test_the_provider_refuses_a_code_without_the_pkce_verifier(
     code = back.split("code=")[1].split("&")[0]
     answer = requests.post(
         f"{sso}/token",
-        data={"grant_type": "authorization_code", "code": code,
-              "redirect_uri": f"{RP}/oidc/callback/", **CLIENT},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": f"{RP}/oidc/callback/",
+            **CLIENT,
+        },
         timeout=10,
     )
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
