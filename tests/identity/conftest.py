@@ -31,7 +31,8 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     for login, groups in {
         "lena.schulz": [],
         "anna.schmidt": ["staff"],
-        "paul.meyer": ["payment-releasers"],
+        "lukas.becker": ["risk-controllers"],
+        "maria.keller": ["risk-controllers", "no-such-group"],
         "somebody.unknown": [],
     }.items()
 }

@@ -46,7 +46,12 @@ def _enrol(anna: Any) -> pyotp.TOTP:
     client.force_login(anna)
     page = client.get("/settings/totp/")
     totp = pyotp.TOTP(_secret(page))
-    assert client.post("/settings/totp/", {"code": "000000" if totp.now() != "000000" else "1"}).status_code == 422
+    assert (
+        client.post(
+            "/settings/totp/", {"code": "000000" if totp.now() != "000000" else "1"}
+        ).status_code
+        == 422
+    )
     done = client.post("/settings/totp/", {"code": totp.now()})
     assert done.status_code == 200 and b"is set up" in done.content
     return totp
@@ -85,9 +90,7 @@ def test_the_code_step_without_a_password_first_leads_back_to_the_login(anna: An
     assert client.post("/login/totp/", {"code": "123456"})["Location"] == "/login/"
 
 
-def test_where_mfa_is_required_a_person_enrols_before_getting_in(
-    anna: Any, settings: Any
-) -> None:
+def test_where_mfa_is_required_a_person_enrols_before_getting_in(anna: Any, settings: Any) -> None:
     settings.MFA_REQUIRED = True
     client = Client()
     assert _password_login(client)["Location"] == "/login/totp/"
@@ -98,9 +101,7 @@ def test_where_mfa_is_required_a_person_enrols_before_getting_in(
     assert done.status_code == 302 and _me(client) == "anna.schmidt"
 
 
-def test_without_local_passwords_the_right_password_opens_nothing(
-    anna: Any, settings: Any
-) -> None:
+def test_without_local_passwords_the_right_password_opens_nothing(anna: Any, settings: Any) -> None:
     settings.LOCAL_PASSWORDS = False
     client = Client()
     page = client.get("/login/")

@@ -203,3 +203,40 @@ def test_without_the_provider_configured_there_is_no_single_sign_on(
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
     assert b'id="sso"' not in client.get("/login/").content
+
+
+def test_a_group_in_the_token_starts_a_grant_case_and_grants_nothing(
+    demo_bank: Any, client: Client, sign_on: Any
+) -> None:
+    """The policy maps risk-controllers to the risk-controller role: signing on starts one
+    role-grant case (by the policy's requester) waiting for an approver, and no more on
+    the next sign-on; the role itself is not held."""
+    from backoffice.access.models import RoleAssignment
+    from backoffice.cases.models import Case
+
+    sign_on("maria.keller")
+    cases = Case.objects.filter(process__key="role-grant", payload__beneficiary="maria.keller")
+    assert [(c.payload["role"], c.status, c.maker.username) for c in cases] == [
+        ("risk-controller", "submitted", "oliver.richter")
+    ]
+    assert not RoleAssignment.objects.filter(
+        user__username="maria.keller", role__key="risk-controller"
+    ).exists()
+    client.post("/logout/")
+    sign_on("maria.keller")
+    assert cases.count() == 1
+
+
+def test_a_group_asking_for_a_role_that_breaks_separation_is_refused_by_the_access_rules(
+    demo_bank: Any, sign_on: Any
+) -> None:
+    """Lukas is a credit officer; a token putting him among the risk controllers gets him
+    no case at all: the engine refuses the grant (SSD, RC-1) and records the refusal. He is
+    still signed on, with what he had."""
+    from backoffice.cases.models import Case
+
+    response = sign_on("lukas.becker")
+    assert response["Location"] == "/"
+    assert not Case.objects.filter(payload__beneficiary="lukas.becker").exists()
+    refused = AuditEvent.objects.filter(action="case.start_denied", object_id="role-grant")
+    assert refused.filter(actor="oliver.richter").exists()
