@@ -20,6 +20,8 @@ BACKOFFICE_MFA_REQUIRED   "1": a local password login needs a TOTP code; people 
 BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CLIENT_ID,
                           CLIENT_SECRET, AUTHORIZATION_ENDPOINT, TOKEN_ENDPOINT, USERINFO_ENDPOINT,
                           JWKS_URI, END_SESSION_ENDPOINT, SIGN_ALGO (RS256), SCOPES
+BACKOFFICE_LDAP_*         directory login (docs/integration.md): URL, BIND_DN, BIND_PASSWORD,
+                          USER_BASE, USER_FILTER, GROUP_BASE, GROUP_FILTER, START_TLS
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ AUTHENTICATION_BACKENDS = [
     "backoffice.accounts.backends.PersonBackend",
     # #18: OpenID Connect (authorization code + PKCE); the same person as by password
     "backoffice.identity.oidc.OidcBackend",
+    # #18: the directory's password (LDAP), when BACKOFFICE_LDAP_URL is set
+    "backoffice.identity.ldap.DirectoryBackend",
 ]
 
 # #18: local passwords can be switched off where every login comes from the IdP.
@@ -206,6 +210,51 @@ OIDC_STORE_ID_TOKEN = True  # the hint for the IdP's logout
 OIDC_TIMEOUT = 10
 OIDC_OP_LOGOUT_URL_METHOD = "backoffice.identity.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=refused"
+
+
+def _ldap(name: str, default: str = "") -> str:
+    return os.environ.get(f"BACKOFFICE_LDAP_{name}", default).strip()
+
+
+def ldap_settings(env: dict[str, str]) -> dict[str, Any]:
+    """#18 django-auth-ldap's settings from BACKOFFICE_LDAP_* values (also used by tests)."""
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    group_base = get("GROUP_BASE")
+    return {
+        "LDAP_ENABLED": bool(get("URL")),
+        "AUTH_LDAP_SERVER_URI": get("URL"),
+        "AUTH_LDAP_BIND_DN": get("BIND_DN"),
+        "AUTH_LDAP_BIND_PASSWORD": get("BIND_PASSWORD"),
+        "AUTH_LDAP_START_TLS": get("START_TLS").lower() in {"1", "true", "yes", "on"},
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(
+            get("USER_BASE"), ldap.SCOPE_SUBTREE, get("USER_FILTER", "(uid=%(user)s)")
+        ),
+        "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(
+            group_base, ldap.SCOPE_SUBTREE, get("GROUP_FILTER", "(objectClass=groupOfNames)")
+        )
+        if group_base
+        else None,
+        "AUTH_LDAP_GROUP_TYPE": GroupOfNamesType(name_attr="cn"),
+        "AUTH_LDAP_NO_NEW_USERS": True,  # people come from the policy, cases or SCIM
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": False,  # the policy or a case owns names and e-mail
+        "AUTH_LDAP_CONNECTION_OPTIONS": {ldap.OPT_NETWORK_TIMEOUT: 10},
+    }
+
+
+globals().update(
+    ldap_settings(
+        {
+            k.removeprefix("BACKOFFICE_LDAP_"): v
+            for k, v in os.environ.items()
+            if k.startswith("BACKOFFICE_LDAP_")
+        }
+    )
+)
 
 
 def _count(name: str, default: int, minimum: int = 0) -> int:

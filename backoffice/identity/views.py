@@ -42,6 +42,8 @@ __all__ = [
 
 #: session key of a password login waiting for its TOTP code
 PENDING = "identity_pending"
+#: the local password backend (the only one the second factor guards)
+LOCAL_BACKEND = "backoffice.accounts.backends.PersonBackend"
 
 
 class SignOnStart(OIDCAuthenticationRequestView):  # type: ignore[misc]
@@ -83,7 +85,10 @@ class CodeForm(forms.Form):
 
 def needs_second_factor(user: Any) -> bool:
     """A local password login needs a code when the person has an authenticator, or when
-    the deployment requires one (they enrol before they get in)."""
+    the deployment requires one (they enrol before they get in). A directory password
+    (LDAP) is the directory's matter, and single sign-on the provider's."""
+    if getattr(user, "backend", "") != LOCAL_BACKEND:
+        return False
     return bool(settings.MFA_REQUIRED) or has_totp(user)
 
 

@@ -59,10 +59,11 @@ class BackofficeLoginView(LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        """#18: the single sign-on button, and the password form only where allowed."""
+        """#18: the single sign-on button, and the password form only where a password is
+        asked for (a local one, or the directory's)."""
         context = super().get_context_data(**kwargs)
         context["oidc_enabled"] = settings.OIDC_ENABLED
-        context["local_passwords"] = settings.LOCAL_PASSWORDS
+        context["local_passwords"] = settings.LOCAL_PASSWORDS or settings.LDAP_ENABLED
         context["sso_refused"] = self.request.GET.get("sso") == "refused"
         return context
 
