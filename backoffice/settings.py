@@ -22,6 +22,7 @@ BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CL
                           JWKS_URI, END_SESSION_ENDPOINT, SIGN_ALGO (RS256), SCOPES
 BACKOFFICE_LDAP_*         directory login (docs/integration.md): URL, BIND_DN, BIND_PASSWORD,
                           USER_BASE, USER_FILTER, GROUP_BASE, GROUP_FILTER, START_TLS
+BACKOFFICE_SCIM_TOKEN     bearer token of the SCIM 2.0 endpoint /scim/v2/; unset: no endpoint
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
     "backoffice.identity",  # #18 single sign-on, TOTP
+    "backoffice.scim",  # #18 provisioning: joiners, movers, leavers
     "backoffice.web",
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
@@ -210,6 +212,8 @@ OIDC_STORE_ID_TOKEN = True  # the hint for the IdP's logout
 OIDC_TIMEOUT = 10
 OIDC_OP_LOGOUT_URL_METHOD = "backoffice.identity.oidc.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=refused"
+# #18 SCIM 2.0 provisioning: the HR system's or IdP's bearer token; unset: /scim/v2/ is 404
+SCIM_TOKEN = os.environ.get("BACKOFFICE_SCIM_TOKEN", "").strip()
 
 
 def _ldap(name: str, default: str = "") -> str:

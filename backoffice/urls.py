@@ -52,6 +52,7 @@ urlpatterns = [
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance
     path("api/v1/", api.urls),
+    path("scim/v2/", include("backoffice.scim.urls")),  # #18 provisioning (bearer token)
 ]
 
 if settings.BACKOFFICE_ADMIN:  # #13: off unless the operator turns it on; read-only then

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from backoffice.scim import views
+
+urlpatterns = [
+    path("ServiceProviderConfig", views.service_provider_config, name="scim_config"),
+    path("Schemas", views.schemas, name="scim_schemas"),
+    path("Schemas/<str:schema_id>", views.schemas, name="scim_schema"),
+    path("ResourceTypes", views.resource_types, name="scim_resource_types"),
+    path("ResourceTypes/<str:type_id>", views.resource_types, name="scim_resource_type"),
+    path("Users", views.users, name="scim_users"),
+    path("Users/<str:pk>", views.user, name="scim_user"),
+    path("Groups", views.groups, name="scim_groups"),
+    path("Groups/<str:pk>", views.group, name="scim_group"),
+]
