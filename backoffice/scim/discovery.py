@@ -26,10 +26,12 @@ def _attr(name: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
     } | extra
 
 
-def schemas(base: str) -> list[dict[str, Any]]:
+def schemas(base: str, departments: list[str]) -> list[dict[str, Any]]:
+    """``userName`` is immutable (logins are never given twice: a rename is a user-admin
+    case); ``active`` is always said (false: a leaver); a department is one of the units,
+    named by its key."""
     user = [
-        _attr("userName", required=True, uniqueness="server"),
-        _attr("displayName"),
+        _attr("userName", required=True, uniqueness="server", mutability="immutable"),
         _attr("name", "complex", subAttributes=[_attr("formatted")]),
         _attr(
             "emails",
@@ -38,10 +40,9 @@ def schemas(base: str) -> list[dict[str, Any]]:
             subAttributes=[
                 _attr("value"),
                 _attr("type", canonicalValues=["work"]),
-                _attr("primary", "boolean"),
             ],
         ),
-        _attr("active", "boolean"),
+        _attr("active", "boolean", required=True),
     ]
     group = [
         _attr("displayName", required=True, uniqueness="server"),
@@ -51,12 +52,11 @@ def schemas(base: str) -> list[dict[str, Any]]:
             multiValued=True,
             subAttributes=[
                 _attr("value", mutability="immutable"),
-                _attr("display", mutability="readOnly"),
                 _attr("$ref", "reference", mutability="immutable", referenceTypes=["User"]),
             ],
         ),
     ]
-    enterprise = [_attr("department")]
+    enterprise = [_attr("department", canonicalValues=departments)]
     rows = [
         (USER_SCHEMA, "User", "A person of the bank", user),
         (GROUP_SCHEMA, "Group", "A group; one the policy maps to a role asks for it", group),

@@ -26,12 +26,15 @@ class ScimGroup(TimeStamped):
 
 
 class ScimLink(TimeStamped):
-    """The provisioning system's own id for a person (``externalId``), if it sent one."""
+    """What the provisioning system says of a person beyond the login: its own id for
+    them (``externalId``) and their department."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_link"
     )
     external_id = models.CharField(max_length=200, blank=True)
+    #: the department the provisioning system last sent (a leaver keeps it, without membership)
+    department = models.CharField(max_length=64, blank=True)
 
     @override
     def __str__(self) -> str:

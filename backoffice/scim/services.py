@@ -51,6 +51,7 @@ __all__ = [
     "person_data",
     "user_resource",
     "visible_users",
+    "departments",
 ]
 
 ACTOR = "scim"
@@ -95,8 +96,8 @@ def person_data(body: Mapping[str, Any]) -> PersonData:
         raise ScimError(400, "userName: lower-case letters, digits, '.', '_', '-'", "invalidValue")
     raw_name = body.get("name")
     name_part: Mapping[str, Any] = raw_name if isinstance(raw_name, dict) else {}
-    name = _text(body.get("displayName"), "displayName") or _text(
-        name_part.get("formatted"), "name.formatted"
+    name = _text(name_part.get("formatted"), "name.formatted") or _text(
+        body.get("displayName"), "displayName"
     )
     if not name:
         given = _text(name_part.get("givenName"), "name.givenName")
@@ -107,9 +108,9 @@ def person_data(body: Mapping[str, Any]) -> PersonData:
         raise ScimError(400, "emails: a list of objects", "invalidValue")
     primary = [e for e in emails if e.get("primary")] or emails
     email = _text(primary[0].get("value"), "emails.value", limit=254) if primary else ""
-    active = body.get("active", True)
+    active = body.get("active")
     if not isinstance(active, bool):
-        raise ScimError(400, "active: true or false", "invalidValue")
+        raise ScimError(400, "active: true or false (required)", "invalidValue")
     raw_extension = body.get(ENTERPRISE)
     extension: Mapping[str, Any] = raw_extension if isinstance(raw_extension, dict) else {}
     department = _text(extension.get("department"), "department", limit=64) or None
@@ -143,6 +144,13 @@ def _department(user: Any, day: date) -> str | None:
     return row.unit.key if row is not None else None
 
 
+def departments() -> list[str]:
+    """The units a person can be placed in (a SCIM department is a unit key)."""
+    return list(
+        Unit.objects.filter(retired_at__isnull=True).order_by("key").values_list("key", flat=True)
+    )
+
+
 def _current(day: date) -> Q:
     return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
 
@@ -161,21 +169,23 @@ def _meta(kind: str, row: Any, created: Any, modified: Any, base: str) -> dict[s
 def user_resource(user: Any, base: str) -> dict[str, Any]:
     profile = user.profile
     resource: dict[str, Any] = {
-        "schemas": [USER_SCHEMA, ENTERPRISE],
+        "schemas": [USER_SCHEMA],
         "id": str(user.pk),
         "userName": user.username,
-        "displayName": profile.display_name,
-        "name": {"formatted": profile.display_name},
         "active": bool(user.is_active),
         "meta": _meta("User", user, profile.created, profile.last_updated, base),
     }
+    if profile.display_name != user.username:  # a name no one gave is the login
+        resource["name"] = {"formatted": profile.display_name}
     link = ScimLink.objects.filter(user=user).first()
     if link is not None and link.external_id:
         resource["externalId"] = link.external_id
     if user.email:
-        resource["emails"] = [{"value": user.email, "type": "work", "primary": True}]
-    department = _department(user, timezone.localdate())
-    resource[ENTERPRISE] = {"department": department} if department else {}
+        resource["emails"] = [{"value": user.email, "type": "work"}]
+    department = _department(user, timezone.localdate()) or (link.department if link else "")
+    if department:
+        resource["schemas"].append(ENTERPRISE)
+        resource[ENTERPRISE] = {"department": department}
     return resource
 
 
@@ -185,7 +195,7 @@ def group_resource(group: ScimGroup, base: str) -> dict[str, Any]:
         "id": str(group.pk),
         "displayName": group.display_name,
         "members": [
-            {"value": str(u.pk), "display": u.username, "$ref": f"{base}/Users/{u.pk}"}
+            {"value": str(u.pk), "$ref": f"{base}/Users/{u.pk}"}
             for u in group.members.order_by("pk")
         ],
         "meta": _meta("Group", group, group.created, group.last_updated, base),
@@ -271,10 +281,16 @@ def do_join(data: PersonData) -> Any:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.profile = Profile.objects.create(user=user, display_name=data.name, source="scim")
-        ScimLink.objects.create(user=user, external_id=data.external_id)
+        ScimLink.objects.create(
+            user=user, external_id=data.external_id, department=data.department or ""
+        )
         today = timezone.localdate()
-        _place(user, unit, today)
-        _separation_kept(before, data.login)
+        if data.active:
+            _place(user, unit, today)
+            _separation_kept(before, data.login)
+        else:
+            user.profile.deactivated_by = LEFT
+            user.profile.save(update_fields=["deactivated_by"])
         record(
             "scim.person.joined",
             actor=ACTOR,
@@ -286,54 +302,41 @@ def do_join(data: PersonData) -> Any:
 
 
 def do_update_user(user: Any, data: PersonData) -> Any:
-    """PUT (and PATCH, applied to the current resource): name, e-mail, department, active."""
+    """PUT (and PATCH, applied to the current resource): name, e-mail, department, active.
+
+    ``active: false`` is a leaver (at once); ``true`` again brings back only a login SCIM
+    locked, never one a user-admin case locked (that takes a case to unlock)."""
     if data.login != user.username:
         raise ScimError(400, "userName cannot change (logins are never given twice)", "mutability")
     with transaction.atomic():
-        user = (
-            get_user_model().objects.select_for_update().select_related("profile").get(pk=user.pk)
-        )
+        users = get_user_model().objects.select_for_update().select_related("profile")
+        user = users.get(pk=user.pk)
         profile = user.profile
         today = timezone.localdate()
+        unit = _unit(data.department)
+        ScimLink.objects.update_or_create(
+            user=user,
+            defaults={"external_id": data.external_id, "department": data.department or ""},
+        )
+        _rename(user, data)
         if not data.active:
-            if user.is_active or profile.deactivated_by != LEFT:
+            if user.is_active:
                 _leave(user, today, reason="active=false")
             return user
         if not user.is_active:
             if profile.deactivated_by not in (LEFT, DELETED):
                 raise ScimError(
-                    409,
-                    "this login was locked by a case; a user-admin case unlocks it",
-                    "mutability",
+                    409, "a user-admin case locked this login; only a case unlocks it", "mutability"
                 )
             user.is_active = True
             user.save(update_fields=["is_active"])
             profile.deactivated_by = ""
+            profile.save(update_fields=["deactivated_by", "last_updated"])
             record(
                 "scim.person.rejoined", actor=ACTOR, object_type="person", object_id=user.username
             )
-        if str(profile.source) != "policy":  # the policy's people keep the policy's name and e-mail
-            changed = {}
-            if data.name and data.name != profile.display_name:
-                changed["name"] = data.name
-                profile.display_name = data.name
-            if data.email != user.email:
-                changed["email"] = data.email
-                user.email = data.email
-                user.save(update_fields=["email"])
-            if changed:
-                record(
-                    "scim.person.changed",
-                    actor=ACTOR,
-                    object_type="person",
-                    object_id=user.username,
-                    after=changed,
-                )
-        profile.save(update_fields=["display_name", "deactivated_by", "last_updated"])
-        if data.external_id:
-            ScimLink.objects.update_or_create(user=user, defaults={"external_id": data.external_id})
         before = _violations()
-        was, now = _place(user, _unit(data.department), today)
+        was, now = _place(user, unit, today)
         if was != now:
             _separation_kept(before, user.username)
             record(
@@ -346,6 +349,28 @@ def do_update_user(user: Any, data: PersonData) -> Any:
                 reason="membership ended and started today; cooling-off follows from history",
             )
     return user
+
+
+def _rename(user: Any, data: PersonData) -> None:
+    """Name and e-mail; the policy's people keep the policy's (a policy-change case)."""
+    profile = user.profile
+    if str(profile.source) == "policy":
+        return
+    changed: dict[str, str] = {}
+    if data.name != profile.display_name:
+        changed["name"] = profile.display_name = data.name
+        profile.save(update_fields=["display_name", "last_updated"])
+    if data.email != user.email:
+        changed["email"] = user.email = data.email
+        user.save(update_fields=["email"])
+    if changed:
+        record(
+            "scim.person.changed",
+            actor=ACTOR,
+            object_type="person",
+            object_id=user.username,
+            after=changed,
+        )
 
 
 def _leave(user: Any, today: date, *, reason: str, deleted: bool = False) -> None:
@@ -435,7 +460,7 @@ def do_save_group(group: ScimGroup | None, body: Mapping[str, Any]) -> ScimGroup
         else:
             before = set(group.members.values_list("pk", flat=True))
             group.display_name = name
-            group.external_id = _text(body.get("externalId"), "externalId") or group.external_id
+            group.external_id = _text(body.get("externalId"), "externalId")
             group.save()
         group.members.set(members)
         added = [u for u in members if u.pk not in before]

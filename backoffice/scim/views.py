@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -22,7 +22,9 @@ from backoffice.audit.services import record
 from backoffice.scim import discovery
 from backoffice.scim.models import ScimGroup
 from backoffice.scim.services import (
+    ENTERPRISE,
     ScimError,
+    departments,
     do_delete_group,
     do_delete_user,
     do_join,
@@ -110,11 +112,44 @@ def _json(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def _page(request: HttpRequest, rows: Any, render: Callable[[Any], dict[str, Any]]) -> HttpResponse:
+ALWAYS = {"id", "schemas", "meta", "username", "active"}
+
+
+def _names(value: Any) -> set[str]:
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value)
+    return {v.strip().lower() for v in str(value or "").split(",") if v.strip()}
+
+
+def project(resource: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7644 3.4.2.5 ``attributes`` / ``excludedAttributes`` (top-level names and the
+    extension's URN); ``id``, ``schemas``, ``userName`` and ``active`` are always returned."""
+    wanted, unwanted = _names(params.get("attributes")), _names(params.get("excludedAttributes"))
+
+    def top(name: str) -> str:
+        name = name.lower()
+        return ENTERPRISE.lower() if name.startswith(ENTERPRISE.lower()) else name.split(".")[0]
+
+    wanted, unwanted = {top(n) for n in wanted}, {top(n) for n in unwanted}
+    kept = {}
+    for key, value in resource.items():
+        name = key.lower()
+        if name in ALWAYS or (not wanted or name in wanted) and name not in unwanted:
+            kept[key] = value
+    return kept
+
+
+def _page(
+    request: HttpRequest,
+    rows: Any,
+    render: Callable[[Any], dict[str, Any]],
+    params: Mapping[str, Any] | None = None,
+) -> HttpResponse:
+    params = request.GET if params is None else params
     try:
-        start = max(1, int(request.GET.get("startIndex", "1")))
-        count = max(0, min(200, int(request.GET.get("count", "100"))))
-    except ValueError as exc:
+        start = max(1, int(params.get("startIndex", 1)))
+        count = max(0, min(200, int(params.get("count", 100))))
+    except (TypeError, ValueError) as exc:
         raise ScimError(400, "startIndex and count are numbers", "invalidValue") from exc
     total = rows.count()
     page = list(rows[start - 1 : start - 1 + count])
@@ -124,7 +159,7 @@ def _page(request: HttpRequest, rows: Any, render: Callable[[Any], dict[str, Any
             "totalResults": total,
             "startIndex": start,
             "itemsPerPage": len(page),
-            "Resources": [render(row) for row in page],
+            "Resources": [project(render(row), params) for row in page],
         }
     )
 
@@ -136,14 +171,26 @@ def _one(rows: Any, pk: str, kind: str) -> Any:
     return found
 
 
+def _read_only(request: HttpRequest) -> None:
+    if request.method != "GET":
+        raise ScimError(405, "read only")
+
+
+@scim_view
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    raise ScimError(404, "no such endpoint")
+
+
 @scim_view
 def service_provider_config(request: HttpRequest) -> HttpResponse:
+    _read_only(request)
     return _answer(discovery.service_provider_config(_base(request)))
 
 
 @scim_view
 def schemas(request: HttpRequest, schema_id: str = "") -> HttpResponse:
-    found = discovery.schemas(_base(request))
+    _read_only(request)
+    found = discovery.schemas(_base(request), departments())
     if schema_id:
         match = [s for s in found if s["id"] == schema_id]
         if not match:
@@ -162,6 +209,7 @@ def schemas(request: HttpRequest, schema_id: str = "") -> HttpResponse:
 
 @scim_view
 def resource_types(request: HttpRequest, type_id: str = "") -> HttpResponse:
+    _read_only(request)
     found = discovery.resource_types(_base(request))
     if type_id:
         match = [t for t in found if t["id"] == type_id]
@@ -197,7 +245,7 @@ def user(request: HttpRequest, pk: str) -> HttpResponse:
     base = _base(request)
     found = _one(visible_users(), pk, "User")
     if request.method == "GET":
-        return _answer(user_resource(found, base))
+        return _answer(project(user_resource(found, base), request.GET))
     if request.method == "PUT":
         body = _json(request)
         body.setdefault("userName", found.username)
@@ -232,7 +280,7 @@ def group(request: HttpRequest, pk: str) -> HttpResponse:
     base = _base(request)
     found = _one(ScimGroup.objects.all(), pk, "Group")
     if request.method == "GET":
-        return _answer(group_resource(found, base))
+        return _answer(project(group_resource(found, base), request.GET))
     if request.method == "PUT":
         return _answer(group_resource(do_save_group(found, _json(request)), base))
     if request.method == "PATCH":
@@ -245,3 +293,24 @@ def group(request: HttpRequest, pk: str) -> HttpResponse:
         do_delete_group(found)
         return HttpResponse(status=204)
     raise ScimError(405, "GET, PUT, PATCH or DELETE")
+
+
+@scim_view
+def search_everything(request: HttpRequest) -> HttpResponse:
+    """POST /.search over every resource type at once: not offered (RFC 7644 3.4.3: 501)."""
+    raise ScimError(501, "search per resource type: /Users/.search or /Groups/.search")
+
+
+@scim_view
+def search(request: HttpRequest, kind: str) -> HttpResponse:
+    """POST …/.search (RFC 7644 3.4.3): a query in the body, for filters too long for a URL."""
+    if request.method != "POST":
+        raise ScimError(405, "POST")
+    body = _json(request)
+    base = _base(request)
+    expression = str(body.get("filter") or "")
+    if kind == "Users":
+        rows = filtered(visible_users(), expression, USER_FIELDS)
+        return _page(request, rows, lambda u: user_resource(u, base), body)
+    rows = filtered(ScimGroup.objects.order_by("pk"), expression, GROUP_FIELDS)
+    return _page(request, rows, lambda g: group_resource(g, base), body)
