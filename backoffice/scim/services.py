@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backoffice.accounts.models import ApiToken
@@ -123,25 +123,37 @@ def person_data(body: Mapping[str, Any]) -> PersonData:
 
 
 def visible_users() -> QuerySet[Any]:
-    """Everyone with a profile, except those a SCIM DELETE removed."""
+    """Everyone with a profile, except those a SCIM DELETE removed; with what a resource
+    shows read in a fixed number of statements, however long the page."""
+    member = Membership.objects.filter(role=MembershipRole.MEMBER.value).filter(
+        _current(timezone.localdate())
+    )
     return (
         get_user_model()
         .objects.filter(profile__isnull=False)
         .exclude(profile__deactivated_by=DELETED)
-        .select_related("profile")
+        .select_related("profile", "scim_link")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=member.select_related("unit").order_by("-valid_from"),
+                to_attr="member_now",
+            )
+        )
         .order_by("pk")
     )
 
 
 def _department(user: Any, day: date) -> str | None:
-    row = (
-        Membership.objects.filter(user=user, role=MembershipRole.MEMBER.value)
-        .filter(_current(day))
-        .select_related("unit")
-        .order_by("-valid_from")
-        .first()
-    )
-    return row.unit.key if row is not None else None
+    rows = getattr(user, "member_now", None)
+    if rows is None:
+        rows = list(
+            Membership.objects.filter(user=user, role=MembershipRole.MEMBER.value)
+            .filter(_current(day))
+            .select_related("unit")
+            .order_by("-valid_from")
+        )
+    return rows[0].unit.key if rows else None
 
 
 def departments() -> list[str]:
@@ -177,7 +189,7 @@ def user_resource(user: Any, base: str) -> dict[str, Any]:
     }
     if profile.display_name != user.username:  # a name no one gave is the login
         resource["name"] = {"formatted": profile.display_name}
-    link = ScimLink.objects.filter(user=user).first()
+    link = getattr(user, "scim_link", None)
     if link is not None and link.external_id:
         resource["externalId"] = link.external_id
     if user.email:

@@ -12,9 +12,9 @@ urlpatterns = [
     path("Users/.search", views.search, {"kind": "Users"}, name="scim_users_search"),
     path("Groups/.search", views.search, {"kind": "Groups"}, name="scim_groups_search"),
     path("Users", views.users, name="scim_users"),
-    path("Users/<str:pk>", views.user, name="scim_user"),
+    path("Users/<str:scim_id>", views.user, name="scim_user"),
     path("Groups", views.groups, name="scim_groups"),
-    path("Groups/<str:pk>", views.group, name="scim_group"),
+    path("Groups/<str:scim_id>", views.group, name="scim_group"),
     path("", views.not_found, name="scim_root"),
     path("<path:rest>", views.not_found, name="scim_not_found"),
 ]

@@ -241,9 +241,9 @@ def users(request: HttpRequest) -> HttpResponse:
 
 
 @scim_view
-def user(request: HttpRequest, pk: str) -> HttpResponse:
+def user(request: HttpRequest, scim_id: str) -> HttpResponse:
     base = _base(request)
-    found = _one(visible_users(), pk, "User")
+    found = _one(visible_users(), scim_id, "User")
     if request.method == "GET":
         return _answer(project(user_resource(found, base), request.GET))
     if request.method == "PUT":
@@ -276,9 +276,9 @@ def groups(request: HttpRequest) -> HttpResponse:
 
 
 @scim_view
-def group(request: HttpRequest, pk: str) -> HttpResponse:
+def group(request: HttpRequest, scim_id: str) -> HttpResponse:
     base = _base(request)
-    found = _one(ScimGroup.objects.all(), pk, "Group")
+    found = _one(ScimGroup.objects.all(), scim_id, "Group")
     if request.method == "GET":
         return _answer(project(group_resource(found, base), request.GET))
     if request.method == "PUT":

@@ -39,4 +39,7 @@ def test_scim2_tester_passes_every_check(endpoint: str) -> None:
     ]
     checked = {r.title for r in results if r.status == Status.SUCCESS}
     assert failed == [], "\n".join(f"{t}: {r}" for t, r, _ in failed)
-    assert len(checked) >= 10, sorted(checked)
+    skipped = {r.title for r in results if r.status == Status.SKIPPED}
+    assert len(checked) >= 20, sorted(checked)
+    # the one check skipped: a search over all resource types at once, answered 501
+    assert skipped <= {"search_with_attributes"}

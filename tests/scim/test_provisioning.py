@@ -210,3 +210,16 @@ def test_bad_input_names_the_field(scim: Client) -> None:
     answer = _send(scim, "POST", "/Users", _user("ida.neu", "no-such-unit"))
     assert answer.status_code == 400 and "department" in answer.json()["detail"]
     assert not get_user_model().objects.filter(username="ida.neu").exists()
+
+
+def test_a_page_of_users_costs_the_same_statements_for_5_rows_as_for_25(scim: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(rows: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            answer = scim.get("/scim/v2/Users", {"count": rows})
+        assert answer.status_code == 200 and answer.json()["itemsPerPage"] == rows
+        return len(captured)
+
+    assert count(5) == count(25) <= 8
