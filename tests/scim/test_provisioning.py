@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from backoffice.audit.models import AuditEvent
 from backoffice.scim.services import ENTERPRISE, USER_SCHEMA
+from tests.cases.conftest import payment
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +224,30 @@ def test_a_page_of_users_costs_the_same_statements_for_5_rows_as_for_25(scim: Cl
         return len(captured)
 
     assert count(5) == count(25) <= 8
+
+
+def test_a_leavers_open_work_waits_for_the_other_eligible_people(scim: Client) -> None:
+    """Maria could release Anna's payment; she leaves. The case is still in the inbox of
+    Sophie, who may release too, and Maria's session can no longer act on it."""
+    from backoffice.base.actor import Actor
+    from backoffice.cases.queries import inbox_cases
+    from backoffice.cases.services import do_start_case
+
+    users = get_user_model().objects
+    anna, maria = users.get(username="anna.schmidt"), users.get(username="maria.keller")
+    case = do_start_case(Actor(anna), "payment-release", payment(), submit=True)
+    case_id = case.raise_if_denied().pk
+    assert inbox_cases(Actor(maria)).filter(pk=case_id).exists()
+    session = Client()
+    session.force_login(maria)
+
+    assert _send(scim, "DELETE", f"/Users/{maria.pk}").status_code == 204
+    assert scim.get(f"/scim/v2/Users/{maria.pk}").status_code == 404
+    sophie = users.get(username="sophie.krueger")
+    assert inbox_cases(Actor(sophie)).filter(pk=case_id).exists()
+    release = session.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json.dumps({"action": "release"}),
+        content_type="application/json",
+    )
+    assert release.status_code == 401
