@@ -42,6 +42,8 @@ __all__ = [
 
 #: session key of a password login waiting for its TOTP code
 PENDING = "identity_pending"
+#: wrong codes a waiting login may try before it has to give the password again
+MAX_TRIES = 5
 #: the local password backend (the only one the second factor guards)
 LOCAL_BACKEND = "backoffice.accounts.backends.PersonBackend"
 
@@ -126,6 +128,11 @@ def totp_login(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING]
             auth.login(request, user, backend=pending["backend"])
             return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+        pending["tries"] = int(pending.get("tries", 0)) + 1
+        if pending["tries"] >= MAX_TRIES:  # no guessing six digits: the password again
+            del request.session[PENDING]
+            return redirect("login")
+        request.session[PENDING] = pending
         form.add_error("code", _("That code is not right. Type the current one."))
     context = {
         "form": form,

@@ -112,3 +112,15 @@ def test_without_local_passwords_the_right_password_opens_nothing(anna: Any, set
     assert failed is not None and failed.object_id == "anna.schmidt"
     settings.LOCAL_PASSWORDS = True
     assert _password_login(client).status_code == 302 and _me(client) == "anna.schmidt"
+
+
+def test_five_wrong_codes_send_the_login_back_to_the_password(anna: Any) -> None:
+    totp = _enrol(anna)
+    client = Client()
+    _password_login(client)
+    for _ in range(4):
+        assert client.post("/login/totp/", {"code": "99999"}).status_code == 422
+    assert client.post("/login/totp/", {"code": "99999"})["Location"] == "/login/"
+    # the right code is of no use now: the waiting login is gone
+    answer = client.post("/login/totp/", {"code": totp.at(time.time() + 30)})
+    assert answer["Location"] == "/login/" and _me(client) is None
