@@ -180,8 +180,7 @@ AUTHENTICATION_BACKENDS = [
     "backoffice.accounts.backends.PersonBackend",
     # #18: OpenID Connect (authorization code + PKCE); the same person as by password
     "backoffice.identity.oidc.OidcBackend",
-    # #18: the directory's password (LDAP), when BACKOFFICE_LDAP_URL is set
-    "backoffice.identity.ldap.DirectoryBackend",
+    # #18: the directory's password (LDAP) joins below when BACKOFFICE_LDAP_URL is set
 ]
 
 # #18: local passwords can be switched off where every login comes from the IdP.
@@ -250,15 +249,18 @@ def ldap_settings(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-globals().update(
-    ldap_settings(
-        {
-            k.removeprefix("BACKOFFICE_LDAP_"): v
-            for k, v in os.environ.items()
-            if k.startswith("BACKOFFICE_LDAP_")
-        }
+LDAP_ENABLED = False
+if _ldap("URL"):  # python-ldap (the `ldap` extra) is needed only where a directory is used
+    globals().update(
+        ldap_settings(
+            {
+                k.removeprefix("BACKOFFICE_LDAP_"): v
+                for k, v in os.environ.items()
+                if k.startswith("BACKOFFICE_LDAP_")
+            }
+        )
     )
-)
+    AUTHENTICATION_BACKENDS.append("backoffice.identity.ldap.DirectoryBackend")
 
 
 def _count(name: str, default: int, minimum: int = 0) -> int:

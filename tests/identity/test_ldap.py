@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from backoffice.audit.models import AuditEvent
+from backoffice.identity.ldap import PATH as LDAP_BACKEND
 from backoffice.settings import ldap_settings
 from tests.identity.ldap_server import ROOT_DN, ROOT_PASSWORD, SUFFIX, running_slapd
 
@@ -45,6 +46,7 @@ def directory(settings: Any, slapd: str, demo_bank: Any) -> str:
     )
     for name, value in values.items():
         setattr(settings, name, value)
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, LDAP_BACKEND]
     return slapd
 
 
