@@ -321,7 +321,7 @@ def do_update_user(user: Any, data: PersonData) -> Any:
     if data.login != user.username:
         raise ScimError(400, "userName cannot change (logins are never given twice)", "mutability")
     with transaction.atomic():
-        users = get_user_model().objects.select_for_update().select_related("profile")
+        users = get_user_model().objects.select_for_update(of=("self",)).select_related("profile")
         user = users.get(pk=user.pk)
         profile = user.profile
         today = timezone.localdate()
@@ -428,7 +428,10 @@ def do_delete_user(user: Any) -> None:
     from SCIM's view."""
     with transaction.atomic():
         user = (
-            get_user_model().objects.select_for_update().select_related("profile").get(pk=user.pk)
+            get_user_model()
+            .objects.select_for_update(of=("self",))
+            .select_related("profile")
+            .get(pk=user.pk)
         )
         _leave(
             user, timezone.localdate(), reason="deleted by the provisioning system", deleted=True
