@@ -15,6 +15,14 @@ BACKOFFICE_TRUSTED_PROXIES  reverse proxies of ours in front of the app that app
 BACKOFFICE_LOGIN_RECORDS_DAYS  days to keep records of login attempts and addresses; default 90
 BACKOFFICE_ADMIN          "1" mounts Django's admin at /admin/ (read-only, reference data only)
 BACKOFFICE_URL            the address people open, for links in e-mails; default http://127.0.0.1:8000
+BACKOFFICE_LOCAL_PASSWORDS  "0" switches local password logins off (single sign-on only); default on
+BACKOFFICE_MFA_REQUIRED   "1": a local password login needs a TOTP code; people enrol first
+BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CLIENT_ID,
+                          CLIENT_SECRET, AUTHORIZATION_ENDPOINT, TOKEN_ENDPOINT, USERINFO_ENDPOINT,
+                          JWKS_URI, END_SESSION_ENDPOINT, SIGN_ALGO (RS256), SCOPES
+BACKOFFICE_LDAP_*         directory login (docs/integration.md): URL, BIND_DN, BIND_PASSWORD,
+                          USER_BASE, USER_FILTER, GROUP_BASE, GROUP_FILTER, START_TLS
+BACKOFFICE_SCIM_TOKEN     bearer token of the SCIM 2.0 endpoint /scim/v2/; unset: no endpoint
 """
 
 from __future__ import annotations
@@ -87,6 +95,8 @@ INSTALLED_APPS = [
     "backoffice.credit",
     "backoffice.walls",  # #8 Chinese walls
     "backoffice.ops",
+    "backoffice.identity",  # #18 single sign-on, TOTP
+    "backoffice.scim",  # #18 provisioning: joiners, movers, leavers
     "backoffice.web",
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
@@ -168,7 +178,89 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # #13: the password check; grants no Django permission to anyone: roles decide
     "backoffice.accounts.backends.PersonBackend",
+    # #18: OpenID Connect (authorization code + PKCE); the same person as by password
+    "backoffice.identity.oidc.OidcBackend",
+    # #18: the directory's password (LDAP) joins below when BACKOFFICE_LDAP_URL is set
 ]
+
+# #18: local passwords can be switched off where every login comes from the IdP.
+LOCAL_PASSWORDS = _flag("BACKOFFICE_LOCAL_PASSWORDS", default=True)
+MFA_REQUIRED = _flag("BACKOFFICE_MFA_REQUIRED")
+
+
+def _oidc(name: str, default: str = "") -> str:
+    return os.environ.get(f"BACKOFFICE_OIDC_{name}", default).strip()
+
+
+# #18 OpenID Connect (mozilla-django-oidc): on when an issuer and a client id are set.
+OIDC_ENABLED = bool(_oidc("ISSUER") and _oidc("CLIENT_ID"))
+OIDC_OP_ISSUER = _oidc("ISSUER")
+OIDC_RP_CLIENT_ID = _oidc("CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = _oidc("CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc("AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = _oidc("TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = _oidc("USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = _oidc("JWKS_URI") or None
+OIDC_OP_END_SESSION_ENDPOINT = _oidc("END_SESSION_ENDPOINT")
+OIDC_RP_SIGN_ALGO = _oidc("SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = _oidc("SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_CREATE_USER = False  # people come from the policy, user-admin cases or SCIM
+OIDC_STORE_ID_TOKEN = True  # the hint for the IdP's logout
+OIDC_TIMEOUT = 10
+OIDC_OP_LOGOUT_URL_METHOD = "backoffice.identity.oidc.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=refused"
+# #18 SCIM 2.0 provisioning: the HR system's or IdP's bearer token; unset: /scim/v2/ is 404
+SCIM_TOKEN = os.environ.get("BACKOFFICE_SCIM_TOKEN", "").strip()
+
+
+def _ldap(name: str, default: str = "") -> str:
+    return os.environ.get(f"BACKOFFICE_LDAP_{name}", default).strip()
+
+
+def ldap_settings(env: dict[str, str]) -> dict[str, Any]:
+    """#18 django-auth-ldap's settings from BACKOFFICE_LDAP_* values (also used by tests)."""
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    group_base = get("GROUP_BASE")
+    return {
+        "LDAP_ENABLED": bool(get("URL")),
+        "AUTH_LDAP_SERVER_URI": get("URL"),
+        "AUTH_LDAP_BIND_DN": get("BIND_DN"),
+        "AUTH_LDAP_BIND_PASSWORD": get("BIND_PASSWORD"),
+        "AUTH_LDAP_START_TLS": get("START_TLS").lower() in {"1", "true", "yes", "on"},
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(
+            get("USER_BASE"), ldap.SCOPE_SUBTREE, get("USER_FILTER", "(uid=%(user)s)")
+        ),
+        "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(
+            group_base, ldap.SCOPE_SUBTREE, get("GROUP_FILTER", "(objectClass=groupOfNames)")
+        )
+        if group_base
+        else None,
+        "AUTH_LDAP_GROUP_TYPE": GroupOfNamesType(name_attr="cn"),
+        "AUTH_LDAP_NO_NEW_USERS": True,  # people come from the policy, cases or SCIM
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": False,  # the policy or a case owns names and e-mail
+        "AUTH_LDAP_CONNECTION_OPTIONS": {ldap.OPT_NETWORK_TIMEOUT: 10},
+    }
+
+
+LDAP_ENABLED = False
+if _ldap("URL"):  # python-ldap (the `ldap` extra) is needed only where a directory is used
+    globals().update(
+        ldap_settings(
+            {
+                k.removeprefix("BACKOFFICE_LDAP_"): v
+                for k, v in os.environ.items()
+                if k.startswith("BACKOFFICE_LDAP_")
+            }
+        )
+    )
+    AUTHENTICATION_BACKENDS.append("backoffice.identity.ldap.DirectoryBackend")
 
 
 def _count(name: str, default: int, minimum: int = 0) -> int:

@@ -9,6 +9,7 @@ from backoffice.api import api, mount
 from backoffice.audit.api import router as audit_api
 from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
+from backoffice.identity import views as identity_views
 from backoffice.readonly_admin import site as admin_site
 from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views
@@ -26,7 +27,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", web_views.home, name="home"),
     path("login/", web_views.BackofficeLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", identity_views.BackofficeLogoutView.as_view(), name="logout"),
+    path("", include("backoffice.identity.urls")),  # #18 single sign-on, TOTP
     # #13: one's own password (audited); someone else's only by a link a user-admin case mails
     path("password/", web_views.OwnPasswordChangeView.as_view(), name="password_change"),
     path(
@@ -50,6 +52,7 @@ urlpatterns = [
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance
     path("api/v1/", api.urls),
+    path("scim/v2/", include("backoffice.scim.urls")),  # #18 provisioning (bearer token)
 ]
 
 if settings.BACKOFFICE_ADMIN:  # #13: off unless the operator turns it on; read-only then

@@ -69,6 +69,28 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/audit/"): AUDIT_READERS,
     ("POST", "/audit/verify/"): "service",
     ("GET", "/login/"): set(PEOPLE),
+    # #18 single sign-on: off unless BACKOFFICE_OIDC_* are set (404); tests/identity
+    ("GET", "/oidc/authenticate/"): set(),
+    ("GET", "/oidc/callback/"): set(),
+    # #18 TOTP: the login step only with a password-checked login waiting (else: /login/)
+    ("GET", "/login/totp/"): set(),
+    ("GET", "/settings/totp/"): EVERYONE,  # one's own authenticator
+    # #18 SCIM: a bearer token only (BACKOFFICE_SCIM_TOKEN), never a person's session;
+    # unset, the endpoint is 404 for everyone (tests/scim)
+    ("GET", "/scim/v2/"): set(),
+    ("GET", "/scim/v2/{rest}"): set(),
+    ("GET", "/scim/v2/ServiceProviderConfig"): set(),
+    ("GET", "/scim/v2/Schemas"): set(),
+    ("GET", "/scim/v2/Schemas/{schema_id}"): set(),
+    ("GET", "/scim/v2/ResourceTypes"): set(),
+    ("GET", "/scim/v2/ResourceTypes/{type_id}"): set(),
+    ("GET", "/scim/v2/Users"): set(),
+    ("GET", "/scim/v2/Users/{scim_id}"): set(),
+    ("GET", "/scim/v2/Groups"): set(),
+    ("GET", "/scim/v2/Groups/{scim_id}"): set(),
+    ("POST", "/scim/v2/.search"): "service",
+    ("POST", "/scim/v2/Users/.search"): "service",
+    ("POST", "/scim/v2/Groups/.search"): "service",
     ("POST", "/logout/"): set(PEOPLE),
     ("GET", "/healthz"): set(PEOPLE),
     ("GET", "/admin/"): set(),  # #13: off by default (404); when on, see ADMIN_MATRIX

@@ -21,8 +21,8 @@ LAYERS: list[set[str]] = [
     {"org"},
     {"cases"},
     {"access", "masterdata", "accounts"},
-    {"credit", "walls"},
-    {"ops", "sod_cli"},
+    {"credit", "walls", "identity"},  # #18 identity: sign-on, directory, TOTP
+    {"ops", "sod_cli", "scim"},  # #18 SCIM provisioning
     {"web"},
     {"api", "cli"},
     {"urls"},

@@ -21,6 +21,16 @@ __all__ = ["PersonBackend"]
 class PersonBackend(ModelBackend):
     """Authenticates active people by password; grants no Django permission to anyone."""
 
+    def authenticate(
+        self, request: Any, username: Any = None, password: Any = None, **kw: Any
+    ) -> Any:
+        """#18: no password login at all where the deployment switched local passwords off."""
+        from django.conf import settings
+
+        if not settings.LOCAL_PASSWORDS:
+            return None
+        return super().authenticate(request, username=username, password=password, **kw)
+
     def get_user(self, user_id: Any) -> Any:
         """The session's person with their profile: every request needs both (#14)."""
         from django.contrib.auth import get_user_model

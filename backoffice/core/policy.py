@@ -153,6 +153,21 @@ class BootstrapSpec(Spec):
     administrators: list[Key] = []
 
 
+class IdentitySpec(Spec):
+    """#18: how a single sign-on token names a person and which roles its groups ask for.
+
+    The login claim names the same person as the password login (one identity, whichever
+    way in). A group never grants a role: it makes ``requester`` start a role-grant case,
+    which the access checks and a second person decide like any other."""
+
+    login_claim: Annotated[str, Field(min_length=1, max_length=100)] = "preferred_username"
+    groups_claim: Annotated[str, Field(min_length=1, max_length=100)] = "groups"
+    #: group name (claim value or LDAP group) -> role id
+    roles: dict[str, Key] = {}
+    #: who starts the role-grant cases that groups ask for (needs access.grant.request)
+    requester: Key | None = None
+
+
 class InstitutionSpec(Spec):
     name: Annotated[str, Field(min_length=1)]
     currency: Currency = "EUR"
@@ -178,6 +193,8 @@ class Policy(Spec):
     bootstrap: BootstrapSpec | None = None
     #: #15: review periods, reviewers and overdue rules of access recertification
     recertification: RecertSpec | None = None
+    #: #18: single sign-on claims and directory groups (docs/integration.md)
+    identity: IdentitySpec | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -314,6 +331,13 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         yield from _access_problems(doc)
     if policy.bootstrap is not None:
         yield from _bootstrap_problems(doc, policy.bootstrap)
+    if policy.identity is not None:
+        for group, role in policy.identity.roles.items():
+            if role not in role_ids:
+                yield doc.problem(("identity", "roles", group), f"identity: unknown role {role!r}")
+        requester = policy.identity.requester
+        if requester is not None and requester not in people:
+            yield doc.problem(("identity", "requester"), f"identity: unknown person {requester!r}")
     roots = [(i, u) for i, u in enumerate(policy.units) if u.parent is None]
     if len(roots) != 1:
         names = ", ".join(repr(u.id) for _, u in roots) or "none"

@@ -653,6 +653,19 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Send to the issuer": "An den Emittenten senden",
     "No research drafts.": "Keine Research-Entwürfe.",
     "The issuer got the version without rating, price target and valuation.": "Der Emittent hat die Fassung ohne Rating, Kursziel und Bewertung erhalten.",
+    # --- single sign-on, directory, TOTP (#18) ---
+    "Second factor": "Zweiter Faktor",
+    "This login needs a code from an authenticator app. Add this key to your app, then type the code it shows.": "Diese Anmeldung braucht einen Code aus einer Authenticator-App. Fügen Sie diesen Schlüssel Ihrer App hinzu und geben Sie dann den angezeigten Code ein.",
+    "Type the code your authenticator app shows.": "Geben Sie den Code ein, den Ihre Authenticator-App anzeigt.",
+    "Authenticator app": "Authenticator-App",
+    "Your authenticator app is set up. From now on, logging in with your password asks for a code from it.": "Ihre Authenticator-App ist eingerichtet. Ab jetzt fragt die Anmeldung mit Passwort nach einem Code daraus.",
+    "Your authenticator app is set up. Logging in with your password asks for a code from it.": "Ihre Authenticator-App ist eingerichtet. Die Anmeldung mit Passwort fragt nach einem Code daraus.",
+    "Add this key to your authenticator app, then type the code it shows.": "Fügen Sie diesen Schlüssel Ihrer Authenticator-App hinzu und geben Sie dann den angezeigten Code ein.",
+    "Set up": "Einrichten",
+    "Code from your authenticator app": "Code aus Ihrer Authenticator-App",
+    "That code is not right. Type the current one.": "Dieser Code stimmt nicht. Geben Sie den aktuellen ein.",
+    "Single sign-on did not let you in. Try again, or ask your administrators.": "Die zentrale Anmeldung (Single Sign-on) hat Sie nicht eingelassen. Versuchen Sie es erneut oder fragen Sie Ihre Administratoren.",
+    "Log in with single sign-on": "Mit Single Sign-on anmelden",
 }
 
 

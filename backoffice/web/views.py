@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
@@ -26,6 +27,7 @@ from backoffice.base.pages import next_url, page_of
 from backoffice.cases.models import Case
 from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
 from backoffice.core.errors import DomainError, http_status_for
+from backoffice.identity.views import begin_second_factor, needs_second_factor
 from backoffice.org.queries import get_organisation, get_person_overview
 from backoffice.web.auth import LoginForm
 from backoffice.web.forms import LanguageForm, LinkSetPasswordForm, OwnPasswordChangeForm, TokenForm
@@ -55,6 +57,22 @@ class BackofficeLoginView(LoginView):
 
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """#18: the single sign-on button, and the password form only where a password is
+        asked for (a local one, or the directory's)."""
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["local_passwords"] = settings.LOCAL_PASSWORDS or settings.LDAP_ENABLED
+        context["sso_refused"] = self.request.GET.get("sso") == "refused"
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        """#18: a person with an authenticator (or all, where required) gives a code first."""
+        user = form.get_user()
+        if needs_second_factor(user):
+            return begin_second_factor(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
 
 class LiftLockoutForm(forms.Form):
