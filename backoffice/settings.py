@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "backoffice.masterdata",
     "backoffice.credit",
     "backoffice.walls",  # #8 Chinese walls
+    "backoffice.trading",  # #17 trading and settlement
     "backoffice.ops",
     "backoffice.web",
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets

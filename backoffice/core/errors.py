@@ -78,6 +78,13 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("review.decided", 409),
     ("review.invalid", 422),
     ("review.no_policy", 422),
+    # #17 trading: trading.forbidden and sod.cooling_off are 403
+    ("trading.not_found", 404),
+    ("trading.invalid", 422),
+    ("trading.no_policy", 422),
+    ("trading.already_", 409),
+    ("trading.not_off_market", 409),
+    ("trading.cancelled", 409),
 )
 
 
