@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"cases"},
     {"access", "masterdata", "accounts"},
     {"credit", "walls"},
+    {"trading"},  # #17: reads its reports with credit's Report
     {"ops", "sod_cli"},
     {"web"},
     {"api", "cli"},

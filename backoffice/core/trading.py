@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field
+from typing_extensions import override
 
 from backoffice.core.cooling import CoolingOffSpec
 from backoffice.core.errors import Denied
@@ -141,7 +142,7 @@ def market_check(price: Decimal, reference: Decimal | None, tolerance_pct: Decim
     """TRD-3: within the tolerance (inclusive) is conform; beyond it, off-market."""
     if reference is None:
         return MarketCheck.UNCHECKED
-    if deviation_pct(price, reference) <= tolerance_pct:
+    if abs(price - reference) * 100 <= tolerance_pct * reference:  # exact: no division
         return MarketCheck.CONFORM
     return MarketCheck.OFF_MARKET
 
@@ -239,6 +240,7 @@ class InputProblem:
     field: str
     message: str
 
+    @override
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
 

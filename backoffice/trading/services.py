@@ -257,10 +257,10 @@ def do_confirm_trade(actor: Actor, trade_id: int, theirs: Terms) -> Trade:
         raise refuse(actor, denied, f"trade:{trade_id}")
     with transaction.atomic():
         trade = _find(trade_id, lock=True)
-        denied = _may_confirm(actor, trade, policy)
-        if denied is None:
+        refused = _may_confirm(actor, trade, policy)
+        if refused is None:
             return _match(actor, trade, theirs, "counterparty confirmation")
-    raise refuse(actor, denied, f"trade:{trade_id}")
+    raise refuse(actor, refused, f"trade:{trade_id}")
 
 
 def _bad_input(error: InputError) -> DomainError:
@@ -308,9 +308,9 @@ def do_import_confirmations(actor: Actor, text: str, name: str) -> list[Trade]:
                         {"file": name, "line": row.line, "field": "trade", "msg": "no such trade"}
                     ],
                 )
-            denied = _may_confirm(actor, trades[row.trade], policy)
-            if denied is not None:
-                refused = (denied, row.line)
+            row_denied = _may_confirm(actor, trades[row.trade], policy)
+            if row_denied is not None:
+                refused = (row_denied, row.line)
                 break
         if refused is None:
             return [_match(actor, trades[r.trade], r.terms, f"{name}:{r.line}") for r in rows]

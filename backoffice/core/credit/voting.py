@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from backoffice.core.actors import ActorFacts
+from backoffice.core.cooling import Move
 from backoffice.core.cooling import cooling_off as cooling_rule
 from backoffice.core.credit.policy import CreditPolicy, LevelKind
 from backoffice.core.credit.state import (
@@ -30,7 +31,6 @@ from backoffice.core.credit.state import (
     CreditStatus,
     Decision,
     Flag,
-    Move,
     Side,
     Stage,
     _apply,
