@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from backoffice.base.actor import actor_of
@@ -28,6 +28,21 @@ from backoffice.trading.services import (
 )
 
 __all__ = ["trades", "trade", "report"]
+
+#: the states the pages show translated (``{% translate t.status %}``)
+STATES = [
+    gettext_noop("booked"),
+    gettext_noop("cancelled"),
+    gettext_noop("unconfirmed"),
+    gettext_noop("confirmed"),
+    gettext_noop("unchecked"),
+    gettext_noop("conform"),
+    gettext_noop("off_market"),
+    gettext_noop("closed"),
+    gettext_noop("matched"),
+    gettext_noop("mismatched"),
+    gettext_noop("unmatched"),
+]
 
 #: column titles of the trading pages, translated (the CSV keeps the column names)
 TITLES = {
