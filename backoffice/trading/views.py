@@ -206,11 +206,26 @@ def trade(request: HttpRequest, trade_id: int) -> HttpResponse:
     )
     context = {
         "trade": row,
-        "fields": [(TITLES.get(k, k), v) for k, v in row.items() if k in TITLES],
-        "confirm": confirm if row["status"] == "booked" else None,
+        "fields": [(TITLES[k], _shown(k, v)) for k, v in row.items() if k in TITLES],
+        "confirm": confirm
+        if row["status"] == "booked" and row["confirmation"] != "confirmed"
+        else None,
         "close": close if row["market_check"] == "off_market" else None,
     }
     return render(request, "trading/trade.html", context, status=status)
+
+
+#: the columns whose values are states (translated on the page, kept in the CSV)
+_STATE_COLUMNS = {"side", "status", "confirmation", "match", "market_check"}
+
+
+def _shown(column: str, value: Any) -> Any:
+    """A value as the trade page shows it: states and yes/no in the reader's language."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if column in _STATE_COLUMNS and value:
+        return _(str(value))
+    return value
 
 
 def _report(actor: Any, name: str) -> Any:
