@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from backoffice.base.effects import EffectProblem
+from backoffice.core.actors import ActorFacts
+from backoffice.core.errors import Denied
 from backoffice.trading.models import Trade
-from backoffice.trading.services import check_rebook, do_rebook
+from backoffice.trading.services import check_rebook, check_rebook_actor, do_rebook
 
 __all__ = ["Rebook"]
 
@@ -21,6 +23,9 @@ class Rebook:
         return EffectProblem(
             denied.code, denied.message, [{"field": "trade", "message": denied.message}]
         )
+
+    def check_actor(self, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
+        return check_rebook_actor(dict(payload), facts)
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         trade = Trade.objects.filter(pk=payload.get("trade")).first()

@@ -13,11 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from backoffice.audit.services import do_record_denial, record
 from backoffice.base.actor import Actor
+from backoffice.core.actors import ActorFacts
 from backoffice.core.cooling import cooling_off
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.trading import (
@@ -51,6 +53,8 @@ __all__ = [
     "do_close_off_market",
     "do_rebook",
     "check_rebook",
+    "check_rebook_actor",
+    "cooling_refusal",
     "refuse",
 ]
 
@@ -183,6 +187,28 @@ def _find(trade_id: int, *, lock: bool = False) -> Trade:
     return trade
 
 
+def cooling_refusal(
+    person: str, user_pk: int, trade: Trade, policy: TradingPolicy, today: date
+) -> Denied | None:
+    """COOL-1 for one trade: the person's moves out of trading (``org.cooling``, as for
+    credit), the trade handled if they booked it before leaving, and of the former unit
+    if its desk is the one they left (or under it); judged by ``core.cooling``."""
+    moves = moves_out(
+        person,
+        policy.cooling_off,
+        today,
+        handled=lambda left_on: trade.booked_by_id == user_pk and trade.booked_at.date() < left_on,
+        in_former=lambda units: trade.desk_id in units,
+    )
+    return cooling_off(
+        policy.cooling_off,
+        moves,
+        today,
+        handled="trades you booked",
+        former="trades of your former desk",
+    )
+
+
 def _may_confirm(actor: Actor, trade: Trade, policy: TradingPolicy) -> Denied | None:
     """TRD-2 and COOL-1: settlement confirms, never the booker, not a former desk's trades."""
     if CONFIRM not in actor.permissions:
@@ -192,22 +218,7 @@ def _may_confirm(actor: Actor, trade: Trade, policy: TradingPolicy) -> Denied | 
         )
     if trade.booked_by_id == actor.user.pk:
         return Denied("sod.self_approval", "You booked this trade; someone else confirms it.")
-    moves = moves_out(
-        actor.person,
-        policy.cooling_off,
-        actor.today,
-        handled=lambda left_on: (
-            trade.booked_by_id == actor.user.pk and trade.booked_at.date() < left_on
-        ),
-        in_former=lambda units: trade.desk_id in units,
-    )
-    denied = cooling_off(
-        policy.cooling_off,
-        moves,
-        actor.today,
-        handled="trades you booked",
-        former="trades of your former desk",
-    )
+    denied = cooling_refusal(actor.person, actor.user.pk, trade, policy, actor.today)
     if denied is not None:
         return denied
     if trade.status == Trade.Status.CANCELLED:
@@ -461,6 +472,29 @@ def check_rebook(payload: dict[str, Any]) -> Denied | None:
         return Denied("trading.invalid", "The value date is on or after the trade date.")
     if terms == terms_of(trade):
         return Denied("trading.invalid", "The correction changes nothing.")
+    return None
+
+
+def check_rebook_actor(payload: dict[str, Any], facts: ActorFacts) -> Denied | None:
+    """Who may ask for and release a correction: the trader, for a trade of their own desk;
+    settlement, not for a trade it booked nor, within COOL-1, one of a desk it left."""
+    trade_id = payload.get("trade")
+    trade = (
+        Trade.objects.select_related("desk").filter(pk=trade_id).first()
+        if isinstance(trade_id, int)
+        else None
+    )
+    if trade is None:
+        return None  # ``check_rebook`` says so
+    if CONFIRM in facts.permissions:
+        user = get_user_model().objects.filter(username=facts.person).first()
+        if user is None:
+            return None
+        if trade.booked_by_id == user.pk:
+            return Denied("sod.self_approval", "You booked this trade; someone else releases it.")
+        return cooling_refusal(facts.person, user.pk, trade, trading_policy(), timezone.localdate())
+    if trade.desk.key not in facts.units:
+        return Denied("trading.forbidden", "You correct only trades of your own desk.")
     return None
 
 

@@ -317,3 +317,14 @@ def test_trd1_nobody_holds_two_of_trader_settlement_trade_and_risk_control(
             person("maria.keller").start("role-grant", grant(who, role)), 403, "access.ssd"
         )
         assert "Trader, settlement, trade control, risk control" in refused["detail"], refused
+
+
+def test_trd4_and_cool1_who_may_ask_for_and_release_a_correction(person: People) -> None:
+    rates = book(person)
+    problem(person(TRADER_2).start("trade-correction", correction(rates)), 403, "trading.forbidden")
+    _move(MOVER, 30)
+    equity = book(person, TRADER_2, instrument=SAP, price="180")
+    case = person(TRADER_2).start("trade-correction", correction(equity, price="181")).json()
+    problem(person(MOVER).act(case["id"], "release"), 403, "sod.cooling_off")
+    assert Trade.objects.get(pk=equity["id"]).status == "booked"
+    assert person(SETTLEMENT).act(case["id"], "release").json()["status"] == "released"
