@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from backoffice.base.effects import EffectProblem
@@ -28,25 +29,22 @@ class Rebook:
         return check_rebook_actor(dict(payload), facts)
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        trade = Trade.objects.filter(pk=payload.get("trade")).first()
-        before = (
-            {
-                "quantity": str(trade.quantity),
-                "price": str(trade.price),
-                "value_date": trade.value_date.isoformat(),
-                "counterparty": trade.counterparty,
-            }
-            if trade is not None
-            else {}
-        )
-        return {
-            "kind": "trade-correction",
-            "trade": payload.get("trade"),
-            "before": before,
-            "after": {
-                k: payload.get(k) for k in ("quantity", "price", "value_date", "counterparty")
-            },
+        """Each corrected term as "booked → corrected" (the case page lists them)."""
+        trade_id = payload.get("trade")
+        trade = Trade.objects.filter(pk=trade_id).first() if isinstance(trade_id, int) else None
+        shown: dict[str, Any] = {"kind": "trade-correction", "trade": trade_id}
+        if trade is None:
+            return shown
+        booked = {
+            "quantity": trade.quantity.normalize(),
+            "price": trade.price.normalize(),
+            "value_date": trade.value_date.isoformat(),
+            "counterparty": trade.counterparty,
         }
+        for name, was in booked.items():
+            was_text = f"{was:f}" if isinstance(was, Decimal) else str(was)
+            shown[name] = f"{was_text} → {payload.get(name)}"
+        return shown
 
     def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
         rebooked = do_rebook(case, actor=actor)

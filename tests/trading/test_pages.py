@@ -123,3 +123,18 @@ def test_the_reports_are_paged_in_both_languages_with_csv(person: People) -> Non
     assert "Late trades" in late and all(f"<td>{i}</td>" in late for i in ids)
     assert as_user(TRADER).get("/trading/reports/late/").status_code == 403
     assert as_user("tim.hartmann").get("/trading/").status_code == 403
+
+
+def test_the_correction_case_page_shows_booked_and_corrected_terms(person: People) -> None:
+    trade = book(person)
+    body = {
+        "trade": trade["id"],
+        "quantity": "1000000",
+        "price": "100.25",
+        "value_date": trade["value_date"],
+        "counterparty": trade["counterparty"],
+        "reason": "price typo",
+    }
+    case = person(TRADER).start("trade-correction", body).json()
+    page = as_user(SETTLEMENT).get(f"/cases/{case['id']}/").content.decode()
+    assert "100 → 100.25" in page
