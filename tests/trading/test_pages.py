@@ -138,3 +138,11 @@ def test_the_correction_case_page_shows_booked_and_corrected_terms(person: Peopl
     case = person(TRADER).start("trade-correction", body).json()
     page = as_user(SETTLEMENT).get(f"/cases/{case['id']}/").content.decode()
     assert "100 → 100.25" in page
+
+
+def test_the_reports_page_lists_the_trading_reports_for_those_who_may_read_them(
+    person: People,
+) -> None:
+    for who in ("martin.jung", SETTLEMENT, TRADE_CONTROL):
+        assert 'href="/trading/reports/late/"' in as_user(who).get("/reports/").content.decode()
+    assert 'href="/trading/reports/late/"' not in as_user(TRADER).get("/reports/").content.decode()
