@@ -30,6 +30,10 @@ def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
         result.stdout
     )
     assert "bootstrap administrators: oliver.richter, hanna.schroeder" in result.stdout
+    assert (
+        "trading: 5 instruments; off-market beyond government-bonds 0.5%, corporate-bonds "
+        "1.0%, equities 2.0%; late after 17:30; cooling-off 180 days"
+    ) in result.stdout
 
 
 @pytest.mark.parametrize(
