@@ -328,3 +328,12 @@ def test_trd4_and_cool1_who_may_ask_for_and_release_a_correction(person: People)
     problem(person(MOVER).act(case["id"], "release"), 403, "sod.cooling_off")
     assert Trade.objects.get(pk=equity["id"]).status == "booked"
     assert person(SETTLEMENT).act(case["id"], "release").json()["status"] == "released"
+
+
+def test_the_trading_api_is_in_the_openapi_document_with_csv_reports(person: People) -> None:
+    paths = person(TRADER).get("/openapi.json").json()["paths"]
+    assert {"post", "get"} <= set(paths["/api/v1/trading/trades"])
+    assert "post" in paths["/api/v1/trading/trades/{trade_id}/confirmation"]
+    for name in ("unconfirmed", "off-market", "corrections", "late"):
+        ok = paths[f"/api/v1/trading/reports/{name}"]["get"]["responses"]["200"]["content"]
+        assert "text/csv" in ok, name
