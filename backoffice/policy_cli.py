@@ -60,6 +60,13 @@ def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
             f"{len(access.functions)} functions, {len(access.risks)} risks ({by_level}), "
             f"{len(access.ssd)} SSD constraints"
         )
+    trading = document.policy.trading
+    if trading is not None:  # #17: tolerances and cut-off at a glance
+        tolerances = ", ".join(f"{a.id} {a.tolerance_pct}%" for a in trading.asset_classes)
+        summary["trading"] = (
+            f"{len(trading.instruments)} instruments; off-market beyond {tolerances}; "
+            f"late after {trading.cut_off:%H:%M}; cooling-off {trading.cooling_off.days} days"
+        )
     bootstrap = document.policy.bootstrap
     summary["bootstrap"] = (  # #13: who gets the first logins of a fresh install
         ", ".join(bootstrap.administrators)
@@ -108,6 +115,8 @@ def policy_check(argv: Sequence[str], out: TextIO | None = None) -> int:
             print(f"  credit: {summary['credit']}", file=out)
         if summary.get("access"):
             print(f"  access: {summary['access']}", file=out)
+        if summary.get("trading"):
+            print(f"  trading: {summary['trading']}", file=out)
         print(f"  bootstrap administrators: {summary['bootstrap']}", file=out)
     return status
 

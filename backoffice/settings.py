@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "backoffice.masterdata",
     "backoffice.credit",
     "backoffice.walls",  # #8 Chinese walls
+    "backoffice.trading",  # #17 trading and settlement
     "backoffice.ops",
     "backoffice.identity",  # #18 single sign-on, TOTP
     "backoffice.scim",  # #18 provisioning: joiners, movers, leavers

@@ -11,6 +11,7 @@ from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
 from backoffice.identity import views as identity_views
 from backoffice.readonly_admin import site as admin_site
+from backoffice.trading.api import router as trading_api
 from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views
 
@@ -21,6 +22,7 @@ mount(
     ("/credit/", credit_api),
     ("/", walls_api),  # #8 Chinese walls
     ("/", access_api),  # #6 access governance
+    ("/trading/", trading_api),  # #17 trading and settlement
 )
 
 urlpatterns = [
@@ -51,6 +53,7 @@ urlpatterns = [
     path("credit/", include("backoffice.credit.urls")),
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance
+    path("trading/", include("backoffice.trading.urls")),  # #17 trading and settlement
     path("api/v1/", api.urls),
     path("scim/v2/", include("backoffice.scim.urls")),  # #18 provisioning (bearer token)
 ]

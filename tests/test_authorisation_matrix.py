@@ -208,6 +208,28 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/access/reviews/summary"): ACCESS_READERS,
     ("POST", "/api/v1/access/reviews"): "service",
     ("POST", "/api/v1/access/reviews/{item_id}/decision"): "service",
+    # #17 trading and settlement: trades and reports for the desks, settlement, control and
+    # reports.read; booking, confirming, importing and closing are the services' rules
+    # (tests/trading/test_api.py, with the refusal each role meets on the other side's step)
+    ("GET", "/trading/"): REPORT_READERS,
+    ("POST", "/trading/"): "service",
+    ("GET", "/trading/trades/{trade_id}/"): "service",  # 404 here (no such trade)
+    ("POST", "/trading/trades/{trade_id}/"): "service",
+    ("GET", "/trading/reports/unconfirmed/"): REPORT_READERS,
+    ("GET", "/trading/reports/off-market/"): REPORT_READERS,
+    ("GET", "/trading/reports/corrections/"): REPORT_READERS,
+    ("GET", "/trading/reports/late/"): REPORT_READERS,
+    ("GET", "/api/v1/trading/trades"): REPORT_READERS,
+    ("POST", "/api/v1/trading/trades"): "service",
+    ("GET", "/api/v1/trading/trades/{trade_id}"): "service",
+    ("POST", "/api/v1/trading/trades/{trade_id}/confirmation"): "service",
+    ("POST", "/api/v1/trading/trades/{trade_id}/close-off-market"): "service",
+    ("POST", "/api/v1/trading/confirmations"): "service",
+    ("POST", "/api/v1/trading/reference-prices"): "service",
+    ("GET", "/api/v1/trading/reports/unconfirmed"): REPORT_READERS,
+    ("GET", "/api/v1/trading/reports/off-market"): REPORT_READERS,
+    ("GET", "/api/v1/trading/reports/corrections"): REPORT_READERS,
+    ("GET", "/api/v1/trading/reports/late"): REPORT_READERS,
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).

@@ -23,13 +23,17 @@ def test_policy_check_accepts_the_demo_bank_with_a_summary() -> None:
     result = run_cli("policy", "check", str(DEMO_POLICY))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{DEMO_POLICY}: OK" in result.stdout
-    assert "units: 21 (advisory 1, back_office 3," in result.stdout
-    assert "people: 28" in result.stdout  # with #8's second analyst and compliance officer
+    assert "units: 24 (advisory 1, back_office 3," in result.stdout
+    assert "people: 33" in result.stdout  # with #8's second analyst, #17's trading floor
     assert "board: Sabine Roth (sabine.roth) for back-office, operations, research" in result.stdout
-    assert "access: 14 functions, 11 risks (5 critical, 4 high, 1 medium, 1 low), 8 SSD" in (
+    assert "access: 14 functions, 11 risks (5 critical, 4 high, 1 medium, 1 low), 9 SSD" in (
         result.stdout
     )
     assert "bootstrap administrators: oliver.richter, hanna.schroeder" in result.stdout
+    assert (
+        "trading: 5 instruments; off-market beyond government-bonds 0.5%, corporate-bonds "
+        "1.0%, equities 2.0%; late after 17:30; cooling-off 180 days"
+    ) in result.stdout
 
 
 @pytest.mark.parametrize(

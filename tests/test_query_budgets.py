@@ -106,3 +106,67 @@ def test_a_page_needs_at_most_12_statements_whatever_the_number_of_rows(
         do_command_by_id(lena, case, release).raise_if_denied()
     many = statements(lambda: client.get(page(ids)))
     assert few <= 12 and many == few
+
+
+def _trades(count: int, booked_by: str = "lars.vogt") -> None:
+    """Trades of every kind the reports show: unconfirmed, off-market, late, cancelled."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from backoffice.org.models import Unit
+    from backoffice.trading.models import Trade
+
+    user = get_user_model().objects.get(username=booked_by)
+    desk = Unit.objects.get(key="rates-desk")
+    today = timezone.localdate()
+    Trade.objects.bulk_create(
+        Trade(
+            instrument="DE0001102580",
+            asset_class="government-bonds",
+            side="buy",
+            quantity=Decimal(1000),
+            price=Decimal(100),
+            reference_price=Decimal(99),
+            currency="EUR",
+            counterparty="Nordbank AG",
+            trade_date=today - timedelta(days=i % 7),
+            value_date=today,
+            desk=desk,
+            booked_by=user,
+            booked_at=timezone.now(),
+            late=True,
+            status="cancelled" if i % 5 == 0 else "booked",
+            market_check="off_market" if i % 2 else "closed",
+            closed_by=None if i % 2 else get_user_model().objects.get(username="ben.krause"),
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/trading/",
+        "/trading/reports/unconfirmed/",
+        "/trading/reports/off-market/",
+        "/trading/reports/corrections/",
+        "/trading/reports/late/",
+        "/api/v1/trading/trades",
+        "/api/v1/trading/reports/unconfirmed",
+        "/api/v1/trading/reports/off-market",
+        "/api/v1/trading/reports/corrections",
+        "/api/v1/trading/reports/late",
+    ],
+)
+def test_a_trading_page_or_list_needs_at_most_12_statements_whatever_the_rows(
+    demo_bank: Any, page: str
+) -> None:
+    """#17: the trades and the trading reports, one page of them, for settlement."""
+    _trades(10)
+    client = client_of("mara.busch")
+    few = statements(lambda: client.get(page))
+    _trades(120, "emma.berger")
+    many = statements(lambda: client.get(page))
+    assert few <= 12 and many == few

@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"cases"},
     {"access", "masterdata", "accounts"},
     {"credit", "walls", "identity"},  # #18 identity: sign-on, directory, TOTP
+    {"trading"},  # #17: reads its reports with credit's Report
     {"ops", "sod_cli", "scim"},  # #18 SCIM provisioning
     {"web"},
     {"api", "cli"},

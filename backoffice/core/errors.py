@@ -83,6 +83,13 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("pad.not_found", 404),
     ("pad.not_blocked", 409),
     ("pad.invalid", 422),
+    # #17 trading: trading.forbidden and sod.cooling_off are 403
+    ("trading.not_found", 404),
+    ("trading.invalid", 422),
+    ("trading.no_policy", 422),
+    ("trading.already_", 409),
+    ("trading.not_off_market", 409),
+    ("trading.cancelled", 409),
 )
 
 

@@ -37,6 +37,7 @@ from backoffice.core.org import (
 from backoffice.core.processes import ProcessSpec, process_problems
 from backoffice.core.recert import RecertSpec, recert_problems
 from backoffice.core.spec import Currency, Key, MoneySpec, Permission, Spec
+from backoffice.core.trading import TradingPolicy, trading_problems
 from backoffice.core.walls import WallsSpec, walls_problems
 from backoffice.core.yamlsource import SourceMap, YamlError, load_yaml
 
@@ -195,6 +196,8 @@ class Policy(Spec):
     recertification: RecertSpec | None = None
     #: #18: single sign-on claims and directory groups (docs/integration.md)
     identity: IdentitySpec | None = None
+    #: #17: trading and settlement: instruments, tolerances, cut-off (docs/securities.md)
+    trading: TradingPolicy | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -327,6 +330,9 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
         processes = {p.id: p for p in policy.processes}
         for path, message in walls_problems(policy.walls, processes, units):
             yield doc.problem(("walls", *path), f"walls: {message}")
+    if policy.trading is not None:
+        for path, message in trading_problems(policy.trading):
+            yield doc.problem(("trading", *path), f"trading: {message}")
     if policy.access is not None:
         yield from _access_problems(doc)
     if policy.bootstrap is not None:

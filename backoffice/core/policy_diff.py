@@ -25,6 +25,7 @@ from enum import StrEnum
 from itertools import combinations
 
 from backoffice.core.access import LEVELS, AccessSpec, RiskSpec, SsdSpec
+from backoffice.core.cooling import CoolingOffSpec
 from backoffice.core.credit import CreditPolicy
 from backoffice.core.expressions import referenced_names
 from backoffice.core.org import Line, Period
@@ -63,6 +64,7 @@ class Section(StrEnum):
     WALLS = "walls"
     CREDIT = "credit"
     RECERTIFICATION = "recertification"
+    TRADING = "trading"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def diff_policies(old: Policy, new: Policy) -> list[RuleChange]:
         *_walls(old, new),
         *_credit(old, new),
         *_recertification(old, new),
+        *_trading(old, new),
     ]
 
 
@@ -982,25 +985,7 @@ def _credit(old: Policy, new: Policy) -> Iterator[RuleChange]:
                 f"{words} {_money(now)} (was {_money(was)})",
                 _raised(was, now, none_is_unlimited=True),
             )
-    cool_was, cool = before.cooling_off, after.cooling_off
-    for attribute, words in (
-        ("days", "cooling-off after leaving the market"),
-        ("internal_audit_days", "cooling-off before auditing former work"),
-    ):
-        was_days, now_days = getattr(cool_was, attribute), getattr(cool, attribute)
-        if was_days != now_days:
-            yield change(
-                "cooling_off",
-                f"{words}: {now_days} days (was {was_days})",
-                now_days < was_days,
-            )
-    if cool_was.strict != cool.strict:
-        yield change(
-            "cooling_off",
-            f"cooling-off {'strict' if cool.strict else 'only for business handled'} "
-            f"(was {'strict' if cool_was.strict else 'only for business handled'})",
-            cool_was.strict,
-        )
+    yield from _cooling(before.cooling_off, after.cooling_off, change, "the market")
     for stage in ("intensive_care", "workout"):
         was_c = getattr(before.problem_loans, stage)
         now_c = getattr(after.problem_loans, stage)
@@ -1191,3 +1176,65 @@ def _recertification(old: Policy, new: Policy) -> Iterator[RuleChange]:
         yield RuleChange(
             section, "reviewer", "other reviewers: the reviewer or role owners changed", True
         )
+
+
+def _cooling(
+    was: CoolingOffSpec,
+    now: CoolingOffSpec,
+    change: Callable[[str, str, bool], RuleChange],
+    left: str,
+) -> Iterator[RuleChange]:
+    """COOL-1, wherever it is set (credit, trading): shorter or less strict weakens."""
+    for attribute, words in (
+        ("days", f"cooling-off after leaving {left}"),
+        ("internal_audit_days", "cooling-off before auditing former work"),
+    ):
+        was_days, now_days = getattr(was, attribute), getattr(now, attribute)
+        if was_days != now_days:
+            yield change(
+                "cooling_off",
+                f"{words}: {now_days} days (was {was_days})",
+                now_days < was_days,
+            )
+    if was.strict != now.strict:
+        yield change(
+            "cooling_off",
+            f"cooling-off {'strict' if now.strict else 'only for business handled'} "
+            f"(was {'strict' if was.strict else 'only for business handled'})",
+            was.strict,
+        )
+
+
+def _trading(old: Policy, new: Policy) -> Iterator[RuleChange]:
+    """#17: a wider tolerance (TRD-3), a later cut-off (TRD-4), a shorter cooling-off."""
+    section = Section.TRADING
+    before, after = old.trading, new.trading
+    if before == after:
+        return
+    if after is None:
+        yield RuleChange(section, "trading", "the trading section is removed", True)
+        return
+    if before is None:
+        yield RuleChange(section, "trading", "a trading section is added", False)
+        return
+
+    def change(subject: str, text: str, weak: bool) -> RuleChange:
+        return RuleChange(section, subject, f"trading: {text}", weak)
+
+    if before.cut_off != after.cut_off:
+        yield change(
+            "cut_off",
+            f"bookings are late after {after.cut_off:%H:%M} (was {before.cut_off:%H:%M})",
+            after.cut_off > before.cut_off,
+        )
+    was_tolerance = {i.id: before.tolerance(i.asset_class) for i in before.instruments}
+    for instrument in after.instruments:
+        now_pct = after.tolerance(instrument.asset_class)
+        was_pct = was_tolerance.get(instrument.id)
+        if was_pct is not None and was_pct != now_pct:
+            yield change(
+                f"tolerance:{instrument.id}",
+                f"{instrument.id} is off-market beyond {now_pct} % (was {was_pct} %)",
+                now_pct > was_pct,
+            )
+    yield from _cooling(before.cooling_off, after.cooling_off, change, "a trading desk")

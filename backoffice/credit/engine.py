@@ -16,7 +16,7 @@ ones committed before it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -45,7 +45,6 @@ from backoffice.core.credit import (
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Accepted, Context, Event, who_matches
 from backoffice.core.money import Money
-from backoffice.core.org import Line
 from backoffice.core.processes import ProcessSpec
 from backoffice.credit.models import (
     Borrower,
@@ -55,20 +54,11 @@ from backoffice.credit.models import (
     CreditPolicyRecord,
     Relationship,
 )
+from backoffice.org.cooling import moves_out
 from backoffice.org.models import Membership, Responsibility
 
 __all__ = ["CreditEngine", "live_credit_policy", "group_exposure", "sides_of"]
 
-#: COOL-1: moves out of these lines start a cooling-off period …
-RISK_TAKING = {Line.MARKET.value, Line.TRADING.value}
-#: … when they lead into one of these.
-CONTROL_LINES = {
-    Line.BACK_OFFICE.value,
-    Line.SETTLEMENT.value,
-    Line.RISK_CONTROL.value,
-    Line.COMPLIANCE.value,
-    Line.INTERNAL_AUDIT.value,
-}
 OPEN = ("in_voting", "escalated")
 
 
@@ -136,48 +126,15 @@ def _board(day: date) -> frozenset[str]:
 
 
 def _moves(person: str, borrower: Borrower, policy: CreditPolicy, day: date) -> tuple[Move, ...]:
-    """COOL-1: the person's moves out of market or trading within the longest period."""
-    window = day - timedelta(
-        days=max(policy.cooling_off.days, policy.cooling_off.internal_audit_days)
+    """COOL-1: the person's moves out of market or trading (``org.cooling``), judged by
+    whether they handled this borrower group and whether it belongs to the unit they left."""
+    return moves_out(
+        person,
+        policy.cooling_off,
+        day,
+        handled=lambda left_on: _handled(person, borrower, left_on),
+        in_former=lambda units: borrower.unit_id in units,
     )
-    mine = cached(
-        f"credit:memberships:{person}",
-        lambda: list(Membership.objects.filter(user__username=person).select_related("unit")),
-    )
-    now = [m for m in mine if m.period.contains(day) and m.unit.line in CONTROL_LINES]
-    moves = []
-    for left in mine:
-        if left.unit.line not in RISK_TAKING or left.valid_to is None:
-            continue
-        if not (window < left.valid_to <= day):
-            continue
-        for new in now:
-            if new.valid_from < left.valid_from:
-                continue
-            handled = _handled(person, borrower, left.valid_to)
-            former = {left.unit_id, *_descendants(left.unit_id)}
-            moves.append(
-                Move(
-                    from_unit=left.unit.key,
-                    on=left.valid_to,
-                    to_line=Line(new.unit.line),
-                    handled=handled,
-                    same_unit=borrower.unit_id in former,
-                )
-            )
-    return tuple(moves)
-
-
-def _descendants(unit_id: int) -> set[int]:
-    from backoffice.org.models import Unit
-
-    found: set[int] = set()
-    frontier = {unit_id}
-    while frontier:
-        frontier = set(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        frontier -= found
-        found |= frontier
-    return found
 
 
 def _handled(person: str, borrower: Borrower, before: date) -> bool:

@@ -29,8 +29,8 @@ def load(text: str, today: date = TODAY) -> object:
 
 
 def test_demo_bank_loads_with_its_whole_organisation(demo_bank: object) -> None:
-    assert Unit.objects.count() == 21
-    assert Profile.objects.count() == 28  # with #8's second analyst and compliance officer
+    assert Unit.objects.count() == 24  # with #17's two desks and trade control
+    assert Profile.objects.count() == 33  # with #8's second people, #17's trading floor
     assert Unit.objects.get(key="credit-analysis").parent.key == "back-office"
     assert Unit.objects.get(key="credit-analysis").line == "back_office"  # inherited
     weber = Profile.objects.get(user__username="max.weber")

@@ -260,6 +260,17 @@ WEAKENING: dict[str, Mutation] = {
     ),
     "reviews less often": _set(("credit", "review_months"), 24),
     "dissent escalates": _set(("credit", "on_dissent"), "escalate"),
+    # #17 trading
+    "trading tolerance widened": _edit(
+        lambda d: by_id(d["trading"]["asset_classes"], "equities"), tolerance_pct="5"
+    ),
+    "instrument in a looser class": _edit(
+        lambda d: by_id(d["trading"]["instruments"], "DE0001102580"), asset_class="equities"
+    ),
+    "trading cut-off later": _set(("trading", "cut_off"), "20:00"),
+    "trading cooling-off shortened": _set(("trading", "cooling_off", "days"), 30),
+    "trading cooling-off no longer strict": _set(("trading", "cooling_off", "strict"), False),
+    "trading section removed": lambda d: d.pop("trading"),
 }
 
 
@@ -279,6 +290,10 @@ def test_each_loosening_weakens_control(name: str) -> None:
 
 
 TIGHTENING: dict[str, Mutation] = {
+    "trading tolerance narrowed": _edit(
+        lambda d: by_id(d["trading"]["asset_classes"], "equities"), tolerance_pct="1"
+    ),
+    "trading cut-off earlier": _set(("trading", "cut_off"), "16:00"),
     "one-approval limit lowered": _edit(tier(0), when="amount < 5000"),
     "more approvals": _edit(tier(1), approvals=3),
     "new step": _append(
@@ -394,7 +409,7 @@ def test_each_change_says_what_it_means() -> None:
         "role employee gains the permissions payment.release"
     )
     assert texts(WEAKENING["role gains a permission"])[1].startswith(
-        "through the role hierarchy, 17 more role(s) gain the same: access-approver, "
+        "through the role hierarchy, 18 more role(s) gain the same: access-approver, "
     )
     assert texts(WEAKENING["authority limit raised"]) == [
         "credit: level L1 decides up to 500,000 EUR (was 250,000 EUR)"

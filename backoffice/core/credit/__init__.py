@@ -31,6 +31,7 @@ The modules, each importing only ones named before it: ``codes`` (the denial cod
 
 from __future__ import annotations
 
+from backoffice.core.cooling import Move
 from backoffice.core.credit.codes import CREDIT_DENIAL_CODES
 from backoffice.core.credit.policy import (
     CreditPolicy,
@@ -55,7 +56,6 @@ from backoffice.core.credit.state import (
     CreditStatus,
     Decision,
     Flag,
-    Move,
     Side,
     Stage,
     Vote,

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from backoffice.core.cooling import CoolingOffSpec
 from backoffice.core.money import Money
 from backoffice.core.payload import FieldType
 from backoffice.core.processes import ExcludeSpec, ProcessSpec, StepAction, TierSpec
@@ -83,15 +84,6 @@ class CommitteeSpec(Spec):
     name: Annotated[str, Field(min_length=1)] = "Credit committee"
     members: Annotated[list[Key], Field(min_length=2)]
     quorum: Annotated[int, Field(ge=2)]
-
-
-class CoolingOffSpec(Spec):
-    """COOL-1: how long a move out of market or trading bars controls of former business."""
-
-    days: Annotated[int, Field(ge=0, le=3650)] = 180
-    internal_audit_days: Annotated[int, Field(ge=0, le=3650)] = 365
-    #: strict: every borrower of the former unit, not only business the person handled
-    strict: bool = False
 
 
 class CriteriaSpec(Spec):

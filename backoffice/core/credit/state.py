@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from backoffice.core.cooling import Move
 from backoffice.core.credit.policy import CreditPolicy, LevelKind
 from backoffice.core.errors import Denied
 from backoffice.core.four_eyes import Event
 from backoffice.core.money import Money
-from backoffice.core.org import Line
 from backoffice.core.payload import money_of, payload_hash
 from backoffice.core.processes import ProcessSpec
 
@@ -121,21 +120,6 @@ def as_credit_command(command: Any) -> CreditCommand | Denied:
         payload=command.payload,
         seen_payload_hash=command.seen_payload_hash,
     )
-
-
-@dataclass(frozen=True)
-class Move:
-    """The actor left a market or trading unit for a control line on ``on`` (COOL-1).
-
-    ``handled``: they made, voted on or looked after business of this case's borrower group
-    before the move; ``same_unit``: the borrower belongs to the unit they left.
-    """
-
-    from_unit: str
-    on: date
-    to_line: Line
-    handled: bool = False
-    same_unit: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,13 @@ processing control is done by someone not involved (PROC-6).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from backoffice.core.actors import ActorFacts
+from backoffice.core.cooling import Move
+from backoffice.core.cooling import cooling_off as cooling_rule
 from backoffice.core.credit.policy import CreditPolicy, LevelKind
 from backoffice.core.credit.state import (
     CreditAction,
@@ -29,7 +31,6 @@ from backoffice.core.credit.state import (
     CreditStatus,
     Decision,
     Flag,
-    Move,
     Side,
     Stage,
     _apply,
@@ -275,20 +276,8 @@ def _authority(case: CreditCase, actor: ActorFacts) -> int | Denied:
 
 
 def cooling_off(policy: CreditPolicy, moves: tuple[Move, ...], today: date) -> Denied | None:
-    """COOL-1: within the period after a move, no control of business handled before it."""
-    spec = policy.cooling_off
-    for move in moves:
-        days = spec.internal_audit_days if move.to_line == Line.INTERNAL_AUDIT else spec.days
-        ends = move.on + timedelta(days=days)
-        if today < ends and (move.handled or (spec.strict and move.same_unit)):
-            what = "business you handled" if move.handled else "borrowers of your former unit"
-            return Denied(
-                "sod.cooling_off",
-                f"You moved out of {move.from_unit} on {move.on.isoformat()}; until "
-                f"{ends.isoformat()} you may not control {what} there (COOL-1, "
-                "MaRisk AT 4.3.1).",
-            )
-    return None
+    """COOL-1 for a credit case: the one rule of ``core.cooling``, in credit's words."""
+    return cooling_rule(policy.cooling_off, moves, today, former="borrowers of your former unit")
 
 
 def _common(case: CreditCase, cmd: CreditCommand, actor: ActorFacts) -> Denied | None:

@@ -15,6 +15,7 @@ from backoffice.credit.demo import seed_demo_credit
 from backoffice.ops.demo import DEMO_LOGINS, DEMO_PASSWORD
 from backoffice.ops.management.commands.init import DEMO_POLICY, cli_actor
 from backoffice.ops.seed import seed_demo_cases
+from backoffice.trading.demo import seed_demo_trading
 from backoffice.walls.seed import seed_demo_walls
 
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         credits = seed_demo_credit()  # #5: borrowers and credit cases for the registers
         if credits:
             self.stdout.write(f"seeded {credits} demo credit cases")
+        trades = seed_demo_trading()  # #17: trades, reference prices, off-market, unconfirmed
+        if trades:
+            self.stdout.write(f"seeded {trades} demo trades")
         self._checkpoint()
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
