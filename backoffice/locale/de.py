@@ -607,7 +607,6 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Side": "Richtung",
     "buy": "Kauf",
     "sell": "Verkauf",
-    "Quantity": "Stückzahl",
     "Year": "Jahr",
     "Quarter": "Quartal",
     "You attested your personal orders of the quarter.": "Sie haben Ihre privaten Geschäfte des Quartals bestätigt.",
