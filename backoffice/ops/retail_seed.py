@@ -83,7 +83,7 @@ def seed_retail_cases() -> int:
             "amount": eur("3708.00"),
         },
     )
-    act(invoice, "nadine.busch", CommandKind.APPROVE)  # waits for the head of finance
+    assert invoice  # the price is off by 3 %: it waits for the head of finance (mismatch)
     # a vendor's new bank account, released by Ute: she may not pay that vendor for 30 days
     vendor = start(
         "nadine.busch",
