@@ -36,7 +36,12 @@ def seed_retail_cases() -> int:
     requisition = start(
         "frank.albrecht",
         "purchase-requisition",
-        {"item": "Pallet racking", "quantity": 40, "amount": eur("3600.00"), "location": "warehouse"},
+        {
+            "item": "Pallet racking",
+            "quantity": 40,
+            "amount": eur("3600.00"),
+            "location": "warehouse",
+        },
     )
     act(requisition, "petra.engel")
     order = start(

@@ -63,9 +63,7 @@ class Command(BaseCommand):
 
     def _retail(self, options: dict[str, Any]) -> None:
         """#16: the demo retailer, set up and served like the bank."""
-        call_command(
-            "init", policy=str(RETAIL_POLICY), no_bootstrap_links=True, stdout=self.stdout
-        )
+        call_command("init", policy=str(RETAIL_POLICY), no_bootstrap_links=True, stdout=self.stdout)
         self._passwords(RETAIL_POLICY.name, RETAIL_PASSWORD)
         created = seed_retail_cases()
         if created:
