@@ -491,9 +491,12 @@ def _eligibility_problems(doc: PolicyDocument, units: dict[str, UnitSpec]) -> It
 
     Everyone's memberships and bootstrap grants count, whatever their dates (a step some
     person can take at some time is not dead); a role or unit the policy does not know is
-    reported elsewhere and skipped here.
+    reported elsewhere and skipped here. A policy without any bootstrap grants (a rule set
+    whose roles are all granted later, through cases) cannot be judged and is not.
     """
     policy = doc.policy
+    if not policy.assignments:
+        return
     contains = {r.id: r.contains for r in policy.roles}
     grants = {r.id: r.permissions for r in policy.roles}
 
