@@ -75,3 +75,18 @@ def test_amount_bands_pick_the_tier_and_the_upper_bound_is_exclusive() -> None:
     assert (
         submitted({"amount": "10000.00", "currency": "EUR"}).tier(PAYMENT.steps[0]).approvals == 2
     )
+
+
+def test_moving_an_amount_band_up_makes_control_weaker_and_down_does_not() -> None:
+    from backoffice.core.policy_diff import tiers_weaken
+    from backoffice.core.processes import TierSpec
+
+    def bands(edge: int) -> list[TierSpec]:
+        return [
+            TierSpec(below=edge, approvals=1),
+            TierSpec(at_least=edge, approvals=2),
+        ]
+
+    assert tiers_weaken(bands(10000), bands(50000))
+    assert not tiers_weaken(bands(10000), bands(5000))
+    assert not tiers_weaken(bands(10000), bands(10000))
