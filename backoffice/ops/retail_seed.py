@@ -11,6 +11,7 @@ from backoffice.base.actor import Actor
 from backoffice.cases.models import Case
 from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.four_eyes import Command, CommandKind
+from backoffice.masterdata.models import Customer, Item, StockLocation, Vendor
 
 __all__ = ["seed_retail_cases", "eur"]
 
@@ -19,11 +20,41 @@ def eur(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
+#: the demo's master data (as ``backoffice masterdata import`` would load it)
+VENDORS = [
+    ("V10001", "Regalbau Nord GmbH", "DE89370400440532013000", "Hafenweg 7, 20457 Hamburg"),
+    ("V10002", "Nordsee Fisch GmbH", "DE75512108001245126199", "Kai 3, 27568 Bremerhaven"),
+    ("V10003", "Textil Weber KG", "DE02120300000000202051", "Webergasse 1, 95028 Hof"),
+]
+
+
+def seed_retail_master_data() -> None:
+    for number, name, iban, address in VENDORS:
+        Vendor.objects.get_or_create(
+            number=number, defaults={"name": name, "iban": iban, "address": address}
+        )
+    Customer.objects.get_or_create(
+        number="C000104", defaults={"name": "Hotel Adler GmbH", "address": "Marktplatz 1, Berlin"}
+    )
+    Item.objects.get_or_create(
+        number="RACK-40", defaults={"name": "Pallet racking", "unit": "pcs", "unit_price": 90}
+    )
+    for code, name, kind, unit in [
+        ("warehouse", "Central warehouse", "warehouse", "warehouse"),
+        ("berlin-stock", "Berlin stock room", "stock-room", "shop-berlin-stock"),
+        ("hamburg-stock", "Hamburg stock room", "stock-room", "shop-hamburg-stock"),
+    ]:
+        StockLocation.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "unit": unit}
+        )
+
+
 def seed_retail_cases() -> int:
     """Create the demo cases once; returns how many were created (0 if any case exists)."""
     if Case.objects.exists():
         return 0
     users = {u.username: Actor(u) for u in get_user_model().objects.select_related("profile")}
+    seed_retail_master_data()
 
     def start(maker: str, process: str, payload: dict[str, Any]) -> int:
         case = do_start_case(users[maker], process, payload, submit=True).raise_if_denied()

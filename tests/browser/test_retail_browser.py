@@ -17,10 +17,12 @@ pytestmark = [pytest.mark.browser]
 
 @pytest.fixture
 def live_retail(live_server: Any, transactional_db: Any) -> str:
+    from backoffice.ops.retail_seed import seed_retail_master_data
     from backoffice.org.services import do_load_policy
     from tests.retail.conftest import RETAIL_POLICY
 
     do_load_policy(RETAIL_POLICY.read_bytes(), str(RETAIL_POLICY), actor="test:setup")
+    seed_retail_master_data()
     return str(live_server.url)
 
 

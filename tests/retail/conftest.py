@@ -34,8 +34,18 @@ def demo_retail(db: Any) -> Any:
     return result
 
 
+#: the IBAN on file for every vendor the tests pay
+IBAN = "DE02120300000000202051"
+
+
 @pytest.fixture
 def person(demo_retail: Any) -> Callable[[str], Person]:
+    """People of the retailer on the API, with vendors V10001-V10009 and a customer on file."""
+    from backoffice.masterdata.models import Customer, Vendor
+
+    for n in range(1, 10):
+        Vendor.objects.create(number=f"V1000{n}", name=f"Vendor {n}", iban=IBAN)
+    Customer.objects.create(number="C000104", name="Hotel Adler GmbH")
     return Person
 
 

@@ -410,3 +410,53 @@ def test_the_payroll_run_is_prepared_by_payroll_and_released_by_finance(person: 
     case = started(heike.start("payroll-run", body))
     problem(heike.act(case["id"], "release"), 403, "step.not_eligible")
     released(person("ute.beck").act(case["id"], "release"))
+
+
+# -- master data the cases write ----------------------------------------------------------
+
+
+def test_a_released_bank_account_is_the_only_one_a_payment_may_go_to(person: Any) -> None:
+    from backoffice.masterdata.models import Vendor
+
+    nadine, ralf, ute = person("nadine.busch"), person("ralf.simon"), person("ute.beck")
+    new_iban = "DE89370400440532013000"
+    change = started(nadine.start("vendor-master", vendor_change() | {"iban": new_iban}))
+    # not on file until the change is released
+    refused = ralf.start("payment-run", payment("V10002") | {"iban": new_iban})
+    problem(refused, 422, "masterdata.iban_mismatch")
+    ralf.act(change["id"], "approve")
+    released(ute.act(change["id"], "release"))
+    assert Vendor.objects.get(number="V10002").iban == new_iban
+    problem(ralf.start("payment-run", payment("V10002")), 422, "masterdata.iban_mismatch")
+    started(ralf.start("payment-run", payment("V10002") | {"iban": new_iban}))
+
+
+def test_a_new_vendor_is_created_on_release_and_cannot_be_created_twice(person: Any) -> None:
+    from backoffice.masterdata.models import Vendor
+
+    nadine, ralf, ute = person("nadine.busch"), person("ralf.simon"), person("ute.beck")
+    problem(
+        nadine.start("vendor-master", vendor_change("new-vendor")), 422, "masterdata.vendor_exists"
+    )
+    case = started(nadine.start("vendor-master", vendor_change("new-vendor", vendor="V20001")))
+    problem(ralf.start("payment-run", payment("V20001")), 422, "masterdata.unknown_vendor")
+    ralf.act(case["id"], "approve")
+    released(ute.act(case["id"], "release"))
+    assert Vendor.objects.get(number="V20001").name == "Nordsee Fisch GmbH"
+
+
+def test_a_released_credit_limit_is_the_customers(person: Any) -> None:
+    from decimal import Decimal
+
+    from backoffice.masterdata.models import Customer
+
+    body = {"customer": "C000104", "new_limit": eur("20000.00"), "reason": "Two years, no dunning"}
+    case = started(person("sven.graf").start("customer-credit-limit", body))
+    released(person("ute.beck").act(case["id"], "release"))
+    assert Customer.objects.get(number="C000104").credit_limit == Decimal("20000.00")
+    unknown = body | {"customer": "C999999"}
+    problem(
+        person("sven.graf").start("customer-credit-limit", unknown),
+        422,
+        "masterdata.unknown_customer",
+    )
