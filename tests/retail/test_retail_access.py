@@ -68,3 +68,37 @@ def test_a_role_grant_that_would_let_an_ap_clerk_pay_is_refused_by_the_ssd_const
     }
     body = problem(Person("lars.neumann").start("role-grant", body), 403, "access.ssd")
     assert "ssd-purchase-to-pay" in body["detail"]
+
+
+def test_what_if_and_a_mitigation_work_on_the_retail_rules_unchanged(
+    demo_retail: Any, tmp_path: Path
+) -> None:
+    """Olga (internal audit) asks what a role would add, then a mitigation clears a known
+    conflict: the analysis lists it as mitigated."""
+    from tests.cases.conftest import Person
+
+    olga, katrin = Person("olga.fuchs"), Person("katrin.vogt")
+    answer = olga.post(
+        "/access/simulate", {"person": "kevin.maurer", "add_roles": ["sales-head"]}
+    ).json()
+    assert answer["verdict"] == "second_level" and answer["unmitigated_risk"] == "high"
+    assert [r["risk"] for r in answer["gained"]] == ["refund-entry-approval"]
+    critical = olga.post("/access/simulate", {"person": "nadine.busch", "add_roles": ["buyer"]})
+    assert critical.json()["verdict"].startswith("access.")  # order and invoice: refused
+    body = {
+        "person": "sven.graf",
+        "risk": "billing-cash",
+        "control": "AR-REVIEW-1",
+        "description": "Ute Beck reviews open items and cash applied every month.",
+        "owner": "ute.beck",
+        "monitor": "olga.fuchs",
+        "valid_until": "2027-06-30",
+    }
+    case = katrin.start("mitigation", body).json()
+    assert olga.act(case["id"], "release").json()["status"] == "released"
+    out = tmp_path / "violations.csv"
+    argv = ["--live", "--as-of", "2026-12-06", "--out", str(out)]
+    assert sod_analyze(argv, io.StringIO()) == 0
+    with out.open(newline="") as handle:
+        rows = {(r["user_id"], r["risk_id"]): r["mitigated"] for r in csv.DictReader(handle)}
+    assert rows[("sven.graf", "billing-cash")] == "true"
