@@ -590,6 +590,13 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "The role %(role)s is no longer active.": "Die Rolle %(role)s ist nicht mehr aktiv.",
     "Roles are activated for a login session.": "Rollen werden für eine Anmeldesitzung aktiviert.",
     # --- retail (#16) ---
+    "Vendors, customers, items, stock locations and employees (CSV).": (
+        "Lieferanten, Kunden, Artikel, Lagerorte und Mitarbeitende (CSV)."
+    ),
+    "Open orders, invoices waiting or mismatched, write-offs, till differences, payments to recently changed vendors.": (
+        "Offene Bestellungen, wartende oder abweichende Rechnungen, Abschreibungen, "
+        "Kassendifferenzen, Zahlungen an kürzlich geänderte Lieferanten."
+    ),
     "the actor recently maintained the object the case names and may not act on it yet": (
         "die Person hat das Objekt des Vorgangs kürzlich gepflegt und darf noch nicht darüber "
         "entscheiden"

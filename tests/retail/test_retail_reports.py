@@ -102,3 +102,17 @@ def test_the_pages_are_in_english_and_german(demo_retail: Any) -> None:
     german = page("ute.beck", "/masterdata/reports/till-differences/")
     assert "Kassendifferenzen" in german and "Geschäftstag" in german
     assert "Lieferanten" in page("ute.beck", "/masterdata/vendors/")
+
+
+def test_the_reports_page_offers_master_data_only_to_those_who_may_read_it(
+    demo_retail: Any,
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    def reports(username: str) -> str:
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=username))
+        return str(client.get("/reports/").content.decode())
+
+    assert "/masterdata/vendors/" in reports("olga.fuchs")
+    assert "/masterdata/vendors/" not in reports("tobias.lorenz")
