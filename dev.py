@@ -2,6 +2,7 @@
 """Set up and run Backoffice on a machine that has only Python 3.11+.
 
     python3 dev.py demo    create .venv, install, set up the demo bank, serve http://127.0.0.1:8000
+    python3 dev.py demo retail   the same for the demo retailer Musterhandel GmbH (var-retail/)
     python3 dev.py test    create .venv, install with test tools, lint, type-check, run every test
                            on SQLite and again on PostgreSQL
 
@@ -60,6 +61,11 @@ def postgres_reachable(url: str) -> bool:
 
 def demo(args: list[str]) -> None:
     ensure_venv("")
+    if args[:1] == ["retail"]:  # #16: the retailer, in a database of its own
+        os.environ.setdefault("BACKOFFICE_VAR_DIR", str(ROOT / "var-retail"))
+        args = ["--policy", "retail", *args[1:]]
+    elif args[:1] == ["bank"]:
+        args = args[1:]
     run(BIN / "backoffice", "demo", *args)
 
 

@@ -10,6 +10,7 @@ from backoffice.audit.api import router as audit_api
 from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
 from backoffice.identity import views as identity_views
+from backoffice.masterdata.api import router as masterdata_api
 from backoffice.readonly_admin import site as admin_site
 from backoffice.trading.api import router as trading_api
 from backoffice.walls.api import router as walls_api
@@ -23,6 +24,7 @@ mount(
     ("/", walls_api),  # #8 Chinese walls
     ("/", access_api),  # #6 access governance
     ("/trading/", trading_api),  # #17 trading and settlement
+    ("/", masterdata_api),  # #16 master data and the retailer's work lists
 )
 
 urlpatterns = [
@@ -54,6 +56,7 @@ urlpatterns = [
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance
     path("trading/", include("backoffice.trading.urls")),  # #17 trading and settlement
+    path("masterdata/", include("backoffice.masterdata.urls")),  # #16
     path("api/v1/", api.urls),
     path("scim/v2/", include("backoffice.scim.urls")),  # #18 provisioning (bearer token)
 ]

@@ -232,6 +232,20 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/trading/reports/late"): REPORT_READERS,
 }
 
+# #16 master data and the retailer's work lists: for those who read reports (reports.read)
+for _name in ("vendors", "customers", "items", "locations", "employees"):
+    MATRIX[("GET", f"/masterdata/{_name}/")] = REPORT_READERS
+    MATRIX[("GET", f"/api/v1/masterdata/{_name}")] = REPORT_READERS
+for _name in (
+    "open-purchase-orders",
+    "invoices-waiting",
+    "write-offs",
+    "till-differences",
+    "recent-vendor-payments",
+):
+    MATRIX[("GET", f"/masterdata/reports/{_name}/")] = REPORT_READERS
+    MATRIX[("GET", f"/api/v1/masterdata/reports/{_name}")] = REPORT_READERS
+
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).
 NOT_OURS = re.compile(r"^/admin/.+|^/api/v1/docs/.+|^/api/v1/openapi\.json.+")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -24,7 +24,7 @@ from backoffice.core.four_eyes import Aggregate, Status, aggregate_key
 from backoffice.core.payload import money_of
 from backoffice.core.processes import ProcessSpec
 
-__all__ = ["COUNTED", "lock_aggregate", "find_aggregate"]
+__all__ = ["COUNTED", "lock_aggregate", "find_aggregate", "find_maintainers"]
 
 #: Cases that count towards a sum: waiting for checkers, back with the maker, or paid out.
 COUNTED = (Status.SUBMITTED.value, Status.RETURNED.value, Status.RELEASED.value)
@@ -82,3 +82,39 @@ def find_aggregate(
     )
     others = tuple((pk, amount) for pk, amount in candidates if amount is not None)
     return Aggregate(rule.by, value, rule.window, currency, others)
+
+
+#: #16: cases whose change took no effect do not make anyone a maintainer
+_NO_CHANGE = (Status.REJECTED.value, Status.WITHDRAWN.value)
+
+
+def find_maintainers(
+    spec: ProcessSpec, payload: Mapping[str, Any], now: datetime
+) -> dict[tuple[str, str, str], frozenset[str]]:
+    """#16: for each ``exclude.maintained`` rule of the process's steps, who started, amended
+    or approved a case of the named process for the object this payload names within the
+    rule's days (also acting for someone: both count). One statement per rule."""
+    found: dict[tuple[str, str, str], frozenset[str]] = {}
+    for step in spec.steps:
+        for rule in step.exclude.maintained:
+            if rule.key in found:
+                continue
+            value = payload.get(rule.field)
+            if value in (None, ""):
+                found[rule.key] = frozenset()
+                continue
+            since = now - timedelta(days=rule.days)
+            rows = (
+                CaseEvent.objects.filter(
+                    case__process__key=rule.process,
+                    kind__in=("started", "amended", "approved", "released"),
+                    at__gte=since,
+                    **{f"case__payload__{rule.other_field or rule.field}": value},
+                )
+                .exclude(case__status__in=_NO_CHANGE)
+                .values_list("actor", "on_behalf_of")
+                .distinct()
+            )
+            people = {person for pair in rows for person in pair if person}
+            found[rule.key] = frozenset(people)
+    return found

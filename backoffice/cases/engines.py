@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from backoffice.base.actor import Actor
-from backoffice.cases.aggregates import find_aggregate, lock_aggregate
+from backoffice.cases.aggregates import find_aggregate, find_maintainers, lock_aggregate
 from backoffice.core.actors import ActorFacts
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import (
@@ -148,6 +148,9 @@ class FourEyesEngine:
         ):
             found = find_aggregate(row, spec, current.payload, timezone.now())
             context = replace(context, aggregate=found)
+        if command.kind in self._checker_actions and any(s.exclude.maintained for s in spec.steps):
+            maintainers = find_maintainers(spec, current.payload, timezone.now())
+            context = replace(context, maintainers=maintainers)
         return decide(current, command, actor, context)
 
     def lock(self, row: Any, current: Any, command: Any) -> None:

@@ -19,6 +19,12 @@ Rules, with their sources:
 - ``aggregate``: the tier is picked by the case's amount summed with related cases (same
   ``by`` value and currency, submitted within the window), recorded with the submission
   so replay stays pure; it only ever adds eyes (#13);
+- ``exclude.maintained`` (#16, COOL-1 on an object): whoever recently maintained the object
+  the case names (a vendor's master data) may not act on the step (pay that vendor);
+- ``tolerances`` (#16): fields compared within tolerances become true/false variables of
+  the conditions (three-way match); a missing value is a mismatch (fail-safe);
+- ``starter_excludes`` naming a unit field: members of that unit may not start the case
+  (#16: nobody counts the stock they are responsible for);
 - a condition that cannot be evaluated never lowers the number of eyes (fail-safe).
 """
 
@@ -38,6 +44,7 @@ from backoffice.core.expressions import ExpressionError, evaluate
 from backoffice.core.money import Money
 from backoffice.core.org import Period
 from backoffice.core.payload import (
+    FieldType,
     Known,
     expression_variables,
     money_of,
@@ -45,6 +52,7 @@ from backoffice.core.payload import (
     validated_payload,
 )
 from backoffice.core.processes import ProcessSpec, StepAction, StepSpec, TierSpec, WhoSpec
+from backoffice.core.tolerance import tolerance_variables
 
 __all__ = [
     "Status",
@@ -104,6 +112,13 @@ DENIAL_CODES: dict[str, str] = {
     "sod.prior_step_actor": N_("the actor already acted on an earlier step this step excludes"),
     "sod.line_excluded": N_("the actor's line may not act on this step"),
     "sod.beneficiary": N_("a person may not act on a case in their own favour"),
+    "sod.cooling_off": N_(
+        "the actor recently maintained the object the case names and may not act on it yet"
+    ),
+    "sod.responsible": N_("the actor is responsible for what the case checks"),
+    "process.maintainers_unknown": N_(
+        "who recently maintained the object the case names was not gathered"
+    ),
     "authority.limit_exceeded": N_("the amount exceeds the actor's competence limit"),
     "authority.board_required": N_("the remaining approvals must come from board members"),
     "delegation.invalid": N_("no active delegation lets the actor act for that person"),
@@ -266,6 +281,8 @@ class Case:
         """What conditions see: the payload, and with an aggregate also the payload whose
         amount is the sum (listed first, so it names the tier when both are as strict)."""
         own = expression_variables(self.process.payload, self.payload)
+        if self.process.tolerances:
+            own |= tolerance_variables(self.process.tolerances, self.process.payload, self.payload)
         total = self.aggregate_total
         if total is None or self.process.amount is None:
             return [own]
@@ -279,10 +296,19 @@ class Case:
         def strictness(tier: TierSpec) -> tuple[int, int]:
             return (tier.approvals, tier.board)
 
+        def holds(tier: TierSpec, variables: Mapping[str, Any]) -> bool:
+            if tier.banded:  # #16: an amount band; no amount means no band (fail-safe)
+                amount = variables.get(self.process.amount) if self.process.amount else None
+                if amount is None:
+                    raise ExpressionError("an amount band needs an amount")
+                if not tier.in_band(amount):
+                    return False
+            return bool(evaluate(tier.when, variables))
+
         chosen = []
         for variables in self._variable_sets():
             try:
-                chosen.append(next(t for t in step.tiers if evaluate(t.when, variables)))
+                chosen.append(next(t for t in step.tiers if holds(t, variables)))
             except ExpressionError:
                 chosen.append(max(step.tiers, key=strictness))
         return max(chosen, key=strictness)
@@ -336,6 +362,9 @@ class Context:
     acting: ActingRules | None = None
     #: #13: a submission's related cases, gathered under a lock (processes with ``aggregate``)
     aggregate: Aggregate | None = None
+    #: #16: who recently maintained the object a step's ``exclude.maintained`` names, by
+    #: ``CoolingOffSpec.key``; a rule whose key is missing refuses (fail-safe)
+    maintainers: Mapping[tuple[str, str, str], frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -460,7 +489,7 @@ def _start(
     values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:
         return invalid
-    if denied := _starter_is_beneficiary(process, values, actor.person):
+    if denied := _starter_is_beneficiary(process, values, actor):
         return denied
     event = Event(
         "started",
@@ -473,9 +502,19 @@ def _start(
 
 
 def _starter_is_beneficiary(
-    process: ProcessSpec, values: Mapping[str, Any], person: str
+    process: ProcessSpec, values: Mapping[str, Any], actor: ActorFacts
 ) -> Denied | None:
+    person = actor.person
     for name in process.starter_excludes:
+        spec = process.field(name)
+        if spec is not None and spec.type == FieldType.UNIT:
+            if values.get(name) in actor.units:
+                return Denied(
+                    "sod.responsible",
+                    f"You belong to the {spec.title.lower()} named; someone from elsewhere "
+                    "must do this.",
+                )
+            continue
         if values.get(name) == person:
             label = process.field(name).title if process.field(name) else name  # type: ignore[union-attr]
             return Denied(
@@ -538,7 +577,7 @@ def _amend(case: Case, command: Command, actor: ActorFacts, context: Context) ->
     values, invalid = validated_payload(case.process.payload, command.payload, context.known)
     if invalid:
         return invalid
-    if denied := _starter_is_beneficiary(case.process, values, actor.person):
+    if denied := _starter_is_beneficiary(case.process, values, actor):
         return denied
     event = Event(
         "amended",
@@ -705,7 +744,30 @@ def _check_step(
                     f"{person} is the {case.process.field(name).title.lower()} of this case "  # type: ignore[union-attr]
                     "and may not act on it.",
                 )
+        if denied := _cooling_off(case, step, person, context):
+            return denied
     return step, acting
+
+
+def _cooling_off(case: Case, step: StepSpec, person: str, context: Context) -> Denied | None:
+    """#16: COOL-1 on an object — a recent maintainer of what the case names stays out."""
+    for rule in step.exclude.maintained:
+        people = context.maintainers.get(rule.key)
+        if people is None:
+            return Denied(
+                "process.maintainers_unknown",
+                f"Step '{step.name}' needs to know who recently maintained the "
+                f"{rule.field} named; that was not gathered.",
+            )
+        if person in people:
+            label = case.process.field(rule.field)
+            what = label.title.lower() if label else rule.field
+            return Denied(
+                "sod.cooling_off",
+                f"{person} maintained this {what} in the last {rule.days} days and may not act "
+                f"on step '{step.name}' before that time has passed.",
+            )
+    return None
 
 
 def _approve(

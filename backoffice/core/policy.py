@@ -23,7 +23,9 @@ from backoffice.core.access import (
     access_problems,
     grant_problems,
 )
+from backoffice.core.actors import ActorFacts
 from backoffice.core.credit import CreditPolicy, credit_policy_problems, credit_process_problems
+from backoffice.core.four_eyes import who_matches
 from backoffice.core.org import (
     Line,
     Membership,
@@ -36,6 +38,7 @@ from backoffice.core.org import (
 )
 from backoffice.core.processes import ProcessSpec, process_problems
 from backoffice.core.recert import RecertSpec, recert_problems
+from backoffice.core.roles import expand_roles, permissions_of
 from backoffice.core.spec import Currency, Key, MoneySpec, Permission, Spec
 from backoffice.core.trading import TradingPolicy, trading_problems
 from backoffice.core.walls import WallsSpec, walls_problems
@@ -335,6 +338,7 @@ def _reference_problems(doc: PolicyDocument) -> Iterator[Problem]:
             yield doc.problem(("trading", *path), f"trading: {message}")
     if policy.access is not None:
         yield from _access_problems(doc)
+    yield from _eligibility_problems(doc, units)
     if policy.bootstrap is not None:
         yield from _bootstrap_problems(doc, policy.bootstrap)
     if policy.identity is not None:
@@ -510,6 +514,56 @@ def _access_problems(doc: PolicyDocument) -> Iterator[Problem]:
     grants = [(a.person, a.role, a.valid_from, a.valid_to) for a in policy.assignments]
     for index, message in grant_problems(rules, grants):
         yield doc.problem(("assignments", index), f"access: {message}")
+
+
+def _eligibility_problems(doc: PolicyDocument, units: dict[str, UnitSpec]) -> Iterator[Problem]:
+    """#16: a step that nobody in the policy may take leaves its cases waiting forever.
+
+    Everyone's memberships and bootstrap grants count, whatever their dates (a step some
+    person can take at some time is not dead); a role or unit the policy does not know is
+    reported elsewhere and skipped here. A policy without any bootstrap grants (a rule set
+    whose roles are all granted later, through cases) cannot be judged and is not.
+    """
+    policy = doc.policy
+    if not policy.assignments:
+        return
+    contains = {r.id: r.contains for r in policy.roles}
+    grants = {r.id: r.permissions for r in policy.roles}
+
+    def line_of(unit_id: str) -> Line | None:
+        seen: set[str] = set()
+        current: str | None = unit_id
+        while current is not None and current in units and current not in seen:
+            seen.add(current)
+            if units[current].line is not None:
+                return units[current].line
+            current = units[current].parent
+        return None
+
+    held: dict[str, set[str]] = {}
+    for grant in policy.assignments:
+        held.setdefault(grant.person, set()).add(grant.role)
+    places: dict[str, set[str]] = {}
+    for m in policy.memberships:
+        places.setdefault(m.person, set()).add(m.unit)
+    everyone = [
+        ActorFacts(
+            person=p.id,
+            units=frozenset(places.get(p.id, ())),
+            lines=frozenset(line for u in places.get(p.id, ()) if (line := line_of(u)) is not None),
+            roles=expand_roles(held.get(p.id, ()), contains),
+            permissions=permissions_of(held.get(p.id, ()), contains, grants),
+        )
+        for p in policy.people
+    ]
+    for index, process in enumerate(policy.processes):
+        for position, step in enumerate(process.steps):
+            if not any(who_matches(step.who, facts) for facts in everyone):
+                yield doc.problem(
+                    ("processes", index, "steps", position, "who"),
+                    f"process {process.id!r}: nobody in the policy may act on step "
+                    f"{step.id!r} ({step.who.describe()}); its cases would wait forever",
+                )
 
 
 def _find_cycle(start: str, children: dict[str, list[str]]) -> list[str] | None:

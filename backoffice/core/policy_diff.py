@@ -525,6 +525,9 @@ def tiers_weaken(old: Sequence[TierSpec], new: Sequence[TierSpec]) -> bool:
     the same conditions are compared tier by tier; anything else cannot be compared and
     counts as weakening (fail-safe).
     """
+    banded = _bands_weaken(old, new)
+    if banded is not None:
+        return banded
     compared = _compare_schedules(old, new)
     if compared is not None:
         return compared
@@ -532,6 +535,28 @@ def tiers_weaken(old: Sequence[TierSpec], new: Sequence[TierSpec]) -> bool:
         # the same tier applies to the same case; an unreachable tier may be over-reported
         return any(_less(_eyes(a), _eyes(b)) for a, b in zip(old, new, strict=True))
     return True
+
+
+def _bands_weaken(old: Sequence[TierSpec], new: Sequence[TierSpec]) -> bool | None:
+    """#16: amount bands compared at every band edge, just below it and between edges;
+    None when neither side has bands. A band with a condition besides cannot be compared
+    and counts as weakening unless nothing changed (fail-safe)."""
+    tiers = (*old, *new)
+    if not any(t.banded for t in tiers):
+        return None
+    if list(old) == list(new):
+        return False
+    if any(t.when != "true" for t in tiers):
+        return True
+    edges = sorted({e for t in tiers for e in (t.at_least, t.below) if e is not None})
+    points = {Decimal(0), edges[-1] + 1, *edges, *(e - Decimal("0.01") for e in edges)}
+    points |= {(a + b) / 2 for a, b in zip(edges, edges[1:], strict=False)}
+
+    def eyes_at(schedule: Sequence[TierSpec], value: Decimal) -> Eyes:
+        found = next((t for t in schedule if t.in_band(float(value))), None)
+        return _eyes(found) if found else max(_eyes(t) for t in schedule)
+
+    return any(_less(eyes_at(old, x), eyes_at(new, x)) for x in points if x >= 0)
 
 
 def _compare_schedules(old: Sequence[TierSpec], new: Sequence[TierSpec]) -> bool | None:

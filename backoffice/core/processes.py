@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ from backoffice.core.expressions import ExpressionError, referenced_names
 from backoffice.core.org import Line
 from backoffice.core.payload import FieldSpec, FieldType, Identifier, field_variable_names
 from backoffice.core.spec import Key, Permission, Spec
+from backoffice.core.tolerance import NUMERIC_TYPES, ToleranceSpec
 
 __all__ = [
     "StepAction",
@@ -24,6 +26,7 @@ __all__ = [
     "ExcludeSpec",
     "StepSpec",
     "AggregateSpec",
+    "CoolingOffSpec",
     "ProcessSpec",
     "process_problems",
 ]
@@ -60,9 +63,16 @@ class WhoSpec(Spec):
 
 
 class TierSpec(Spec):
-    """How many distinct approvals a step needs when ``when`` holds (N-eyes by amount)."""
+    """How many distinct approvals a step needs when ``when`` holds (N-eyes by amount).
+
+    #16: a tier may also name an amount band of the process's ``amount``: from
+    ``at_least`` (inclusive) up to ``below`` (exclusive). Bands of one step must follow on
+    from each other without a gap, the last one open upwards (``policy check`` says where).
+    """
 
     when: str = "true"
+    at_least: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] | None = None
+    below: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)] | None = None
     approvals: Annotated[int, Field(ge=1, le=9)] = 1
     board: Annotated[int, Field(ge=0, le=9)] = 0
     label: str = ""
@@ -71,7 +81,46 @@ class TierSpec(Spec):
     def _board_fits(self) -> TierSpec:
         if self.board > self.approvals:
             raise ValueError("'board' cannot exceed 'approvals'")
+        if self.at_least is not None and self.below is not None and self.below <= self.at_least:
+            raise ValueError("'below' must be above 'at_least'")
         return self
+
+    @property
+    def banded(self) -> bool:
+        return self.at_least is not None or self.below is not None
+
+    @property
+    def always(self) -> bool:
+        """Whether the tier applies whatever the payload (no condition, no upper bound)."""
+        return self.when == "true" and self.below is None
+
+    def in_band(self, amount: float | None) -> bool:
+        """Whether ``amount`` lies in the tier's band; a missing amount lies in none."""
+        if not self.banded:
+            return True
+        if amount is None:
+            return False
+        low = self.at_least is None or Decimal(str(amount)) >= self.at_least
+        return low and (self.below is None or Decimal(str(amount)) < self.below)
+
+
+class CoolingOffSpec(Spec):
+    """#16 (COOL-1 generalised): whoever maintained an object may not act on it for a while.
+
+    People who started or approved a case of ``process`` whose ``other_field`` (default:
+    ``field``) had the value this case has in ``field`` — a vendor's master data, say —
+    within the last ``days`` days may not act on this step (release a payment to it).
+    Rejected and withdrawn cases changed nothing and do not count.
+    """
+
+    process: Key
+    field: Identifier
+    other_field: Identifier | None = None
+    days: Annotated[int, Field(ge=1, le=3650)]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.process, self.other_field or self.field, self.field)
 
 
 class ExcludeSpec(Spec):
@@ -80,6 +129,8 @@ class ExcludeSpec(Spec):
     steps: list[Identifier] = []
     lines: list[Line] = []
     beneficiaries: list[Identifier] = []
+    #: #16: those who maintained the object the case names, recently (COOL-1 on an object)
+    maintained: list[CoolingOffSpec] = []
 
 
 class StepSpec(Spec):
@@ -151,6 +202,9 @@ class ProcessSpec(Spec):
     effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
     #: #13: the tier is picked by this case's amount plus those of related recent cases
     aggregate: AggregateSpec | None = None
+    #: #16: true/false variables for the conditions, each a field compared with another
+    #: within a tolerance (three-way match: price and quantity against order and receipt)
+    tolerances: list[ToleranceSpec] = []
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
 
@@ -170,6 +224,17 @@ def process_problems(
         if name in names[:index]:
             yield ("payload", index, "name"), f"duplicate field {name!r}"
     variables = field_variable_names(process.payload)
+    for index, tolerance in enumerate(process.tolerances):
+        if tolerance.name in variables:
+            yield ("tolerances", index, "name"), f"{tolerance.name!r} is already a field name"
+        for key in ("field", "against"):
+            spec = process.field(getattr(tolerance, key))
+            if spec is None or spec.type not in NUMERIC_TYPES:
+                yield (
+                    ("tolerances", index, key),
+                    f"{getattr(tolerance, key)!r} must name an amount or integer field",
+                )
+        variables = variables | {tolerance.name}
 
     def field_of_type(
         path: tuple[str | int, ...], name: str | None, kind: FieldType
@@ -184,7 +249,9 @@ def process_problems(
     if process.aggregate is not None:
         yield from _aggregate_problems(process, process.aggregate)
     for position, name in enumerate(process.starter_excludes):
-        yield from field_of_type(("starter_excludes", position), name, FieldType.PERSON)
+        spec = process.field(name)
+        if spec is None or spec.type not in (FieldType.PERSON, FieldType.UNIT):
+            yield ("starter_excludes", position), f"{name!r} must name a person or unit field"
     for position, name in enumerate(process.starter_is):
         yield from field_of_type(("starter_is", position), name, FieldType.PERSON)
     yield from _who_problems(("starter",), process.starter, roles, units)
@@ -214,12 +281,51 @@ def process_problems(
                 continue
             if unknown:
                 yield path, f"condition uses unknown field(s): {', '.join(sorted(unknown))}"
-        if step.tiers[-1].when != "true":
-            yield (*base, "tiers"), "the last tier must apply always (leave out 'when')"
+        if not step.tiers[-1].always:
+            yield (*base, "tiers"), "the last tier must apply always (leave out 'when', 'below')"
+        yield from _band_problems(process, base, step.tiers)
+        for position, rule in enumerate(step.exclude.maintained):
+            if process.field(rule.field) is None:
+                yield (
+                    (*base, "exclude", "maintained", position, "field"),
+                    f"{rule.field!r} must name a field of the payload",
+                )
         unconditional = unconditional or step.when is None
         seen.append(step.id)
     if not unconditional:
         yield ("steps",), "at least one step must always apply, or a maker could release alone"
+
+
+def _band_problems(
+    process: ProcessSpec, base: tuple[str | int, ...], tiers: list[TierSpec]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """#16: amount bands follow on from each other: from 0 (or no lower bound) up, each
+    starting where the one before ends, the last open upwards — no amount falls between."""
+    if not any(t.banded for t in tiers):
+        return
+    if process.amount is None:
+        yield (*base, "tiers"), "amount bands need the process's 'amount' field"
+        return
+    reached = Decimal(0)
+    for index, tier in enumerate(tiers):
+        if not tier.banded:
+            continue  # a plain condition (or the catch-all tier) says nothing of bands
+        start = tier.at_least if tier.at_least is not None else Decimal(0)
+        if start > reached:
+            yield (
+                (*base, "tiers", index, "at_least"),
+                f"tier gap: amounts from {reached:,} to below {start:,} fall under no tier",
+            )
+        elif start < reached:
+            yield (
+                (*base, "tiers", index, "at_least"),
+                f"tiers overlap: this band starts at {start:,}, the one before ends at {reached:,}",
+            )
+        if tier.below is None:
+            if index != len(tiers) - 1:
+                yield (*base, "tiers", index), "only the last tier may be open upwards"
+            return
+        reached = tier.below
 
 
 def _aggregate_problems(

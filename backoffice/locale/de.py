@@ -727,6 +727,62 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "matched": "abgeglichen",
     "mismatched": "abweichend",
     "unmatched": "nicht abgeglichen",
+    # --- retail (#16) ---
+    "Vendors, customers, items, stock locations and employees (CSV).": (
+        "Lieferanten, Kunden, Artikel, Lagerorte und Mitarbeitende (CSV)."
+    ),
+    "Open orders, invoices waiting or mismatched, write-offs, till differences, payments to recently changed vendors.": (
+        "Offene Bestellungen, wartende oder abweichende Rechnungen, Abschreibungen, "
+        "Kassendifferenzen, Zahlungen an kürzlich geänderte Lieferanten."
+    ),
+    "the actor recently maintained the object the case names and may not act on it yet": (
+        "die Person hat das Objekt des Vorgangs kürzlich gepflegt und darf noch nicht darüber "
+        "entscheiden"
+    ),
+    "the actor is responsible for what the case checks": (
+        "die Person ist für das verantwortlich, was der Vorgang prüft"
+    ),
+    "who recently maintained the object the case names was not gathered": (
+        "wer das Objekt des Vorgangs kürzlich gepflegt hat, wurde nicht ermittelt"
+    ),
+    "Vendors": "Lieferanten",
+    "Customers": "Kunden",
+    "Stock locations": "Lagerorte",
+    "Employees": "Mitarbeitende",
+    "Imported with `backoffice masterdata import %(kind)s FILE`.": "Eingelesen mit `backoffice masterdata import %(kind)s DATEI`.",
+    "Open purchase orders": "Offene Bestellungen",
+    "Orders waiting for approval or approved, with no released invoice yet.": "Bestellungen, die auf Genehmigung warten oder genehmigt sind und noch keine freigegebene Rechnung haben.",
+    "Invoices waiting for match or mismatched": "Rechnungen im Abgleich oder mit Abweichung",
+    "Vendor invoices not yet released: those at the mismatch step failed the three-way match and wait for the head of finance.": "Noch nicht freigegebene Lieferantenrechnungen: die im Schritt Abweichung haben den Drei-Wege-Abgleich nicht bestanden und warten auf die Leitung Finanzen.",
+    "Write-offs by location and month": "Abschreibungen nach Lagerort und Monat",
+    "Stock write-offs with their location and month, newest first.": "Bestandsabschreibungen mit Lagerort und Monat, die neuesten zuerst.",
+    "Till differences": "Kassendifferenzen",
+    "Till cash-ups whose count differs from the expected cash.": "Kassenabschlüsse, deren Zählung vom Soll-Bestand abweicht.",
+    "Payments to vendors whose master data changed recently": "Zahlungen an Lieferanten mit kürzlich geänderten Stammdaten",
+    "Payments to a vendor whose master data was changed in the last 30 days.": "Zahlungen an einen Lieferanten, dessen Stammdaten in den letzten 30 Tagen geändert wurden.",
+    "Number": "Nummer",
+    "IBAN": "IBAN",
+    "Payment terms (days)": "Zahlungsziel (Tage)",
+    "Last changed": "Zuletzt geändert",
+    "Credit limit": "Kreditlimit",
+    "Unit price": "Stückpreis",
+    "Code": "Kürzel",
+    "Login": "Anmeldename",
+    "Location": "Lagerort",
+    "Vendor": "Lieferant",
+    "Item": "Artikel",
+    "Invoice number": "Rechnungsnummer",
+    "Mismatch": "Abweichung",
+    "Month": "Monat",
+    "Shop": "Filiale",
+    "Till": "Kasse",
+    "Business day": "Geschäftstag",
+    "Expected": "Soll",
+    "Counted": "Gezählt",
+    "Difference": "Differenz",
+    "Master data": "Stammdaten",
+    "Work lists": "Arbeitslisten",
+    "Master data and the work lists are for finance, the board and internal audit (permission reports.read).": "Stammdaten und Arbeitslisten sind für Finanzen, Geschäftsführung und Revision (Berechtigung reports.read).",
 }
 
 

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class MasterdataConfig(AppConfig):
-    """Customer master data: changed only through a released master-data-change case."""
+    """Master data (customers; #16: vendors, items, stock locations, employees): changed only
+    through released cases or a whole-file import."""
 
     name = "backoffice.masterdata"
     label = "masterdata"
@@ -10,6 +11,15 @@ class MasterdataConfig(AppConfig):
 
     def ready(self) -> None:
         from backoffice.base.effects import register
-        from backoffice.masterdata.effects import MasterDataChange
+        from backoffice.masterdata.effects import (
+            CreditLimit,
+            MasterDataChange,
+            VendorChange,
+            VendorPayment,
+        )
 
         register("masterdata.apply", MasterDataChange())
+        # #16: the retailer's vendor data, payments to the account on file, credit limits
+        register("masterdata.vendor", VendorChange())
+        register("masterdata.vendor_payment", VendorPayment())
+        register("masterdata.credit_limit", CreditLimit())

@@ -1,4 +1,9 @@
-"""``backoffice demo``: set up the demo bank (database, policy, users) and serve it."""
+"""``backoffice demo``: set up the demo bank (database, policy, users) and serve it.
+
+#16: ``--policy retail`` sets up the demo retailer Musterhandel GmbH instead, from the same
+engine; the bank stays the default. One database holds one demo: the retailer needs a var
+directory of its own (``BACKOFFICE_VAR_DIR``) when the bank was set up there before.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from django.db import transaction
 from backoffice.audit.services import do_checkpoint, record
 from backoffice.audit.signing import do_generate_signing_key, key_path, load_signing_key
 from backoffice.credit.demo import seed_demo_credit
-from backoffice.ops.demo import DEMO_LOGINS, DEMO_PASSWORD
-from backoffice.ops.management.commands.init import DEMO_POLICY, cli_actor
+from backoffice.ops.demo import DEMO_LOGINS, DEMO_PASSWORD, RETAIL_LOGINS, RETAIL_PASSWORD
+from backoffice.ops.management.commands.init import DEMO_POLICY, RETAIL_POLICY, cli_actor
+from backoffice.ops.retail_seed import seed_retail_cases
 from backoffice.ops.seed import seed_demo_cases
 from backoffice.trading.demo import seed_demo_trading
 from backoffice.walls.seed import seed_demo_walls
@@ -26,11 +32,20 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
+        parser.add_argument(
+            "--policy",
+            choices=("bank", "retail"),
+            default="bank",
+            help="which demo: the bank Musterbank AG (default) or the retailer Musterhandel GmbH",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["policy"] == "retail":
+            self._retail(options)
+            return
         # init refuses the demo policy where another one is live: this never runs on a bank
         call_command("init", policy=str(DEMO_POLICY), no_bootstrap_links=True, stdout=self.stdout)
-        self._passwords()
+        self._passwords(DEMO_POLICY.name, DEMO_PASSWORD)
         created = seed_demo_cases()
         if created:
             self.stdout.write(f"seeded {created} demo cases")
@@ -50,8 +65,24 @@ class Command(BaseCommand):
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
 
+    def _retail(self, options: dict[str, Any]) -> None:
+        """#16: the demo retailer, set up and served like the bank."""
+        call_command("init", policy=str(RETAIL_POLICY), no_bootstrap_links=True, stdout=self.stdout)
+        self._passwords(RETAIL_POLICY.name, RETAIL_PASSWORD)
+        created = seed_retail_cases()
+        if created:
+            self.stdout.write(f"seeded {created} demo cases")
+        self._checkpoint()
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {RETAIL_PASSWORD}):")
+        for username, what in RETAIL_LOGINS:
+            self.stdout.write(f"  {username:<17} {what}")
+        self.stdout.write("")
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
+
     @transaction.atomic
-    def _passwords(self) -> None:
+    def _passwords(self, policy_name: str, password: str) -> None:
         """Demo only: every person of the demo policy who has no password yet gets the
         printed one. Nobody is a superuser or staff (#13); nobody who ever logged in or has a
         password is touched, and the setting is on the audit chain."""
@@ -60,16 +91,16 @@ class Command(BaseCommand):
         )
         fresh = [u for u in users if not u.has_usable_password() and u.last_login is None]
         for user in fresh:
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save(update_fields=["password"])
         if fresh:
             record(
                 "ops.demo.passwords_set",
                 actor=cli_actor(),
                 object_type="policy",
-                object_id=DEMO_POLICY.name,
+                object_id=policy_name,
                 after={"people": sorted(user.username for user in fresh)},
-                reason="backoffice demo: the published demo password for the demo bank",
+                reason=f"backoffice demo: the published demo password of {policy_name}",
             )
 
     def _checkpoint(self) -> None:

@@ -24,6 +24,8 @@ from backoffice.core.policy import PolicyInvalid, parse_policy
 from backoffice.org.services import SeparationViolated, do_load_policy, live_policy
 
 DEMO_POLICY = Path(__file__).resolve().parents[3] / "policies" / "demo-bank.yaml"
+#: #16: the demo retailer (``backoffice demo --policy retail``)
+RETAIL_POLICY = DEMO_POLICY.with_name("demo-retail.yaml")
 
 
 def load_policy_file(path: str | Path, actor: str) -> str:
