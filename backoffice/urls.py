@@ -9,6 +9,7 @@ from backoffice.api import api, mount
 from backoffice.audit.api import router as audit_api
 from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
+from backoffice.notify.api import router as notify_api
 from backoffice.readonly_admin import site as admin_site
 from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views
@@ -20,6 +21,7 @@ mount(
     ("/credit/", credit_api),
     ("/", walls_api),  # #8 Chinese walls
     ("/", access_api),  # #6 access governance
+    ("/", notify_api),  # #18 the event feed
 )
 
 urlpatterns = [
@@ -49,6 +51,7 @@ urlpatterns = [
     path("credit/", include("backoffice.credit.urls")),
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance
+    path("", include("backoffice.notify.urls")),  # #18 notification settings
     path("api/v1/", api.urls),
 ]
 

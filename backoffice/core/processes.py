@@ -128,6 +128,36 @@ class AggregateSpec(Spec):
         return self
 
 
+def _duration(text: str) -> timedelta:
+    count, unit = int(text[:-1]), text[-1]
+    return {"m": timedelta(minutes=count), "h": timedelta(hours=count)}.get(unit) or timedelta(
+        days=count
+    )
+
+
+class SlaSpec(Spec):
+    """#18: how long a case may wait at a step: a reminder to those it waits for after
+    ``remind``, an escalation to their line managers after ``escalate`` (``30m``, ``8h``, ``2d``)."""
+
+    remind: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")]
+    escalate: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")] | None = None
+
+    @property
+    def remind_after(self) -> timedelta:
+        return _duration(self.remind)
+
+    @property
+    def escalate_after(self) -> timedelta | None:
+        return _duration(self.escalate) if self.escalate else None
+
+    @model_validator(mode="after")
+    def _escalation_later(self) -> SlaSpec:
+        after = self.escalate_after
+        if after is not None and after <= self.remind_after:
+            raise ValueError("'escalate' must come after 'remind'")
+        return self
+
+
 class ProcessSpec(Spec):
     """A critical action done by one person and released by others.
 
@@ -151,6 +181,8 @@ class ProcessSpec(Spec):
     effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
     #: #13: the tier is picked by this case's amount plus those of related recent cases
     aggregate: AggregateSpec | None = None
+    #: #18: reminder and escalation of a case waiting at a step
+    sla: SlaSpec | None = None
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
 
