@@ -100,6 +100,8 @@ class Webhook(TimeStamped):
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     failures = models.PositiveSmallIntegerField(default=0)
+    #: a retry is scheduled for then: new events wait behind it (event order)
+    retry_at = models.DateTimeField(null=True, blank=True)
     #: events before this one are not for it (it did not exist then)
     from_event = models.BigIntegerField(default=0)
 

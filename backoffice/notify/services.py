@@ -390,11 +390,12 @@ def _secrets(webhook: Webhook, now: datetime) -> list[str]:
     return [webhook.secret, *([webhook.previous_secret] if keep_previous else [])]
 
 
-def push_deliveries(webhook_id: int) -> timedelta | None:
+def push_deliveries(webhook_id: int, *, retry: bool = False) -> timedelta | None:
     """Deliver the subscription's waiting events in event order, stopping at the first
-    failure. Returns the wait before the next try, or None when nothing is left to do."""
+    failure. Returns the wait before the next try, or None when nothing is left to do (or
+    a retry is scheduled already: a new event waits behind the one that failed)."""
     webhook = Webhook.objects.filter(pk=webhook_id, active=True).first()
-    if webhook is None:
+    if webhook is None or (webhook.retry_at is not None and not retry):
         return None
     pending = WebhookDelivery.objects.filter(
         webhook=webhook, delivered_at__isnull=True
@@ -419,7 +420,7 @@ def push_deliveries(webhook_id: int) -> timedelta | None:
                 WebhookDelivery.objects.filter(pk=delivery.pk).update(
                     delivered_at=timezone.now(), attempts=delivery.attempts + 1, last_status=status
                 )
-                Webhook.objects.filter(pk=webhook.pk).update(failures=0)
+                Webhook.objects.filter(pk=webhook.pk).update(failures=0, retry_at=None)
             continue
         attempts = delivery.attempts + 1
         with transaction.atomic():
@@ -429,7 +430,12 @@ def push_deliveries(webhook_id: int) -> timedelta | None:
             if attempts >= rules.MAX_ATTEMPTS:
                 _disable(webhook, f"{attempts} failed deliveries in a row (last: {status})")
                 return None
-        return rules.backoff(attempts)
+            wait = rules.backoff(attempts)
+            Webhook.objects.filter(pk=webhook.pk).update(
+                failures=attempts, retry_at=timezone.now() + wait
+            )
+        return wait
+    Webhook.objects.filter(pk=webhook.pk, retry_at__isnull=False).update(retry_at=None)
     return None
 
 

@@ -44,10 +44,11 @@ def escalate(case_id: int, key: str) -> None:
 
 
 @task()
-def push_webhook(webhook_id: int) -> None:
-    wait = services.push_deliveries(webhook_id)
+def push_webhook(webhook_id: int, retry: bool = False) -> None:
+    """Deliver in event order; after a failure one retry is scheduled, with back-off."""
+    wait = services.push_deliveries(webhook_id, retry=retry)
     if wait is not None:
-        push_webhook.using(run_after=timezone.now() + wait).enqueue(webhook_id)
+        push_webhook.using(run_after=timezone.now() + wait).enqueue(webhook_id, True)
 
 
 @task()

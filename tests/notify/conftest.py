@@ -73,7 +73,7 @@ class Receiver:
                     receiver.fail -= 1
                     self.send_response(500)
                 else:
-                    receiver.requests.append((dict(self.headers.items()), body))
+                    receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                     self.send_response(204)
                 self.end_headers()
 
@@ -99,10 +99,16 @@ def receiver() -> Iterator[Receiver]:
 
 
 def run_worker() -> None:
-    """What `backoffice worker` does, until no task is due."""
+    """What `backoffice worker` does, until no task is due. The worker closes connections
+    that are not in autocommit as a request would; inside a test's transaction it keeps it."""
+    from unittest import mock
+
     from backoffice.notify.worker import run_worker as run
 
-    run(batch=True)
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    ):
+        run(batch=True)
 
 
 def come_due(task_name: str) -> int:
