@@ -297,7 +297,6 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 
-
 def smtp_settings(url: str | None) -> dict[str, Any]:
     """#18: Django's e-mail settings from one ``BACKOFFICE_SMTP_URL``; none: the console."""
     if not url:
@@ -312,7 +311,9 @@ def smtp_settings(url: str | None) -> dict[str, Any]:
 
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtp+tls", "smtps"}:
-        raise ValueError(f"BACKOFFICE_SMTP_URL: scheme {parts.scheme!r} is not smtp, smtp+tls, smtps")
+        raise ValueError(
+            f"BACKOFFICE_SMTP_URL: scheme {parts.scheme!r} is not smtp, smtp+tls, smtps"
+        )
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parts.hostname or "localhost",

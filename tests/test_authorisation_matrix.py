@@ -167,6 +167,12 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/access/reviews/summary"): ACCESS_READERS,
     ("POST", "/api/v1/access/reviews"): "service",
     ("POST", "/api/v1/access/reviews/{item_id}/decision"): "service",
+    # #18: each person's own notification settings; the feed shows each reader what they
+    # may see (tests/notify/test_feed.py); the sink's page exists only in the demo
+    ("GET", "/settings/notifications/"): EVERYONE,
+    ("POST", "/settings/notifications/"): "service",
+    ("GET", "/demo/mail/"): set(),  # 404 without `demo --with-mail`
+    ("GET", "/api/v1/events"): EVERYONE,
 }
 
 #: Routes that are not endpoints of ours (Django admin internals, static helpers).

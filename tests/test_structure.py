@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"org"},
     {"cases"},
     {"access", "masterdata", "accounts"},
-    {"credit", "walls"},
+    {"credit", "walls", "notify"},
     {"ops", "sod_cli"},
     {"web"},
     {"api", "cli"},

@@ -50,7 +50,9 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signature_header(secrets_in_use: Iterable[str], msg_id: str, timestamp: int, body: bytes) -> str:
+def signature_header(
+    secrets_in_use: Iterable[str], msg_id: str, timestamp: int, body: bytes
+) -> str:
     return " ".join(sign(s, msg_id, timestamp, body) for s in secrets_in_use)
 
 
@@ -81,7 +83,8 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) 
 
 def backoff(attempt: int, base: timedelta = timedelta(seconds=5)) -> timedelta:
     """The wait before try ``attempt + 1``: doubling from ``base``, at most six hours."""
-    return min(base * (2 ** max(attempt - 1, 0)), timedelta(hours=6))
+    wait: timedelta = base * (2 ** max(attempt - 1, 0))
+    return min(wait, timedelta(hours=6))
 
 
 def next_digest(now: datetime, hour: int) -> datetime:

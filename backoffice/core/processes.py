@@ -137,7 +137,8 @@ def _duration(text: str) -> timedelta:
 
 class SlaSpec(Spec):
     """#18: how long a case may wait at a step: a reminder to those it waits for after
-    ``remind``, an escalation to their line managers after ``escalate`` (``30m``, ``8h``, ``2d``)."""
+    ``remind``, an escalation to their line managers after ``escalate`` (``30m``, ``8h``,
+    ``2d``)."""
 
     remind: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")]
     escalate: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")] | None = None

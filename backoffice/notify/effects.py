@@ -31,13 +31,20 @@ class CreateWebhook:
         url = urlsplit(str(payload.get("url") or ""))
         if url.scheme not in {"https", "http"} or not url.hostname:
             return EffectProblem(
-                "input.webhook_url", "Give an http(s) address.", [{"field": "url", "message": "an http(s) URL"}]
+                "input.webhook_url",
+                "Give an http(s) address.",
+                [{"field": "url", "message": "an http(s) URL"}],
             )
-        unknown = [t for t in event_types(str(payload.get("events") or "")) if t not in EVENT_TYPES and t != "*"]
+        unknown = [
+            t
+            for t in event_types(str(payload.get("events") or ""))
+            if t not in EVENT_TYPES and t != "*"
+        ]
         if unknown or not event_types(str(payload.get("events") or "")):
             return EffectProblem(
                 "input.webhook_events",
-                f"Unknown event types: {', '.join(unknown) or '(none given)'}; known: {', '.join(EVENT_TYPES)}.",
+                f"Unknown event types: {', '.join(unknown) or '(none given)'}; "
+                f"known: {', '.join(EVENT_TYPES)}.",
                 [{"field": "events", "message": "known event types, comma separated"}],
             )
         return None

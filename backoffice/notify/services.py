@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django_tasks import task
 
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.services import record
@@ -32,7 +33,8 @@ from backoffice.cases.engines import open_statuses
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.queries import inbox_cases, may_see, visible_cases
 from backoffice.core import notify as rules
-from backoffice.core.errors import Denied
+from backoffice.core.errors import DomainError
+from backoffice.core.notify import backoff, next_digest
 from backoffice.notify.models import (
     MailDelivery,
     NotificationSetting,
@@ -56,7 +58,10 @@ logger = logging.getLogger(__name__)
 
 #: what the outbox reports, by the audit action it comes from
 _CASE_KINDS = {"submitted", "approved", "released", "rejected", "returned", "withdrawn", "voted"}
-_OTHER = {"access.assignment.created": "grant.made", "access.emergency.started": "emergency.started"}
+_OTHER = {
+    "access.assignment.created": "grant.made",
+    "access.emergency.started": "emergency.started",
+}
 EVENT_TYPES = sorted({f"case.{k}" for k in _CASE_KINDS} | set(_OTHER.values()))
 
 
@@ -80,9 +85,7 @@ def _outbox_event(event: AuditEvent) -> OutboxEvent | None:
         data = {"object": event.object_id} | {
             k: after[k] for k in ("person", "role", "valid_from", "valid_to") if k in after
         }
-        return OutboxEvent(
-            type=_OTHER[event.action], at=event.at, audit_seq=event.seq, data=data
-        )
+        return OutboxEvent(type=_OTHER[event.action], at=event.at, audit_seq=event.seq, data=data)
     return None
 
 
@@ -93,8 +96,6 @@ def on_audit_events(events: Sequence[AuditEvent]) -> None:
     if not rows:
         return
     created = OutboxEvent.objects.bulk_create(rows)
-    from backoffice.notify.tasks import dispatch
-
     dispatch.enqueue([row.pk for row in created])
 
 
@@ -137,9 +138,12 @@ def _wait_key(case: Case) -> str:
 def line_managers(user: Any, day: Any) -> list[Any]:
     """The heads of the person's units (the parent unit's head where they head it themselves)."""
     current = Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-    units = [m.unit for m in Membership.objects.filter(current, user=user).select_related("unit")]
+    units: list[Any] = [
+        m.unit for m in Membership.objects.filter(current, user=user).select_related("unit")
+    ]
     heads: dict[int, Any] = {}
-    for unit in units:
+    for first in units:
+        unit: Any = first
         while unit is not None:
             found = [
                 m.user
@@ -165,7 +169,7 @@ def notification_mode(user: Any) -> str:
 def do_set_notification_mode(actor: Actor, mode: str) -> None:
     """Each person chooses for themself only: every mail, a daily digest, or none."""
     if mode not in {NotificationSetting.EACH, NotificationSetting.DIGEST, NotificationSetting.NONE}:
-        raise Denied("notify.mode", "Choose every mail, a daily digest or no mail.")
+        raise DomainError("input.mode", "Choose every mail, a daily digest or no mail.")
     with transaction.atomic():
         before = notification_mode(actor.user)
         NotificationSetting.objects.update_or_create(user=actor.user, defaults={"mode": mode})
@@ -185,8 +189,6 @@ def do_set_notification_mode(actor: Actor, mode: str) -> None:
 def dispatch_events(event_ids: Iterable[int]) -> None:
     """Fan the events out: mails to the people a case now waits for, its reminders and
     escalation (tasks due later), and a delivery per matching webhook. One transaction."""
-    from backoffice.notify.tasks import escalate, push_webhook, remind, send_mail
-
     with transaction.atomic():
         events = list(OutboxEvent.objects.filter(pk__in=list(event_ids)).order_by("pk"))
         for event in events:
@@ -239,8 +241,6 @@ def _deliveries(
 
 def remind_waiting(case_id: int, key: str, kind: str) -> None:
     """The SLA passed: remind those the case still waits for, or escalate to their managers."""
-    from backoffice.notify.tasks import send_mail
-
     with transaction.atomic():
         case = Case.objects.select_related("process").filter(pk=case_id).first()
         if case is None or case.status not in open_statuses() or _wait_key(case) != key:
@@ -343,16 +343,16 @@ def send_digests(now: datetime) -> int:
     for items in by_user.values():
         user = items[0].user
         key = f"digest:{now.date().isoformat()}:{items[-1].pk}"
-        digest, _ = MailDelivery.objects.get_or_create(user=user, key=key, defaults={"kind": "digest"})
+        digest, _ = MailDelivery.objects.get_or_create(
+            user=user, key=key, defaults={"kind": "digest"}
+        )
         if digest.sent_at is None:
             message = render_mail(digest, items)
             connection = get_connection(fail_silently=False)
             connection.send_messages([message])
         with transaction.atomic():
             MailDelivery.objects.filter(pk=digest.pk).update(sent_at=timezone.now())
-            MailDelivery.objects.filter(pk__in=[i.pk for i in items]).update(
-                sent_at=timezone.now()
-            )
+            MailDelivery.objects.filter(pk__in=[i.pk for i in items]).update(sent_at=timezone.now())
         sent += 1
     return sent
 
@@ -405,10 +405,11 @@ def push_deliveries(webhook_id: int, *, retry: bool = False) -> timedelta | None
         body = json.dumps(event_body(delivery.event), separators=(",", ":")).encode()
         msg_id = f"msg_{delivery.event_id}"
         headers = rules.webhook_headers(_secrets(webhook, now), msg_id, int(now.timestamp()), body)
-        request = urllib.request.Request(webhook.url, data=body, headers=headers, method="POST")
+        # an http(s) URL that a released case approved (CreateWebhook.check)
+        request = urllib.request.Request(webhook.url, data=body, headers=headers, method="POST")  # noqa: S310
         status = ""
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - an approved URL
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 ok = 200 <= response.status < 300
                 status = str(response.status)
         except urllib.error.HTTPError as error:
@@ -450,11 +451,11 @@ def _disable(webhook: Webhook, reason: str) -> None:
         after={"url": webhook.url, "active": False},
         reason=reason,
     )
-    from backoffice.notify.tasks import send_mail
-
     case = Case.objects.filter(pk=webhook.case_id).first()
     involved = {e.actor for e in CaseEvent.objects.filter(case_id=webhook.case_id)}
-    people = get_user_model().objects.filter(username__in=involved, is_active=True).exclude(email="")
+    people = (
+        get_user_model().objects.filter(username__in=involved, is_active=True).exclude(email="")
+    )
     if case is not None:
         for delivery in _deliveries(people, f"webhook-disabled:{webhook.pk}", "alert", case):
             send_mail.enqueue(delivery.pk)
@@ -486,3 +487,63 @@ def events_for(actor: Actor) -> QuerySet[OutboxEvent]:
     return OutboxEvent.objects.filter(
         Q(case_id__isnull=True) | Q(case_id__in=visible_cases(actor).values("pk"))
     )
+
+
+# -- the worker's tasks (django-tasks; ``backoffice worker`` runs them) ----------------------
+# Each is idempotent (above): a task that runs again after the worker died half-way sends
+# nothing twice. Retries and the daily digest are new tasks with a later ``run_after``,
+# kept by the library in our database; nothing here keeps time itself.
+
+#: a mail the server refused is tried again this often, then left with its error
+MAIL_ATTEMPTS = 8
+
+
+@task()
+def dispatch(event_ids: list[int]) -> None:
+    dispatch_events(event_ids)
+
+
+@task()
+def send_mail(delivery_id: int) -> None:
+    if send_delivery(delivery_id):
+        return
+    attempts = MailDelivery.objects.get(pk=delivery_id).attempts
+    if attempts < MAIL_ATTEMPTS:
+        send_mail.using(run_after=timezone.now() + backoff(attempts)).enqueue(delivery_id)
+
+
+@task()
+def remind(case_id: int, key: str) -> None:
+    remind_waiting(case_id, key, "reminder")
+
+
+@task()
+def escalate(case_id: int, key: str) -> None:
+    remind_waiting(case_id, key, "escalation")
+
+
+@task()
+def push_webhook(webhook_id: int, retry: bool = False) -> None:
+    """Deliver in event order; after a failure one retry is scheduled, with back-off."""
+    wait = push_deliveries(webhook_id, retry=retry)
+    if wait is not None:
+        push_webhook.using(run_after=timezone.now() + wait).enqueue(webhook_id, True)
+
+
+@task()
+def digest() -> None:
+    """The daily digest; it enqueues tomorrow's in the same transaction as today's end."""
+    now = timezone.localtime()
+    send_digests(now)
+    with transaction.atomic():
+        schedule_digest(now)
+
+
+def schedule_digest(now: object = None) -> None:
+    """Make sure one digest task is waiting (the worker calls it when it starts)."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=digest.module_path, status="READY")
+    if not waiting.exists():
+        due = next_digest(timezone.localtime(), settings.DIGEST_HOUR)
+        digest.using(run_after=due).enqueue()

@@ -52,7 +52,7 @@ def recover_abandoned() -> int:
 def run_worker(*, batch: bool = False, interval: float = 1.0) -> None:
     """Recover, make sure the daily digest is scheduled, then run tasks (``batch``: until
     none is ready, for tests and ``backoffice worker --batch``)."""
-    from backoffice.notify.tasks import schedule_digest
+    from backoffice.notify.services import schedule_digest
 
     recover_abandoned()
     with transaction.atomic():

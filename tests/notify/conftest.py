@@ -73,7 +73,9 @@ class Receiver:
                     receiver.fail -= 1
                     self.send_response(500)
                 else:
-                    receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.requests.append(
+                        ({k.lower(): v for k, v in self.headers.items()}, body)
+                    )
                     self.send_response(204)
                 self.end_headers()
 

@@ -10,7 +10,11 @@ pytest_plugins = ["tests.cases.conftest"]
 
 
 def _types(answer: dict[str, Any]) -> list[tuple[str, int]]:
-    return [(e["type"], e["data"].get("case")) for e in answer["events"] if e["type"].startswith("case.")]
+    return [
+        (e["type"], e["data"].get("case"))
+        for e in answer["events"]
+        if e["type"].startswith("case.")
+    ]
 
 
 def test_a_poller_reads_the_events_in_order_page_by_page(person: Any) -> None:

@@ -41,8 +41,12 @@ def test_no_mail_to_who_unsubscribed_and_a_digest_for_who_prefers_one(
 ) -> None:
     users = get_user_model().objects
     lena, maria = users.get(username="lena.schulz"), users.get(username="maria.keller")
-    assert login("lena.schulz").post("/settings/notifications/", {"mode": "digest"}).status_code == 302
-    assert login("maria.keller").post("/settings/notifications/", {"mode": "none"}).status_code == 302
+    assert (
+        login("lena.schulz").post("/settings/notifications/", {"mode": "digest"}).status_code == 302
+    )
+    assert (
+        login("maria.keller").post("/settings/notifications/", {"mode": "none"}).status_code == 302
+    )
     case = _submitted(person)
     run_worker()
     assert smtp.to(lena.email) == [] and smtp.to(maria.email) == []
@@ -84,7 +88,9 @@ def test_no_reminder_once_the_case_was_acted_on(person: Any, smtp: Any) -> None:
     assert not [m for _, m in smtp.messages[before:] if "Reminder" in m["Subject"]]
 
 
-def test_a_mail_the_server_refused_goes_out_on_a_later_try(person: Any, smtp: Any, settings: Any) -> None:
+def test_a_mail_the_server_refused_goes_out_on_a_later_try(
+    person: Any, smtp: Any, settings: Any
+) -> None:
     port = settings.EMAIL_PORT
     settings.EMAIL_PORT = 1  # nothing listens there
     _submitted(person)

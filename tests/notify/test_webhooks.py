@@ -86,8 +86,12 @@ def test_repeated_failure_disables_the_subscription_with_an_alert(
         run_worker()
     hook.refresh_from_db()
     assert not hook.active and "failed" in hook.disabled_reason
-    assert AuditEvent.objects.filter(action="notify.webhook.disabled", object_id=str(hook.pk)).exists()
-    alerted = set(MailDelivery.objects.filter(kind="alert").values_list("user__username", flat=True))
+    assert AuditEvent.objects.filter(
+        action="notify.webhook.disabled", object_id=str(hook.pk)
+    ).exists()
+    alerted = set(
+        MailDelivery.objects.filter(kind="alert").values_list("user__username", flat=True)
+    )
     assert alerted == {"oliver.richter", "hanna.schroeder"}
     assert {r for r, m in smtp.messages if "webhook" in m["Subject"]} == set(
         MailDelivery.objects.filter(kind="alert").values_list("user__email", flat=True)
@@ -101,7 +105,7 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_while(person: Any, rece
     assert new != old
     _pay_and_release(person)
     run_worker()
-    (headers, body), = receiver.requests
+    ((headers, body),) = receiver.requests
     assert len(headers["webhook-signature"].split()) == 2
     assert rules.verify(new, headers, body, timezone.now())
     assert rules.verify(old, headers, body, timezone.now())
@@ -122,8 +126,12 @@ def test_a_subscriber_learns_nothing_of_cases_it_may_not_see(person: Any, receiv
 
 
 def test_an_unknown_event_type_is_refused_at_the_start(person: Any) -> None:
-    body = {"url": "https://hub.example/x", "events": "case.exploded", "subscriber": "lena.schulz",
-            "reason": "x"}
+    body = {
+        "url": "https://hub.example/x",
+        "events": "case.exploded",
+        "subscriber": "lena.schulz",
+        "reason": "x",
+    }
     response = person("oliver.richter").start("webhook-subscription", body)
     assert response.status_code == 422
     assert "case.exploded" in response.json()["detail"]
