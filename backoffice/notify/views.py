@@ -36,7 +36,11 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         (NotificationSetting.DIGEST, _("One daily digest")),
         (NotificationSetting.NONE, _("No mail (unsubscribe)")),
     ]
-    context = {"mode": notification_mode(request.user), "choices": choices}
+    context = {
+        "mode": notification_mode(request.user),
+        "choices": choices,
+        "sink": _sink() is not None,
+    }
     return render(request, "notify/settings.html", context, status=status)
 
 

@@ -135,3 +135,21 @@ def test_an_unknown_event_type_is_refused_at_the_start(person: Any) -> None:
     response = person("oliver.richter").start("webhook-subscription", body)
     assert response.status_code == 422
     assert "case.exploded" in response.json()["detail"]
+
+
+def test_the_operator_reads_and_rotates_the_secret_from_the_shell(
+    person: Any, receiver: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    hook = subscribe(person, receiver.url, "case.released")
+    out = StringIO()
+    call_command("webhook", "secret", str(hook.pk), stdout=out)
+    assert out.getvalue().strip() == hook.secret
+    out = StringIO()
+    call_command("webhook", "rotate", str(hook.pk), stdout=out)
+    hook.refresh_from_db()
+    assert out.getvalue().strip() == hook.secret and hook.previous_secret
+    assert AuditEvent.objects.filter(action="notify.webhook.secret_rotated").exists()
