@@ -589,8 +589,31 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "The role %(role)s is active in this session.": "Die Rolle %(role)s ist in dieser Sitzung aktiv.",
     "The role %(role)s is no longer active.": "Die Rolle %(role)s ist nicht mehr aktiv.",
     "Roles are activated for a login session.": "Rollen werden für eine Anmeldesitzung aktiviert.",
+    # --- mail and webhooks (#18) ---
+    "Hello %(name)s,": "Hallo %(name)s,",
+    "These cases waited for you today:": "Diese Vorgänge haben heute auf Sie gewartet:",
+    "This case has waited longer than its process allows:": "Dieser Vorgang wartet länger, als sein Prozess erlaubt:",
+    "A case waiting for someone in your unit has waited too long:": "Ein Vorgang, der auf jemanden in Ihrer Einheit wartet, wartet zu lange:",
+    "A webhook you created or approved failed repeatedly and was disabled.": "Ein Webhook, den Sie angelegt oder freigegeben haben, ist wiederholt fehlgeschlagen und wurde abgeschaltet.",
+    "This case is waiting for you:": "Dieser Vorgang wartet auf Sie:",
+    "Your inbox:": "Ihr Posteingang:",
+    "You get this mail because of your notification settings. Change them or unsubscribe here:": "Sie erhalten diese E-Mail wegen Ihrer Benachrichtigungseinstellungen. Ändern oder abbestellen können Sie sie hier:",
+    "Backoffice: your daily digest": "Backoffice: Ihre tägliche Zusammenfassung",
+    "Reminder: case %(id)s is waiting for you": "Erinnerung: Vorgang %(id)s wartet auf Sie",
+    "Escalation: case %(id)s has waited too long": "Eskalation: Vorgang %(id)s wartet zu lange",
+    "Backoffice: a webhook was disabled": "Backoffice: ein Webhook wurde abgeschaltet",
+    "Case %(id)s is waiting for you": "Vorgang %(id)s wartet auf Sie",
+    "Mails sent": "Gesendete E-Mails",
+    "The demo's local mail server received these mails for %(address)s.": "Der lokale Mailserver der Demo hat diese E-Mails für %(address)s empfangen.",
+    "None yet.": "Noch keine.",
+    "Notifications": "Benachrichtigungen",
+    "How Backoffice tells you of cases that wait for you, of reminders and of escalations.": "Wie Backoffice Ihnen Vorgänge meldet, die auf Sie warten, sowie Erinnerungen und Eskalationen.",
+    "Mails sent to me (demo mail server)": "An mich gesendete E-Mails (Mailserver der Demo)",
+    "Your choice was saved.": "Ihre Auswahl wurde gespeichert.",
+    "A mail for each case that waits for me": "Eine E-Mail für jeden Vorgang, der auf mich wartet",
+    "One daily digest": "Eine tägliche Zusammenfassung",
+    "No mail (unsubscribe)": "Keine E-Mail (abbestellen)",
 }
-
 
 def _unquote(block: str) -> str:
     return (
