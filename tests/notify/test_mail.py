@@ -103,3 +103,24 @@ def test_a_mail_the_server_refused_goes_out_on_a_later_try(
     run_worker()
     assert len(smtp.messages) == MailDelivery.objects.count()
     assert not MailDelivery.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_walled_case_reaches_no_one_outside_the_wall_by_mail(person: Any, smtp: Any) -> None:
+    """The mandate waits for compliance, who get its title; a mail about it to someone
+    outside the wall (an escalation to a manager, say) names neither project nor link."""
+    from backoffice.notify.services import render_mail
+    from tests.walls.conftest import mandate_payload
+
+    response = person("laura.lange").start("deal-mandate", mandate_payload("nordbank", "Kestrel"))
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(pk=response.json()["id"])
+    run_worker()
+    waiting = people_waited_for(case)
+    assert waiting and all("Kestrel" in m.get_body().get_content() for _, m in smtp.messages)
+    assert {r for r, _ in smtp.messages} == {u.email for u in waiting}
+    tim = get_user_model().objects.get(username="tim.hartmann")  # research: outside the wall
+    outside = MailDelivery.objects.create(
+        user=tim, key="escalation:x", kind="escalation", case_id=case.pk
+    )
+    body = render_mail(outside).body
+    assert "Kestrel" not in body and f"/cases/{case.pk}/" not in body
