@@ -83,7 +83,7 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) 
 
 def backoff(attempt: int, base: timedelta = timedelta(seconds=5)) -> timedelta:
     """The wait before try ``attempt + 1``: doubling from ``base``, at most six hours."""
-    wait: timedelta = base * (2 ** max(attempt - 1, 0))
+    wait: timedelta = base * (2 ** min(max(attempt - 1, 0), 20))
     return min(wait, timedelta(hours=6))
 
 
