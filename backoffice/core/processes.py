@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from backoffice.core.expressions import ExpressionError, referenced_names
 from backoffice.core.org import Line
@@ -186,6 +186,15 @@ class ProcessSpec(Spec):
     sla: SlaSpec | None = None
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
+
+    @model_serializer(mode="wrap")
+    def _without_unset_sla(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """#18: a process without an SLA is stored as before there were SLAs, so a policy
+        load does not report every process as changed."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and dumped.get("sla", 0) is None:
+            dumped.pop("sla")
+        return dumped
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.payload if f.name == name), None)
