@@ -67,13 +67,15 @@ def test_a_reminder_after_the_sla_then_the_line_manager(person: Any, smtp: Any) 
     waiting = people_waited_for(case)
     assert come_due("remind") == 1
     run_worker()
-    reminders = [(r, m) for r, m in smtp.messages[first:] if "Reminder" in m["Subject"]]
+    reminders = [
+        (r, m) for r, m in smtp.messages[first:] if m["X-Backoffice-Key"].startswith("reminder:")
+    ]
     assert sorted(r for r, _ in reminders) == sorted(u.email for u in waiting)
     managers = {m.email for u in waiting for m in line_managers(u, case.created.date())}
     assert managers
     assert come_due("escalate") == 1
     run_worker()
-    escalations = [r for r, m in smtp.messages if "Escalation" in m["Subject"]]
+    escalations = [r for r, m in smtp.messages if m["X-Backoffice-Key"].startswith("escalation:")]
     assert sorted(escalations) == sorted(managers - {"anna.schmidt@musterbank.example"})
 
 
@@ -85,7 +87,9 @@ def test_no_reminder_once_the_case_was_acted_on(person: Any, smtp: Any) -> None:
     come_due("remind")
     come_due("escalate")
     run_worker()
-    assert not [m for _, m in smtp.messages[before:] if "Reminder" in m["Subject"]]
+    assert not [
+        m for _, m in smtp.messages[before:] if m["X-Backoffice-Key"].startswith("reminder:")
+    ]
 
 
 def test_a_mail_the_server_refused_goes_out_on_a_later_try(
@@ -124,3 +128,15 @@ def test_a_walled_case_reaches_no_one_outside_the_wall_by_mail(person: Any, smtp
     )
     body = render_mail(outside).body
     assert "Kestrel" not in body and f"/cases/{case.pk}/" not in body
+
+
+def test_each_person_gets_the_mail_in_their_language(person: Any, smtp: Any) -> None:
+    _submitted(person)
+    run_worker()
+    language = {
+        u.email: u.profile.language for u in get_user_model().objects.select_related("profile")
+    }
+    subjects = {r: m["Subject"] for r, m in smtp.messages}
+    assert {language[r] for r in subjects} == {"de", "en"}  # the releasers read both
+    for address, subject in subjects.items():
+        assert subject.startswith("Vorgang" if language[address] == "de" else "Case"), subject

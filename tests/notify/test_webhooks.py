@@ -93,9 +93,9 @@ def test_repeated_failure_disables_the_subscription_with_an_alert(
         MailDelivery.objects.filter(kind="alert").values_list("user__username", flat=True)
     )
     assert alerted == {"oliver.richter", "hanna.schroeder"}
-    assert {r for r, m in smtp.messages if "webhook" in m["Subject"]} == set(
-        MailDelivery.objects.filter(kind="alert").values_list("user__email", flat=True)
-    )
+    assert {
+        r for r, m in smtp.messages if m["X-Backoffice-Key"].startswith("webhook-disabled:")
+    } == set(MailDelivery.objects.filter(kind="alert").values_list("user__email", flat=True))
 
 
 def test_a_rotated_secret_signs_beside_the_old_one_for_a_while(person: Any, receiver: Any) -> None:
