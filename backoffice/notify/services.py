@@ -532,14 +532,14 @@ def push_webhook(webhook_id: int, retry: bool = False) -> None:
 
 @task()
 def digest() -> None:
-    """The daily digest; it enqueues tomorrow's in the same transaction as today's end."""
-    now = timezone.localtime()
-    send_digests(now)
+    """The daily digest; tomorrow's is enqueued first, so a mail server that is down today
+    does not stop the digests (what it could not send goes out with the next one)."""
     with transaction.atomic():
-        schedule_digest(now)
+        schedule_digest()
+    send_digests(timezone.localtime())
 
 
-def schedule_digest(now: object = None) -> None:
+def schedule_digest() -> None:
     """Make sure one digest task is waiting (the worker calls it when it starts)."""
     from django_tasks_db.models import DBTaskResult
 
