@@ -77,9 +77,15 @@ class Command(BaseCommand):
             )
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen(  # the same interpreter, this project's CLI
-                [sys.executable, "-m", "backoffice.cli", "worker"], env=env
-            )
+            log = settings.VAR_DIR / "worker.log"  # without --with-mail the mails print there
+            self.stdout.write(f"the worker sends mail and webhooks; its log: {log}")
+            with log.open("ab") as out:
+                worker = subprocess.Popen(  # the same interpreter, this project's CLI
+                    [sys.executable, "-m", "backoffice.cli", "worker"],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
         try:
             call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
         finally:
