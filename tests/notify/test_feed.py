@@ -40,3 +40,27 @@ def test_the_feed_shows_no_case_the_reader_may_not_see(person: Any) -> None:
 
 def test_a_bad_cursor_is_bad_input(person: Any) -> None:
     assert person("lena.schulz").get("/events?after=nonsense").status_code == 422
+
+
+def test_the_outbox_commits_with_the_change_or_not_at_all(demo_bank: Any) -> None:
+    """The outbox row and its task are written in the transaction of the audit event."""
+    import pytest
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from backoffice.audit.services import record
+    from backoffice.notify.models import OutboxEvent
+
+    def counts() -> tuple[int, int]:
+        return OutboxEvent.objects.count(), DBTaskResult.objects.count()
+
+    before = counts()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record("access.emergency.started", actor="x", object_type="emergency", object_id=7)
+        assert counts() == (before[0] + 1, before[1] + 1)
+        raise RuntimeError("the change fails")
+    assert counts() == before
+    with transaction.atomic():
+        record("access.emergency.started", actor="x", object_type="emergency", object_id=8)
+    assert counts() == (before[0] + 1, before[1] + 1)
+    assert OutboxEvent.objects.latest("pk").type == "emergency.started"
