@@ -615,6 +615,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "No mail (unsubscribe)": "Keine E-Mail (abbestellen)",
 }
 
+
 def _unquote(block: str) -> str:
     return (
         "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
