@@ -23,6 +23,9 @@ BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CL
 BACKOFFICE_LDAP_*         directory login (docs/integration.md): URL, BIND_DN, BIND_PASSWORD,
                           USER_BASE, USER_FILTER, GROUP_BASE, GROUP_FILTER, START_TLS
 BACKOFFICE_SCIM_TOKEN     bearer token of the SCIM 2.0 endpoint /scim/v2/; unset: no endpoint
+BACKOFFICE_SMTP_URL       #18: where mail goes: smtp://user:pass@host:port (starttls: smtp+tls://,
+                          implicit TLS: smtps://); unset: mail is printed to the console
+BACKOFFICE_DIGEST_HOUR    #18: the local hour the daily digest leaves; default 7
 """
 
 from __future__ import annotations
@@ -99,6 +102,9 @@ INSTALLED_APPS = [
     "backoffice.identity",  # #18 single sign-on, TOTP
     "backoffice.scim",  # #18 provisioning: joiners, movers, leavers
     "backoffice.web",
+    "django_tasks",  # #18: the background worker's task framework (Django 6's, backported)
+    "django_tasks_db",  # #18: its tasks are rows in our database, written with the event
+    "backoffice.notify",  # #18: mail, reminders, webhooks, the event feed
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
 
@@ -383,12 +389,52 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-EMAIL_BACKEND = os.environ.get(
-    "BACKOFFICE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+
+def smtp_settings(url: str | None) -> dict[str, Any]:
+    """#18: Django's e-mail settings from one ``BACKOFFICE_SMTP_URL``; none: the console."""
+    if not url:
+        return {
+            "EMAIL_BACKEND": os.environ.get(
+                "BACKOFFICE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+            ),
+            "EMAIL_HOST": os.environ.get("BACKOFFICE_EMAIL_HOST", "localhost"),
+            "EMAIL_PORT": int(os.environ.get("BACKOFFICE_EMAIL_PORT", "25")),
+        }
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtp+tls", "smtps"}:
+        raise ValueError(
+            f"BACKOFFICE_SMTP_URL: scheme {parts.scheme!r} is not smtp, smtp+tls, smtps"
+        )
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 30,
+    }
+
+
+_SMTP = smtp_settings(os.environ.get("BACKOFFICE_SMTP_URL"))
+EMAIL_BACKEND = _SMTP["EMAIL_BACKEND"]
+EMAIL_HOST = _SMTP["EMAIL_HOST"]
+EMAIL_PORT = _SMTP["EMAIL_PORT"]
+EMAIL_HOST_USER = _SMTP.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _SMTP.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _SMTP.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _SMTP.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _SMTP.get("EMAIL_TIMEOUT")
 DEFAULT_FROM_EMAIL = os.environ.get("BACKOFFICE_FROM_EMAIL", "backoffice@localhost")
-EMAIL_HOST = os.environ.get("BACKOFFICE_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("BACKOFFICE_EMAIL_PORT", "25"))
+# #18: the background worker's queue is a table of the same database (django-tasks-db), so
+# a task is enqueued in the transaction of the event it is about: both commit or neither.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DIGEST_HOUR = _count("BACKOFFICE_DIGEST_HOUR", 7)
+#: `backoffice demo --with-mail`: where its local SMTP sink keeps the mails (a demo page shows them)
+MAIL_SINK_DIR = os.environ.get("BACKOFFICE_MAIL_SINK_DIR") or None
 # #13: set-password links and API tokens for others go by e-mail, never to whoever asked
 BACKOFFICE_URL = os.environ.get("BACKOFFICE_URL", "http://127.0.0.1:8000").rstrip("/")
 

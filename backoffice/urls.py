@@ -11,6 +11,7 @@ from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
 from backoffice.identity import views as identity_views
 from backoffice.masterdata.api import router as masterdata_api
+from backoffice.notify.api import router as notify_api
 from backoffice.readonly_admin import site as admin_site
 from backoffice.trading.api import router as trading_api
 from backoffice.walls.api import router as walls_api
@@ -25,6 +26,7 @@ mount(
     ("/", access_api),  # #6 access governance
     ("/trading/", trading_api),  # #17 trading and settlement
     ("/", masterdata_api),  # #16 master data and the retailer's work lists
+    ("/", notify_api),  # #18 the event feed
 )
 
 urlpatterns = [
@@ -57,6 +59,7 @@ urlpatterns = [
     path("access/", include("backoffice.access.urls")),  # #6 access governance
     path("trading/", include("backoffice.trading.urls")),  # #17 trading and settlement
     path("masterdata/", include("backoffice.masterdata.urls")),  # #16
+    path("", include("backoffice.notify.urls")),  # #18 notification settings
     path("api/v1/", api.urls),
     path("scim/v2/", include("backoffice.scim.urls")),  # #18 provisioning (bearer token)
 ]

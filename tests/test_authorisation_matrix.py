@@ -230,6 +230,12 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/trading/reports/off-market"): REPORT_READERS,
     ("GET", "/api/v1/trading/reports/corrections"): REPORT_READERS,
     ("GET", "/api/v1/trading/reports/late"): REPORT_READERS,
+    # #18: each person's own notification settings; the feed shows each reader what they
+    # may see (tests/notify/test_feed.py); the sink's page exists only in the demo
+    ("GET", "/settings/notifications/"): EVERYONE,
+    ("POST", "/settings/notifications/"): "service",
+    ("GET", "/demo/mail/"): set(),  # 404 without `demo --with-mail`
+    ("GET", "/api/v1/events"): EVERYONE,
 }
 
 # #16 master data and the retailer's work lists: for those who read reports (reports.read)

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"org"},
     {"cases"},
     {"access", "masterdata", "accounts"},
-    {"credit", "walls", "identity"},  # #18 identity: sign-on, directory, TOTP
+    {"credit", "walls", "identity", "notify"},  # #18 identity: sign-on, directory, TOTP
     {"trading"},  # #17: reads its reports with credit's Report
     {"ops", "sod_cli", "scim"},  # #18 SCIM provisioning
     {"web"},

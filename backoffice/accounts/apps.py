@@ -33,7 +33,7 @@ def _mail_goes_somewhere(**kwargs: Any) -> list[checks.CheckMessage]:
             checks.Warning(
                 "Set-password links and API tokens are mailed; the console backend writes "
                 "them into the server's log.",
-                hint="Set BACKOFFICE_EMAIL_BACKEND (and _HOST, _PORT) to a real mail server.",
+                hint="Set BACKOFFICE_SMTP_URL to a real mail server (docs/integration.md).",
                 id="accounts.W001",
             )
         ]

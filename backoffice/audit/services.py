@@ -33,6 +33,7 @@ __all__ = [
     "do_refuse",
     "record",
     "register_mark",
+    "register_listener",
     "request_id_var",
 ]
 
@@ -116,6 +117,15 @@ def _locked_head() -> tuple[int, str] | None:
     return (int(found[0]), str(found[1])) if found else None
 
 
+_listeners: list[Callable[[Sequence[AuditEvent]], None]] = []
+
+
+def register_listener(listen: Callable[[Sequence[AuditEvent]], None]) -> None:
+    """#18: an app that reports events outside (the outbox) sees every appended event, in
+    the transaction that appends it, so its own rows commit with them or not at all."""
+    _listeners.append(listen)
+
+
 def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
     """Append events to the chain in order, under one lock and in one statement; the
     caller's transaction commits or discards them with its change."""
@@ -144,7 +154,10 @@ def record_all(entries: Sequence[Entry]) -> list[AuditEvent]:
         )
         prev_hash = event_hash(chained)
         events.append(AuditEvent(hash=prev_hash, **chained.as_dict() | {"at": at}))
-    return AuditEvent.objects.bulk_create(events)
+    created = AuditEvent.objects.bulk_create(events)
+    for listen in _listeners:
+        listen(created)
+    return created
 
 
 _collecting: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar(

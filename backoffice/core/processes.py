@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from backoffice.core.expressions import ExpressionError, referenced_names
 from backoffice.core.org import Line
@@ -179,6 +179,37 @@ class AggregateSpec(Spec):
         return self
 
 
+def _duration(text: str) -> timedelta:
+    count, unit = int(text[:-1]), text[-1]
+    return {"m": timedelta(minutes=count), "h": timedelta(hours=count)}.get(unit) or timedelta(
+        days=count
+    )
+
+
+class SlaSpec(Spec):
+    """#18: how long a case may wait at a step: a reminder to those it waits for after
+    ``remind``, an escalation to their line managers after ``escalate`` (``30m``, ``8h``,
+    ``2d``)."""
+
+    remind: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")]
+    escalate: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")] | None = None
+
+    @property
+    def remind_after(self) -> timedelta:
+        return _duration(self.remind)
+
+    @property
+    def escalate_after(self) -> timedelta | None:
+        return _duration(self.escalate) if self.escalate else None
+
+    @model_validator(mode="after")
+    def _escalation_later(self) -> SlaSpec:
+        after = self.escalate_after
+        if after is not None and after <= self.remind_after:
+            raise ValueError("'escalate' must come after 'remind'")
+        return self
+
+
 class ProcessSpec(Spec):
     """A critical action done by one person and released by others.
 
@@ -205,8 +236,19 @@ class ProcessSpec(Spec):
     #: #16: true/false variables for the conditions, each a field compared with another
     #: within a tolerance (three-way match: price and quantity against order and receipt)
     tolerances: list[ToleranceSpec] = []
+    #: #18: reminder and escalation of a case waiting at a step
+    sla: SlaSpec | None = None
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
+
+    @model_serializer(mode="wrap")
+    def _without_unset_sla(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """#18: a process without an SLA is stored as before there were SLAs, so a policy
+        load does not report every process as changed."""
+        dumped = handler(self)
+        if isinstance(dumped, dict) and dumped.get("sla", 0) is None:
+            dumped.pop("sla")
+        return dumped
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.payload if f.name == name), None)

@@ -7,8 +7,12 @@ directory of its own (``BACKOFFICE_VAR_DIR``) when the bank was set up there bef
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -38,6 +42,13 @@ class Command(BaseCommand):
             default="bank",
             help="which demo: the bank Musterbank AG (default) or the retailer Musterhandel GmbH",
         )
+        parser.add_argument(
+            "--with-mail",
+            action="store_true",
+            help="#18: a local SMTP sink; the mails sent are shown at /demo/mail/",
+        )
+        parser.add_argument("--mail-port", type=int, default=8025, help="the sink's SMTP port")
+        parser.add_argument("--no-worker", action="store_true", help="serve without the worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["policy"] == "retail":
@@ -63,7 +74,45 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<17} {what}")
         self.stdout.write("")
         if not options["no_serve"]:
+            self._serve(options)
+
+    def _serve(self, options: dict[str, Any]) -> None:
+        """#18: the server, and beside it the worker that sends mail and webhooks; with
+        ``--with-mail`` both send to a local SMTP sink whose mails a page shows."""
+        env, sink = dict(os.environ), None
+        env.setdefault("BACKOFFICE_URL", f"http://{options['host']}:{options['port']}")
+        if options["with_mail"]:
+            from backoffice.notify.sink import start_sink
+
+            folder = settings.VAR_DIR / "mail-sink"
+            sink = start_sink(folder, options["mail_port"])
+            env["BACKOFFICE_SMTP_URL"] = f"smtp://127.0.0.1:{options['mail_port']}"
+            settings.MAIL_SINK_DIR = str(folder)
+            settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", options["mail_port"]
+            self.stdout.write(
+                f"mail goes to a local SMTP sink on port {options['mail_port']}; "
+                f"see http://{options['host']}:{options['port']}/demo/mail/"
+            )
+        worker = None
+        if not options["no_worker"]:
+            log = settings.VAR_DIR / "worker.log"  # without --with-mail the mails print there
+            self.stdout.write(f"the worker sends mail and webhooks; its log: {log}")
+            with log.open("ab") as out:
+                worker = subprocess.Popen(  # the same interpreter, this project's CLI
+                    [sys.executable, "-m", "backoffice.cli", "worker"],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+        try:
             call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+            if sink is not None:
+                sink.stop()
 
     def _retail(self, options: dict[str, Any]) -> None:
         """#16: the demo retailer, set up and served like the bank."""
@@ -79,7 +128,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<17} {what}")
         self.stdout.write("")
         if not options["no_serve"]:
-            call_command("serve", host=options["host"], port=options["port"], stdout=self.stdout)
+            self._serve(options)
 
     @transaction.atomic
     def _passwords(self, policy_name: str, password: str) -> None:
