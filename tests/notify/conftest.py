@@ -17,6 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
+from tests.cases.conftest import person  # noqa: F401 - the cases' person fixture here too
+
 
 def free_port() -> int:
     with socket.socket() as s:

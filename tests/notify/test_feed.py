@@ -6,8 +6,6 @@ from typing import Any
 
 from tests.cases.conftest import payment
 
-pytest_plugins = ["tests.cases.conftest"]
-
 
 def _types(answer: dict[str, Any]) -> list[tuple[str, int]]:
     return [

@@ -12,8 +12,6 @@ from backoffice.notify.services import line_managers, people_waited_for
 from tests.cases.conftest import payment
 from tests.notify.conftest import come_due, run_worker
 
-pytest_plugins = ["tests.cases.conftest"]
-
 
 def _submitted(person: Any, amount: str = "2500.00") -> Case:
     response = person("anna.schmidt").start("payment-release", payment(amount))

@@ -14,8 +14,6 @@ from backoffice.notify.services import do_rotate_secret
 from tests.cases.conftest import payment
 from tests.notify.conftest import come_due, run_worker
 
-pytest_plugins = ["tests.cases.conftest"]
-
 
 def subscribe(person: Any, url: str, events: str, subscriber: str = "lena.schulz") -> Webhook:
     """One administrator proposes, a second releases: a webhook carries data out."""
