@@ -13,7 +13,9 @@ class MasterdataConfig(AppConfig):
         from backoffice.base.effects import register
         from backoffice.masterdata.effects import (
             CreditLimit,
+            EmployeeChange,
             MasterDataChange,
+            SalaryChange,
             VendorChange,
             VendorPayment,
         )
@@ -23,3 +25,6 @@ class MasterdataConfig(AppConfig):
         register("masterdata.vendor", VendorChange())
         register("masterdata.vendor_payment", VendorPayment())
         register("masterdata.credit_limit", CreditLimit())
+        # #16: HR's released cases write the employee record and the salary
+        register("masterdata.employee", EmployeeChange())
+        register("masterdata.salary", SalaryChange())

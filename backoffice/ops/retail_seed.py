@@ -11,7 +11,7 @@ from backoffice.base.actor import Actor
 from backoffice.cases.models import Case
 from backoffice.cases.services import do_command_by_id, do_start_case
 from backoffice.core.four_eyes import Command, CommandKind
-from backoffice.masterdata.models import Customer, Item, StockLocation, Vendor
+from backoffice.masterdata.models import Customer, Employee, Item, StockLocation, Vendor
 
 __all__ = ["seed_retail_cases", "eur"]
 
@@ -46,6 +46,12 @@ def seed_retail_master_data() -> None:
     ]:
         StockLocation.objects.get_or_create(
             code=code, defaults={"name": name, "kind": kind, "unit": unit}
+        )
+    # every person of the policy has an employee record (salary and changes come by cases)
+    people = get_user_model().objects.filter(profile__isnull=False).order_by("username")
+    for n, (login, name) in enumerate(people.values_list("username", "profile__display_name")):
+        Employee.objects.get_or_create(
+            person=login, defaults={"number": f"E{10001 + n:05d}", "name": name}
         )
 
 

@@ -393,7 +393,8 @@ def test_employee_master_data_is_entered_by_hr_and_released_by_payroll(person: A
     body = {
         "employee": "ben.walter",
         "change": "bank-account",
-        "details": "New account DE02120300000000202051",
+        "iban": "DE02120300000000202051",
+        "details": "New account",
         "effective": "2026-12-01",
     }
     problem(
