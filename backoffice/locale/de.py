@@ -755,7 +755,6 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Invoices waiting for match or mismatched": "Rechnungen im Abgleich oder mit Abweichung",
     "Vendor invoices not yet released: those at the mismatch step failed the three-way match and wait for the head of finance.": "Noch nicht freigegebene Lieferantenrechnungen: die im Schritt Abweichung haben den Drei-Wege-Abgleich nicht bestanden und warten auf die Leitung Finanzen.",
     "Write-offs by location and month": "Abschreibungen nach Lagerort und Monat",
-    "Stock write-offs with their location and month, newest first.": "Bestandsabschreibungen mit Lagerort und Monat, die neuesten zuerst.",
     "Till differences": "Kassendifferenzen",
     "Till cash-ups whose count differs from the expected cash.": "Kassenabschlüsse, deren Zählung vom Soll-Bestand abweicht.",
     "Payments to vendors whose master data changed recently": "Zahlungen an Lieferanten mit kürzlich geänderten Stammdaten",
@@ -783,6 +782,17 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Master data": "Stammdaten",
     "Work lists": "Arbeitslisten",
     "Master data and the work lists are for finance, the board and internal audit (permission reports.read).": "Stammdaten und Arbeitslisten sind für Finanzen, Geschäftsführung und Revision (Berechtigung reports.read).",
+    # --- retail follow-up (#16: write-off totals, employee record) ---
+    "Stock write-offs summed per stock location and month: the released ones are booked, the others still wait for approval.": "Bestandsabschreibungen je Lagerort und Monat summiert: die freigegebenen sind gebucht, die übrigen warten noch auf Genehmigung.",
+    "Booked write-offs": "Gebuchte Abschreibungen",
+    "Booked amount": "Gebuchter Betrag",
+    "Waiting write-offs": "Wartende Abschreibungen",
+    "Waiting amount": "Wartender Betrag",
+    "Position": "Stelle",
+    "Hired": "Eingestellt am",
+    "Leaving date": "Austrittsdatum",
+    "Monthly salary": "Monatsgehalt",
+    "Salary effective from": "Gehalt gültig ab",
 }
 
 

@@ -102,6 +102,9 @@ def test_the_pages_are_in_english_and_german(demo_retail: Any) -> None:
     german = page("ute.beck", "/masterdata/reports/till-differences/")
     assert "Kassendifferenzen" in german and "Geschäftstag" in german
     assert "Lieferanten" in page("ute.beck", "/masterdata/vendors/")
+    assert "Gebuchter Betrag" in page("ute.beck", "/masterdata/reports/write-offs/")
+    assert "Booked amount" in page("olga.fuchs", "/masterdata/reports/write-offs/")
+    assert "Monatsgehalt" in page("ute.beck", "/masterdata/employees/")
 
 
 def test_the_reports_page_offers_master_data_only_to_those_who_may_read_it(
