@@ -15,6 +15,8 @@ class MasterdataConfig(AppConfig):
             CreditLimit,
             EmployeeChange,
             MasterDataChange,
+            OrderReference,
+            RequisitionReference,
             SalaryChange,
             VendorChange,
             VendorPayment,
@@ -28,3 +30,6 @@ class MasterdataConfig(AppConfig):
         # #16: HR's released cases write the employee record and the salary
         register("masterdata.employee", EmployeeChange())
         register("masterdata.salary", SalaryChange())
+        # #16: receipts and invoices name an approved order; who ordered is read from it
+        register("masterdata.order", OrderReference())
+        register("masterdata.requisition", RequisitionReference())

@@ -23,6 +23,8 @@ __all__ = [
     "CreditLimit",
     "EmployeeChange",
     "SalaryChange",
+    "OrderReference",
+    "RequisitionReference",
 ]
 
 _VALIDATORS: dict[str, FieldSpec] = {
@@ -412,6 +414,80 @@ class SalaryChange:
             reason=f"released salary-change case {case.pk}",
         )
         return {"employee": employee.number, "before": before, "after": after}
+
+    def affects(self, payload: Mapping[str, Any], person: str) -> bool:
+        return False
+
+
+def _case_of(process: str, number: Any) -> Any:
+    """The case of ``process`` with this number, or None (a number of another process too)."""
+    from backoffice.cases.models import Case
+
+    if not isinstance(number, int) or isinstance(number, bool):
+        return None
+    return Case.objects.filter(pk=number, process__key=process).select_related("maker").first()
+
+
+class OrderReference:
+    """#16 ``masterdata.order``: a goods receipt or a vendor invoice names an approved
+    purchase order of its vendor, and who ordered is read from that order, never typed in
+    (``orderer`` is derived): the receiver and the approver are kept apart from the buyer
+    by the record, not by what the clerk says."""
+
+    def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        order = _case_of("purchase-order", payload.get("order"))
+        return {"orderer": order.maker.get_username() if order else None}
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        order = _case_of("purchase-order", payload.get("order"))
+        if order is None or order.status != "released":
+            return _problem(
+                "masterdata.unknown_order",
+                f"There is no approved purchase order {payload.get('order')}.",
+                "order",
+            )
+        if order.payload.get("vendor") != payload.get("vendor"):
+            return _problem(
+                "masterdata.order_vendor",
+                f"Purchase order {order.pk} is not an order from vendor {payload.get('vendor')}.",
+                "vendor",
+            )
+        return None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {"kind": "reference", "object": f"purchase order {payload.get('order')}"}
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        return {"order": case.payload.get("order"), "orderer": case.payload.get("orderer")}
+
+    def affects(self, payload: Mapping[str, Any], person: str) -> bool:
+        return False
+
+
+class RequisitionReference:
+    """#16 ``masterdata.requisition``: an order placed on a requisition names an approved
+    one, and the requisitioner (who may not approve the order) is read from it."""
+
+    def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        requisition = _case_of("purchase-requisition", payload.get("requisition"))
+        return {"requisitioner": requisition.maker.get_username() if requisition else None}
+
+    def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
+        number = payload.get("requisition")
+        requisition = _case_of("purchase-requisition", number)
+        if number is not None and (requisition is None or requisition.status != "released"):
+            return _problem(
+                "masterdata.unknown_requisition",
+                f"There is no approved purchase requisition {number}.",
+                "requisition",
+            )
+        return None
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {"kind": "reference", "object": f"requisition {payload.get('requisition') or '-'}"}
+
+    def apply(self, case: Any, *, actor: str) -> dict[str, Any]:
+        return {"requisition": case.payload.get("requisition")}
 
     def affects(self, payload: Mapping[str, Any], person: str) -> bool:
         return False

@@ -91,7 +91,6 @@ def seed_retail_cases() -> int:
             "unit_price": eur("90.00"),
             "amount": eur("3600.00"),
             "requisition": requisition,
-            "requisitioner": "frank.albrecht",
         },
     )
     act(order, "petra.engel")
@@ -100,7 +99,6 @@ def seed_retail_cases() -> int:
         "goods-receipt",
         {
             "order": order,
-            "orderer": "david.schreiber",
             "vendor": "V10001",
             "item": "Pallet racking",
             "quantity": 40,
@@ -116,7 +114,6 @@ def seed_retail_cases() -> int:
             "invoice_number": "RE-77120",
             "vendor": "V10001",
             "order": order,
-            "orderer": "david.schreiber",
             "order_quantity": 40,
             "received_quantity": 40,
             "invoice_quantity": 40,
