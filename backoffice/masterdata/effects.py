@@ -435,8 +435,30 @@ class OrderReference:
     by the record, not by what the clerk says."""
 
     def derive(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Who ordered; for an invoice also what was ordered (quantity, unit price) and what
+        was received (released receipts of the order): the three-way match compares the
+        invoice with the records, not with what the clerk copied from them. No order, or
+        none received yet, is zero: the check refuses or the match fails. (An unknown
+        order's price is the smallest valid one, so the refusal names the order.)"""
+        from backoffice.cases.models import Case
+
         order = _case_of("purchase-order", payload.get("order"))
-        return {"orderer": order.maker.get_username() if order else None}
+        if order is None:
+            return {
+                "orderer": None,
+                "order_quantity": 0,
+                "order_price": {"amount": "0.01", "currency": "EUR"},
+                "received_quantity": 0,
+            }
+        receipts = Case.objects.filter(
+            process__key="goods-receipt", status="released", payload__order=order.pk
+        ).values_list("payload__quantity", flat=True)
+        return {
+            "orderer": order.maker.get_username(),
+            "order_quantity": order.payload.get("quantity"),
+            "order_price": order.payload.get("unit_price"),
+            "received_quantity": sum(int(q or 0) for q in receipts),
+        }
 
     def check(self, payload: Mapping[str, Any]) -> EffectProblem | None:
         order = _case_of("purchase-order", payload.get("order"))

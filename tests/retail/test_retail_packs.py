@@ -157,16 +157,24 @@ def approved_order(person: Any, vendor: str = "V10001") -> int:
     return int(case["id"])
 
 
-def receipt(order: int) -> dict[str, Any]:
+def receipt(order: int, quantity: int = 40, vendor: str = "V10001") -> dict[str, Any]:
     return {
         "order": order,
         "orderer": "nobody.typed.this",  # derived from the order: what is sent is replaced
-        "vendor": "V10001",
+        "vendor": vendor,
         "item": "Pallet racking",
-        "quantity": 40,
+        "quantity": quantity,
         "location": "warehouse",
         "delivery_note": "LS-2026-0815",
     }
+
+
+def received(person: Any, quantity: int = 40, vendor: str = "V10001") -> int:
+    """An approved order with a released receipt of ``quantity``: what an invoice names."""
+    number = approved_order(person, vendor)
+    case = started(person("emre.yilmaz").start("goods-receipt", receipt(number, quantity, vendor)))
+    released(person("frank.albrecht").act(case["id"], "release"))
+    return number
 
 
 def test_goods_are_received_by_someone_other_than_the_orderer(person: Any) -> None:
@@ -184,16 +192,18 @@ def test_goods_are_received_by_someone_other_than_the_orderer(person: Any) -> No
 
 
 def invoice(
-    price: str = "90.00", received: int = 40, invoiced: int = 40, *, order: int
+    price: str = "90.00", invoiced: int = 40, *, order: int, vendor: str = "V10001"
 ) -> dict[str, Any]:
+    """What AP types in; the order's quantity and price and the quantity received are
+    read from the records (anything sent for them is replaced)."""
     return {
         "invoice_number": "RE-77120",
-        "vendor": "V10001",
+        "vendor": vendor,
         "order": order,
-        "order_quantity": 40,
-        "received_quantity": received,
+        "order_quantity": 999,
+        "received_quantity": 999,
+        "order_price": eur("999.00"),
         "invoice_quantity": invoiced,
-        "order_price": eur("90.00"),
         "invoice_price": eur(price),
         "amount": eur(f"{float(price) * invoiced:.2f}"),
     }
@@ -203,27 +213,39 @@ def test_a_matching_invoice_is_entered_by_one_clerk_and_approved_by_another(
     person: Any,
 ) -> None:
     ralf = person("ralf.simon")
-    number = approved_order(person)
-    case = started(ralf.start("invoice-match", invoice("91.00", order=number)))  # 1.1 %
-    assert case["payload"]["orderer"] == "david.schreiber"
-    assert case["step"] == "approve"
+    case = started(ralf.start("invoice-match", invoice("91.00", order=received(person))))
+    assert case["step"] == "approve"  # 1.1 % above the order's price: within 2 %
+    values = case["payload"]
+    assert (values["orderer"], values["order_quantity"], values["received_quantity"]) == (
+        "david.schreiber",
+        40,
+        40,
+    )
+    assert values["order_price"]["amount"] == "90.00"
     problem(ralf.act(case["id"], "release"), 403, "sod.self_approval")
     released(person("nadine.busch").act(case["id"], "release"))
 
 
 def test_a_mismatched_invoice_needs_the_head_of_finance_first(person: Any) -> None:
     ralf, nadine, ute = person("ralf.simon"), person("nadine.busch"), person("ute.beck")
-    number = approved_order(person)
     for body in (
-        invoice("92.70", order=number),
-        invoice(received=38, order=number),
-        invoice(received=36, invoiced=36, order=number),
+        invoice("92.70", order=received(person)),  # price 3 % above the order's
+        invoice(order=received(person, 38, "V10003"), vendor="V10003"),  # 40 of 38 received
+        invoice(invoiced=36, order=received(person, 36, "V10004"), vendor="V10004"),  # 36 of 40
+        invoice(order=approved_order(person, "V10006"), vendor="V10006"),  # nothing received
     ):
         case = started(ralf.start("invoice-match", body))
         assert case["step"] == "mismatch", body
         problem(nadine.act(case["id"], "approve"), 403, "step.not_eligible")
         assert ute.act(case["id"], "approve").json()["step"] == "approve"
         released(nadine.act(case["id"], "release"))
+
+
+def test_an_invoice_names_an_approved_order_of_its_vendor(person: Any) -> None:
+    ralf = person("ralf.simon")
+    problem(ralf.start("invoice-match", invoice(order=424242)), 422, "masterdata.unknown_order")
+    other = invoice(order=received(person), vendor="V10002")
+    problem(ralf.start("invoice-match", other), 422, "masterdata.order_vendor")
 
 
 def test_payments_are_proposed_by_one_and_released_by_others_summed_per_vendor(
