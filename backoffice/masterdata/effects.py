@@ -476,6 +476,31 @@ class OrderReference:
             )
         return None
 
+    def check_case(self, case: Any, payload: Mapping[str, Any], facts: ActorFacts) -> Denied | None:
+        """An invoice is entered once: the same number from the same vendor, live or paid,
+        is refused (a duplicate is the commonest way to pay twice)."""
+        from backoffice.cases.models import Case
+
+        number = str(payload.get("invoice_number") or "")
+        if not number:
+            return None  # a goods receipt
+        duplicate = (
+            Case.objects.filter(
+                process__key=case.process.key,
+                status__in=("submitted", "returned", "released"),
+                payload__vendor=payload.get("vendor"),
+                payload__invoice_number__iexact=number,
+            )
+            .exclude(pk=case.pk)
+            .exists()
+        )
+        if duplicate:
+            return Denied(
+                "masterdata.duplicate_invoice",
+                f"Invoice {number} of vendor {payload.get('vendor')} has been entered already.",
+            )
+        return None
+
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         return {"kind": "reference", "object": f"purchase order {payload.get('order')}"}
 

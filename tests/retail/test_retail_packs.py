@@ -241,6 +241,18 @@ def test_a_mismatched_invoice_needs_the_head_of_finance_first(person: Any) -> No
         released(nadine.act(case["id"], "release"))
 
 
+def test_an_invoice_is_entered_once_per_vendor(person: Any) -> None:
+    ralf, nadine = person("ralf.simon"), person("nadine.busch")
+    number = received(person)
+    first = started(ralf.start("invoice-match", invoice(order=number)))
+    again = invoice(order=number) | {"invoice_number": "re-77120"}
+    problem(nadine.start("invoice-match", again), 422, "masterdata.duplicate_invoice")
+    released(nadine.act(first["id"], "release"))  # its own number is no duplicate
+    problem(nadine.start("invoice-match", again), 422, "masterdata.duplicate_invoice")
+    other = received(person, vendor="V10003")  # the same number from another vendor is fine
+    started(nadine.start("invoice-match", invoice(order=other, vendor="V10003")))
+
+
 def test_an_invoice_names_an_approved_order_of_its_vendor(person: Any) -> None:
     ralf = person("ralf.simon")
     problem(ralf.start("invoice-match", invoice(order=424242)), 422, "masterdata.unknown_order")
