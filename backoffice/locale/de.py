@@ -755,7 +755,6 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Invoices waiting for match or mismatched": "Rechnungen im Abgleich oder mit Abweichung",
     "Vendor invoices not yet released: those at the mismatch step failed the three-way match and wait for the head of finance.": "Noch nicht freigegebene Lieferantenrechnungen: die im Schritt Abweichung haben den Drei-Wege-Abgleich nicht bestanden und warten auf die Leitung Finanzen.",
     "Write-offs by location and month": "Abschreibungen nach Lagerort und Monat",
-    "Stock write-offs with their location and month, newest first.": "Bestandsabschreibungen mit Lagerort und Monat, die neuesten zuerst.",
     "Till differences": "Kassendifferenzen",
     "Till cash-ups whose count differs from the expected cash.": "Kassenabschlüsse, deren Zählung vom Soll-Bestand abweicht.",
     "Payments to vendors whose master data changed recently": "Zahlungen an Lieferanten mit kürzlich geänderten Stammdaten",
@@ -807,6 +806,17 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "A mail for each case that waits for me": "Eine E-Mail für jeden Vorgang, der auf mich wartet",
     "One daily digest": "Eine tägliche Zusammenfassung",
     "No mail (unsubscribe)": "Keine E-Mail (abbestellen)",
+    # --- retail follow-up (#16: write-off totals, employee record) ---
+    "Stock write-offs summed per stock location and month: the released ones are booked, the others still wait for approval.": "Bestandsabschreibungen je Lagerort und Monat summiert: die freigegebenen sind gebucht, die übrigen warten noch auf Genehmigung.",
+    "Booked write-offs": "Gebuchte Abschreibungen",
+    "Booked amount": "Gebuchter Betrag",
+    "Waiting write-offs": "Wartende Abschreibungen",
+    "Waiting amount": "Wartender Betrag",
+    "Position": "Stelle",
+    "Hired": "Eingestellt am",
+    "Leaving date": "Austrittsdatum",
+    "Monthly salary": "Monatsgehalt",
+    "Salary effective from": "Gehalt gültig ab",
 }
 
 

@@ -13,7 +13,11 @@ class MasterdataConfig(AppConfig):
         from backoffice.base.effects import register
         from backoffice.masterdata.effects import (
             CreditLimit,
+            EmployeeChange,
             MasterDataChange,
+            OrderReference,
+            RequisitionReference,
+            SalaryChange,
             VendorChange,
             VendorPayment,
         )
@@ -23,3 +27,9 @@ class MasterdataConfig(AppConfig):
         register("masterdata.vendor", VendorChange())
         register("masterdata.vendor_payment", VendorPayment())
         register("masterdata.credit_limit", CreditLimit())
+        # #16: HR's released cases write the employee record and the salary
+        register("masterdata.employee", EmployeeChange())
+        register("masterdata.salary", SalaryChange())
+        # #16: receipts and invoices name an approved order; who ordered is read from it
+        register("masterdata.order", OrderReference())
+        register("masterdata.requisition", RequisitionReference())

@@ -88,6 +88,15 @@ class Employee(TimeStamped):
     person = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     location = models.CharField(max_length=64, blank=True)
+    #: written only by released ``employee-master`` and ``salary-change`` cases, never by an
+    #: import: a ghost employee or a raise needs two people
+    position = models.CharField(max_length=140, blank=True)
+    iban = models.CharField(max_length=34, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    hired = models.DateField(null=True, blank=True)
+    leaving_date = models.DateField(null=True, blank=True)
+    monthly_salary = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    salary_effective = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]

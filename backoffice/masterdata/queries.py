@@ -14,7 +14,19 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +99,20 @@ MASTER_KINDS: dict[str, tuple[Any, Any, tuple[str, ...], tuple[str, ...]]] = {
     "employees": (
         _("Employees"),
         Employee,
-        ("number", "person", "name", "location", "last_updated"),
+        (
+            "number",
+            "person",
+            "name",
+            "location",
+            "position",
+            "hired",
+            "leaving_date",
+            "iban",
+            "address",
+            "monthly_salary",
+            "salary_effective",
+            "last_updated",
+        ),
         ("number", "pk"),
     ),
 }
@@ -185,24 +210,54 @@ def _invoices() -> Table:
 
 
 def _write_offs() -> Table:
-    records = _cases("stock-write-off").filter(status__in=_LIVE)
+    """Totals per stock location and month, one grouped query however many cases: what is
+    released is booked; what still waits for approval is shown beside it."""
+    amount = Cast(KT("payload__amount__amount"), DecimalField(max_digits=18, decimal_places=2))
+    booked, waiting = Q(status="released"), Q(status__in=("submitted", "returned"))
+    grouped = (
+        _cases("stock-write-off")
+        .filter(status__in=_LIVE)
+        .annotate(
+            # a plain text column, so the page's cursor compares it as text (not JSON)
+            location=Cast(KT("payload__location"), CharField(max_length=64)),
+            month=TruncMonth("created", output_field=DateField()),
+        )
+        .values("location", "month")
+        .annotate(
+            booked_count=Count("pk", filter=booked),
+            booked_amount=Sum(amount, filter=booked),
+            waiting_count=Count("pk", filter=waiting),
+            waiting_amount=Sum(amount, filter=waiting),
+        )
+    )
+
+    def total(value: Decimal | None) -> str:
+        return f"{value or Decimal(0):.2f}"
+
     return Table(
         _("Write-offs by location and month"),
-        _("Stock write-offs with their location and month, newest first."),
-        ("location", "month", "case", "item", "quantity", "amount", "reason", "status", "maker"),
-        records,
-        ("-pk",),
-        lambda c: (
-            _base(c)
-            | {
-                "location": c.payload.get("location"),
-                "month": c.created.strftime("%Y-%m"),
-                "item": c.payload.get("item"),
-                "quantity": c.payload.get("quantity"),
-                "amount": _money(c.payload.get("amount")),
-                "reason": c.payload.get("reason"),
-            }
+        _(
+            "Stock write-offs summed per stock location and month: the released ones are "
+            "booked, the others still wait for approval."
         ),
+        (
+            "location",
+            "month",
+            "booked_count",
+            "booked_amount",
+            "waiting_count",
+            "waiting_amount",
+        ),
+        grouped,
+        ("location", "-month"),
+        lambda r: {
+            "location": r["location"],
+            "month": r["month"].strftime("%Y-%m"),
+            "booked_count": r["booked_count"],
+            "booked_amount": total(r["booked_amount"]),
+            "waiting_count": r["waiting_count"],
+            "waiting_amount": total(r["waiting_amount"]),
+        },
     )
 
 
@@ -323,6 +378,15 @@ _COLUMN_LABELS: dict[str, Any] = {
     "counted": _("Counted"),
     "difference": _("Difference"),
     "value_date": _("Value date"),
+    "position": _("Position"),
+    "hired": _("Hired"),
+    "leaving_date": _("Leaving date"),
+    "monthly_salary": _("Monthly salary"),
+    "salary_effective": _("Salary effective from"),
+    "booked_count": _("Booked write-offs"),
+    "booked_amount": _("Booked amount"),
+    "waiting_count": _("Waiting write-offs"),
+    "waiting_amount": _("Waiting amount"),
 }
 
 

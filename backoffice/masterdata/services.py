@@ -8,6 +8,8 @@ chain as one event with what was created and changed. ``dry_run`` checks and cou
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,52 @@ class ImportResult:
     dry_run: bool = False
 
 
+def _employee_problems(
+    rows: list[dict[str, Any]], existing: dict[str, Any], text: str, file: str
+) -> list[CsvProblem]:
+    """An employee record stays with its person, and a person has one record: an import
+    that moved a record (with its salary and bank account) to another login, or gave a
+    login a second one, would change a salary record without the four eyes of HR and
+    payroll. A new person's record comes from a released hire."""
+    line_of = _lines(text)
+    holders = dict(
+        Employee.objects.filter(person__in=[r["person"] for r in rows]).values_list(
+            "person", "number"
+        )
+    )
+    problems: list[CsvProblem] = []
+    for row in rows:
+        number, person = str(row["number"]), str(row["person"])
+        line = line_of.get(number, 1)
+        current = existing.get(number)
+        if current is not None and current.person != person:
+            problems.append(
+                CsvProblem(
+                    file,
+                    line,
+                    "person",
+                    f"employee {number} belongs to {current.person}; a record never moves to "
+                    "another person",
+                )
+            )
+        elif person in holders and holders[person] != number:
+            problems.append(
+                CsvProblem(
+                    file, line, "person", f"{person} has employee record {holders[person]} already"
+                )
+            )
+        holders.setdefault(person, number)
+    return problems
+
+
+def _lines(text: str) -> dict[str, int]:
+    """The line of each key (the first column) in a file ``parse_master_csv`` accepted."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    at = header.index("number") if "number" in header else 0
+    return {cells[at].strip(): reader.line_num for cells in reader if len(cells) > at}
+
+
 def do_import_master_data(
     kind: str, text: str, file: str, *, actor: str, dry_run: bool = False
 ) -> ImportResult:
@@ -64,6 +112,8 @@ def do_import_master_data(
                 **{f"{key}__in": [r[key] for r in rows]}
             )
         }
+        if kind == "employees" and (problems := _employee_problems(rows, existing, text, file)):
+            raise MasterDataInvalid(problems)
         for row in rows:
             values = {
                 name: value for name, value in row.items() if value != "" or name == "address"

@@ -106,7 +106,6 @@ def test_procure_to_pay_from_requisition_to_payment_run(
             "unit_price": "90.00",
             "amount": "3600.00",
             "requisition": requisition.rstrip("/").rsplit("/", 1)[1],
-            "requisitioner": "frank.albrecht",
         },
     )
     act(petra, order, "Release")
@@ -120,7 +119,6 @@ def test_procure_to_pay_from_requisition_to_payment_run(
         "goods-receipt",
         {
             "order": order.rstrip("/").rsplit("/", 1)[1],
-            "orderer": "david.schreiber",
             "vendor": "V10001",
             "item": "Pallet racking",
             "quantity": "40",
@@ -141,11 +139,7 @@ def test_procure_to_pay_from_requisition_to_payment_run(
             "invoice_number": "RE-77120",
             "vendor": "V10001",
             "order": order.rstrip("/").rsplit("/", 1)[1],
-            "orderer": "david.schreiber",
-            "order_quantity": "40",
-            "received_quantity": "40",
             "invoice_quantity": "40",
-            "order_price": "90.00",
             "invoice_price": "92.70",
             "amount": "3708.00",
         },

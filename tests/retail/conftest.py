@@ -38,10 +38,18 @@ def demo_retail(db: Any) -> Any:
 IBAN = "DE02120300000000202051"
 
 
+#: the people with an employee record in the ``person`` fixture
+EMPLOYEES = ("birgit.roth", "heike.stein", "lea.schubert", "ben.walter", "tobias.lorenz")
+
+
 @pytest.fixture
 def person(demo_retail: Any) -> Callable[[str], Person]:
-    """People of the retailer on the API, with vendors V10001-V10009 and a customer on file."""
-    from backoffice.masterdata.models import Customer, Vendor
+    """People of the retailer on the API, with vendors V10001-V10009, a customer and the
+    employee records of HR, payroll and three staff on file."""
+    from backoffice.masterdata.models import Customer, Employee, Vendor
+
+    for n, login in enumerate(EMPLOYEES, start=1):
+        Employee.objects.create(number=f"E0000{n}", person=login, name=login.title())
 
     for n in range(1, 10):
         Vendor.objects.create(number=f"V1000{n}", name=f"Vendor {n}", iban=IBAN)

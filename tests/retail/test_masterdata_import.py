@@ -124,3 +124,23 @@ def test_an_amount_with_three_decimals_is_refused(tmp_path: Path) -> None:
         run("items", path)
     assert f"{path}:2: unit_price: '1.005' is not an amount of 0 or more" in str(caught.value)
     assert not Item.objects.exists()
+
+
+def test_an_import_never_moves_an_employee_record_to_another_person(tmp_path: Path) -> None:
+    """The record holds the salary and bank account HR and payroll released: an import that
+    gave it to another login, or gave a login a second record, is refused whole."""
+    header = "number,person,name,location\n"
+    run("employees", write(tmp_path, header + "E00001,lea.schubert,Lea Schubert,\n", "e.csv"))
+    Employee.objects.filter(number="E00001").update(monthly_salary=Decimal("2650.00"))
+    moved = header + "E00002,ben.walter,Ben Walter,\nE00001,birgit.roth,Birgit Roth,\n"
+    with pytest.raises(CommandError) as caught:
+        run("employees", write(tmp_path, moved, "moved.csv"))
+    assert caught.value.returncode == 2
+    assert "moved.csv:3: person: employee E00001 belongs to lea.schubert" in str(caught.value)
+    second = header + "E00002,ben.walter,Ben Walter,\nE00003,lea.schubert,Lea Schubert,\n"
+    with pytest.raises(CommandError) as caught:
+        run("employees", write(tmp_path, second, "second.csv"))
+    assert "second.csv:3: person: lea.schubert has employee record E00001 already" in str(
+        caught.value
+    )
+    assert list(Employee.objects.values_list("number", "person")) == [("E00001", "lea.schubert")]

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def fill(start: int, count: int) -> None:
     ralf = Actor(get_user_model().objects.get(username="ralf.simon"))
     david = Actor(get_user_model().objects.get(username="david.schreiber"))
+    frank = Actor(get_user_model().objects.get(username="frank.albrecht"))
     for n in range(start, start + count):
         vendor = f"V{n:05d}"
         Vendor.objects.create(number=vendor, name=f"Vendor {n}", iban="DE02120300000000202051")
@@ -47,6 +48,18 @@ def fill(start: int, count: int) -> None:
             },
             submit=True,
         ).raise_if_denied()
+        do_start_case(
+            frank,
+            "stock-write-off",
+            {
+                "location": "warehouse" if n % 2 else "shop-berlin-stock",
+                "item": "Glass vases",
+                "quantity": 1,
+                "amount": eur("1.00"),
+                "reason": "damaged",
+            },
+            submit=True,
+        ).raise_if_denied()
 
 
 @pytest.mark.parametrize(
@@ -58,6 +71,8 @@ def fill(start: int, count: int) -> None:
         "/api/v1/masterdata/reports/open-purchase-orders",
         "/api/v1/masterdata/reports/recent-vendor-payments",
         "/masterdata/reports/invoices-waiting/",
+        "/masterdata/reports/write-offs/",
+        "/api/v1/masterdata/reports/write-offs",
     ],
 )
 def test_a_list_needs_at_most_12_statements_whatever_the_number_of_rows(

@@ -12,7 +12,14 @@ from backoffice.audit.models import AuditEvent
 from backoffice.masterdata.models import Vendor
 from tests.cases.conftest import Person, problem
 from tests.retail.conftest import eur
-from tests.retail.test_retail_packs import invoice, payment, released, started, vendor_change
+from tests.retail.test_retail_packs import (
+    approved_order,
+    invoice,
+    payment,
+    released,
+    started,
+    vendor_change,
+)
 
 
 def rows(response: Any) -> list[dict[str, str]]:
@@ -47,6 +54,7 @@ def test_a_cashier_may_not_read_master_data_and_the_refusal_is_recorded(
 
 def test_the_work_lists_show_what_waits(person: Any) -> None:
     david, ralf, ute = person("david.schreiber"), person("ralf.simon"), person("ute.beck")
+    approved = approved_order(person)
     order = started(
         david.start(
             "purchase-order",
@@ -59,7 +67,7 @@ def test_the_work_lists_show_what_waits(person: Any) -> None:
             },
         )
     )
-    mismatched = started(ralf.start("invoice-match", invoice("92.70")))
+    mismatched = started(ralf.start("invoice-match", invoice("92.70", order=approved)))
     change = started(person("nadine.busch").start("vendor-master", vendor_change()))
     ralf.act(change["id"], "approve")
     released(ute.act(change["id"], "release"))
@@ -77,7 +85,11 @@ def test_the_work_lists_show_what_waits(person: Any) -> None:
     def listed(name: str) -> list[dict[str, str]]:
         return rows(ute.get(f"/masterdata/reports/{name}?format=csv"))
 
-    assert [r["case"] for r in listed("open-purchase-orders")] == [str(order["id"])]
+    # approved or waiting, no released invoice yet (the mismatched one waits)
+    assert [r["case"] for r in listed("open-purchase-orders")] == [
+        str(order["id"]),
+        str(approved),
+    ]
     (waiting,) = listed("invoices-waiting")
     assert (waiting["case"], waiting["mismatch"]) == (str(mismatched["id"]), "yes")
     (difference,) = listed("till-differences")
@@ -102,6 +114,9 @@ def test_the_pages_are_in_english_and_german(demo_retail: Any) -> None:
     german = page("ute.beck", "/masterdata/reports/till-differences/")
     assert "Kassendifferenzen" in german and "Geschäftstag" in german
     assert "Lieferanten" in page("ute.beck", "/masterdata/vendors/")
+    assert "Gebuchter Betrag" in page("ute.beck", "/masterdata/reports/write-offs/")
+    assert "Booked amount" in page("olga.fuchs", "/masterdata/reports/write-offs/")
+    assert "Monatsgehalt" in page("ute.beck", "/masterdata/employees/")
 
 
 def test_the_reports_page_offers_master_data_only_to_those_who_may_read_it(
@@ -116,3 +131,55 @@ def test_the_reports_page_offers_master_data_only_to_those_who_may_read_it(
 
     assert "/masterdata/vendors/" in reports("olga.fuchs")
     assert "/masterdata/vendors/" not in reports("tobias.lorenz")
+
+
+def test_write_offs_are_summed_per_location_and_month(person: Any) -> None:
+    """Released write-offs are booked, the others wait; each location and month is one row,
+    newest month first, a page at a time on the API and whole as CSV."""
+    from datetime import UTC, datetime
+
+    from backoffice.cases.models import Case
+    from tests.retail.test_retail_packs import write_off
+
+    frank, sandra, ute = person("frank.albrecht"), person("sandra.kaiser"), person("ute.beck")
+
+    def written_off(amount: str, location: str, release: bool, month: int = 0) -> None:
+        case = started(frank.start("stock-write-off", write_off(amount, location)))
+        if release:
+            released(sandra.act(case["id"], "release"))
+        if month:
+            Case.objects.filter(pk=case["id"]).update(created=datetime(2026, month, 15, tzinfo=UTC))
+
+    written_off("300.10", "warehouse", release=True, month=10)
+    written_off("0.20", "warehouse", release=True, month=10)
+    written_off("20.00", "warehouse", release=False, month=10)
+    written_off("99.99", "warehouse", release=True, month=11)
+    written_off("45.50", "shop-berlin-stock", release=False, month=11)
+    rejected = started(frank.start("stock-write-off", write_off("10.00", "warehouse")))
+    sandra.act(rejected["id"], "reject", comment="Not damaged")
+
+    table = rows(ute.get("/masterdata/reports/write-offs?format=csv"))
+    assert [
+        (
+            r["location"],
+            r["month"],
+            r["booked_count"],
+            r["booked_amount"],
+            r["waiting_count"],
+            r["waiting_amount"],
+        )
+        for r in table
+    ] == [
+        ("shop-berlin-stock", "2026-11", "0", "0.00", "1", "45.50"),
+        ("warehouse", "2026-11", "1", "99.99", "0", "0.00"),
+        ("warehouse", "2026-10", "2", "300.30", "1", "20.00"),
+    ]
+    first = ute.get("/masterdata/reports/write-offs?limit=2")
+    assert [(r["location"], r["month"]) for r in first.json()] == [
+        ("shop-berlin-stock", "2026-11"),
+        ("warehouse", "2026-11"),
+    ]
+    following = first["Link"].split(";")[0].strip("<>").split("/api/v1")[1]
+    (last,) = ute.get(following).json()
+    assert (last["month"], last["booked_amount"]) == ("2026-10", "300.30")
+    assert "Link" not in ute.get(following)
