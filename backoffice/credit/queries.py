@@ -140,6 +140,7 @@ _DECISION_COLUMNS = (
     "rating",
     "full_board",
     "flags",
+    "justification",
     "decided_at",
 )
 
@@ -168,6 +169,9 @@ def _decision_row(d: CreditDecision) -> dict[str, Any]:
         "full_board": ", ".join(d.full_board),
         "flags": ", ".join(d.flags),
         "flag_list": d.flags,
+        "justification": "; ".join(
+            f"{v['actor']}: {v['justification']}" for v in d.votes if v.get("justification")
+        ),
         "decided_at": d.decided_at,
     }
 

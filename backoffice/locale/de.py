@@ -589,6 +589,19 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "The role %(role)s is active in this session.": "Die Rolle %(role)s ist in dieser Sitzung aktiv.",
     "The role %(role)s is no longer active.": "Die Rolle %(role)s ist nicht mehr aktiv.",
     "Roles are activated for a login session.": "Rollen werden für eine Anmeldesitzung aktiviert.",
+    # --- issue 19: UI defects ---
+    "Escalation, committee and board": "Eskalation, Kreditausschuss und Vorstand",
+    "for the market side": "für die Marktseite",
+    "for the back-office side": "für die Marktfolgeseite",
+    "Justification against the back-office vote": "Begründung der Abweichung vom Marktfolgevotum",
+    "the market vote": "das Marktvotum",
+    "the back-office vote": "das Marktfolgevotum",
+    "Waiting for the votes.": "Die Voten stehen aus.",
+    "Waiting for %(votes)s.": "Ausstehend: %(votes)s.",
+    " and ": " und ",
+    "The votes differ: waiting for the decision at level %(level)s.": "Die Voten weichen ab: Die Entscheidung auf Kompetenzstufe %(level)s steht aus.",
+    "Waiting for the credit committee's votes.": "Die Voten des Kreditausschusses stehen aus.",
+    "Waiting for the votes of the full board.": "Die Voten des Gesamtvorstands stehen aus.",
 }
 
 

@@ -1,0 +1,84 @@
+"""Issue 19's defects, each as a person meets it in the browser (each failed before its fix)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = [pytest.mark.browser]
+
+JUSTIFICATION = "Export contracts of five years cover the debt service twice."
+
+
+@pytest.fixture
+def credit_bank(live_bank: str) -> str:
+    """The demo bank with its credit cases (one decided against the back office by the board)."""
+    from backoffice.credit.demo import seed_demo_credit
+
+    seed_demo_credit()
+    return live_bank
+
+
+def credit_case(borrower: str, purpose: str) -> int:
+    from backoffice.credit.models import CreditDecision
+
+    found = [
+        d.case_id
+        for d in CreditDecision.objects.select_related("case", "borrower")
+        if d.borrower.number == borrower and d.case.payload.get("purpose") == purpose
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_1_the_boards_justification_is_on_the_case_in_the_risk_report_and_its_csv(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    case = credit_case("B000004", "Cellar")
+    page = session("max.weber", language="en")
+    page.goto(f"{credit_bank}/cases/{case}/")
+    expect(page.locator(".vote .justification")).to_contain_text(JUSTIFICATION)
+    page.goto(f"{credit_bank}/credit/risk-report/?start=2000-01-01&end=2100-12-31")
+    expect(page.locator("table")).to_contain_text(JUSTIFICATION)
+    screenshot(page, "risk-report")
+    csv_url = page.get_by_role("link", name="Download as CSV").get_attribute("href")
+    csv = page.request.get(f"{credit_bank}{csv_url}")
+    assert csv.ok
+    assert JUSTIFICATION in csv.text()
+    assert "justification" in csv.text().splitlines()[0]
+
+
+def test_2_a_credit_case_in_voting_or_escalation_says_what_it_waits_for(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    escalated = credit_case("B000002", "Fleet")
+    voting = credit_case("B000007", "Machinery")
+    committee = credit_case("B000005", "Grid")
+    page = session("max.weber", language="en")
+    page.goto(f"{credit_bank}/cases/{escalated}/")
+    expect(page.locator("#credit-next")).to_contain_text("waiting for the decision")
+    expect(page.get_by_text("Nothing; the case is closed.")).to_have_count(0)
+    page.goto(f"{credit_bank}/cases/{voting}/")
+    expect(page.locator("#credit-next")).to_contain_text("Waiting for the market vote")
+    expect(page.get_by_text("Nothing; the case is closed.")).to_have_count(0)
+    page.goto(f"{credit_bank}/cases/{committee}/")
+    expect(page.locator("#credit-next")).to_contain_text("credit committee")
+
+
+def test_3_the_boards_escalation_decision_stands_under_the_board_not_the_market(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    case = credit_case("B000004", "Cellar")
+    page = session("max.weber", language="en")
+    page.goto(f"{credit_bank}/cases/{case}/")
+    market = page.locator(".vote-column[aria-labelledby=side-market]")
+    board = page.locator(".vote-column[aria-labelledby=side-board]")
+    expect(market).not_to_contain_text("max.weber")
+    expect(board).to_contain_text("max.weber")
+    expect(board).not_to_contain_text("No vote yet.")
+    screenshot(page, "credit-case-decided")
