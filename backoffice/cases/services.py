@@ -26,14 +26,16 @@ from backoffice.base.actor import Actor
 from backoffice.base.effects import get_effect
 from backoffice.cases.engines import engine_for
 from backoffice.cases.guards import guard_write
-from backoffice.cases.models import Case, CaseEvent, Delegation
+from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.cases.queries import (
+    CLOSED_STATUSES,
     access_case_by_id,
     build_context,
     domain_case,
     known_for,
     live_processes,
     stored_known,
+    visible_cases,
 )
 from backoffice.core.delegation import same_person
 from backoffice.core.errors import Denied, DomainError
@@ -54,6 +56,7 @@ from backoffice.core.processes import ProcessSpec
 __all__ = [
     "Outcome",
     "do_start_case",
+    "pending_on_object",
     "do_command",
     "do_command_by_id",
     "do_create_delegation",
@@ -143,6 +146,41 @@ def do_start_case(
         _remember(case, [])
         events = _persist(actor, case, result, before=None)
     return Outcome(case, None, events)
+
+
+def pending_on_object(
+    actor: Actor, process: Process, payload: Mapping[str, Any], *, other_than: int | None = None
+) -> tuple[bool, Case | None]:
+    """#19: whether a submitted case of ``process`` on the object ``payload`` names is open
+    (a draft is its maker's unfinished work, not a request), and that case if the actor may
+    see it (a refusal names nothing the asker may not know)."""
+    values = process.spec.object_of(payload)
+    if values is None:
+        return False, None
+    lookup = {f"payload__{name}": value for name, value in values.items()}
+    cases = Case.objects.filter(process=process, **lookup)
+    if other_than is not None:
+        cases = cases.exclude(pk=other_than)
+    pending = cases.exclude(status__in=CLOSED_STATUSES | {"draft"}).order_by("pk").first()
+    if pending is None:
+        return False, None
+    return True, visible_cases(actor).filter(pk=pending.pk).first()
+
+
+def _pending_on_object(actor: Actor, case: Case, payload: Mapping[str, Any]) -> Denied | None:
+    """One open request per object (``one_open_per``): a second submission is refused and
+    names the pending case when the asker may see it. The process row is locked first, so
+    two concurrent submissions are decided one after the other."""
+    if case.spec.object_of(payload) is None:
+        return None
+    list(Process.objects.select_for_update().filter(pk=case.process_id).values_list("pk"))
+    found, pending = pending_on_object(actor, case.process, payload, other_than=case.pk)
+    if not found:
+        return None
+    if pending is not None:
+        message = f"A request on the same object is already open: case {pending.pk}."
+        return Denied("case.pending", message)
+    return Denied("case.pending", "A request on the same object is already open.")
 
 
 def _submit_new(actor: Actor, case: Case, started: Accepted, comment: str) -> Accepted | Denied:
@@ -247,6 +285,8 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
     payload = result.case.payload
     if "amended" in kinds and (refused := guard_write(actor, case.process.key, payload)):
         return refused
+    if "submitted" in kinds and (pending := _pending_on_object(actor, case, payload)):
+        return pending
     if kinds & {"submitted", "released"}:
         problem = _effect_problem(case.spec.effect, payload)
         if problem is not None:

@@ -44,6 +44,7 @@ from backoffice.cases.services import (
     do_create_delegation,
     do_end_delegation,
     do_start_case,
+    pending_on_object,
 )
 from backoffice.core.errors import Denied, DomainError, http_status_for
 from backoffice.core.four_eyes import DENIAL_CODES, Command, CommandKind, Status, who_matches
@@ -187,12 +188,17 @@ def process_choose(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, form: PayloadForm, title: str, status: int = 200, case: Case | None = None
+    request: HttpRequest,
+    form: PayloadForm,
+    title: str,
+    status: int = 200,
+    case: Case | None = None,
+    pending: Case | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "cases/case_form.html",
-        {"form": form, "spec": form.spec, "title": title, "case": case},
+        {"form": form, "spec": form.spec, "title": title, "case": case, "pending": pending},
         status=status,
     )
 
@@ -235,7 +241,11 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
         return _form_page(request, form, title, http_status_for(exc.code))
     if outcome.denied is not None:
         _apply_denial(form, outcome.denied)
-        return _form_page(request, form, title, http_status_for(outcome.denied.code))
+        pending = None
+        if outcome.denied.code == "case.pending":  # #19: show the request already open
+            pending = pending_on_object(actor_of(request), process, form.payload())[1]
+        status = http_status_for(outcome.denied.code)
+        return _form_page(request, form, title, status, pending=pending)
     assert outcome.case is not None
     messages.success(request, _("Case %(id)s was created.") % {"id": outcome.case.pk})
     return redirect("cases:detail", pk=outcome.case.pk)

@@ -45,6 +45,7 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("case.not_found", 404),
     ("case.wrong_state", 409),
     ("case.conflict", 409),
+    ("case.pending", 409),
     ("idempotency.", 422),
     ("payload.changed", 409),
     ("payload.", 422),

@@ -5,10 +5,10 @@ A process is data in the policy. Its rules are evaluated only by ``four_eyes.dec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -151,6 +151,9 @@ class ProcessSpec(Spec):
     effect: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]*$")] | None = None
     #: #13: the tier is picked by this case's amount plus those of related recent cases
     aggregate: AggregateSpec | None = None
+    #: #19: the fields naming what the case acts on (an issuer, a person and role): while a
+    #: case on the same values is open, a second one is refused and the pending one shown
+    one_open_per: list[Identifier] = []
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
 
@@ -159,6 +162,16 @@ class ProcessSpec(Spec):
 
     def step(self, step_id: str) -> StepSpec:
         return next(s for s in self.steps if s.id == step_id)
+
+    def object_of(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The values naming what a case with ``payload`` acts on (``one_open_per``), or
+        None if the process names no object or the payload leaves one of them out."""
+        if not self.one_open_per:
+            return None
+        values = {name: payload.get(name) for name in self.one_open_per}
+        if any(v in (None, "") or isinstance(v, dict | list) for v in values.values()):
+            return None
+        return values
 
 
 def process_problems(
@@ -183,6 +196,12 @@ def process_problems(
     yield from field_of_type(("amount",), process.amount, FieldType.AMOUNT)
     if process.aggregate is not None:
         yield from _aggregate_problems(process, process.aggregate)
+    for position, name in enumerate(process.one_open_per):
+        spec = process.field(name)
+        if spec is None:
+            yield ("one_open_per", position), f"{name!r} must name a field of the payload"
+        elif spec.type in (FieldType.AMOUNT, FieldType.TEXT):
+            yield ("one_open_per", position), f"a case's object is no {spec.type.value} field"
     for position, name in enumerate(process.starter_excludes):
         yield from field_of_type(("starter_excludes", position), name, FieldType.PERSON)
     for position, name in enumerate(process.starter_is):

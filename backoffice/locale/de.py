@@ -602,6 +602,8 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "The votes differ: waiting for the decision at level %(level)s.": "Die Voten weichen ab: Die Entscheidung auf Kompetenzstufe %(level)s steht aus.",
     "Waiting for the credit committee's votes.": "Die Voten des Kreditausschusses stehen aus.",
     "Waiting for the votes of the full board.": "Die Voten des Gesamtvorstands stehen aus.",
+    "Open the pending case #%(id)s: %(title)s": "Den offenen Vorgang #%(id)s öffnen: %(title)s",
+    "Lift requested: case #%(id)s": "Aufhebung beantragt: Vorgang #%(id)s",
 }
 
 

@@ -82,3 +82,47 @@ def test_3_the_boards_escalation_decision_stands_under_the_board_not_the_market(
     expect(board).to_contain_text("max.weber")
     expect(board).not_to_contain_text("No vote yet.")
     screenshot(page, "credit-case-decided")
+
+
+def test_4_a_second_request_on_the_same_object_is_refused_and_shows_the_pending_one(
+    session: Callable[..., Any], live_bank: str
+) -> None:
+    """A restriction lift asked for twice, and a second role grant for the same person and
+    role: the pending case is shown and linked, and no second case starts."""
+    from backoffice.cases.models import Case
+    from backoffice.walls.seed import seed_demo_walls
+
+    seed_demo_walls()
+    page = session("clara.vogel", language="en")
+    page.goto(f"{live_bank}/walls/")
+    row = page.locator("#lists tbody tr", has=page.get_by_role("button", name="Ask to lift"))
+    row.first.locator("input[name=reason]").fill("The deal was announced and closed.")
+    row.first.get_by_role("button", name="Ask to lift").click()
+    pending = page.locator("a.pending-lift")
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("Lift requested: case #")
+    lifts = Case.objects.filter(process__key="restricted-list-lift").count()
+    # the same lift through the generic form: refused, the pending case linked
+    issuer = Case.objects.filter(process__key="restricted-list-lift").get().payload["issuer"]
+    page.goto(f"{live_bank}/cases/new/restricted-list-lift/")
+    page.fill("#id_issuer", issuer)
+    page.fill("#id_reason", "Once more.")
+    page.get_by_role("button", name="Submit for release").click()
+    expect(page.locator(".alert")).to_contain_text("already open")
+    page.locator("#pending-case a").click()
+    expect(page.locator(".case-head")).to_contain_text("Lifting a restriction")
+    assert Case.objects.filter(process__key="restricted-list-lift").count() == lifts
+
+    # a role grant for a person and role with a grant pending (the demo's, by Anna Schmidt)
+    anna = session("anna.schmidt", language="en")
+    grants = Case.objects.filter(process__key="role-grant").count()
+    anna.goto(f"{live_bank}/cases/new/role-grant/")
+    anna.select_option("#id_beneficiary", "felix.hoffmann")
+    anna.select_option("#id_role", "master-data-clerk")
+    anna.fill("#id_valid_from", "2026-12-01")
+    anna.fill("#id_justification", "Once more, in case the first was lost.")
+    anna.get_by_role("button", name="Submit for release").click()
+    expect(anna.locator(".alert")).to_contain_text("already open")
+    expect(anna.locator("#pending-case")).to_contain_text("master-data-clerk")
+    screenshot(anna, "second-request-refused")
+    assert Case.objects.filter(process__key="role-grant").count() == grants
