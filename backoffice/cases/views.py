@@ -22,7 +22,7 @@ from backoffice.base.actor import actor_of
 from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
-from backoffice.cases.models import Case
+from backoffice.cases.models import ALL_STATUS_LABELS, Case
 from backoffice.cases.present import case_out
 from backoffice.cases.queries import (
     CASE_LIST_ORDER,
@@ -121,7 +121,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "first_url": _first_url(request),
         "state": state,
         "process": process,
-        "states": [s.value for s in Status],
+        "states": list(ALL_STATUS_LABELS.items()),
         "processes": list(live_processes().values()),
     }
     template = "cases/_case_table.html" if request.htmx else "cases/case_list.html"

@@ -604,6 +604,9 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Waiting for the votes of the full board.": "Die Voten des Gesamtvorstands stehen aus.",
     "Open the pending case #%(id)s: %(title)s": "Den offenen Vorgang #%(id)s öffnen: %(title)s",
     "Lift requested: case #%(id)s": "Aufhebung beantragt: Vorgang #%(id)s",
+    "in voting": "im Votum",
+    "escalated": "eskaliert",
+    "credit cases in escalation": "Kreditvorlagen in Eskalation",
 }
 
 

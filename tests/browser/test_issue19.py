@@ -126,3 +126,36 @@ def test_4_a_second_request_on_the_same_object_is_refused_and_shows_the_pending_
     expect(anna.locator("#pending-case")).to_contain_text("master-data-clerk")
     screenshot(anna, "second-request-refused")
     assert Case.objects.filter(process__key="role-grant").count() == grants
+
+
+def test_5_the_dashboards_escalation_count_agrees_with_its_chart_and_the_list(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    page = session("clara.vogel", language="en")
+    tile = page.locator("a.tile", has_text="credit cases in escalation")
+    count = int(tile.locator(".big").inner_text())
+    bar = page.locator("svg.chart a.chart-link[href$='state=escalated']")
+    assert int(bar.locator(".chart-value").text_content() or "") == count
+    tile.click()
+    page.wait_for_url("**/cases/?state=escalated")
+    expect(page.locator("#case-table tbody tr")).to_have_count(count)
+    screenshot(page, "home-compliance")
+
+
+def test_11_the_cases_list_filters_by_the_credit_states(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    page = session("max.weber", language="en")
+    page.goto(f"{credit_bank}/cases/")
+    options = page.locator("#f-state option")
+    for value, label in (
+        ("in_voting", "in voting"),
+        ("escalated", "escalated"),
+        ("approved", "approved"),
+    ):
+        expect(options.and_(page.locator(f"[value={value}]"))).to_have_text(label)
+    page.select_option("#f-state", "in_voting")
+    page.wait_for_url("**state=in_voting**")
+    rows = page.locator("#case-table tbody tr")
+    expect(rows.first).to_contain_text("in voting")
+    assert rows.count() >= 2

@@ -76,5 +76,5 @@ def test_reports_page_lists_what_i_may_read(demo_bank: Any) -> None:
 def test_the_dashboard_shows_escalations_to_report_readers(demo_bank: Any) -> None:
     seed_demo_credit()
     page = as_user("sabine.roth", language="en").get("/").content.decode()
-    assert "credit escalations" in page
-    assert "credit escalations" not in as_user("paul.meyer").get("/").content.decode()
+    assert "credit cases in escalation" in page
+    assert "credit cases in escalation" not in as_user("paul.meyer").get("/").content.decode()
