@@ -128,7 +128,7 @@ class Case(TimeStamped):
     def spec(self) -> ProcessSpec:
         return spec_of(self.definition)
 
-    def get_status_display(self) -> str:
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # credit states too
         """The state in words, the credit states included (Django's would show those raw)."""
         return str(ALL_STATUS_LABELS.get(self.status, self.status))
 

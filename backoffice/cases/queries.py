@@ -35,7 +35,7 @@ from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
 from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
 from backoffice.core.processes import ProcessSpec
-from backoffice.org.queries import live_policy_version
+from backoffice.org.queries import live_policy_version, who_words
 
 __all__ = [
     "register_inbox_extra",
@@ -186,8 +186,9 @@ def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
 def build_context(actor: Actor, known: Known, on_behalf_of: str | None = None) -> Context:
     """Today, what references exist, the delegations, and the facts of those the actor acts
     for along the chain (#13: with the rules for acting on someone's behalf)."""
+    words = who_words()
     if not on_behalf_of or on_behalf_of == actor.person:
-        return Context(today=actor.today, known=known)  # no delegation asked, none read
+        return Context(today=actor.today, known=known, words=words)  # no delegation read
     context = Context(today=actor.today, known=known, delegations=actor.delegations)
     chain = resolve_chain(on_behalf_of, actor.person, context) or []
     people = {name: actor.principals[name] for name in chain[:-1] if name in actor.principals}
@@ -197,6 +198,7 @@ def build_context(actor: Actor, known: Known, on_behalf_of: str | None = None) -
         delegations=actor.delegations,
         people=people,
         acting=actor.acting,
+        words=words,
     )
 
 

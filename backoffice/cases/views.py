@@ -23,7 +23,7 @@ from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import ALL_STATUS_LABELS, Case
-from backoffice.cases.present import case_out
+from backoffice.cases.present import case_out, inbox_row
 from backoffice.cases.queries import (
     CASE_LIST_ORDER,
     DELEGATION_ORDER,
@@ -31,7 +31,6 @@ from backoffice.cases.queries import (
     access_case_by_id,
     available_actions,
     delegations_of,
-    domain_case,
     get_inbox,
     inbox_count,
     inbox_extras,
@@ -63,22 +62,6 @@ __all__ = [
 FINAL = [s.value for s in Status if s.is_final]
 
 
-def _row(case: Case) -> dict[str, Any]:
-    """A list row with why it is there: the step, who acts on it, the amount tier."""
-    current = domain_case(case)
-    step = current.current_step
-    return {
-        "case": case,
-        "step": step.name if step else "",
-        "who": step.who.describe() if step else "",
-        "tier": current.tier(step).label if step else "",
-        "approvals": (len(current.approvals(step.id)), current.tier(step).approvals)
-        if step
-        else None,
-        "age_days": (timezone.now() - case.created).days,
-    }
-
-
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """What I may act on now (oldest first) and what I started that is still open."""
@@ -96,11 +79,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query.pop("after", None)
     context = {
         **inbox_extras(actor),  # #15: overdue access reviews, from the access app
-        "waiting": [_row(c) for c in page.cases],
+        "waiting": [inbox_row(c, actor.facts) for c in page.cases],
         "waiting_total": inbox_count(actor),
         "next_after": page.next_cursor,
         "query": query.urlencode(),
-        "started": [_row(c) for c in mine[:INBOX_PAGE]],
+        "started": [inbox_row(c, actor.facts) for c in mine[:INBOX_PAGE]],
         "started_more": len(mine) > INBOX_PAGE,
         "processes": list(live_processes().values()),
         "process": process,

@@ -336,6 +336,8 @@ class Context:
     acting: ActingRules | None = None
     #: #13: a submission's related cases, gathered under a lock (processes with ``aggregate``)
     aggregate: Aggregate | None = None
+    #: #19: the policy's names for roles, units and permissions (``WhoSpec.describe``)
+    words: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -455,7 +457,7 @@ def _start(
     if not who_matches(process.starter, actor):
         return Denied(
             "process.not_startable",
-            f"{process.name} can be started only by {process.starter.describe()}.",
+            f"{process.name} can be started only by {process.starter.describe(context.words)}.",
         )
     values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:
@@ -664,7 +666,7 @@ def _check_step(
         whom = f"{acting.principal.person} (for whom you act)" if acting.on_behalf_of else "you"
         return Denied(
             "step.not_eligible",
-            f"Step '{step.name}' is for {step.who.describe()}; {whom} do not qualify.",
+            f"Step '{step.name}' is for {step.who.describe(context.words)}; {whom} do not qualify.",
         )
     if denied := _acting_risk(step, acting, context):
         return denied

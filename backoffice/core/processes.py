@@ -5,7 +5,7 @@ A process is data in the policy. Its rules are evaluated only by ``four_eyes.dec
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -46,16 +46,28 @@ class WhoSpec(Spec):
     def is_empty(self) -> bool:
         return not (self.lines or self.roles or self.units or self.permissions)
 
-    def describe(self) -> str:
+    def describe(self, words: Mapping[str, str] | None = None) -> str:
+        """Who, in words a person reads: the names of the roles that grant a permission,
+        units and roles by their names (``words``: ``who_words`` of the policy, keyed
+        ``role:<id>``, ``unit:<id>``, ``permission:<p>``); without them, the ids."""
+        said = words or {}
+
+        def named(kind: str, ids: Iterable[str]) -> str:
+            return " or ".join(said.get(f"{kind}:{i}", i) for i in ids)
+
         parts = []
         if self.lines:
-            parts.append("line " + " or ".join(line.label for line in self.lines))
+            parts.append("the " + " or ".join(line.label for line in self.lines) + " line")
         if self.roles:
-            parts.append("role " + " or ".join(self.roles))
+            parts.append(("" if said else "role ") + named("role", self.roles))
         if self.units:
-            parts.append("unit " + " or ".join(self.units))
+            parts.append(("members of " if said else "unit ") + named("unit", self.units))
         if self.permissions:
-            parts.append("permission " + " or ".join(self.permissions))
+            parts.append(
+                named("permission", self.permissions)
+                if said
+                else "permission " + " or ".join(self.permissions)
+            )
         return " and ".join(parts) or "anyone"
 
 

@@ -607,6 +607,11 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "in voting": "im Votum",
     "escalated": "eskaliert",
     "credit cases in escalation": "Kreditvorlagen in Eskalation",
+    "Credit vote": "Kreditvotum",
+    "Escalation decision": "Eskalationsentscheidung",
+    "Credit committee vote": "Votum des Kreditausschusses",
+    "Full board vote": "Votum des Gesamtvorstands",
+    "You act as %(basis)s": "Sie handeln als %(basis)s",
 }
 
 

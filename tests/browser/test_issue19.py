@@ -159,3 +159,32 @@ def test_11_the_cases_list_filters_by_the_credit_states(
     rows = page.locator("#case-table tbody tr")
     expect(rows.first).to_contain_text("in voting")
     assert rows.count() >= 2
+
+
+def test_7_why_me_and_refusals_speak_in_words_not_permission_strings(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    page = session("max.weber", language="en")
+    page.goto(f"{credit_bank}/inbox/")
+    why = page.locator("#waiting td.why-me")
+    assert why.count() > 0
+    for text in why.all_inner_texts():
+        assert "permission" not in text and not text.strip().startswith(":"), text
+        assert "You act as" in text, text
+    credit_row = page.locator("#waiting tr", has_text="Fleet")
+    expect(credit_row.locator("td.why-me")).to_contain_text("Escalation decision")
+    expect(credit_row.locator("td.why-me")).to_contain_text("Board member")
+    screenshot(page, "inbox-why-me")
+    # a refusal names the roles that may act, not the permissions behind them
+    maria = session("maria.keller", language="en")
+    maria.goto(f"{credit_bank}/cases/new/credit-decision/")
+    maria.fill("#id_borrower", "B000001")
+    maria.select_option("#id_product", "overdraft")
+    maria.fill("#id_amount", "1000.00")
+    maria.fill("#id_purpose", "Working capital")
+    maria.fill("#id_term_months", "12")
+    maria.fill("#id_collateral", "None")
+    maria.get_by_role("button", name="Submit for release").click()
+    alert = maria.locator(".alert")
+    expect(alert).to_contain_text("can be started only by Credit officer (market)")
+    expect(alert).not_to_contain_text("credit.apply")
