@@ -38,7 +38,7 @@ from backoffice.cases.queries import (
     visible_cases,
 )
 from backoffice.core.delegation import same_person
-from backoffice.core.errors import Denied, DomainError
+from backoffice.core.errors import FORM_ERRORS, Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
     Command,
@@ -202,6 +202,8 @@ def _submit_new(actor: Actor, case: Case, started: Accepted, comment: str) -> Ac
 def _record_start_denied(
     actor: Actor, process_key: str, denied: Denied, command: CommandKind
 ) -> None:
+    if denied.code in FORM_ERRORS:  # #19: incomplete input is no refusal
+        return
     record(
         "case.start_denied",
         actor=actor.person,
@@ -300,6 +302,8 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
 
 
 def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome:
+    if denied.code in FORM_ERRORS:  # #19: incomplete input is no refusal; nothing recorded
+        return Outcome(case, denied)
     audit = record(
         "case.denied",
         actor=actor.person,

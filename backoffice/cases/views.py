@@ -45,7 +45,7 @@ from backoffice.cases.services import (
     do_start_case,
     pending_on_object,
 )
-from backoffice.core.errors import Denied, DomainError, http_status_for
+from backoffice.core.errors import FORM_ERRORS, Denied, DomainError, http_status_for
 from backoffice.core.four_eyes import DENIAL_CODES, Command, CommandKind, Status, who_matches
 
 __all__ = [
@@ -120,6 +120,16 @@ def _first_url(request: HttpRequest) -> str | None:
     return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
+#: the case page's field a form error belongs to (#19)
+FORM_ERROR_FIELDS = {
+    "comment.required": "comment",
+    "credit.rationale_required": "comment",
+    "credit.decision_required": "decision",
+    "credit.rating_required": "rating",
+    "credit.justification_required": "justification",
+}
+
+
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
     actor = actor_of(request)
     options = available_actions(actor, case)
@@ -156,6 +166,16 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, case, 422, action_error=_("The action could not be read."))
     data = form.cleaned_data
     outcome = do_command(actor, case, engine_for(case.spec).command_from_form(data))
+    if outcome.denied is not None and outcome.denied.code in FORM_ERRORS:
+        # #19: incomplete input is shown at its field, with what was typed; no refusal
+        field = FORM_ERROR_FIELDS.get(outcome.denied.code, "comment")
+        return _detail(
+            request,
+            case,
+            422,
+            form_error={"field": field, "message": outcome.denied.message},
+            typed=data,
+        )
     if outcome.denied is not None:
         return _detail(request, case, http_status_for(outcome.denied.code), denied=outcome.denied)
     messages.success(request, _("Done: %(action)s.") % {"action": _(data["action"])})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Denied", "DomainError", "http_status_for", "N_"]
+__all__ = ["Denied", "DomainError", "http_status_for", "N_", "FORM_ERRORS"]
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, do not translate"
@@ -40,8 +40,22 @@ class DomainError(Exception):
         return cls(denied.code, denied.message)
 
 
+#: #19: what the person typed is incomplete (a rationale, a vote, a grade, a justification
+#: is missing): shown in the form, answered 422, and not recorded as a refusal, since nobody
+#: was refused anything
+FORM_ERRORS = frozenset(
+    {
+        "comment.required",
+        "credit.rationale_required",
+        "credit.decision_required",
+        "credit.rating_required",
+        "credit.justification_required",
+    }
+)
+
 #: The HTTP status of each family of codes; the first matching prefix wins.
 _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
+    *((code, 422) for code in sorted(FORM_ERRORS)),
     ("case.not_found", 404),
     ("case.wrong_state", 409),
     ("case.conflict", 409),

@@ -612,6 +612,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Credit committee vote": "Votum des Kreditausschusses",
     "Full board vote": "Votum des Gesamtvorstands",
     "You act as %(basis)s": "Sie handeln als %(basis)s",
+    "needed to decide against the back-office vote": "nötig, um gegen das Marktfolgevotum zu entscheiden",
 }
 
 

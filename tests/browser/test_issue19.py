@@ -188,3 +188,56 @@ def test_7_why_me_and_refusals_speak_in_words_not_permission_strings(
     alert = maria.locator(".alert")
     expect(alert).to_contain_text("can be started only by Credit officer (market)")
     expect(alert).not_to_contain_text("credit.apply")
+
+
+def test_8_a_missing_rationale_is_a_form_error_not_a_recorded_refusal(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    from backoffice.audit.models import AuditEvent
+    from backoffice.cases.models import CaseEvent
+
+    case = credit_case("B000007", "Machinery")
+    denied_before = AuditEvent.objects.filter(action="case.denied").count()
+    page = session("julia.wagner", language="en")
+    page.goto(f"{credit_bank}/cases/{case}/")
+    page.check("input[name=decision][value=approve]")
+    page.select_option("#rating", "4")
+    page.get_by_role("button", name="Vote").click()
+    expect(page.locator("#comment-error")).to_be_visible()
+    expect(page.locator("#denial")).to_have_count(0)  # not shown as a refusal
+    expect(page.locator("input[name=decision][value=approve]")).to_be_checked()  # kept
+    assert AuditEvent.objects.filter(action="case.denied").count() == denied_before
+    assert not CaseEvent.objects.filter(case_id=case, kind="denied").exists()
+    page.fill("#comment", "Machinery replaces leased equipment.")
+    page.get_by_role("button", name="Vote").click()
+    expect(page.locator("#timeline")).to_contain_text("Machinery replaces leased equipment.")
+    # a real refusal is recorded, and its message stands apart from the comment
+    from backoffice.cases.models import Case
+
+    own = Case.objects.filter(maker__username="anna.schmidt", status="submitted").first()
+    assert own is not None
+    anna = session("anna.schmidt", language="en")
+    anna.goto(f"{credit_bank}/cases/{own.pk}/")
+    token = anna.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    refused = anna.request.post(
+        f"{credit_bank}/cases/{own.pk}/act/",
+        form={"action": "release", "comment": "Urgent, please."},
+        headers={"X-CSRFToken": token or "", "Referer": anna.url},
+    )
+    assert refused.status == 403
+    anna.reload()
+    row = anna.locator("#timeline tr.event-denied").last
+    expect(row.locator("p.comment")).to_have_text("Urgent, please.")
+    expect(row.locator("p.denial-message")).to_contain_text("you do not qualify")
+
+
+def test_14_the_vote_form_preselects_nothing_and_shows_no_cr6_field_to_a_market_voter(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    case = credit_case("B000007", "Machinery")
+    page = session("julia.wagner", language="en")
+    page.goto(f"{credit_bank}/cases/{case}/")
+    expect(page.locator("input[name=decision]")).to_have_count(2)
+    expect(page.locator("input[name=decision]:checked")).to_have_count(0)
+    expect(page.locator("#justification")).to_have_count(0)
+    expect(page.locator("#actions")).not_to_contain_text("CR-6")

@@ -129,7 +129,7 @@ def test_overdue_reviews_and_the_annual_review(voter: V, case: Cases) -> None:
     )
     problem(
         voter("maria.keller").post(f"/credit/credits/{credit_id}/review", review | {"rating": "A"}),
-        403,
+        422,
         "credit.rating_required",
     )
     done = voter("maria.keller").post(f"/credit/credits/{credit_id}/review", review).json()

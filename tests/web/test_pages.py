@@ -160,7 +160,10 @@ def test_a_returned_case_is_corrected_and_resubmitted(demo_bank: Any) -> None:
 def test_refused_without_a_reason_to_reject(demo_bank: Any) -> None:
     case = start()
     refused = as_user("maria.keller").post(f"/cases/{case.pk}/act/", {"action": "reject"})
-    assert refused.status_code == 403 and "Say why you are rejecting" in refused.content.decode()
+    page = refused.content.decode()
+    # #19: a missing reason is a form error at its field, not a refusal
+    assert refused.status_code == 422 and "Say why you are rejecting" in page
+    assert 'id="comment-error"' in page and 'id="denial"' not in page
 
 
 def test_a_case_you_may_not_see_is_a_404_page(demo_bank: Any) -> None:
