@@ -613,6 +613,12 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Full board vote": "Votum des Gesamtvorstands",
     "You act as %(basis)s": "Sie handeln als %(basis)s",
     "needed to decide against the back-office vote": "nötig, um gegen das Marktfolgevotum zu entscheiden",
+    "Not allowed": "Nicht erlaubt",
+    "Bad request": "Ungültige Anfrage",
+    "There is no such page, or it is not for you.": "Diese Seite gibt es nicht, oder sie ist nicht für Sie bestimmt.",
+    "You may not open this page.": "Sie dürfen diese Seite nicht öffnen.",
+    "The request could not be read.": "Die Anfrage konnte nicht gelesen werden.",
+    "The form has expired or came from elsewhere. Go back, reload the page and send it again.": "Das Formular ist abgelaufen oder kam von anderswo. Gehen Sie zurück, laden Sie die Seite neu und senden Sie es noch einmal.",
 }
 
 

@@ -241,3 +241,25 @@ def test_14_the_vote_form_preselects_nothing_and_shows_no_cr6_field_to_a_market_
     expect(page.locator("input[name=decision]:checked")).to_have_count(0)
     expect(page.locator("#justification")).to_have_count(0)
     expect(page.locator("#actions")).not_to_contain_text("CR-6")
+
+
+def test_10_logout_and_the_error_pages_are_the_products_own(
+    session: Callable[..., Any], live_bank: str
+) -> None:
+    page = session("maria.keller", language="en")
+    missing = page.goto(f"{live_bank}/no-such-page/")
+    assert missing is not None and missing.status == 404
+    expect(page.locator(".error-page h1")).to_have_text("Not found")
+    expect(page.locator("a.brand")).to_have_text("Backoffice")
+    expect(page.get_by_role("link", name="Back to the start page")).to_be_visible()
+    forged = page.request.post(f"{live_bank}/cases/1/act/", form={"action": "release"})
+    assert forged.status == 403
+    assert 'class="card narrow-wide error-page"' in forged.text()
+    page.goto(f"{live_bank}/")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("h1")).to_have_text("Logged out")
+    expect(page.locator("body")).not_to_contain_text("quality time")
+    expect(page.get_by_role("link", name="Log in again")).to_be_visible()
+    german = session("maria.keller", language="de")
+    german.goto(f"{live_bank}/no-such-page/")
+    expect(german.locator(".error-page h1")).to_have_text("Nicht gefunden")
