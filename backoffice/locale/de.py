@@ -619,6 +619,23 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "You may not open this page.": "Sie dürfen diese Seite nicht öffnen.",
     "The request could not be read.": "Die Anfrage konnte nicht gelesen werden.",
     "The form has expired or came from elsewhere. Go back, reload the page and send it again.": "Das Formular ist abgelaufen oder kam von anderswo. Gehen Sie zurück, laden Sie die Seite neu und senden Sie es noch einmal.",
+    "Credit": "Kredit",
+    "Borrower number": "Kreditnehmernummer",
+    "Group": "Gruppe",
+    "Group exposure": "Gruppenobligo",
+    "Required level": "Erforderliche Kompetenzstufe",
+    "Escalated to": "Eskaliert an",
+    "Votes": "Voten",
+    "Full board because": "Gesamtvorstand, weil",
+    "Flags": "Kennzeichen",
+    "Last review": "Letzte Überprüfung",
+    "Days overdue": "Tage überfällig",
+    "Stage": "Phase",
+    "Case lead": "Federführung",
+    "decided against the back-office vote": "gegen das Marktfolgevotum entschieden",
+    "decided by the back office's board member": "vom für die Marktfolge zuständigen Vorstand entschieden",
+    "Borrower": "Kreditnehmer",
+    "Product": "Produkt",
 }
 
 

@@ -239,3 +239,13 @@ def role_permissions() -> dict[str, frozenset[str]]:
         "role_permissions", lambda p: {r.id: frozenset(r.permissions) for r in p.roles}
     )
     return built or {}
+
+
+def display_names() -> dict[str, str]:
+    """Every login's display name, read once per request (#19: names, not logins, on pages)."""
+
+    def read() -> dict[str, str]:
+        rows = models.Profile.objects.values_list("user__username", "display_name")
+        return {login: name for login, name in rows if name}
+
+    return cached("display_names", read)

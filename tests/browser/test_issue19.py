@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -263,3 +264,52 @@ def test_10_logout_and_the_error_pages_are_the_products_own(
     german = session("maria.keller", language="de")
     german.goto(f"{live_bank}/no-such-page/")
     expect(german.locator(".error-page h1")).to_have_text("Nicht gefunden")
+
+
+def test_12_report_tables_are_formatted_linked_and_fit_a_1400_px_window(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    page = session("max.weber", language="en")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{credit_bank}/credit/register/")
+    table = page.locator("table.report")
+    text = table.inner_text()
+    assert "1,500,000.00 EUR" in text and "1500000.00" not in text
+    assert "+00:00" not in text and "deviating_decision" not in text
+    assert "decided against the back-office vote" in text
+    assert "anna.schmidt" not in text and "Anna Schmidt: approve" in text
+    case_link = table.locator("td.col-case a").first
+    expect(case_link).to_have_attribute("href", re.compile(r"/cases/\d+/$"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1400, width
+    screenshot(page, "credit-register")
+    # the CSV keeps plain values and ISO times
+    csv = page.request.get(f"{credit_bank}/api/v1/credit/register?format=csv").text()
+    assert "1500000.00" in csv and "deviating_decision" in csv
+
+
+def test_9_one_date_format_per_language(session: Callable[..., Any], credit_bank: str) -> None:
+    english = session("martin.jung", language="en")
+    english.goto(f"{credit_bank}/audit/")
+    first = english.locator("table tbody tr td").nth(1).inner_text()
+    assert re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d", first), first
+    english.goto(f"{credit_bank}/cases/")
+    changed = english.locator("#case-table tbody tr td").nth(6).inner_text()
+    assert re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d", changed), changed
+    assert "a.m." not in english.content() and "p.m." not in english.content()
+    german = session("martin.jung", language="de")
+    german.goto(f"{credit_bank}/cases/")
+    changed = german.locator("#case-table tbody tr td").nth(6).inner_text()
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", changed), changed
+    # a value date in the payload, in the page's format
+    payment = credit_case_of("payment-release")
+    german.goto(f"{credit_bank}/cases/{payment}/")
+    expect(german.locator("dl.payload")).to_contain_text(re.compile(r"\d\d\.\d\d\.\d{4}"))
+
+
+def credit_case_of(process: str) -> int:
+    from backoffice.cases.models import Case
+
+    return int(
+        Case.objects.filter(process__key=process).order_by("pk").values_list("pk", flat=True)[0]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -102,3 +103,24 @@ def bar_chart(rows: Sequence[tuple[Any, ...]], label: str, width: int = 320) -> 
 @register.filter
 def get_item(mapping: Mapping[str, Any], key: str) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def iso_date(value: Any) -> Any:
+    """An ISO date kept as text in a payload ("2026-12-10") as a date, so that ``date``
+    shows it in the page's format (#19); anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+@register.filter
+def person(login: Any) -> str:
+    """A login as the person's name ("lena.schulz" -> "Lena Schulz"); unknown ones as given."""
+    from backoffice.org.queries import display_names
+
+    text = str(login or "")
+    return display_names().get(text, text)
