@@ -50,8 +50,9 @@ from backoffice.core.four_eyes import (
 )
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
-from backoffice.core.payload import money_of
+from backoffice.core.payload import FieldType, money_of
 from backoffice.core.processes import ProcessSpec
+from backoffice.org.queries import display_names, who_words
 
 __all__ = [
     "Outcome",
@@ -329,6 +330,22 @@ def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome
     return Outcome(case, denied)
 
 
+def _title(spec: ProcessSpec, payload: Mapping[str, Any], default: str) -> str:
+    """The case's title: its ``title`` field, a person, role or unit by name (#19: "Payment
+    releaser", not "payment-releaser"); written once per change, so lists read no names."""
+    assert spec.title is not None
+    value = str(payload.get(spec.title) or "")
+    if not value:
+        return default[:200]
+    field_spec = spec.field(spec.title)
+    kind = field_spec.type if field_spec else None
+    if kind == FieldType.PERSON:
+        value = display_names().get(value, value)
+    elif kind in (FieldType.ROLE, FieldType.UNIT):
+        value = who_words().get(f"{kind.value}:{value}", value)
+    return value[:200]
+
+
 def _next_seq(case: Case) -> int:
     return max((e.seq for e in case.events.all()), default=0) + 1
 
@@ -360,7 +377,7 @@ def _persist(
         money = money_of(after_case.payload.get(spec.amount))
         case.amount, case.currency = (money.amount, money.currency) if money else (None, "")
     if spec.title:
-        case.title = str(after_case.payload.get(spec.title) or case.title)[:200]
+        case.title = _title(spec, after_case.payload, case.title)
     if spec.aggregate is not None:
         case.aggregate_key = aggregate_key(after_case.payload.get(spec.aggregate.by) or "")[:300]
     if before is not None:

@@ -636,6 +636,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "decided by the back office's board member": "vom für die Marktfolge zuständigen Vorstand entschieden",
     "Borrower": "Kreditnehmer",
     "Product": "Produkt",
+    "Type a name or a login and pick the person from the list.": "Geben Sie einen Namen oder eine Anmeldung ein und wählen Sie die Person aus der Liste.",
 }
 
 

@@ -79,8 +79,8 @@ def test_3_the_boards_escalation_decision_stands_under_the_board_not_the_market(
     page.goto(f"{credit_bank}/cases/{case}/")
     market = page.locator(".vote-column[aria-labelledby=side-market]")
     board = page.locator(".vote-column[aria-labelledby=side-board]")
-    expect(market).not_to_contain_text("max.weber")
-    expect(board).to_contain_text("max.weber")
+    expect(market).not_to_contain_text("Max Weber")
+    expect(board).to_contain_text("Max Weber")
     expect(board).not_to_contain_text("No vote yet.")
     screenshot(page, "credit-case-decided")
 
@@ -124,7 +124,7 @@ def test_4_a_second_request_on_the_same_object_is_refused_and_shows_the_pending_
     anna.fill("#id_justification", "Once more, in case the first was lost.")
     anna.get_by_role("button", name="Submit for release").click()
     expect(anna.locator(".alert")).to_contain_text("already open")
-    expect(anna.locator("#pending-case")).to_contain_text("master-data-clerk")
+    expect(anna.locator("#pending-case")).to_contain_text("Master data clerk")
     screenshot(anna, "second-request-refused")
     assert Case.objects.filter(process__key="role-grant").count() == grants
 
@@ -313,3 +313,23 @@ def credit_case_of(process: str) -> int:
     return int(
         Case.objects.filter(process__key=process).order_by("pk").values_list("pk", flat=True)[0]
     )
+
+
+def test_13_names_not_logins_or_slugs_and_the_what_if_takes_a_name(
+    session: Callable[..., Any], live_bank: str
+) -> None:
+    page = session("clara.vogel", language="en")
+    page.goto(f"{live_bank}/cases/?process=role-grant")
+    titles = page.locator("#case-table tbody td:nth-child(2)").all_inner_texts()
+    assert "Payment releaser" in titles and "payment-releaser" not in titles, titles
+    page.get_by_role("link", name="Payment releaser").first.click()
+    expect(page.locator("#timeline")).to_contain_text("Maria Keller")
+    expect(page.locator("#timeline")).not_to_contain_text("maria.keller")
+    page.goto(f"{live_bank}/access/simulate/")
+    options = page.locator("datalist#people option")
+    assert options.count() > 10
+    page.fill("#id_person", "Paul Meyer")
+    page.select_option("#id_add_roles", ["payment-releaser"])
+    page.get_by_role("button", name="Simulate").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "second_level")
+    expect(page.locator("#simulation h2")).to_contain_text("Paul Meyer")
