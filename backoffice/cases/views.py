@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from backoffice.base.actor import actor_of
+from backoffice.base.effects import get_effect
 from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
@@ -227,7 +228,9 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
     spec = process.spec
     title = _("Start: %(process)s") % {"process": spec.name}
     if request.method == "GET":
-        return _form_page(request, PayloadForm(spec), title)
+        initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy
+        form = PayloadForm(spec, initial_payload=initial() if initial else None)
+        return _form_page(request, form, title)
     form = PayloadForm(spec, request.POST)
     if not form.is_valid():
         return _form_page(request, form, title, 422)

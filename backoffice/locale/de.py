@@ -637,6 +637,10 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Borrower": "Kreditnehmer",
     "Product": "Produkt",
     "Type a name or a login and pick the person from the list.": "Geben Sie einen Namen oder eine Anmeldung ein und wählen Sie die Person aus der Liste.",
+    "Group exposure after": "Gruppenobligo danach",
+    "yes: market and back-office vote": "ja: Markt- und Marktfolgevotum",
+    "Every board member": "Jedes Vorstandsmitglied",
+    "Binding rating": "Maßgebliches Rating",
 }
 
 

@@ -333,3 +333,50 @@ def test_13_names_not_logins_or_slugs_and_the_what_if_takes_a_name(
     page.get_by_role("button", name="Simulate").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "second_level")
     expect(page.locator("#simulation h2")).to_contain_text("Paul Meyer")
+
+
+def test_14_ibans_grouped_risk_badges_coloured_diff_live_policy_and_no_rule_ids_in_text(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    from backoffice.cases.models import Case
+
+    page = session("maria.keller", language="en")
+    payment = credit_case_of("payment-release")
+    page.goto(f"{credit_bank}/cases/{payment}/")
+    expect(page.locator("dl.payload .iban")).to_have_text(
+        re.compile(r"^[A-Z]{2}\d\d( \w{4})+( \w{1,4})?$")
+    )
+    # every aria-describedby names an element that exists (the start forms included)
+    for url in (f"/cases/{payment}/", "/cases/new/payment-release/", "/cases/new/wall-crossing/"):
+        page.goto(f"{credit_bank}{url}")
+        missing = page.evaluate(
+            """() => [...document.querySelectorAll('[aria-describedby]')]
+                 .flatMap(e => e.getAttribute('aria-describedby').split(' '))
+                 .filter(id => !document.getElementById(id))"""
+        )
+        assert missing == [], (url, missing)
+    # a credit case names no rule ids and no docs in its text (they are in tooltips)
+    credit = credit_case("B000004", "Cellar")
+    page.goto(f"{credit_bank}/cases/{credit}/")
+    panel = page.locator("section.credit").inner_text()
+    assert "CR-" not in panel and "PROC-" not in panel and "docs/" not in page.inner_text("body")
+    expect(page.locator("section.credit dt[title=CR-3]")).to_have_text("Required level")
+    # a grant's risk level is a coloured badge
+    clara = session("clara.vogel", language="en")
+    grant = Case.objects.filter(process__key="role-grant", payload__risk="high").first()
+    assert grant is not None
+    clara.goto(f"{credit_bank}/cases/{grant.pk}/")
+    expect(clara.locator(".badge.level-high").first).to_be_visible()
+    # a policy proposal starts from the live policy, and its diff is coloured
+    oliver = session("oliver.richter", language="en")
+    oliver.goto(f"{credit_bank}/cases/new/policy-change/")
+    proposal = oliver.locator("#id_policy").input_value()
+    assert "processes:" in proposal and "payment-release" in proposal
+    oliver.fill("#id_summary", "Rename the payment process")
+    oliver.fill(
+        "#id_policy", proposal.replace("name: Payment release", "name: Payment release (SEPA)", 1)
+    )
+    oliver.get_by_role("button", name="Submit for release").click()
+    oliver.wait_for_url(re.compile(r"/cases/\d+/$"))
+    expect(oliver.locator("pre.diff .add").first).to_contain_text("Payment release (SEPA)")
+    expect(oliver.locator("pre.diff .del").first).to_contain_text("Payment release")

@@ -24,7 +24,9 @@ def test_the_votes_stand_side_by_side_with_the_assessment(demo_bank: Any) -> Non
     seed_demo_credit()
     escalated = Case.objects.get(process__key="credit-decision", status="escalated")
     page = as_user("martin.jung").get(f"/cases/{escalated.pk}/").content.decode()
-    assert "Group exposure after (CR-1)" in page and "Required level (CR-3)" in page
+    # #19: the rule ids are in tooltips, not in the text
+    assert '<dt title="CR-1">Group exposure after</dt>' in page
+    assert '<dt title="CR-3">Required level</dt>' in page
     market = page[page.index('id="side-market"') : page.index('id="side-back_office"')]
     back_office = page[page.index('id="side-back_office"') : page.index('id="side-board"')]
     assert "anna.schmidt" in market and "Approve" in market

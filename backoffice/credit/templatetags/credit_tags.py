@@ -10,15 +10,28 @@ from typing import Any
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backoffice.cases.models import ALL_STATUS_LABELS
 from backoffice.credit.queries import format_cell
-from backoffice.web.templatetags.bo import money, person
+from backoffice.org.queries import display_names
 
 register = template.Library()
+
+
+def money(value: Decimal, currency: str) -> str:
+    """``1,500,000.00 EUR`` / ``1.500.000,00 EUR``, as the pages' ``money`` filter writes it."""
+    amount = number_format(value, 2, use_l10n=True, force_grouping=True)
+    return f"{amount} {currency}".strip()
+
+
+def person(login: Any) -> str:
+    text = str(login or "")
+    return display_names().get(text, text)
+
 
 #: the columns' titles on the page (the CSV's header keeps the ids)
 COLUMN_TITLES = {

@@ -124,3 +124,29 @@ def person(login: Any) -> str:
 
     text = str(login or "")
     return display_names().get(text, text)
+
+
+@register.filter
+def iban(value: Any) -> str:
+    """An IBAN in groups of four ("DE89 3704 0044 0532 0130 00"), as people read it."""
+    text = "".join(str(value or "").split()).upper()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+@register.filter
+def diff_lines(text: Any) -> SafeString:
+    """A unified diff with its added, removed and hunk lines marked for colour (#19)."""
+    lines = []
+    for line in str(text or "").splitlines():
+        kind = ""
+        if line.startswith("+") and not line.startswith("+++"):
+            kind = "add"
+        elif line.startswith("-") and not line.startswith("---"):
+            kind = "del"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        if kind:
+            lines.append(format_html('<span class="{}">{}</span>', kind, line))
+        else:
+            lines.append(format_html("{}\n", line))
+    return format_html_join("", "{}", ((line,) for line in lines))
