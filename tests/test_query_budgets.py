@@ -106,3 +106,13 @@ def test_a_page_needs_at_most_12_statements_whatever_the_number_of_rows(
         do_command_by_id(lena, case, release).raise_if_denied()
     many = statements(lambda: client.get(page(ids)))
     assert few <= 12 and many == few
+
+
+def test_the_borrower_register_pages_stay_within_their_budget(demo_bank: Any) -> None:
+    """#19: the register's page and a borrower's page read a fixed number of statements."""
+    from backoffice.credit.demo import seed_demo_credit
+
+    seed_demo_credit()
+    lukas = client_of("lukas.becker")
+    assert statements(lambda: lukas.get("/credit/borrowers/?q=b")) <= 12
+    assert statements(lambda: lukas.get("/credit/borrowers/B000004/")) <= 16

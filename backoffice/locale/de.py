@@ -641,6 +641,19 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "yes: market and back-office vote": "ja: Markt- und Marktfolgevotum",
     "Every board member": "Jedes Vorstandsmitglied",
     "Binding rating": "Maßgebliches Rating",
+    "Borrowers": "Kreditnehmer",
+    "Borrower number (B000001), name or group.": "Kreditnehmernummer (B000001), Name oder Gruppe.",
+    "Borrower register": "Kreditnehmerverzeichnis",
+    "insider": "Organkredit",
+    "No borrower matches.": "Kein Kreditnehmer passt.",
+    "Borrowers of the group": "Kreditnehmer der Gruppe",
+    "Credit cases": "Kreditvorlagen",
+    "Booked credits": "Gebuchte Kredite",
+    "No credit cases.": "Keine Kreditvorlagen.",
+    "No booked credits.": "Keine gebuchten Kredite.",
+    "Search the borrower register; each borrower with group, exposure and history.": "Das Kreditnehmerverzeichnis durchsuchen; jeder Kreditnehmer mit Gruppe, Obligo und Historie.",
+    "Insider": "Organkredit (§ 15 KWG)",
+    "Search": "Suchen",
 }
 
 

@@ -183,7 +183,10 @@ def _attention(actor: Actor) -> list[dict[str, Any]]:
 def reports(request: HttpRequest) -> HttpResponse:
     """Every report the person may read, in one place (each page offers CSV)."""
     permissions = actor_of(request).permissions
-    return render(request, "web/reports.html", {"permissions": permissions})
+    from backoffice.credit.queries import BORROWER_READERS  # #19: the borrower register
+
+    context = {"permissions": permissions, "borrowers": bool(BORROWER_READERS & permissions)}
+    return render(request, "web/reports.html", context)
 
 
 class OwnPasswordChangeView(PasswordChangeView):

@@ -380,3 +380,26 @@ def test_14_ibans_grouped_risk_badges_coloured_diff_live_policy_and_no_rule_ids_
     oliver.wait_for_url(re.compile(r"/cases/\d+/$"))
     expect(oliver.locator("pre.diff .add").first).to_contain_text("Payment release (SEPA)")
     expect(oliver.locator("pre.diff .del").first).to_contain_text("Payment release")
+
+
+def test_6_a_market_officer_finds_a_borrower_and_sees_group_exposure_and_history(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    page = session("lukas.becker", language="en")  # market: credit.apply, no reports.read
+    page.goto(f"{credit_bank}/reports/")
+    page.get_by_role("link", name="Borrowers").click()
+    expect(page.locator("#q-help")).to_contain_text("B000001")
+    page.fill("#q", "schmidt")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#borrowers tbody tr")
+    expect(rows).to_have_count(2)  # Schmidt Logistik AG, Schmidt Immobilien GmbH
+    page.get_by_role("link", name="B000002").click()
+    expect(page.locator("h1")).to_contain_text("Schmidt Logistik AG")
+    expect(page.locator("#group-h")).to_contain_text("Schmidt Logistik group")
+    expect(page.locator("#exposure")).to_contain_text("1,500,000.00 EUR")
+    expect(page.locator("#history")).to_contain_text("Fleet")
+    screenshot(page, "borrower")
+    # someone without need-to-know is refused
+    research = session("paul.meyer", language="en")
+    refused = research.goto(f"{credit_bank}/credit/borrowers/")
+    assert refused is not None and refused.status == 403
