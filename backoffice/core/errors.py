@@ -75,6 +75,8 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("access.invalid", 422),
     ("access.assessment_changed", 409),
     ("credit.unknown_borrower", 422),
+    ("credit.unknown_group", 422),  # #19: borrower master data
+    ("credit.borrower_exists", 409),
     ("credit.not_found", 404),
     # #8 Chinese walls: wall.not_inside, wall.conflict, wall.restricted, wall.forbidden are 403
     ("wall.not_found", 404),

@@ -654,6 +654,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Search the borrower register; each borrower with group, exposure and history.": "Das Kreditnehmerverzeichnis durchsuchen; jeder Kreditnehmer mit Gruppe, Obligo und Historie.",
     "Insider": "Organkredit (§ 15 KWG)",
     "Search": "Suchen",
+    "New borrower or change (four eyes)": "Neuer Kreditnehmer oder Änderung (Vier-Augen-Prinzip)",
 }
 
 

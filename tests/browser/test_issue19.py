@@ -403,3 +403,30 @@ def test_6_a_market_officer_finds_a_borrower_and_sees_group_exposure_and_history
     research = session("paul.meyer", language="en")
     refused = research.goto(f"{credit_bank}/credit/borrowers/")
     assert refused is not None and refused.status == 403
+
+
+def test_6_a_new_borrower_goes_under_four_eyes_through_the_pages(
+    session: Callable[..., Any], credit_bank: str
+) -> None:
+    from backoffice.credit.models import Borrower
+
+    lukas = session("lukas.becker", language="en")
+    lukas.goto(f"{credit_bank}/credit/borrowers/")
+    lukas.get_by_role("link", name="New borrower or change (four eyes)").click()
+    lukas.select_option("#id_change", "create")
+    lukas.fill("#id_number", "B000099")
+    lukas.fill("#id_name", "Neue Mühle GmbH")
+    lukas.fill("#id_group", "korn")
+    lukas.fill("#id_reason", "New customer of the Korn group.")
+    lukas.get_by_role("button", name="Submit for release").click()
+    lukas.wait_for_url(re.compile(r"/cases/\d+/$"))
+    case_url = lukas.url
+    assert not Borrower.objects.filter(number="B000099").exists()  # not before the release
+    expect(lukas.get_by_role("button", name="Release", exact=True)).to_have_count(0)
+    anna = session("anna.schmidt", language="en")
+    anna.goto(case_url)
+    anna.get_by_role("button", name="Release", exact=True).click()
+    anna.wait_for_url(case_url)
+    anna.goto(f"{credit_bank}/credit/borrowers/?q=M%C3%BChle")
+    anna.get_by_role("link", name="B000099").click()
+    expect(anna.locator("#group-h")).to_contain_text("Korn Backwaren group")
