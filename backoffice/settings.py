@@ -330,6 +330,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+#: #19: one date/time format per language (backoffice/formats), ISO in exports
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True

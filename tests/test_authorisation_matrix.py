@@ -119,6 +119,9 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/credit/reviews/overdue"): REPORT_READERS,
     # need-to-know: not the administrator, not research (is_superuser changes nothing)
     ("GET", "/api/v1/credit/borrowers"): EVERYONE - {"administrator", "research", "superuser"},
+    # #19: the borrower register's pages, for the same people as the API's list
+    ("GET", "/credit/borrowers/"): EVERYONE - {"administrator", "research", "superuser"},
+    ("GET", "/credit/borrowers/payment-release/"): "service",  # no such borrower: 404 for all
     ("GET", "/api/v1/credit/cases/{case}"): "service",  # tests/credit: credit cases only
     ("POST", "/api/v1/credit/cases/{case}/votes"): "service",
     ("POST", "/api/v1/credit/cases/{case}/decision"): "service",

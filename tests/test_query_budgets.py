@@ -173,3 +173,13 @@ def test_a_trading_page_or_list_needs_at_most_12_statements_whatever_the_rows(
     _trades(120, "emma.berger")
     many = statements(lambda: client.get(page))
     assert few <= 12 and many == few
+
+
+def test_the_borrower_register_pages_stay_within_their_budget(demo_bank: Any) -> None:
+    """#19: the register's page and a borrower's page read a fixed number of statements."""
+    from backoffice.credit.demo import seed_demo_credit
+
+    seed_demo_credit()
+    lukas = client_of("lukas.becker")
+    assert statements(lambda: lukas.get("/credit/borrowers/?q=b")) <= 12
+    assert statements(lambda: lukas.get("/credit/borrowers/B000004/")) <= 16

@@ -15,7 +15,17 @@ ROOT = Path(__file__).resolve().parents[1] / "backoffice"
 #: bottom to top; an app may import its own modules and those of the layers below it
 LAYERS: list[set[str]] = [
     {"core"},
-    {"base", "audit_cli", "policy_cli", "sod_report", "views", "locale", "wsgi", "settings"},
+    {
+        "base",
+        "audit_cli",
+        "policy_cli",
+        "sod_report",
+        "views",
+        "locale",
+        "wsgi",
+        "settings",
+        "formats",
+    },
     {"sod_actual_report"},
     {"audit", "readonly_admin"},
     {"org"},

@@ -5,6 +5,8 @@ The services check ``access.risk.read`` and record refusals; the views only show
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,6 +49,7 @@ from backoffice.base.actor import actor_of
 from backoffice.base.http import act_and_tell
 from backoffice.base.pages import MAX_PAGE, PAGE_SIZE, next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
+from backoffice.org.queries import display_names
 
 __all__ = [
     "mitigations",
@@ -113,7 +116,13 @@ def actual(request: HttpRequest) -> HttpResponse:
 
 
 class SimulateForm(forms.Form):
-    person = forms.CharField(label=_("Person"), max_length=150)
+    #: #19: a name picker (the browser's list of people), and a login typed works as well
+    person = forms.CharField(
+        label=_("Person"),
+        max_length=250,
+        help_text=_("Type a name or a login and pick the person from the list."),
+        widget=forms.TextInput(attrs={"list": "people", "autocomplete": "off"}),
+    )
     add_roles = forms.MultipleChoiceField(label=_("Add roles"), required=False)
     remove_roles = forms.MultipleChoiceField(label=_("Remove roles"), required=False)
 
@@ -126,6 +135,15 @@ class SimulateForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.MultipleChoiceField)
             field.choices = roles
+
+    def clean_person(self) -> str:
+        """ "Lena Schulz (lena.schulz)" as the list offers it, a name, or a login."""
+        text = str(self.cleaned_data["person"]).strip()
+        match = re.fullmatch(r".*\(([^()]+)\)", text)
+        if match:
+            return match.group(1).strip()
+        by_name = {name.casefold(): login for login, name in display_names().items()}
+        return by_name.get(text.casefold(), text)
 
 
 @login_required
@@ -144,7 +162,9 @@ def simulate(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
             status = http_status_for(exc.code)
-    return render(request, "access/simulate.html", {"form": form, "result": result}, status=status)
+    people = sorted(display_names().items(), key=lambda item: item[1])
+    context = {"form": form, "result": result, "people": people}
+    return render(request, "access/simulate.html", context, status=status)
 
 
 # -- #15 part 2: emergency access (break-glass, firefighter) ---------------------------------

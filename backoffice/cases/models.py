@@ -21,7 +21,14 @@ from backoffice.core.four_eyes import Event, Status
 from backoffice.core.org import Period
 from backoffice.core.processes import ProcessSpec
 
-__all__ = ["Process", "Case", "CaseEvent", "Delegation", "spec_of"]
+__all__ = [
+    "Process",
+    "Case",
+    "CaseEvent",
+    "Delegation",
+    "spec_of",
+    "ALL_STATUS_LABELS",
+]
 
 #: How each state is called on screen (the stored value stays the English word).
 STATUS_LABELS = {
@@ -32,6 +39,18 @@ STATUS_LABELS = {
     Status.REJECTED: _("rejected"),
     Status.WITHDRAWN: _("withdrawn"),
 }
+
+#: #19: the credit engine's states, which the same ``status`` column holds (no choices of
+#: their own in the model, so the lists and filters name them from here)
+CREDIT_STATUS_LABELS = {
+    "in_voting": _("in voting"),
+    "escalated": _("escalated"),
+    "approved": _("approved"),
+}
+
+#: every state a case can be in, as the cases list's filter and the charts name them
+ALL_STATUS_LABELS: dict[str, Any] = {s.value: label for s, label in STATUS_LABELS.items()}
+ALL_STATUS_LABELS.update(CREDIT_STATUS_LABELS)
 
 
 @lru_cache(maxsize=256)
@@ -108,6 +127,10 @@ class Case(TimeStamped):
     @property
     def spec(self) -> ProcessSpec:
         return spec_of(self.definition)
+
+    def get_status_display(self) -> str:  # type: ignore[no-redef]  # credit states too
+        """The state in words, the credit states included (Django's would show those raw)."""
+        return str(ALL_STATUS_LABELS.get(self.status, self.status))
 
 
 class CaseEvent(models.Model):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from backoffice.base.actor import Actor
 from backoffice.base.effects import get_effect
@@ -22,9 +24,13 @@ from backoffice.cases.schemas import (
     ProcessOut,
     StepOut,
 )
+from backoffice.core.actors import ActorFacts
 from backoffice.core.four_eyes import Case as DomainCase
+from backoffice.core.four_eyes import who_matches
+from backoffice.core.processes import WhoSpec
+from backoffice.org.queries import role_permissions, who_words
 
-__all__ = ["process_out", "summary_out", "case_out"]
+__all__ = ["process_out", "summary_out", "case_out", "why_me", "inbox_row"]
 
 
 def process_out(process: Process) -> ProcessOut:
@@ -164,3 +170,59 @@ def case_out(case: Case, actor: Actor, actions: list[ActionOption] | None = None
             for o in (available_actions(actor, case) if actions is None else actions)
         ],
     )
+
+
+#: #19: what a credit case waits for, by its stage (the inbox's "why me" for votes)
+CREDIT_STAGE_NAMES = {
+    "votes": gettext_lazy("Credit vote"),
+    "escalation": gettext_lazy("Escalation decision"),
+    "committee": gettext_lazy("Credit committee vote"),
+    "full_board": gettext_lazy("Full board vote"),
+}
+
+
+def why_me(facts: ActorFacts, who: WhoSpec) -> str:
+    """#19: what makes this person one who may act, in the policy's names ("Payment
+    releaser, Board member"): the roles that grant the step's permissions or are named."""
+    words, grants = who_words(), role_permissions()
+    wanted = set(who.permissions)
+    basis = [
+        words.get(f"role:{role}", role)
+        for role in sorted(facts.roles)
+        if role in who.roles or grants.get(role, frozenset()) & wanted
+    ]
+    basis += [words.get(f"unit:{u}", u) for u in sorted(facts.units) if u in who.units]
+    basis += [str(line.label) for line in who.lines if line in facts.lines]
+    return ", ".join(dict.fromkeys(basis))
+
+
+def inbox_row(case: Case, facts: ActorFacts) -> dict[str, Any]:
+    """A list row with why it is there: the step, who acts on it (in words), why me, the
+    amount tier; a credit case by its stage and the votes the person may cast."""
+    current = domain_case(case)
+    age = (timezone.now() - case.created).days
+    stage = getattr(current, "stage", None)
+    if stage is not None:  # a credit case: votes, not four-eyes steps
+        voting = [s for s in case.spec.steps if s.id != "control" and who_matches(s.who, facts)]
+        reasons = dict.fromkeys(why_me(facts, s.who) for s in voting)
+        return {
+            "case": case,
+            "step": CREDIT_STAGE_NAMES.get(stage.value, stage.value),
+            "who": "",
+            "why": ", ".join(r for r in reasons if r),
+            "tier": "",
+            "approvals": None,
+            "age_days": age,
+        }
+    step = current.current_step
+    return {
+        "case": case,
+        "step": step.name if step else "",
+        "who": step.who.describe(who_words()) if step else "",
+        "why": why_me(facts, step.who) if step else "",
+        "tier": current.tier(step).label if step else "",
+        "approvals": (len(current.approvals(step.id)), current.tier(step).approvals)
+        if step
+        else None,
+        "age_days": age,
+    }

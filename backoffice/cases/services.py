@@ -26,17 +26,19 @@ from backoffice.base.actor import Actor
 from backoffice.base.effects import get_effect
 from backoffice.cases.engines import engine_for
 from backoffice.cases.guards import guard_write
-from backoffice.cases.models import Case, CaseEvent, Delegation
+from backoffice.cases.models import Case, CaseEvent, Delegation, Process
 from backoffice.cases.queries import (
+    CLOSED_STATUSES,
     access_case_by_id,
     build_context,
     domain_case,
     known_for,
     live_processes,
     stored_known,
+    visible_cases,
 )
 from backoffice.core.delegation import same_person
-from backoffice.core.errors import Denied, DomainError
+from backoffice.core.errors import FORM_ERRORS, Denied, DomainError
 from backoffice.core.four_eyes import (
     Accepted,
     Command,
@@ -48,12 +50,14 @@ from backoffice.core.four_eyes import (
 )
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
-from backoffice.core.payload import money_of
+from backoffice.core.payload import FieldType, money_of
 from backoffice.core.processes import ProcessSpec
+from backoffice.org.queries import display_names, who_words
 
 __all__ = [
     "Outcome",
     "do_start_case",
+    "pending_on_object",
     "do_command",
     "do_command_by_id",
     "do_create_delegation",
@@ -145,6 +149,41 @@ def do_start_case(
     return Outcome(case, None, events)
 
 
+def pending_on_object(
+    actor: Actor, process: Process, payload: Mapping[str, Any], *, other_than: int | None = None
+) -> tuple[bool, Case | None]:
+    """#19: whether a submitted case of ``process`` on the object ``payload`` names is open
+    (a draft is its maker's unfinished work, not a request), and that case if the actor may
+    see it (a refusal names nothing the asker may not know)."""
+    values = process.spec.object_of(payload)
+    if values is None:
+        return False, None
+    lookup = {f"payload__{name}": value for name, value in values.items()}
+    cases = Case.objects.filter(process=process, **lookup)
+    if other_than is not None:
+        cases = cases.exclude(pk=other_than)
+    pending = cases.exclude(status__in=CLOSED_STATUSES | {"draft"}).order_by("pk").first()
+    if pending is None:
+        return False, None
+    return True, visible_cases(actor).filter(pk=pending.pk).first()
+
+
+def _pending_on_object(actor: Actor, case: Case, payload: Mapping[str, Any]) -> Denied | None:
+    """One open request per object (``one_open_per``): a second submission is refused and
+    names the pending case when the asker may see it. The process row is locked first, so
+    two concurrent submissions are decided one after the other."""
+    if case.spec.object_of(payload) is None:
+        return None
+    list(Process.objects.select_for_update().filter(pk=case.process_id).values_list("pk"))
+    found, pending = pending_on_object(actor, case.process, payload, other_than=case.pk)
+    if not found:
+        return None
+    if pending is not None:
+        message = f"A request on the same object is already open: case {pending.pk}."
+        return Denied("case.pending", message)
+    return Denied("case.pending", "A request on the same object is already open.")
+
+
 def _submit_new(actor: Actor, case: Case, started: Accepted, comment: str) -> Accepted | Denied:
     """The submission of a case not yet written, decided on its started state."""
     spec = case.spec
@@ -164,6 +203,8 @@ def _submit_new(actor: Actor, case: Case, started: Accepted, comment: str) -> Ac
 def _record_start_denied(
     actor: Actor, process_key: str, denied: Denied, command: CommandKind
 ) -> None:
+    if denied.code in FORM_ERRORS:  # #19: incomplete input is no refusal
+        return
     record(
         "case.start_denied",
         actor=actor.person,
@@ -247,6 +288,8 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
     payload = result.case.payload
     if "amended" in kinds and (refused := guard_write(actor, case.process.key, payload)):
         return refused
+    if "submitted" in kinds and (pending := _pending_on_object(actor, case, payload)):
+        return pending
     if kinds & {"submitted", "released"}:
         problem = _effect_problem(case.spec.effect, payload)
         if problem is not None:
@@ -264,6 +307,8 @@ def _with_effects(actor: Actor, case: Case, result: Accepted) -> Denied | None:
 
 
 def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome:
+    if denied.code in FORM_ERRORS:  # #19: incomplete input is no refusal; nothing recorded
+        return Outcome(case, denied)
     audit = record(
         "case.denied",
         actor=actor.person,
@@ -287,6 +332,22 @@ def _deny(actor: Actor, case: Case, command: Command, denied: Denied) -> Outcome
     )
     _remember(case, [row])
     return Outcome(case, denied)
+
+
+def _title(spec: ProcessSpec, payload: Mapping[str, Any], default: str) -> str:
+    """The case's title: its ``title`` field, a person, role or unit by name (#19: "Payment
+    releaser", not "payment-releaser"); written once per change, so lists read no names."""
+    assert spec.title is not None
+    value = str(payload.get(spec.title) or "")
+    if not value:
+        return default[:200]
+    field_spec = spec.field(spec.title)
+    kind = field_spec.type if field_spec else None
+    if kind == FieldType.PERSON:
+        value = display_names().get(value, value)
+    elif kind in (FieldType.ROLE, FieldType.UNIT):
+        value = who_words().get(f"{kind.value}:{value}", value)
+    return value[:200]
 
 
 def _next_seq(case: Case) -> int:
@@ -320,7 +381,7 @@ def _persist(
         money = money_of(after_case.payload.get(spec.amount))
         case.amount, case.currency = (money.amount, money.currency) if money else (None, "")
     if spec.title:
-        case.title = str(after_case.payload.get(spec.title) or case.title)[:200]
+        case.title = _title(spec, after_case.payload, case.title)
     if spec.aggregate is not None:
         case.aggregate_key = aggregate_key(after_case.payload.get(spec.aggregate.by) or "")[:300]
     if before is not None:

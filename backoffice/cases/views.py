@@ -19,11 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from backoffice.base.actor import actor_of
+from backoffice.base.effects import get_effect
 from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
-from backoffice.cases.models import Case
-from backoffice.cases.present import case_out
+from backoffice.cases.models import ALL_STATUS_LABELS, Case
+from backoffice.cases.present import case_out, inbox_row
 from backoffice.cases.queries import (
     CASE_LIST_ORDER,
     DELEGATION_ORDER,
@@ -31,7 +32,6 @@ from backoffice.cases.queries import (
     access_case_by_id,
     available_actions,
     delegations_of,
-    domain_case,
     get_inbox,
     inbox_count,
     inbox_extras,
@@ -44,8 +44,9 @@ from backoffice.cases.services import (
     do_create_delegation,
     do_end_delegation,
     do_start_case,
+    pending_on_object,
 )
-from backoffice.core.errors import Denied, DomainError, http_status_for
+from backoffice.core.errors import FORM_ERRORS, Denied, DomainError, http_status_for
 from backoffice.core.four_eyes import DENIAL_CODES, Command, CommandKind, Status, who_matches
 
 __all__ = [
@@ -60,22 +61,6 @@ __all__ = [
 ]
 
 FINAL = [s.value for s in Status if s.is_final]
-
-
-def _row(case: Case) -> dict[str, Any]:
-    """A list row with why it is there: the step, who acts on it, the amount tier."""
-    current = domain_case(case)
-    step = current.current_step
-    return {
-        "case": case,
-        "step": step.name if step else "",
-        "who": step.who.describe() if step else "",
-        "tier": current.tier(step).label if step else "",
-        "approvals": (len(current.approvals(step.id)), current.tier(step).approvals)
-        if step
-        else None,
-        "age_days": (timezone.now() - case.created).days,
-    }
 
 
 @login_required
@@ -95,11 +80,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query.pop("after", None)
     context = {
         **inbox_extras(actor),  # #15: overdue access reviews, from the access app
-        "waiting": [_row(c) for c in page.cases],
+        "waiting": [inbox_row(c, actor.facts) for c in page.cases],
         "waiting_total": inbox_count(actor),
         "next_after": page.next_cursor,
         "query": query.urlencode(),
-        "started": [_row(c) for c in mine[:INBOX_PAGE]],
+        "started": [inbox_row(c, actor.facts) for c in mine[:INBOX_PAGE]],
         "started_more": len(mine) > INBOX_PAGE,
         "processes": list(live_processes().values()),
         "process": process,
@@ -120,7 +105,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "first_url": _first_url(request),
         "state": state,
         "process": process,
-        "states": [s.value for s in Status],
+        "states": list(ALL_STATUS_LABELS.items()),
         "processes": list(live_processes().values()),
     }
     template = "cases/_case_table.html" if request.htmx else "cases/case_list.html"
@@ -134,6 +119,16 @@ def _first_url(request: HttpRequest) -> str | None:
     query = request.GET.copy()
     query.pop("after")
     return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
+#: the case page's field a form error belongs to (#19)
+FORM_ERROR_FIELDS = {
+    "comment.required": "comment",
+    "credit.rationale_required": "comment",
+    "credit.decision_required": "decision",
+    "credit.rating_required": "rating",
+    "credit.justification_required": "justification",
+}
 
 
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
@@ -172,6 +167,16 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, case, 422, action_error=_("The action could not be read."))
     data = form.cleaned_data
     outcome = do_command(actor, case, engine_for(case.spec).command_from_form(data))
+    if outcome.denied is not None and outcome.denied.code in FORM_ERRORS:
+        # #19: incomplete input is shown at its field, with what was typed; no refusal
+        field = FORM_ERROR_FIELDS.get(outcome.denied.code, "comment")
+        return _detail(
+            request,
+            case,
+            422,
+            form_error={"field": field, "message": outcome.denied.message},
+            typed=data,
+        )
     if outcome.denied is not None:
         return _detail(request, case, http_status_for(outcome.denied.code), denied=outcome.denied)
     messages.success(request, _("Done: %(action)s.") % {"action": _(data["action"])})
@@ -187,12 +192,17 @@ def process_choose(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, form: PayloadForm, title: str, status: int = 200, case: Case | None = None
+    request: HttpRequest,
+    form: PayloadForm,
+    title: str,
+    status: int = 200,
+    case: Case | None = None,
+    pending: Case | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "cases/case_form.html",
-        {"form": form, "spec": form.spec, "title": title, "case": case},
+        {"form": form, "spec": form.spec, "title": title, "case": case, "pending": pending},
         status=status,
     )
 
@@ -218,7 +228,9 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
     spec = process.spec
     title = _("Start: %(process)s") % {"process": spec.name}
     if request.method == "GET":
-        return _form_page(request, PayloadForm(spec), title)
+        initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy
+        form = PayloadForm(spec, initial_payload=initial() if initial else None)
+        return _form_page(request, form, title)
     form = PayloadForm(spec, request.POST)
     if not form.is_valid():
         return _form_page(request, form, title, 422)
@@ -235,7 +247,11 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
         return _form_page(request, form, title, http_status_for(exc.code))
     if outcome.denied is not None:
         _apply_denial(form, outcome.denied)
-        return _form_page(request, form, title, http_status_for(outcome.denied.code))
+        pending = None
+        if outcome.denied.code == "case.pending":  # #19: show the request already open
+            pending = pending_on_object(actor_of(request), process, form.payload())[1]
+        status = http_status_for(outcome.denied.code)
+        return _form_page(request, form, title, status, pending=pending)
     assert outcome.case is not None
     messages.success(request, _("Case %(id)s was created.") % {"id": outcome.case.pk})
     return redirect("cases:detail", pk=outcome.case.pk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Denied", "DomainError", "http_status_for", "N_"]
+__all__ = ["Denied", "DomainError", "http_status_for", "N_", "FORM_ERRORS"]
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, do not translate"
@@ -40,11 +40,26 @@ class DomainError(Exception):
         return cls(denied.code, denied.message)
 
 
+#: #19: what the person typed is incomplete (a rationale, a vote, a grade, a justification
+#: is missing): shown in the form, answered 422, and not recorded as a refusal, since nobody
+#: was refused anything
+FORM_ERRORS = frozenset(
+    {
+        "comment.required",
+        "credit.rationale_required",
+        "credit.decision_required",
+        "credit.rating_required",
+        "credit.justification_required",
+    }
+)
+
 #: The HTTP status of each family of codes; the first matching prefix wins.
 _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
+    *((code, 422) for code in sorted(FORM_ERRORS)),
     ("case.not_found", 404),
     ("case.wrong_state", 409),
     ("case.conflict", 409),
+    ("case.pending", 409),
     ("idempotency.", 422),
     ("payload.changed", 409),
     ("payload.", 422),
@@ -60,6 +75,8 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("access.invalid", 422),
     ("access.assessment_changed", 409),
     ("credit.unknown_borrower", 422),
+    ("credit.unknown_group", 422),  # #19: borrower master data
+    ("credit.borrower_exists", 409),
     ("credit.not_found", 404),
     # #8 Chinese walls: wall.not_inside, wall.conflict, wall.restricted, wall.forbidden are 403
     ("wall.not_found", 404),

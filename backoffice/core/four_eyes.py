@@ -365,6 +365,8 @@ class Context:
     #: #16: who recently maintained the object a step's ``exclude.maintained`` names, by
     #: ``CoolingOffSpec.key``; a rule whose key is missing refuses (fail-safe)
     maintainers: Mapping[tuple[str, str, str], frozenset[str]] = field(default_factory=dict)
+    #: #19: the policy's names for roles, units and permissions (``WhoSpec.describe``)
+    words: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -484,7 +486,7 @@ def _start(
     if not who_matches(process.starter, actor):
         return Denied(
             "process.not_startable",
-            f"{process.name} can be started only by {process.starter.describe()}.",
+            f"{process.name} can be started only by {process.starter.describe(context.words)}.",
         )
     values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:
@@ -703,7 +705,7 @@ def _check_step(
         whom = f"{acting.principal.person} (for whom you act)" if acting.on_behalf_of else "you"
         return Denied(
             "step.not_eligible",
-            f"Step '{step.name}' is for {step.who.describe()}; {whom} do not qualify.",
+            f"Step '{step.name}' is for {step.who.describe(context.words)}; {whom} do not qualify.",
         )
     if denied := _acting_risk(step, acting, context):
         return denied

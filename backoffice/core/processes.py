@@ -5,7 +5,7 @@ A process is data in the policy. Its rules are evaluated only by ``four_eyes.dec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -49,16 +49,28 @@ class WhoSpec(Spec):
     def is_empty(self) -> bool:
         return not (self.lines or self.roles or self.units or self.permissions)
 
-    def describe(self) -> str:
+    def describe(self, words: Mapping[str, str] | None = None) -> str:
+        """Who, in words a person reads: the names of the roles that grant a permission,
+        units and roles by their names (``words``: ``who_words`` of the policy, keyed
+        ``role:<id>``, ``unit:<id>``, ``permission:<p>``); without them, the ids."""
+        said = words or {}
+
+        def named(kind: str, ids: Iterable[str]) -> str:
+            return " or ".join(said.get(f"{kind}:{i}", i) for i in ids)
+
         parts = []
         if self.lines:
-            parts.append("line " + " or ".join(line.label for line in self.lines))
+            parts.append("the " + " or ".join(line.label for line in self.lines) + " line")
         if self.roles:
-            parts.append("role " + " or ".join(self.roles))
+            parts.append(("" if said else "role ") + named("role", self.roles))
         if self.units:
-            parts.append("unit " + " or ".join(self.units))
+            parts.append(("members of " if said else "unit ") + named("unit", self.units))
         if self.permissions:
-            parts.append("permission " + " or ".join(self.permissions))
+            parts.append(
+                named("permission", self.permissions)
+                if said
+                else "permission " + " or ".join(self.permissions)
+            )
         return " and ".join(parts) or "anyone"
 
 
@@ -238,6 +250,9 @@ class ProcessSpec(Spec):
     tolerances: list[ToleranceSpec] = []
     #: #18: reminder and escalation of a case waiting at a step
     sla: SlaSpec | None = None
+    #: #19: the fields naming what the case acts on (an issuer, a person and role): while a
+    #: case on the same values is open, a second one is refused and the pending one shown
+    one_open_per: list[Identifier] = []
     payload: Annotated[list[FieldSpec], Field(min_length=1)]
     steps: Annotated[list[StepSpec], Field(min_length=1)]
 
@@ -255,6 +270,16 @@ class ProcessSpec(Spec):
 
     def step(self, step_id: str) -> StepSpec:
         return next(s for s in self.steps if s.id == step_id)
+
+    def object_of(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The values naming what a case with ``payload`` acts on (``one_open_per``), or
+        None if the process names no object or the payload leaves one of them out."""
+        if not self.one_open_per:
+            return None
+        values = {name: payload.get(name) for name in self.one_open_per}
+        if any(v in (None, "") or isinstance(v, dict | list) for v in values.values()):
+            return None
+        return values
 
 
 def process_problems(
@@ -290,6 +315,12 @@ def process_problems(
     yield from field_of_type(("amount",), process.amount, FieldType.AMOUNT)
     if process.aggregate is not None:
         yield from _aggregate_problems(process, process.aggregate)
+    for position, name in enumerate(process.one_open_per):
+        spec = process.field(name)
+        if spec is None:
+            yield ("one_open_per", position), f"{name!r} must name a field of the payload"
+        elif spec.type in (FieldType.AMOUNT, FieldType.TEXT):
+            yield ("one_open_per", position), f"a case's object is no {spec.type.value} field"
     for position, name in enumerate(process.starter_excludes):
         spec = process.field(name)
         if spec is None or spec.type not in (FieldType.PERSON, FieldType.UNIT):

@@ -365,6 +365,7 @@ class CreditEngine:
                         "decision": v.decision.value,
                         "rating": v.rating,
                         "kind": "decision" if v.decided else "vote",
+                        "justification": v.justification,
                     }
                     for v in case.votes
                 ],

@@ -64,6 +64,7 @@ def credit_case_out(
                 rating=v.rating,
                 rationale=v.rationale,
                 kind="decision" if v.decided else "vote",
+                justification=v.justification,
             )
             for v in current.votes
         ],
@@ -77,6 +78,39 @@ def credit_case_out(
     )
 
 
+def _column(vote: VoteOut) -> str:
+    """The first votes stand under their side; an escalation decision and committee or
+    full-board votes under the third column, whichever line the decider answers for."""
+    return vote.side if vote.stage == "votes" and vote.kind == "vote" else "board"
+
+
+def _next(credit: CreditCaseOut) -> str:
+    """What the open case waits for, in words (the generic page knows four-eyes steps only)."""
+    if credit.stage is None:
+        return ""
+    voted = {v.side for v in credit.votes if v.stage == "votes"}
+    if credit.stage == "votes":
+        missing = [
+            label
+            for side, label in (
+                ("market", _("the market vote")),
+                ("back_office", _("the back-office vote")),
+            )
+            if side not in voted
+            and (side == "market" or (credit.assessment and credit.assessment.back_office_vote))
+        ]
+        if not missing:
+            return _("Waiting for the votes.")
+        return _("Waiting for %(votes)s.") % {"votes": _(" and ").join(missing)}
+    if credit.stage == "escalation":
+        return _("The votes differ: waiting for the decision at level %(level)s.") % {
+            "level": credit.escalation_level or ""
+        }
+    if credit.stage == "committee":
+        return _("Waiting for the credit committee's votes.")
+    return _("Waiting for the votes of the full board.")
+
+
 def credit_page(actor: Actor, case: Case, actions: list[ActionOption]) -> dict[str, Any]:
     """What the case page shows of a credit case: votes by side, the rating scale."""
     credit = credit_case_out(actor, case, actions)
@@ -84,13 +118,14 @@ def credit_page(actor: Actor, case: Case, actions: list[ActionOption]) -> dict[s
     return {
         "credit": credit,
         "votes_by_side": {
-            side: [v for v in credit.votes if v.side == side]
+            side: [v for v in credit.votes if _column(v) == side]
             for side in ("market", "back_office", "board")
         },
         "ratings": list(current.policy.ratings),
+        "credit_next": _next(credit),
         "sides": [
             ("market", _("Market (first vote)")),
             ("back_office", _("Back office (second vote)")),
-            ("board", _("Board and committee")),
+            ("board", _("Escalation, committee and board")),
         ],
     }

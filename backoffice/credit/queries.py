@@ -94,6 +94,43 @@ def get_borrowers(actor: Actor) -> QuerySet[Borrower]:
 BORROWER_ORDER = ("number",)
 
 
+def search_borrowers(actor: Actor, text: str = "") -> QuerySet[Borrower]:
+    """#19: the borrower register searched by number, name or group (need-to-know)."""
+    borrowers = get_borrowers(actor)
+    text = text.strip()
+    if text:
+        borrowers = borrowers.filter(
+            Q(number__icontains=text) | Q(name__icontains=text) | Q(group__name__icontains=text)
+        )
+    return borrowers
+
+
+def get_borrower(actor: Actor, number: str) -> dict[str, Any]:
+    """#19: one borrower with its group, the group's exposure (CR-1), its credit cases and
+    booked credits; 404 for a number that does not exist."""
+    from backoffice.credit.engine import group_exposure  # the CR-1 sum the votes use
+
+    found = search_borrowers(actor).filter(number=number).first()
+    if found is None:
+        raise DomainError("credit.not_found", f"There is no borrower {number}.")
+    group = found.group
+    members = list(group.borrowers.order_by("number").values_list("number", "name"))
+    return {
+        "borrower": found,
+        "group": group,
+        "members": members,
+        "exposure": group_exposure(group.pk, group.currency),
+        "decisions": list(
+            found.decisions.select_related("case").order_by("-case_id")[:MAX_HISTORY]
+        ),
+        "credits": list(found.credits.order_by("-approved_on", "-pk")[:MAX_HISTORY]),
+    }
+
+
+#: how much history a borrower's page shows (the registers list it all)
+MAX_HISTORY = 50
+
+
 @dataclass(frozen=True)
 class Report(RecordPages, Generic[M]):
     """A table read in pages (API, HTML) or whole (CSV): ``records`` sorted by ``order``, each
@@ -140,6 +177,7 @@ _DECISION_COLUMNS = (
     "rating",
     "full_board",
     "flags",
+    "justification",
     "decided_at",
 )
 
@@ -168,6 +206,9 @@ def _decision_row(d: CreditDecision) -> dict[str, Any]:
         "full_board": ", ".join(d.full_board),
         "flags": ", ".join(d.flags),
         "flag_list": d.flags,
+        "justification": "; ".join(
+            f"{v['actor']}: {v['justification']}" for v in d.votes if v.get("justification")
+        ),
         "decided_at": d.decided_at,
     }
 

@@ -71,6 +71,8 @@ class VoteOut(Schema):
     rating: str | None
     rationale: str
     kind: Literal["vote", "decision"]
+    #: CR-6: a board member's reason for deciding against the back-office vote
+    justification: str = ""
 
 
 class AssessmentOut(Schema):

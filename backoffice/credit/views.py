@@ -20,7 +20,14 @@ from backoffice.base.pages import next_url, page_of
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.credit import queries
 
-__all__ = ["register", "escalations", "risk_report", "overdue_reviews"]
+__all__ = [
+    "register",
+    "escalations",
+    "risk_report",
+    "overdue_reviews",
+    "borrowers",
+    "borrower_detail",
+]
 
 
 def _page(
@@ -95,3 +102,27 @@ def overdue_reviews(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _refused(request, exc)
     return _page(request, report, "/api/v1/credit/reviews/overdue?format=csv")
+
+
+@login_required
+def borrowers(request: HttpRequest) -> HttpResponse:
+    """#19: the borrower register for those who work on credits: search by number, name or
+    group, one page at a time."""
+    text = request.GET.get("q", "")[:100]
+    try:
+        found = queries.search_borrowers(actor_of(request), text)
+    except DomainError as exc:
+        return _refused(request, exc)
+    page = page_of(request, found, queries.BORROWER_ORDER)
+    context = {"borrowers": page.items, "next_url": next_url(request, page.next), "q": text}
+    return render(request, "credit/borrowers.html", context)
+
+
+@login_required
+def borrower_detail(request: HttpRequest, key: str) -> HttpResponse:
+    """#19: one borrower: group, the group's exposure, credit cases and booked credits."""
+    try:
+        found = queries.get_borrower(actor_of(request), key)
+    except DomainError as exc:
+        return _refused(request, exc)
+    return render(request, "credit/borrower.html", found)

@@ -54,6 +54,11 @@ class PolicyChange:
     def _raw(self, payload: Mapping[str, Any]) -> bytes:
         return str(payload.get(self.field) or "").encode("utf-8")
 
+    def initial(self) -> dict[str, Any]:
+        """#19: a proposal starts from the live policy, not from an empty box."""
+        live = live_policy()
+        return {self.field: live.source} if live is not None else {}
+
     def _proposed(self, payload: Mapping[str, Any]) -> Policy | None:
         return _parsed(self._raw(payload))
 

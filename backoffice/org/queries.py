@@ -213,3 +213,39 @@ def unit_directory() -> Directory:
         existing=lambda ids: frozenset(alive.filter(key__in=ids).values_list("key", flat=True)),
         choices=lambda: list(alive.order_by("name").values_list("key", "name")),
     )
+
+
+def _words(policy: Policy) -> dict[str, str]:
+    """Role and unit names by id, and each permission as the names of the roles that grant
+    it directly ("Payment releaser or Board member"), for refusals and "why me" (#19)."""
+    words = {f"role:{r.id}": r.name for r in policy.roles}
+    words |= {f"unit:{u.id}": u.name for u in policy.units}
+    grantors: dict[str, list[str]] = {}
+    for role in policy.roles:
+        for permission in role.permissions:
+            grantors.setdefault(permission, []).append(role.name)
+    words |= {f"permission:{p}": " or ".join(names) for p, names in grantors.items()}
+    return words
+
+
+def who_words() -> dict[str, str]:
+    """``_words`` of the live policy, once per policy version (empty without a policy)."""
+    return derived_from_live_policy("who_words", _words) or {}
+
+
+def role_permissions() -> dict[str, frozenset[str]]:
+    """The permissions each role grants itself (not through the roles it contains)."""
+    built = derived_from_live_policy(
+        "role_permissions", lambda p: {r.id: frozenset(r.permissions) for r in p.roles}
+    )
+    return built or {}
+
+
+def display_names() -> dict[str, str]:
+    """Every login's display name, read once per request (#19: names, not logins, on pages)."""
+
+    def read() -> dict[str, str]:
+        rows = models.Profile.objects.values_list("user__username", "display_name")
+        return {login: name for login, name in rows if name}
+
+    return cached("display_names", read)

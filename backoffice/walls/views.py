@@ -7,6 +7,8 @@ grows shows one page and the link to the next (``?after=``, #14).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +34,7 @@ from backoffice.walls.queries import (
     get_walls,
 )
 from backoffice.walls.services import (
+    LIFT_PROCESS,
     do_add_member,
     do_announce_project,
     do_close_project,
@@ -73,6 +76,13 @@ def _insider_page(request: HttpRequest, project: DealProject) -> Page[Insider]:
 def _may_manage(request: HttpRequest) -> bool:
     """Internal audit reads these pages too; only compliance gets the forms."""
     return MANAGE_PERMISSION in actor_of(request).permissions
+
+
+def _pending_lifts(request: HttpRequest) -> dict[str, Any]:
+    """#19: the lift already requested for an issuer, shown instead of a second request."""
+    from backoffice.cases.queries import open_cases_on  # cases build on walls' guards
+
+    return open_cases_on(actor_of(request), LIFT_PROCESS, "issuer")
 
 
 @login_required
@@ -121,6 +131,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     projects = page_of(request, reports.projects(), PROJECT_PAGE_ORDER)
     context = {
         "entries": [reports.entry_out(e) for e in reports.watch_list()],
+        "pending_lifts": _pending_lifts(request),
         "projects": [reports.project_out(p) for p in projects.items],
         "next_url": next_url(request, projects.next),
         "form": form,

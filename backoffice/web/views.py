@@ -24,7 +24,7 @@ from backoffice.accounts.models import ApiToken
 from backoffice.accounts.services import do_create_own_token, do_revoke_own_token
 from backoffice.base.actor import Actor, actor_of
 from backoffice.base.pages import next_url, page_of
-from backoffice.cases.models import Case
+from backoffice.cases.models import ALL_STATUS_LABELS, Case
 from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.identity.views import begin_second_factor, needs_second_factor
@@ -128,6 +128,7 @@ def home(request: HttpRequest) -> HttpResponse:
     mine_open = Case.objects.filter(
         maker_id=actor.pk, status__in=["draft", "submitted", "returned"]
     )
+    cases_url = reverse("cases:list")
     context = {
         "attention": _attention(actor),
         "me": get_person_overview(request.user),
@@ -136,7 +137,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "oldest": get_inbox(actor, limit=5).cases,
         "mine_open": mine_open.count(),
         "returned": mine_open.filter(status="returned").count(),
-        "by_state": sorted(((_(k), v) for k, v in by_state.items()), key=lambda kv: -kv[1]),
+        "by_state": sorted(
+            (
+                (ALL_STATUS_LABELS.get(k, k), v, f"{cases_url}?state={k}")
+                for k, v in by_state.items()
+            ),
+            key=lambda row: -row[1],
+        ),
         "by_process": list(by_process),
     }
     return render(request, "web/home.html", context)
@@ -147,13 +154,15 @@ def _attention(actor: Actor) -> list[dict[str, Any]]:
     tiles: list[dict[str, Any]] = []
     permissions = actor.permissions
     if "reports.read" in permissions:
-        from backoffice.credit.queries import get_escalations, get_overdue_reviews
+        from backoffice.credit.queries import get_overdue_reviews
 
+        # #19: the cases in escalation now, the number the chart and the cases list show
+        escalated = visible_cases(actor).filter(status="escalated").count()
         tiles.append(
             {
-                "count": get_escalations(actor).count(),
-                "label": _("credit escalations"),
-                "url": reverse("credit:escalations"),
+                "count": escalated,
+                "label": _("credit cases in escalation"),
+                "url": f"{reverse('cases:list')}?state=escalated",
             }
         )
         tiles.append(
@@ -192,7 +201,10 @@ def _attention(actor: Actor) -> list[dict[str, Any]]:
 def reports(request: HttpRequest) -> HttpResponse:
     """Every report the person may read, in one place (each page offers CSV)."""
     permissions = actor_of(request).permissions
-    return render(request, "web/reports.html", {"permissions": permissions})
+    from backoffice.credit.queries import BORROWER_READERS  # #19: the borrower register
+
+    context = {"permissions": permissions, "borrowers": bool(BORROWER_READERS & permissions)}
+    return render(request, "web/reports.html", context)
 
 
 class OwnPasswordChangeView(PasswordChangeView):

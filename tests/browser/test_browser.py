@@ -55,8 +55,8 @@ def test_maker_cannot_release_checker_can_and_the_timeline_shows_both(
     maria.get_by_role("button", name=RELEASE[language], exact=True).click()
     maria.wait_for_url(case_url)
     timeline = maria.locator("#timeline")
-    expect(timeline).to_contain_text("lena.schulz")
-    expect(timeline).to_contain_text("maria.keller")
+    expect(timeline).to_contain_text("Lena Schulz")  # #19: names, not logins
+    expect(timeline).to_contain_text("Maria Keller")
     expect(maria.locator(".case-head .state")).to_have_text(
         "released" if language == "en" else "freigegeben"
     )
@@ -152,7 +152,7 @@ def test_compliance_sees_a_risky_grant_simulates_it_and_gives_the_second_approva
     expect(page.locator("#simulation")).to_contain_text("Payment entry and payment release")
     screenshot(page, "what-if")
     page.goto(f"{live_bank}/inbox/")
-    page.get_by_role("link", name=re.compile("payment-releaser")).first.click()
+    page.get_by_role("link", name=re.compile("Payment releaser")).first.click()
     expect(page.locator(".assessment")).to_contain_text("payment.release")
     screenshot(page, "role-grant-with-risks")
     page.get_by_role("button", name="Release").click()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case, CaseEvent, Delegation
+from backoffice.core.errors import FORM_ERRORS
 from backoffice.core.four_eyes import DENIAL_CODES
 from tests.cases.conftest import Person, payment, problem
 
@@ -178,7 +179,7 @@ DENIALS: list[tuple[str, int, Callable[[Callable[[str], Person]], Any]]] = [
     ("authority.board_required", 403, board_required),
     ("delegation.invalid", 422, delegation_invalid),
     ("delegation.access_risk", 403, delegation_access_risk),
-    ("comment.required", 403, comment_required),
+    ("comment.required", 422, comment_required),
 ]
 
 #: Codes the API cannot produce, each covered by tests/unit/test_four_eyes.py instead.
@@ -210,8 +211,8 @@ def test_denial(
 ) -> None:
     body = problem(scenario(person), status, code)
     assert body["detail"] and body["type"] == f"urn:backoffice:problem:{code}"
-    # every denial is audited
-    assert AuditEvent.objects.filter(after__code=code).exists()
+    # every denial is audited; incomplete input is no refusal and is not recorded (#19)
+    assert AuditEvent.objects.filter(after__code=code).exists() == (code not in FORM_ERRORS)
 
 
 def test_a_denial_changes_nothing_but_its_record(person: Callable[[str], Person]) -> None:

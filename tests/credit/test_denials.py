@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from backoffice.access.models import Role, RoleAssignment
 from backoffice.audit.models import AuditEvent
 from backoffice.core.credit import CREDIT_DENIAL_CODES
+from backoffice.core.errors import FORM_ERRORS
 from backoffice.credit.models import Credit
 from tests.conftest import DEMO_POLICY
 from tests.credit.conftest import Voter, credit_payload, problem
@@ -90,11 +91,11 @@ SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
     ),
     "credit.already_voted": (403, lambda v: v("anna.schmidt").decide(escalated(v))),
     "credit.rationale_required": (
-        403,
+        422,
         lambda v: v("anna.schmidt").vote(submitted(v), rationale=" "),
     ),
-    "credit.rating_required": (403, lambda v: v("maria.keller").vote(submitted(v))),
-    "credit.justification_required": (403, lambda v: v("max.weber").decide(escalated(v))),
+    "credit.rating_required": (422, lambda v: v("maria.keller").vote(submitted(v))),
+    "credit.justification_required": (422, lambda v: v("max.weber").decide(escalated(v))),
     "credit.not_committee_member": (403, lambda v: v("lukas.becker").vote(committee_case(v))),
     "credit.quorum_not_met": (403, close_without_quorum),
     "credit.unknown_borrower": (422, lambda v: v("lukas.becker").apply("B999999", "1000.00")),
@@ -142,7 +143,7 @@ SCENARIOS: dict[str, tuple[int, Callable[[V], Any]]] = {
         409,
         lambda v: v("anna.schmidt").vote(submitted(v), payload_hash="0" * 64),
     ),
-    "comment.required": (403, lambda v: v("anna.schmidt").act(submitted(v), "comment")),
+    "comment.required": (422, lambda v: v("anna.schmidt").act(submitted(v), "comment")),
     "credit.same_voter": (403, lambda v: deployed_in_both_lines(v)),
     "credit.control_involved": (403, lambda v: control_by_voter(v)),
 }
@@ -196,3 +197,5 @@ def test_credit_denial(voter: V, code: str) -> None:
     assert body["detail"] and body["type"] == f"urn:backoffice:problem:{code}"
     if status in (403, 409) and code != "reports.forbidden":
         assert AuditEvent.objects.filter(after__code=code).exists(), "a denial is audited"
+    if code in FORM_ERRORS:  # #19: incomplete input is no refusal and is not recorded
+        assert not AuditEvent.objects.filter(after__code=code).exists()

@@ -101,7 +101,8 @@ def test_html_pages_of_the_registers(voter: V, case: Cases, client: Client) -> N
         page = client.get(path)
         assert page.status_code == 200
         text = page.content.decode()
-        assert "deviating_decision" in text and f"<td>{flagged}</td>" in text
+        assert "decided against the back-office vote" in text  # the flag in words (#19)
+        assert f'<a href="/cases/{flagged}/">#{flagged}</a>' in text
         # the CSP allows no inline styles or scripts: only <script src=…> from our static files
         assert "style=" not in text and not re.search(r"<script(?![^>]*\bsrc=)", text)
     assert client.get("/credit/reviews/").status_code == 200
@@ -129,7 +130,7 @@ def test_overdue_reviews_and_the_annual_review(voter: V, case: Cases) -> None:
     )
     problem(
         voter("maria.keller").post(f"/credit/credits/{credit_id}/review", review | {"rating": "A"}),
-        403,
+        422,
         "credit.rating_required",
     )
     done = voter("maria.keller").post(f"/credit/credits/{credit_id}/review", review).json()

@@ -164,7 +164,7 @@ def test_a_board_member_overrides_a_negative_back_office_vote_only_with_a_justif
     voter("anna.schmidt").vote(cid, rating="5")
     voter("maria.keller").vote(cid, "reject", rating="8")
     max_weber = voter("max.weber")
-    problem(max_weber.decide(cid), 403, "credit.justification_required")
+    problem(max_weber.decide(cid), 422, "credit.justification_required")
     done = max_weber.decide(cid, justification="Parent guarantee covers the risk.").json()
     assert done["status"] == "approved" and done["flags"] == ["deviating_decision"]
     assert done["rating"] == "8"  # the back office's grade stays binding

@@ -204,6 +204,8 @@ class Vote:
     rating: str | None
     rationale: str
     decided: bool = False  # an escalation decision rather than a vote
+    #: CR-6: why a board member decided against the back-office vote (the risk report's point)
+    justification: str = ""
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ def _apply(case: CreditCase, event: Event) -> CreditCase:
                 rating=data.get("rating"),
                 rationale=event.comment,
                 decided=event.kind == "decided",
+                justification=str(data.get("justification", "")),
             )
             flags = case.flags | {Flag(f) for f in data.get("flags", ())}
             return replace(case, votes=(*case.votes, vote), flags=flags)

@@ -84,7 +84,7 @@ def _start(
     if not who_matches(process.starter, actor):
         return Denied(
             "process.not_startable",
-            f"{process.name} can be started only by {process.starter.describe()}.",
+            f"{process.name} can be started only by {process.starter.describe(context.words)}.",
         )
     values, invalid = validated_payload(process.payload, command.payload, context.known)
     if invalid:

@@ -1,22 +1,134 @@
-"""Formatting of report cells: the same text the CSV has, and readable column titles."""
+"""Formatting of report cells: on the page in the reader's format (amounts, dates, words,
+case links); the CSV keeps ``format_cell``'s plain ISO text (#19)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from backoffice.cases.models import ALL_STATUS_LABELS
 from backoffice.credit.queries import format_cell
+from backoffice.org.queries import display_names
 
 register = template.Library()
 
 
+def money(value: Decimal, currency: str) -> str:
+    """``1,500,000.00 EUR`` / ``1.500.000,00 EUR``, as the pages' ``money`` filter writes it."""
+    amount = number_format(value, 2, use_l10n=True, force_grouping=True)
+    return f"{amount} {currency}".strip()
+
+
+def person(login: Any) -> str:
+    text = str(login or "")
+    return display_names().get(text, text)
+
+
+#: the columns' titles on the page (the CSV's header keeps the ids)
+COLUMN_TITLES = {
+    "case": gettext_lazy("Case"),
+    "credit": gettext_lazy("Credit"),
+    "status": gettext_lazy("State"),
+    "borrower": gettext_lazy("Borrower number"),
+    "borrower_name": gettext_lazy("Borrower"),
+    "group": gettext_lazy("Group"),
+    "product": gettext_lazy("Product"),
+    "requested": gettext_lazy("Requested"),
+    "amount": gettext_lazy("Amount"),
+    "exposure": gettext_lazy("Group exposure"),
+    "risk_relevant": gettext_lazy("Risk-relevant"),
+    "required_level": gettext_lazy("Required level"),
+    "escalation_level": gettext_lazy("Escalated to"),
+    "votes": gettext_lazy("Votes"),
+    "rating": gettext_lazy("Rating"),
+    "full_board": gettext_lazy("Full board because"),
+    "flags": gettext_lazy("Flags"),
+    "justification": gettext_lazy("Justification against the back-office vote"),
+    "decided_at": gettext_lazy("Decided"),
+    "last_review": gettext_lazy("Last review"),
+    "review_due": gettext_lazy("Review due"),
+    "days_overdue": gettext_lazy("Days overdue"),
+    "stage": gettext_lazy("Stage"),
+    "case_lead": gettext_lazy("Case lead"),
+}
+
+#: the flags of the risk report in words (CR-6)
+FLAG_LABELS = {
+    "deviating_decision": gettext_lazy("decided against the back-office vote"),
+    "back_office_board_decision": gettext_lazy("decided by the back office's board member"),
+}
+
+#: columns the page folds into others (the amount carries its currency)
+HIDDEN_ON_PAGE = frozenset({"currency"})
+
+
+@register.filter
+def page_columns(columns: tuple[str, ...]) -> list[str]:
+    return [c for c in columns if c not in HIDDEN_ON_PAGE]
+
+
 @register.filter
 def cell(row: dict[str, Any], column: str) -> str:
+    """A cell as the CSV has it (plain text, ISO dates)."""
     value = row.get(column)
     return "" if value is None else format_cell(value)
 
 
 @register.filter
+def show_cell(row: dict[str, Any], column: str) -> str:
+    """A cell as a person reads it: amounts with their currency, dates in the page's
+    format, yes/no and flags in words, the case number a link to the case."""
+    value = row.get(column)
+    if value is None or value == "":
+        return ""
+    if column == "case":
+        return format_html('<a href="{}">#{}</a>', reverse("cases:detail", args=[value]), value)
+    if column == "status":
+        return str(ALL_STATUS_LABELS.get(str(value), value))
+    if column == "votes":
+        return "; ".join(_vote(v) for v in row.get("vote_list", []))
+    if column == "justification":
+        return "; ".join(
+            f"{person(v['actor'])}: {v['justification']}"
+            for v in row.get("vote_list", [])
+            if v.get("justification")
+        )
+    if column == "case_lead":
+        return person(value)
+    if column == "flags":
+        return ", ".join(str(FLAG_LABELS.get(f, f)) for f in row.get("flag_list", []))
+    if isinstance(value, Decimal):
+        return money(value, row.get("currency", ""))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime):
+        return str(date_filter(value, "SHORT_DATETIME_FORMAT"))
+    if isinstance(value, date):
+        return str(date_filter(value, "SHORT_DATE_FORMAT"))
+    return format_cell(value)
+
+
+def _vote(vote: dict[str, Any]) -> str:
+    side = {"market": _("market"), "back_office": _("back office"), "board": _("board")}
+    decision = {"approve": _("approve"), "reject": _("reject")}
+    text = f"{person(vote['actor'])}: {decision.get(vote['decision'], vote['decision'])}"
+    details = [side.get(vote["side"], vote["side"])]
+    if vote.get("level"):
+        details.append(str(vote["level"]))
+    if vote.get("kind") == "decision":
+        details.append(_("decision"))
+    return f"{text} ({', '.join(details)})"
+
+
+@register.filter
 def column_title(column: str) -> str:
-    return column.replace("_", " ").capitalize()
+    return str(COLUMN_TITLES.get(column, column.replace("_", " ").capitalize()))
