@@ -168,6 +168,6 @@ def test_procure_to_pay_from_requisition_to_payment_run(
     act(ute, payment, "Release")
     state(ute).to_have_text("released")
     timeline = ute.locator("#timeline")
-    expect(timeline).to_contain_text("ralf.simon")
-    expect(timeline).to_contain_text("ute.beck")
+    expect(timeline).to_contain_text("Ralf Simon")  # #19: names, not logins
+    expect(timeline).to_contain_text("Ute Beck")
     screenshot(ute, "retail-5-payment-run")
