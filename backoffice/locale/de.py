@@ -887,11 +887,11 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "People": "Personen",
     "Issuers": "Emittenten",
     "Case number or title, person, borrower, issuer or vendor": (
-        "Fallnummer oder Titel, Person, Kreditnehmer, Emittent oder Lieferant"
+        "Vorgangsnummer oder Titel, Person, Kreditnehmer, Emittent oder Lieferant"
     ),
     "Nothing you may see matches “%(text)s”.": "Nichts, was Sie sehen dürfen, passt zu „%(text)s“.",
     "Type at least two characters, or a case number.": (
-        "Geben Sie mindestens zwei Zeichen oder eine Fallnummer ein."
+        "Geben Sie mindestens zwei Zeichen oder eine Vorgangsnummer ein."
     ),
 }
 
