@@ -885,6 +885,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "New borrower or change (four eyes)": "Neuer Kreditnehmer oder Änderung (Vier-Augen-Prinzip)",
     # --- global search (#19) ---
     "People": "Personen",
+    "Search everything": "Alles durchsuchen",
     "Issuers": "Emittenten",
     "Case number or title, person, borrower, issuer or vendor": (
         "Vorgangsnummer oder Titel, Person, Kreditnehmer, Emittent oder Lieferant"

@@ -143,7 +143,8 @@ def test_the_page_speaks_german(demo_bank: Any) -> None:
     seed_demo_credit()
     client = browser("lukas.becker", "de")
     html = client.get("/search/?q=Lange").content.decode()
-    assert "<h1>Suchen</h1>" in html
+    assert '<h1 id="search-page-title">Suchen</h1>' in html
+    assert 'aria-label="Alles durchsuchen"' in html  # the box in the header
     assert '<h2 id="found-borrowers">Kreditnehmer</h2>' in html
     assert '<h2 id="found-people">Personen</h2>' in html
     nothing = client.get("/search/?q=zzzz").content.decode()
