@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backoffice.base.actor import Actor
+from backoffice.cases.queries import visible_cases
 from backoffice.cases.services import do_start_case
 from backoffice.credit.demo import seed_demo_credit
 from backoffice.masterdata.models import Vendor
@@ -125,6 +128,21 @@ def test_the_search_page_and_api_name_no_confidential_issuer_to_an_outsider(wall
         "Rheinische Handelsbank AG",
     ]
     assert "nordbank" not in answer.content.decode().lower()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(alphabet="abcdefghiklmnoprstuwABFHNPR #0123456789", max_size=8))
+def test_whatever_an_outsider_types_the_hits_stay_within_what_they_may_see(
+    walls: int, text: str
+) -> None:
+    niklas = actor("niklas.wolf")
+    found = search(niklas, text)
+    listed = {f"/cases/{pk}/" for pk in visible_cases(niklas).values_list("pk", flat=True)}
+    assert {hit.url for hit in found.kinds.get("cases", [])} <= listed
+    assert all("Nordbank" not in hit.title for hit in found.kinds.get("issuers", []))
+    assert all(len(hits) <= MAX_PER_KIND for hits in found.kinds.values())
 
 
 # -- the page, in English and German ------------------------------------------------------------
