@@ -16,6 +16,7 @@ from backoffice.readonly_admin import site as admin_site
 from backoffice.trading.api import router as trading_api
 from backoffice.walls.api import router as walls_api
 from backoffice.web import views as web_views
+from backoffice.web.api import router as search_api
 
 mount(
     ("/", accounts_api),
@@ -27,6 +28,7 @@ mount(
     ("/trading/", trading_api),  # #17 trading and settlement
     ("/", masterdata_api),  # #16 master data and the retailer's work lists
     ("/", notify_api),  # #18 the event feed
+    ("/", search_api),  # #19 the global search
 )
 
 urlpatterns = [

@@ -62,6 +62,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/password/set/{uidb64}/{token}/"): set(PEOPLE),  # a mailed link: its token decides
     ("GET", "/password/set/done/"): set(PEOPLE),
     ("GET", "/reports/"): EVERYONE,  # lists only the reports each person may read
+    ("GET", "/search/"): EVERYONE,  # #19: finds only what each person may see (tests/web)
     ("GET", "/lockouts/"): {"administrator"},  # #13 access.lockout.lift
     ("GET", "/password/"): EVERYONE,
     ("GET", "/password/done/"): EVERYONE,
@@ -97,6 +98,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/docs"): set(PEOPLE),
     ("GET", "/api/v1/openapi.json"): set(PEOPLE),
     ("GET", "/api/v1/me"): EVERYONE,
+    ("GET", "/api/v1/search"): EVERYONE,  # #19: what each may see (tests/web/test_search.py)
     ("GET", "/api/v1/processes"): EVERYONE,
     ("GET", "/api/v1/cases"): EVERYONE,
     ("POST", "/api/v1/cases"): "service",

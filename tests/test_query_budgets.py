@@ -183,3 +183,30 @@ def test_the_borrower_register_pages_stay_within_their_budget(demo_bank: Any) ->
     lukas = client_of("lukas.becker")
     assert statements(lambda: lukas.get("/credit/borrowers/?q=b")) <= 12
     assert statements(lambda: lukas.get("/credit/borrowers/B000004/")) <= 16
+
+
+def test_the_global_search_stays_within_its_budget(demo_bank: Any) -> None:
+    """#19: the search reads a fixed number of statements, however many hits each kind has."""
+    from backoffice.credit.demo import seed_demo_credit
+    from backoffice.masterdata.models import Vendor
+    from backoffice.walls.seed import seed_demo_walls
+
+    seed_demo_credit()
+    seed_demo_walls()
+    board = client_of("sabine.roth")  # reads cases, borrowers, vendors
+
+    def vendors(start: int, count: int) -> None:
+        Vendor.objects.bulk_create(
+            Vendor(number=f"V{n:05}", name=f"Lieferant AG {n}", iban="DE89370400440532013000")
+            for n in range(start, start + count)
+        )
+
+    vendors(0, 2)
+    payments("anna.schmidt", 2)
+    few = statements(lambda: board.get("/search/?q=AG"))
+    vendors(2, 30)
+    payments("anna.schmidt", 15)
+    many = statements(lambda: board.get("/search/?q=AG"))
+    assert few <= 16 and many == few
+    api = statements(lambda: board.get("/api/v1/search?q=AG"))
+    assert api <= 16

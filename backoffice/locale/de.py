@@ -883,6 +883,17 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Insider": "Organkredit (§ 15 KWG)",
     "Search": "Suchen",
     "New borrower or change (four eyes)": "Neuer Kreditnehmer oder Änderung (Vier-Augen-Prinzip)",
+    # --- global search (#19) ---
+    "People": "Personen",
+    "Search everything": "Alles durchsuchen",
+    "Issuers": "Emittenten",
+    "Case number or title, person, borrower, issuer or vendor": (
+        "Vorgangsnummer oder Titel, Person, Kreditnehmer, Emittent oder Lieferant"
+    ),
+    "Nothing you may see matches “%(text)s”.": "Nichts, was Sie sehen dürfen, passt zu „%(text)s“.",
+    "Type at least two characters, or a case number.": (
+        "Geben Sie mindestens zwei Zeichen oder eine Vorgangsnummer ein."
+    ),
 }
 
 

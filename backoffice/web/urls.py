@@ -9,6 +9,7 @@ urlpatterns = [
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("settings/roles/<slug:role>/activate/", views.role_activate, name="role_activate"),
     path("settings/roles/<slug:role>/deactivate/", views.role_deactivate, name="role_deactivate"),
+    path("search/", views.search, name="search"),  # #19 the global search
     path("reports/", views.reports, name="reports"),
     path("lockouts/", views.lockouts, name="lockouts"),  # #13
 ]

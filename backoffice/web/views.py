@@ -207,6 +207,17 @@ def reports(request: HttpRequest) -> HttpResponse:
     return render(request, "web/reports.html", context)
 
 
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """#19: the global search: what matches, by kind, among what the person may see."""
+    from backoffice.web.queries import KIND_LABELS
+    from backoffice.web.queries import search as find
+
+    found = find(actor_of(request), request.GET.get("q", ""))
+    groups = [(kind, KIND_LABELS[kind], hits) for kind, hits in found.kinds.items() if hits]
+    return render(request, "web/search.html", {"found": found, "groups": groups})
+
+
 class OwnPasswordChangeView(PasswordChangeView):
     """#13: one's own password, with the current one; the change is on the audit chain."""
 

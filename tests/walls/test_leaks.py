@@ -336,6 +336,15 @@ PROBES: dict[str, dict[str, tuple[Probe, bool]]] = {
             True,
         ),
     },
+    # #19: the global search finds no walled case and no confidential issuer for an outsider
+    "search": {
+        "page search banks": (html("get", "/search/?q=bank"), False),
+        "page search a walled case's number": (html("get", "/search/?q={falcon}"), False),
+        "page search falcon": (html("get", "/search/?q=falcon"), True),
+        "api search banks": (api("get", "/search?q=bank"), False),
+        "api search heron": (api("get", "/search?q=heron"), True),
+        "api search a walled case's number": (api("get", "/search?q=%23{heron}"), False),
+    },
     "everyday pages": {
         "home": (html("get", "/"), False),
         "inbox": (html("get", "/inbox/"), False),
