@@ -889,6 +889,7 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "JSONL (verifiable)": "JSONL (prüfbar)",
     "Format": "Format",
     "Download": "Herunterladen",
+    "Download as XLSX": "Als XLSX herunterladen",
 }
 
 
