@@ -19,6 +19,7 @@ from backoffice.accounts.services import get_user_by_token
 from backoffice.base.http import problem
 from backoffice.base.middleware import PARSED_JSON
 from backoffice.core.errors import DomainError, http_status_for
+from backoffice.core.xlsx import MEDIA_TYPE as XLSX_TYPE
 
 __all__ = ["api", "mount"]
 
@@ -47,8 +48,16 @@ class BackofficeAPI(NinjaAPI):
                         content["application/problem+json"] = content.pop("application/json")
                 ok = next((r for status, r in responses.items() if int(status) == 200), None)
                 if ok is not None and _offers_csv(operation):
-                    ok.setdefault("content", {})["text/csv"] = {
+                    content = ok.setdefault("content", {})
+                    content["text/csv"] = {
                         "schema": {"type": "string", "description": "the same rows as CSV"}
+                    }
+                    content[XLSX_TYPE] = {
+                        "schema": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "the same rows as an Excel workbook (?format=xlsx)",
+                        }
                     }
         return schema
 

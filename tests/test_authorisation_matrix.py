@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/organisation/"): EVERYONE,
     ("GET", "/audit/"): AUDIT_READERS,
     ("POST", "/audit/verify/"): "service",
+    ("GET", "/audit/export/"): AUDIT_READERS,
     ("GET", "/login/"): set(PEOPLE),
     # #18 single sign-on: off unless BACKOFFICE_OIDC_* are set (404); tests/identity
     ("GET", "/oidc/authenticate/"): set(),

@@ -115,7 +115,7 @@ class MitigationFilterIn(PageIn):
     """``?status=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all rows."""
 
     status: Literal["all", "active", "expiring", "expired"] = "all"
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 @router.post(
@@ -132,10 +132,11 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
 def _csv(
     fmt: str, filename: str, report: RecordPages, schema: type[Schema]
 ) -> Callable[[], HttpResponseBase] | None:
-    """The report's CSV download when ``?format=csv`` asks for it: every row, streamed."""
-    if fmt != "csv":
+    """The report's download when ``?format=csv`` (or ``xlsx``) asks for it: every row,
+    streamed."""
+    if fmt == "json":
         return None
-    return lambda: csv_response(filename, (schema(**r) for r in report.all_rows()), schema)
+    return lambda: csv_response(filename, (schema(**r) for r in report.all_rows()), schema, fmt)
 
 
 @router.get(
@@ -208,7 +209,7 @@ class EmergencyFilterIn(PageIn):
     """``?status=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all rows."""
 
     status: Literal["all", "active", "unreviewed", "overdue", "reviewed"] = "all"
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 def _session_out(session: Any) -> EmergencyOut:
@@ -349,7 +350,7 @@ class ReviewFilterIn(PageIn):
 
     status: Literal["all", "open", "overdue", "kept", "revoked", "decided"] = "all"
     mine: bool = False
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 class ReviewDecisionIn(Schema):
@@ -464,7 +465,7 @@ class ActualFilterIn(PageIn):
     """``?window_days=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all."""
 
     window_days: int = Field(30, ge=1, le=3660)
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 @router.get(
@@ -478,9 +479,9 @@ def list_actual_conflicts(
     request: HttpRequest, params: Query[ActualFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_actual_conflicts(actor_of(request), params.window_days)
-    if params.format == "csv":
+    if params.format != "json":
         items = (ActualOut(**row) for row in report.rows)
-        return csv_response("actual-conflicts.csv", items, ActualOut)
+        return csv_response("actual-conflicts.csv", items, ActualOut, params.format)
     page = report.page(params.after, params.limit)
     link_next(request, response, page.next)
     return page.items

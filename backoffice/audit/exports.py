@@ -17,12 +17,28 @@ from django.utils import timezone
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.queries import iter_checkpoints, iter_stored_events
 from backoffice.core.audit import to_json_value
-from backoffice.core.audit_export import write_csv, write_jsonl, write_ocel
+from backoffice.core.audit_export import Chunks, csv_chunks, drain, jsonl_chunks, ocel_chunks
 
-__all__ = ["FORMATS", "ExportScope", "export_log", "parse_bound", "parse_object"]
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "ExportScope",
+    "export_chunks",
+    "export_log",
+    "parse_bound",
+    "parse_object",
+    "parse_scope",
+]
 
 FORMATS = ("jsonl", "csv", "ocel")
 Format = Literal["jsonl", "csv", "ocel"]
+
+#: What a download of each format is (``name``: the file's suffix and its media type).
+MEDIA_TYPES = {
+    "jsonl": ("jsonl", "application/jsonl; charset=utf-8"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "ocel": ("ocel.json", "application/json; charset=utf-8"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,14 +105,30 @@ def parse_bound(value: str, *, end: bool) -> int:
     return int(found)
 
 
+def parse_scope(start: str | None, end: str | None, obj: str | None) -> ExportScope:
+    """The scope ``--from``/``--to``/``--object`` (CLI) or ``from``/``to``/``object`` (the
+    audit page's download) name; ValueError says what is wrong."""
+    return ExportScope(
+        from_seq=parse_bound(start, end=False) if start else 1,
+        to_seq=parse_bound(end, end=True) if end else None,
+        object=parse_object(obj) if obj else None,
+    )
+
+
 def export_log(out: IO[str], fmt: Format, scope: ExportScope) -> int:
     """Write the events of ``scope``; returns how many. JSONL carries the checkpoints too."""
+    return drain(out, export_chunks(fmt, scope))
+
+
+def export_chunks(fmt: Format, scope: ExportScope) -> Chunks:
+    """The export as text pieces, made while they are read: the CLI writes them to a file,
+    the audit page streams them, and both give the same bytes."""
     if fmt == "ocel":
-        return write_ocel(out, lambda: iter_stored_events(scope.events()))
+        return (yield from ocel_chunks(lambda: iter_stored_events(scope.events())))
     # closing(): a reader that stops early must not leave a cursor open past the connection.
     with closing(iter_stored_events(scope.events())) as events:
         if fmt == "csv":
-            return write_csv(out, events)
+            return (yield from csv_chunks(events))
         # Checkpoints sign the whole chain's head: they mean nothing in one object's events.
         signed = iter_checkpoints(scope.from_seq, scope.to_seq) if scope.object is None else ()
-        return write_jsonl(out, events, signed, header=scope.header())
+        return (yield from jsonl_chunks(events, signed, header=scope.header()))

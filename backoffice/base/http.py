@@ -1,5 +1,5 @@
 """The HTTP pieces every API router and page shares: problem responses (RFC 9457), at-most-once
-POSTs (``Idempotency-Key``) and CSV downloads with the formula guard.
+POSTs (``Idempotency-Key``) and CSV and XLSX downloads with the formula guard.
 
 They live here, below the apps, so that no router imports the API root that mounts it.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,14 +22,18 @@ from ninja.responses import NinjaJSONEncoder
 from backoffice.base.models import IdempotencyRecord
 from backoffice.core.csvsafe import writer
 from backoffice.core.errors import DomainError, http_status_for
+from backoffice.core.xlsx import MEDIA_TYPE as XLSX_TYPE
+from backoffice.core.xlsx import write_xlsx
 
 __all__ = [
     "Problem",
     "PROBLEMS",
     "Later",
     "act_and_tell",
+    "DOWNLOADS",
     "csv_download",
     "csv_response",
+    "xlsx_download",
     "idempotent",
     "json_response",
     "problem",
@@ -186,11 +191,20 @@ class _Line:
         return text
 
 
+#: What ``?format=`` downloads besides a page of JSON: every row, as CSV or as a workbook.
+DOWNLOADS = ("csv", "xlsx")
+
+
 def csv_download(
-    filename: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+    filename: str, columns: Sequence[str], rows: Iterable[Sequence[object]], fmt: str = "csv"
 ) -> StreamingHttpResponse:
     """A CSV download, streamed (a complete register does not sit in memory): a header row,
-    then one line per row, every cell through the formula guard (``core.csvsafe``)."""
+    then one line per row, every cell through the formula guard (``core.csvsafe``).
+
+    ``fmt="xlsx"`` makes it the same rows as a workbook (``name.xlsx``), so every list that
+    offers ``?format=csv`` offers ``?format=xlsx`` by passing its ``format`` on."""
+    if fmt == "xlsx":
+        return xlsx_download(filename.removesuffix(".csv") + ".xlsx", columns, rows)
     out = writer(_Line())
 
     def lines() -> Iterator[str]:
@@ -203,12 +217,35 @@ def csv_download(
     return response
 
 
-def csv_response(
-    filename: str, rows: Iterable[Schema], schema: type[Schema]
+#: Bytes a workbook download sends at once.
+_BLOCK = 64 * 1024
+
+
+def xlsx_download(
+    filename: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
-    """A CSV download of API rows: the schema's fields are the columns."""
+    """The rows as one worksheet (``core.xlsx``), spooled to a temporary file while the rows
+    are read and then streamed from it: a ZIP file is only complete at its end."""
+
+    def blocks() -> Iterator[bytes]:
+        with tempfile.TemporaryFile() as spool:
+            write_xlsx(spool, filename.removesuffix(".xlsx"), columns, rows)
+            spool.seek(0)
+            while block := spool.read(_BLOCK):
+                yield block
+
+    response = StreamingHttpResponse(blocks(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_response(
+    filename: str, rows: Iterable[Schema], schema: type[Schema], fmt: str = "csv"
+) -> StreamingHttpResponse:
+    """A CSV (or, ``fmt="xlsx"``, XLSX) download of API rows: the schema's fields are the
+    columns."""
     columns = list(schema.model_fields)
-    return csv_download(filename, columns, ([getattr(r, c) for c in columns] for r in rows))
+    return csv_download(filename, columns, ([getattr(r, c) for c in columns] for r in rows), fmt)
 
 
 def _cell(value: object) -> object:

@@ -18,7 +18,7 @@ Each checkpoint follows the event it signs, so a verifier meets it in order.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import IO, Any
 
 from backoffice.core import csvsafe
@@ -26,13 +26,35 @@ from backoffice.core.audit import GENESIS_HASH, HASHED_FIELDS, canonical_json
 from backoffice.core.audit_sign import Checkpoint
 from backoffice.core.audit_verify import EXPORT_FORMAT, StoredEvent, interleave
 
-__all__ = ["CSV_COLUMNS", "write_csv", "write_jsonl", "write_ocel"]
+__all__ = [
+    "CSV_COLUMNS",
+    "Chunks",
+    "csv_chunks",
+    "drain",
+    "jsonl_chunks",
+    "ocel_chunks",
+    "write_csv",
+    "write_jsonl",
+    "write_ocel",
+]
+
+#: Text pieces of an export, in order; the generator returns how many events it wrote.
+Chunks = Generator[str, None, int]
 
 CSV_COLUMNS = (*HASHED_FIELDS, "hash")
 
 
 def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def drain(out: IO[str], chunks: Chunks) -> int:
+    """Write every chunk to ``out``; the number of events written."""
+    while True:
+        try:
+            out.write(next(chunks))
+        except StopIteration as done:
+            return int(done.value)
 
 
 def write_jsonl(
@@ -42,28 +64,50 @@ def write_jsonl(
     *,
     header: dict[str, Any],
 ) -> int:
-    """Header, events with each checkpoint after its event, end record; returns the count.
+    """Header, events with each checkpoint after its event, end record; returns the count."""
+    return drain(out, jsonl_chunks(events, checkpoints, header=header))
+
+
+def jsonl_chunks(
+    events: Iterable[StoredEvent],
+    checkpoints: Iterable[Checkpoint],
+    *,
+    header: dict[str, Any],
+) -> Chunks:
+    """The lines of a JSONL export as they are made (the web download streams them).
 
     Checkpoints past the last event are written too: they show the log was cut short.
     """
-    out.write(_line({"kind": "header", "format": EXPORT_FORMAT, "version": 1, **header}))
+    yield _line({"kind": "header", "format": EXPORT_FORMAT, "version": 1, **header})
     count, head_seq, head_hash = 0, 0, GENESIS_HASH
     for item in interleave(events, checkpoints):
-        out.write(_line(item.as_record()))
+        yield _line(item.as_record())
         if isinstance(item, StoredEvent):
             count, head_seq, head_hash = count + 1, item.seq, item.hash
-    out.write(_line({"kind": "end", "events": count, "head_seq": head_seq, "head_hash": head_hash}))
+    yield _line({"kind": "end", "events": count, "head_seq": head_seq, "head_hash": head_hash})
     return count
+
+
+class _Echo:
+    """A file that hands back what is written to it: each CSV row is yielded as it is made."""
+
+    def write(self, text: str) -> str:
+        return text
 
 
 def write_csv(out: IO[str], events: Iterable[StoredEvent]) -> int:
     """One row an event; before/after as canonical JSON. For reading, not for verifying."""
-    writer = csvsafe.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    return drain(out, csv_chunks(events))
+
+
+def csv_chunks(events: Iterable[StoredEvent]) -> Chunks:
+    """The rows of the CSV export as they are made."""
+    writer = csvsafe.writer(_Echo())
+    yield str(writer.writerow(CSV_COLUMNS))
     count = 0
     for event in events:
         row = [_cell(event.fields[name]) for name in HASHED_FIELDS]
-        writer.writerow([*row, event.hash])
+        yield str(writer.writerow([*row, event.hash]))
         count += 1
     return count
 
@@ -149,6 +193,11 @@ def _oid(obj: tuple[str, str]) -> str:
 def write_ocel(out: IO[str], events: Callable[[], Iterable[StoredEvent]]) -> int:
     """OCEL 2.0 JSON: every action an event type; cases, people, units and the objects the
     events name as objects. Reads ``events()`` twice: objects first, then the events."""
+    return drain(out, ocel_chunks(events))
+
+
+def ocel_chunks(events: Callable[[], Iterable[StoredEvent]]) -> Chunks:
+    """The pieces of the OCEL 2.0 export as they are made (see :func:`write_ocel`)."""
     objects: dict[tuple[str, str], None] = {}
     actions: dict[str, None] = {}
     for event in events():
@@ -157,16 +206,16 @@ def write_ocel(out: IO[str], events: Callable[[], Iterable[StoredEvent]]) -> int
             objects.setdefault(obj, None)
     types = sorted({obj[0] for obj in objects})
     attributes = [{"name": name, "type": kind} for name, kind in _EVENT_ATTRIBUTES]
-    out.write('{"objectTypes":')
-    out.write(json.dumps([{"name": name, "attributes": []} for name in types]))
-    out.write(',"eventTypes":')
-    out.write(json.dumps([{"name": a, "attributes": attributes} for a in sorted(actions)]))
-    out.write(',"objects":[')
+    yield '{"objectTypes":'
+    yield json.dumps([{"name": name, "attributes": []} for name in types])
+    yield ',"eventTypes":'
+    yield json.dumps([{"name": a, "attributes": attributes} for a in sorted(actions)])
+    yield ',"objects":['
     for index, obj in enumerate(sorted(objects)):
         item = {"id": _oid(obj), "type": obj[0], "attributes": [], "relationships": []}
-        out.write(("," if index else "") + json.dumps(item, ensure_ascii=False))
+        yield ("," if index else "") + json.dumps(item, ensure_ascii=False)
     del objects
-    out.write('],"events":[')
+    yield '],"events":['
     count = 0
     for event in events():
         fields = event.fields
@@ -183,9 +232,9 @@ def write_ocel(out: IO[str], events: Callable[[], Iterable[StoredEvent]]) -> int
                 for obj, qualifier in _relationships(event)
             ],
         }
-        out.write(("," if count else "") + json.dumps(record, ensure_ascii=False))
+        yield ("," if count else "") + json.dumps(record, ensure_ascii=False)
         count += 1
-    out.write("]}\n")
+    yield "]}\n"
     return count
 
 

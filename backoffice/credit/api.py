@@ -156,7 +156,7 @@ def list_borrowers(
 class Format(PageIn):
     """A page of JSON (``?after=&limit=``) or, with ``?format=csv``, every row as CSV."""
 
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 class Period(Format):
@@ -174,7 +174,7 @@ def _answer(
     """The whole report as a streamed CSV, or one page of it with the next in ``Link``."""
 
     def csv() -> HttpResponseBase:
-        return csv_download(f"{name}.csv", report.columns, report.cells())
+        return csv_download(f"{name}.csv", report.columns, report.cells(), params.format)
 
     return answer_page(
         request,
@@ -182,7 +182,7 @@ def _answer(
         report,
         params.after,
         params.limit,
-        csv if params.format == "csv" else None,
+        csv if params.format != "json" else None,
     )
 
 

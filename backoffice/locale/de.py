@@ -894,6 +894,13 @@ GERMAN: dict[str, str | tuple[str, str]] = {
     "Type at least two characters, or a case number.": (
         "Geben Sie mindestens zwei Zeichen oder eine Vorgangsnummer ein."
     ),
+    # --- exports (#19) ---
+    "Download the trail": "Den Audit-Trail herunterladen",
+    "The same file as backoffice audit export. From and to take an event number or a date; the object is TYPE:ID, such as case:42.": "Dieselbe Datei wie backoffice audit export. Von und Bis nehmen eine Ereignisnummer oder ein Datum; das Objekt ist TYP:ID, etwa case:42.",
+    "JSONL (verifiable)": "JSONL (prüfbar)",
+    "Format": "Format",
+    "Download": "Herunterladen",
+    "Download as XLSX": "Als XLSX herunterladen",
 }
 
 

@@ -23,14 +23,14 @@ router = Router(tags=["master data"])
 
 
 class Format(PageIn):
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 def _answer(
     request: HttpRequest, response: HttpResponse, table: queries.Table, params: Format, name: str
 ) -> list[dict[str, Any]] | HttpResponseBase:
     def csv() -> HttpResponseBase:
-        return csv_download(f"{name}.csv", table.columns, table.cells())
+        return csv_download(f"{name}.csv", table.columns, table.cells(), params.format)
 
     return answer_page(
         request,
@@ -38,7 +38,7 @@ def _answer(
         table,
         params.after,
         params.limit,
-        csv if params.format == "csv" else None,
+        csv if params.format != "json" else None,
     )
 
 

@@ -47,14 +47,14 @@ router = Router(tags=["trading"])
 class Format(PageIn):
     """A page of JSON (``?after=&limit=``) or, with ``?format=csv``, every row as CSV."""
 
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "xlsx"] = "json"
 
 
 def _answer(
     request: HttpRequest, response: HttpResponse, report: Report[Any], params: Format, name: str
 ) -> Any:
     def csv() -> HttpResponseBase:
-        return csv_download(f"{name}.csv", report.columns, report.cells())
+        return csv_download(f"{name}.csv", report.columns, report.cells(), params.format)
 
     return answer_page(
         request,
@@ -62,7 +62,7 @@ def _answer(
         report,
         params.after,
         params.limit,
-        csv if params.format == "csv" else None,
+        csv if params.format != "json" else None,
     )
 
 

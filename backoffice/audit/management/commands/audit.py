@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
-from backoffice.audit.exports import FORMATS, ExportScope, export_log, parse_bound, parse_object
+from backoffice.audit.exports import FORMATS, export_log, parse_scope
 from backoffice.audit.queries import get_latest_checkpoint, verify_database
 from backoffice.audit.services import do_checkpoint
 from backoffice.audit.signing import (
@@ -164,11 +164,7 @@ class Command(BaseCommand):
 
     def _export(self, options: dict[str, Any]) -> None:
         try:
-            scope = ExportScope(
-                from_seq=parse_bound(options["start"], end=False) if options["start"] else 1,
-                to_seq=parse_bound(options["end"], end=True) if options["end"] else None,
-                object=parse_object(options["object"]) if options["object"] else None,
-            )
+            scope = parse_scope(options["start"], options["end"], options["object"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         target: Any = (
