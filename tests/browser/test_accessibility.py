@@ -1,0 +1,71 @@
+"""#19 Accessibility: axe-core (from the npm registry, tests/axe) checks each persona's main
+pages in the browser; none may have a serious or critical violation."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_phones import (
+    JOURNEYS,
+    PHONE,
+    a_case_with_the_longest_timeline,
+    a_credit_case,
+)
+from tests.browser.test_phones import full_bank as full_bank  # noqa: F401 (the fixture)
+
+pytestmark = [pytest.mark.browser]
+
+AXE_DIR = Path(__file__).resolve().parents[1] / "axe"
+AXE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """``npm ci`` from the committed lock, once (``.ci/run`` does it too)."""
+    if not AXE.is_file():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=AXE_DIR, check=True, timeout=600
+        )
+    return AXE
+
+
+def serious_violations(page: Any, axe: Path) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands, one line each."""
+    # evaluated through the browser's protocol: the page's own CSP (script-src 'self') stays on
+    page.evaluate(axe.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+    )
+    return [f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}" for v in violations]
+
+
+@pytest.mark.parametrize(("language", "phone"), [("en", False), ("de", True)])
+@pytest.mark.parametrize("persona", sorted(JOURNEYS))
+def test_main_pages_have_no_serious_accessibility_violation(
+    session: Callable[..., Any],
+    full_bank: str,
+    axe_script: Path,
+    persona: str,
+    language: str,
+    phone: bool,
+) -> None:
+    """English on a desktop, German on a phone (where wide tables scroll within themselves)."""
+    case, credit = a_case_with_the_longest_timeline(), a_credit_case()
+    page = session(persona, language=language)
+    if phone:
+        page.set_viewport_size(PHONE)
+    found: dict[str, list[str]] = {}
+    for path in JOURNEYS[persona]:
+        url = path.format(case=case, credit=credit)
+        page.goto(f"{full_bank}{url}")
+        if violations := serious_violations(page, axe_script):
+            found[url] = violations
+    assert not found, "\n".join(f"{url}: {v}" for url, vs in found.items() for v in vs)
