@@ -187,14 +187,12 @@ def service_provider_config(request: HttpRequest) -> HttpResponse:
     return _answer(discovery.service_provider_config(_base(request)))
 
 
-@scim_view
-def schemas(request: HttpRequest, schema_id: str = "") -> HttpResponse:
-    _read_only(request)
-    found = discovery.schemas(_base(request), departments())
-    if schema_id:
-        match = [s for s in found if s["id"] == schema_id]
+def _discovered(found: list[dict[str, Any]], wanted: str, kind: str) -> HttpResponse:
+    """One discovery resource by id, or all of them as a ListResponse (RFC 7644 §4)."""
+    if wanted:
+        match = [r for r in found if r["id"] == wanted]
         if not match:
-            raise ScimError(404, f"schema {schema_id} not found")
+            raise ScimError(404, f"{kind} {wanted} not found")
         return _answer(match[0])
     return _answer(
         {
@@ -205,26 +203,18 @@ def schemas(request: HttpRequest, schema_id: str = "") -> HttpResponse:
             "Resources": found,
         }
     )
+
+
+@scim_view
+def schemas(request: HttpRequest, schema_id: str = "") -> HttpResponse:
+    _read_only(request)
+    return _discovered(discovery.schemas(_base(request), departments()), schema_id, "schema")
 
 
 @scim_view
 def resource_types(request: HttpRequest, type_id: str = "") -> HttpResponse:
     _read_only(request)
-    found = discovery.resource_types(_base(request))
-    if type_id:
-        match = [t for t in found if t["id"] == type_id]
-        if not match:
-            raise ScimError(404, f"resource type {type_id} not found")
-        return _answer(match[0])
-    return _answer(
-        {
-            "schemas": [LIST],
-            "totalResults": len(found),
-            "startIndex": 1,
-            "itemsPerPage": len(found),
-            "Resources": found,
-        }
-    )
+    return _discovered(discovery.resource_types(_base(request)), type_id, "resource type")
 
 
 @scim_view
