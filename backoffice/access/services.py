@@ -572,20 +572,7 @@ class _Org:
         self.parent = dict(Unit.objects.values_list("key", "parent__key"))
         self.units: dict[str, list[str]] = {}
         self.heads: dict[str, list[str]] = {}
-        rows = Membership.objects.filter(active, unit__retired_at__isnull=True).order_by(
-            "valid_from", "unit__key", "pk"
-        )
-        for person, unit, role in rows.values_list("user__username", "unit__key", "role"):
-            self.units.setdefault(person, []).append(unit)
-            if role == MembershipRole.HEAD.value:
-                self.heads.setdefault(unit, []).append(person)
-        self.responsible: dict[str, list[str]] = {}
-        for person, unit in Responsibility.objects.filter(active).values_list(
-            "user__username", "unit__key"
-        ):
-            self.responsible.setdefault(unit, []).append(person)
-        self.delegations = _delegations(day)
-        # RECERT-1: who moved — their latest membership today began after an earlier one
+        # RECERT-1: who moved — their latest membership today began after their first one
         first = dict(
             Membership.objects.values("user__username")
             .annotate(first=Min("valid_from"))
@@ -593,9 +580,23 @@ class _Org:
             .values_list("user__username", "first")
         )
         self.moved: dict[str, date] = {}
-        for person, start in rows.values_list("user__username", "valid_from"):
+        rows = Membership.objects.filter(active, unit__retired_at__isnull=True).order_by(
+            "valid_from", "unit__key", "pk"
+        )
+        for person, unit, role, start in rows.values_list(
+            "user__username", "unit__key", "role", "valid_from"
+        ):
+            self.units.setdefault(person, []).append(unit)
+            if role == MembershipRole.HEAD.value:
+                self.heads.setdefault(unit, []).append(person)
             if start > first[person]:
-                self.moved[person] = max(start, self.moved.get(person, start))
+                self.moved[person] = start  # rows come in start order: the last is the latest
+        self.responsible: dict[str, list[str]] = {}
+        for person, unit in Responsibility.objects.filter(active).values_list(
+            "user__username", "unit__key"
+        ):
+            self.responsible.setdefault(unit, []).append(person)
+        self.delegations = _delegations(day)
 
     def managers(self, person: str) -> list[str]:
         return manager_chain(
