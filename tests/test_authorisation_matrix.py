@@ -188,6 +188,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/access/mitigations/"): ACCESS_READERS,
     ("GET", "/access/simulate/"): ACCESS_READERS,
     ("GET", "/access/actual/"): ACCESS_READERS,
+    ("GET", "/access/risks/"): ACCESS_READERS,  # #19 the dashboard's access risks by level
     ("GET", "/api/v1/access/mitigations"): ACCESS_READERS,
     # #15: the emergency page is everyone's (the list decides who takes a role there)
     ("GET", "/access/emergency/"): EVERYONE,

@@ -7,7 +7,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, CharField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -40,6 +49,8 @@ from backoffice.org.models import Membership
 from backoffice.org.queries import derived_from_live_policy
 
 __all__ = [
+    "count_mitigations",
+    "mitigation_filter",
     "facts_of_people",
     "session_roles",
     "get_activated_roles",
@@ -421,23 +432,44 @@ def get_acting_rules(user: Any, day: date) -> ActingRules | None:
 EXPIRING_DAYS = 30
 
 
-def get_mitigations(status: str = "all", day: date | None = None) -> Any:
+def mitigation_filter(status: str, day: date, within: int | None = None) -> Q:
     """Mitigations by status on ``day``: ``active``, ``expiring`` (ends within
-    ``EXPIRING_DAYS``), ``expired`` (ended, not renewed), ``due`` (expiring or expired) or
-    ``all``, soonest end first."""
+    ``EXPIRING_DAYS``, or ``within`` days: #19, the dashboard's 30/60/90 days), ``expired``
+    (ended, not renewed), ``due`` (expiring or expired); anything else: all."""
+    if status == "active":
+        return Q(valid_from__lte=day, valid_until__gte=day)
+    if status == "expiring":
+        return Q(
+            valid_until__gte=day, valid_until__lt=day + timedelta(days=within or EXPIRING_DAYS)
+        )
+    if status == "expired":
+        return Q(valid_until__lt=day)
+    if status == "due":
+        return Q(valid_until__lt=day + timedelta(days=EXPIRING_DAYS))
+    return Q()
+
+
+def get_mitigations(status: str = "all", day: date | None = None, within: int | None = None) -> Any:
+    """Mitigations of a status on ``day`` (``mitigation_filter``), soonest end first."""
     day = day or timezone.localdate()
     rows = Mitigation.objects.select_related("person", "owner", "monitor", "case")
-    if status == "active":
-        rows = rows.filter(valid_from__lte=day, valid_until__gte=day)
-    elif status == "expiring":
-        rows = rows.filter(
-            valid_until__gte=day, valid_until__lt=day + timedelta(days=EXPIRING_DAYS)
-        )
-    elif status == "expired":
-        rows = rows.filter(valid_until__lt=day)
-    elif status == "due":
-        rows = rows.filter(valid_until__lt=day + timedelta(days=EXPIRING_DAYS))
+    rows = rows.filter(mitigation_filter(status, day, within))
     return rows.order_by("valid_until", "person__username", "risk")
+
+
+def count_mitigations(
+    wanted: dict[str, tuple[str, int | None]], day: date | None = None
+) -> dict[str, int]:
+    """#19: how many mitigations each ``(status, within)`` of ``wanted`` lists, in one query
+    (the dashboard's chart: each bar the number its link's list shows)."""
+    day = day or timezone.localdate()
+    counts = Mitigation.objects.aggregate(
+        **{
+            f"n{i}": Count("pk", filter=mitigation_filter(status, day, within))
+            for i, (status, within) in enumerate(wanted.values())
+        }
+    )
+    return {key: counts[f"n{i}"] for i, key in enumerate(wanted)}
 
 
 # -- #15 part 2: emergency access ------------------------------------------------------------

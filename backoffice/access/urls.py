@@ -13,4 +13,5 @@ urlpatterns = [
     path("reviews/summary/", views.review_summary, name="review_summary"),
     path("reviews/<int:item_id>/decide/", views.review_decide, name="review_decide"),
     path("actual/", views.actual, name="actual"),
+    path("risks/", views.risks, name="risks"),  # #19 the dashboard's access risks by level
 ]

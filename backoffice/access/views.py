@@ -26,6 +26,7 @@ from backoffice.access.services import (
     REVIEW_ORDER,
     REVIEW_START_PERMISSION,
     REVIEW_STATUSES,
+    RISK_LEVELS,
     EmergencyReport,
     access_risks,
     do_decide_review,
@@ -34,6 +35,7 @@ from backoffice.access.services import (
     do_start_emergency,
     do_start_review,
     emergency_roles_of,
+    get_access_risks,
     get_actual_conflicts,
     get_emergency_log,
     get_emergency_report,
@@ -61,9 +63,11 @@ __all__ = [
     "review_decide",
     "review_summary",
     "actual",
+    "risks",
 ]
 
-STATUSES = ("all", "expiring", "expired", "active")
+#: #19: "due" (expiring or expired) is the start page's tile
+STATUSES = ("all", "due", "expiring", "expired", "active")
 #: Words the templates translate from data (risk levels, mitigation states).
 DATA_WORDS = (
     gettext_noop("critical"),
@@ -71,6 +75,7 @@ DATA_WORDS = (
     gettext_noop("medium"),
     gettext_noop("low"),
     gettext_noop("expiring"),
+    gettext_noop("due"),
     gettext_noop("future"),
     # #15 recertification: review states and role classes
     gettext_noop("open"),
@@ -89,15 +94,28 @@ DATA_WORDS = (
 def mitigations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     status = status if status in STATUSES else "all"
-    report = get_mitigation_report(actor_of(request), status)  # refusals: the error middleware
+    within = _within(request.GET.get("within", ""))  # #19: the dashboard's 30/60/90 days
+    report = get_mitigation_report(
+        actor_of(request), status, within=within
+    )  # refusals: the error middleware
     page = report.shown(page_of(request, report.records, MITIGATION_ORDER))
     context = {
         "rows": page.items,
         "next_url": next_url(request, page.next),
         "status": status,
         "statuses": STATUSES,
+        "within": within,
     }
     return render(request, "access/mitigations.html", context)
+
+
+#: the furthest ahead ``?within=`` looks, in days
+MAX_WITHIN = 366
+
+
+def _within(text: str) -> int | None:
+    """``?within=60``: expiring within that many days (1 to ``MAX_WITHIN``); else None."""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_WITHIN else None
 
 
 @login_required
@@ -113,6 +131,27 @@ def actual(request: HttpRequest) -> HttpResponse:
         page = report.page(None, size)
     context = {"rows": page.items, "next_url": next_url(request, page.next), "window_days": 30}
     return render(request, "access/actual.html", context)
+
+
+@login_required
+@require_GET
+def risks(request: HttpRequest) -> HttpResponse:
+    """#19: the access risks people hold today, a page at a time; ``?level=`` one level (the
+    dashboard's chart links here, and the page counts what its bar counts)."""
+    level = request.GET.get("level", "")
+    level = level if level in RISK_LEVELS else ""
+    report = get_access_risks(actor_of(request)).of_level(level or None)  # refusals: middleware
+    try:
+        page = report.page(request.GET.get("after") or None, PAGE_SIZE)
+    except DomainError:
+        page = report.page(None, PAGE_SIZE)
+    context = {
+        "rows": page.items,
+        "next_url": next_url(request, page.next),
+        "level": level,
+        "levels": RISK_LEVELS,
+    }
+    return render(request, "access/risks.html", context)
 
 
 class SimulateForm(forms.Form):

@@ -28,6 +28,7 @@ __all__ = [
     "Delegation",
     "spec_of",
     "ALL_STATUS_LABELS",
+    "AGE_LABELS",
 ]
 
 #: How each state is called on screen (the stored value stays the English word).
@@ -51,6 +52,14 @@ CREDIT_STATUS_LABELS = {
 #: every state a case can be in, as the cases list's filter and the charts name them
 ALL_STATUS_LABELS: dict[str, Any] = {s.value: label for s, label in STATUS_LABELS.items()}
 ALL_STATUS_LABELS.update(CREDIT_STATUS_LABELS)
+
+#: #19: the age bands of open cases (``queries.AGE_BANDS``), as the filter and the chart say them
+AGE_LABELS: dict[str, Any] = {
+    "0-7": _("open under 7 days"),
+    "7-30": _("open 7 to 30 days"),
+    "30-90": _("open 30 to 90 days"),
+    "90-": _("open 90 days or more"),
+}
 
 
 @lru_cache(maxsize=256)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from backoffice.base.actor import Actor, people_facts
 from backoffice.base.context import cached
@@ -58,6 +59,9 @@ __all__ = [
     "inbox_count",
     "known_for",
     "listed_cases",
+    "AGE_BANDS",
+    "cases_by_age",
+    "cases_by_state",
     "live_processes",
     "may_see",
     "principals_of",
@@ -243,15 +247,65 @@ CASE_LIST_ORDER = ("-pk",)
 
 
 def listed_cases(
-    actor: Actor, *, state: str | None = None, process: str | None = None
+    actor: Actor,
+    *,
+    state: str | None = None,
+    process: str | None = None,
+    age: str | None = None,
+    now: datetime | None = None,
 ) -> QuerySet[Case]:
-    """The cases list: what the actor may see, in one state and one process if asked."""
+    """The cases list: what the actor may see, in one state and one process if asked, and
+    (#19, the dashboard's age chart) the open ones of one age band (``AGE_BANDS``)."""
     cases = visible_cases(actor).select_related("process", "maker__profile")
     if state:
         cases = cases.filter(status=state)
     if process:
         cases = cases.filter(process__key=process)
+    if age:
+        cases = cases.filter(_open_of_age(age, now or timezone.now()))
     return cases
+
+
+#: #19: open cases by how long ago they were started: the key (as ``?age=`` takes it) and
+#: the band's days, from (inclusive) to (exclusive; None: no end)
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 7),
+    ("7-30", 7, 30),
+    ("30-90", 30, 90),
+    ("90-", 90, None),
+)
+
+
+def _open_of_age(band: str, now: datetime) -> Q:
+    """Open cases started within ``band``; an unknown band matches nothing (never all)."""
+    found = next(((low, high) for key, low, high in AGE_BANDS if key == band), None)
+    if found is None:
+        return Q(pk__in=[])
+    low, high = found
+    age = Q(created__lte=now - timedelta(days=low))
+    if high is not None:
+        age &= Q(created__gt=now - timedelta(days=high))
+    return age & ~Q(status__in=CLOSED_STATUSES)
+
+
+def cases_by_age(actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """#19: how many open cases the actor may see fall in each age band, in one query: the
+    same condition as ``listed_cases(age=…)``, so a bar and its list agree."""
+    now = now or timezone.now()
+    counts = visible_cases(actor).aggregate(
+        **{
+            f"band_{i}": Count("pk", filter=_open_of_age(key, now))
+            for i, (key, _low, _high) in enumerate(AGE_BANDS)
+        }
+    )
+    return {key: counts[f"band_{i}"] for i, (key, _low, _high) in enumerate(AGE_BANDS)}
+
+
+def cases_by_state(actor: Actor) -> dict[str, int]:
+    """#19: how many cases the actor may see are in each state, in one query (the dashboard's
+    state chart and its tile "in escalation" both read this, as the list's ``?state=``)."""
+    rows = visible_cases(actor).values_list("status").annotate(n=Count("pk")).order_by()
+    return dict(rows)
 
 
 #: statuses in which a case is done with: a new case on its object may start (#19)

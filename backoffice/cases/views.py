@@ -23,7 +23,7 @@ from backoffice.base.effects import get_effect
 from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
-from backoffice.cases.models import ALL_STATUS_LABELS, Case
+from backoffice.cases.models import AGE_LABELS, ALL_STATUS_LABELS, Case
 from backoffice.cases.present import case_out, inbox_row
 from backoffice.cases.queries import (
     CASE_LIST_ORDER,
@@ -97,7 +97,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     """Every case I may see, newest first, one page at a time (keyset: no count, no offset)."""
     state, process = request.GET.get("state", ""), request.GET.get("process", "")
-    cases = listed_cases(actor_of(request), state=state or None, process=process or None)
+    age = request.GET.get("age", "")  # #19: the dashboard's age chart links here
+    age = age if age in AGE_LABELS else ""
+    cases = listed_cases(
+        actor_of(request), state=state or None, process=process or None, age=age or None
+    )
     page = page_of(request, cases, CASE_LIST_ORDER)
     context = {
         "cases": page.items,
@@ -105,6 +109,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "first_url": _first_url(request),
         "state": state,
         "process": process,
+        "age": age,
+        "ages": list(AGE_LABELS.items()),
         "states": list(ALL_STATUS_LABELS.items()),
         "processes": list(live_processes().values()),
     }

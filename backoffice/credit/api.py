@@ -159,6 +159,12 @@ class Format(PageIn):
     format: Literal["json", "csv", "xlsx"] = "json"
 
 
+class Month(Format):
+    """#19: ``?month=2026-12``: the escalations of one month (the dashboard's chart)."""
+
+    month: str | None = None
+
+
 class Period(Format):
     start: date | None = None
     end: date | None = None
@@ -201,8 +207,8 @@ def register(request: HttpRequest, params: Query[Format], response: HttpResponse
     response={200: list[DecisionRowOut], **PROBLEMS},
     summary="Escalated credit cases by case (paged; ?format=csv: all)",
 )
-def escalations(request: HttpRequest, params: Query[Format], response: HttpResponse) -> Any:
-    report = queries.get_escalations(actor_of(request))
+def escalations(request: HttpRequest, params: Query[Month], response: HttpResponse) -> Any:
+    report = queries.get_escalations(actor_of(request), queries.parse_month(params.month))
     return _answer(request, response, report, params, "credit-escalations")
 
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
 from backoffice.base.pages import RecordPages
+from backoffice.cases.models import CaseEvent
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
@@ -28,6 +30,8 @@ __all__ = [
     "get_borrowers",
     "get_decision_register",
     "get_escalations",
+    "escalations_by_month",
+    "parse_month",
     "get_risk_report",
     "get_overdue_reviews",
     "BORROWER_ORDER",
@@ -234,16 +238,68 @@ def get_decision_register(actor: Actor) -> Report[CreditDecision]:
     )
 
 
-def get_escalations(actor: Actor) -> Report[CreditDecision]:
+def _escalated() -> QuerySet[CreditDecision]:
+    """Decisions that went to a higher level (CR-4), each with ``escalated_at``: when its
+    case was first escalated (the case's ``escalated`` event)."""
+    first = CaseEvent.objects.filter(case_id=OuterRef("case_id"), kind="escalated").order_by("at")
+    return (
+        _decisions()
+        .exclude(escalation_level="")
+        .annotate(escalated_at=Subquery(first.values("at")[:1]))
+    )
+
+
+def parse_month(text: str | None) -> date | None:
+    """``2026-12`` as the first day of that month; anything else None."""
+    try:
+        return date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+def _month_end(month: date) -> date:
+    """The last day of ``month``."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def get_escalations(actor: Actor, month: date | None = None) -> Report[CreditDecision]:
+    """CR-4 escalations; with ``month`` (#19, the dashboard's chart) only those escalated in
+    that month of the bank's time zone."""
     access_reports(actor)
+    records = _escalated()
+    title = "Escalations"
+    if month is not None:
+        low, high = _bounds(month, _month_end(month))
+        records = records.filter(Q(escalated_at__gte=low) & Q(escalated_at__lt=high))
+        title = f"Escalations in {month:%Y-%m}"
     return Report(
-        "Escalations",
+        title,
         "Credit cases whose votes differed and that went to a higher level (CR-4).",
         _DECISION_COLUMNS,
-        _decisions().exclude(escalation_level=""),
+        records,
         _DECISION_ORDER,
         _decision_row,
     )
+
+
+def escalations_by_month(actor: Actor) -> list[tuple[date, int]]:
+    """#19: how many credit cases were escalated in each month (oldest first), in one query:
+    the rows ``get_escalations(month=…)`` lists for that month."""
+    access_reports(actor)
+    tz = timezone.get_current_timezone()
+    rows = (
+        _escalated()
+        .filter(Q(escalated_at__isnull=False))
+        .annotate(month=TruncMonth("escalated_at", tzinfo=tz))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by("month")
+    )
+    return [(_as_date(row["month"]), row["n"]) for row in rows]
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:

@@ -62,11 +62,16 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def escalations(request: HttpRequest) -> HttpResponse:
+    """CR-4 escalations; ``?month=2026-12`` (#19: the dashboard's chart) those of a month."""
+    month = queries.parse_month(request.GET.get("month"))
     try:
-        report = queries.get_escalations(actor_of(request))
+        report = queries.get_escalations(actor_of(request), month)
     except DomainError as exc:
         return _refused(request, exc)
-    return _page(request, report, "/api/v1/credit/escalations?format=csv")
+    csv_path = "/api/v1/credit/escalations?format=csv"
+    if month is not None:
+        csv_path += f"&month={month:%Y-%m}"
+    return _page(request, report, csv_path)
 
 
 def _day(text: str | None, default: date) -> date:

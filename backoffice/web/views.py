@@ -3,7 +3,6 @@ API tokens), login, the set-password page a mailed link opens, and login lock-ou
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django import forms
@@ -11,10 +10,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordChangeView, PasswordResetConfirmView
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,10 +20,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backoffice.accounts.models import ApiToken
 from backoffice.accounts.services import do_create_own_token, do_revoke_own_token
-from backoffice.base.actor import Actor, actor_of
+from backoffice.base.actor import actor_of
 from backoffice.base.pages import next_url, page_of
-from backoffice.cases.models import ALL_STATUS_LABELS, Case
-from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
+from backoffice.cases.models import Case
+from backoffice.cases.queries import get_inbox, inbox_count
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.identity.views import begin_second_factor, needs_second_factor
 from backoffice.org.queries import get_organisation, get_person_overview
@@ -117,84 +115,26 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """What needs my attention, and how things stand."""
+    """What needs my attention, and how things stand: tiles and charts that count what the
+    lists they link to show (#19, ``web.dashboard``)."""
+    from backoffice.web.dashboard import get_dashboard
+
     actor = actor_of(request)
-    by_state = Counter(
-        dict(visible_cases(actor).values_list("status").annotate(n=Count("pk")).order_by())
-    )
-    by_process = (
-        inbox_cases(actor).values_list("process__name").annotate(n=Count("pk")).order_by("-n")
-    )
+    board = get_dashboard(actor)
     mine_open = Case.objects.filter(
         maker_id=actor.pk, status__in=["draft", "submitted", "returned"]
     )
-    cases_url = reverse("cases:list")
     context = {
-        "attention": _attention(actor),
+        "attention": board.tiles,
+        "charts": board.charts,
         "me": get_person_overview(request.user),
         "organisation": get_organisation(),
         "inbox_count": inbox_count(actor),
         "oldest": get_inbox(actor, limit=5).cases,
         "mine_open": mine_open.count(),
         "returned": mine_open.filter(status="returned").count(),
-        "by_state": sorted(
-            (
-                (ALL_STATUS_LABELS.get(k, k), v, f"{cases_url}?state={k}")
-                for k, v in by_state.items()
-            ),
-            key=lambda row: -row[1],
-        ),
-        "by_process": list(by_process),
     }
     return render(request, "web/home.html", context)
-
-
-def _attention(actor: Actor) -> list[dict[str, Any]]:
-    """Tiles for what the person's reports say needs attention (only the ones they may read)."""
-    tiles: list[dict[str, Any]] = []
-    permissions = actor.permissions
-    if "reports.read" in permissions:
-        from backoffice.credit.queries import get_overdue_reviews
-
-        # #19: the cases in escalation now, the number the chart and the cases list show
-        escalated = visible_cases(actor).filter(status="escalated").count()
-        tiles.append(
-            {
-                "count": escalated,
-                "label": _("credit cases in escalation"),
-                "url": f"{reverse('cases:list')}?state=escalated",
-            }
-        )
-        tiles.append(
-            {
-                "count": get_overdue_reviews(actor).count(),
-                "label": _("credits overdue for review"),
-                "url": reverse("credit:overdue_reviews"),
-            }
-        )
-    from backoffice.access.services import count_overdue_reviews
-
-    overdue = count_overdue_reviews(actor)
-    if overdue or "access.risk.read" in permissions:
-        scope = "all" if "access.risk.read" in permissions else "mine"
-        tiles.append(
-            {
-                "count": overdue,
-                "label": _("access reviews overdue"),
-                "url": f"{reverse('access:reviews')}?scope={scope}&status=overdue",
-            }
-        )
-    if "access.risk.read" in permissions:
-        from backoffice.access.queries import get_mitigations
-
-        tiles.append(
-            {
-                "count": get_mitigations("due").count(),
-                "label": _("mitigations expiring or expired"),
-                "url": reverse("access:mitigations"),
-            }
-        )
-    return tiles
 
 
 @login_required

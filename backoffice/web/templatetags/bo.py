@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,7 +10,9 @@ from typing import Any
 from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+
+from backoffice.web.charts import Chart, chart_svg
 
 register = template.Library()
 
@@ -41,65 +43,14 @@ def badge(count: int) -> str:
 
 
 @register.simple_tag
-def bar_chart(rows: Sequence[tuple[Any, ...]], label: str, width: int = 320) -> SafeString:
-    """A horizontal bar chart as inline SVG, with a title and a text alternative.
+def chart(drawn: Chart) -> SafeString:
+    """#19: a dashboard chart (``web.charts``) as inline SVG, its numbers in the page's
+    language and its text alternative in it too."""
 
-    A row is ``(name, count)`` or ``(name, count, url)``: with a url the bar links to the
-    list behind it, whose number is the bar's (#19).
-    """
-    if not rows:
-        return format_html('<p class="muted">{}</p>', "–")
-    bar_height, gap = 18, 6
-    label_width = min(190, 12 + 7 * max(len(str(row[0])) for row in rows))
-    top = max(row[1] for row in rows) or 1
-    height = len(rows) * (bar_height + gap)
-    scale = (width - label_width - 40) / top
-    bars = []
-    for i, row in enumerate(rows):
-        name, count = row[0], row[1]
-        y, length = i * (bar_height + gap), max(1, int(count * scale))
-        bar = format_html(
-            '<text x="0" y="{}" class="chart-label">{}</text>'
-            '<rect x="{}" y="{}" width="{}" height="{}" class="chart-bar"></rect>'
-            '<text x="{}" y="{}" class="chart-value">{}</text>',
-            y + 13,
-            str(name)[:26],
-            label_width,
-            y,
-            length,
-            bar_height,
-            label_width + length + 4,
-            y + 13,
-            count,
-        )
-        url = row[2] if len(row) > 2 else None
-        if url:
-            bars.append(
-                format_html(
-                    # named by its visible label and count (axe: label-content-name-mismatch)
-                    '<a href="{}" class="chart-link">{}</a>',
-                    url,
-                    bar,
-                )
-            )
-        else:
-            bars.append(format_html("<g>{}</g>", bar))
-    summary = ", ".join(f"{row[0]}: {row[1]}" for row in rows)
-    # an image may not hold links (axe: nested-interactive): with links the chart is a group
-    role = "group" if any(len(row) > 2 and row[2] for row in rows) else "img"
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" width="{}" height="{}" role="{}" '
-        'aria-label="{}: {}"><title>{}</title>{}</svg>',
-        width,
-        height,
-        width,
-        height,
-        role,
-        label,
-        summary,
-        label,
-        format_html_join("", "{}", ((b,) for b in bars)),
-    )
+    def number(value: int) -> str:
+        return number_format(value, use_l10n=True, force_grouping=True)
+
+    return mark_safe(chart_svg(drawn, number=number))  # noqa: S308 - chart_svg escapes every text
 
 
 @register.filter
