@@ -23,6 +23,7 @@ from backoffice.core.audit_sign import sign_checkpoint
 from backoffice.core.errors import DomainError
 
 __all__ = [
+    "do_note_verification_export",
     "Entry",
     "collecting",
     "record_all",
@@ -252,3 +253,21 @@ def do_checkpoint(private_key: Ed25519PrivateKey, *, actor: str) -> Checkpoint |
             after={k: v for k, v in signed.as_record().items() if k != "kind"},
         )
         return checkpoint
+
+
+def do_note_verification_export(actor: str, outcome: Any, file_format: str) -> None:
+    """#19: who took a verification result out of the system as a file, and what it said:
+    on the trail it verified, as every export of audit evidence is."""
+    with transaction.atomic():
+        record(
+            "audit.verification.exported",
+            actor=actor,
+            object_type="audit",
+            object_id="chain",
+            after={
+                "format": file_format,
+                "intact": outcome.ok,
+                "events": outcome.events,
+                "head_seq": outcome.head_seq,
+            },
+        )

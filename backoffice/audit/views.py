@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backoffice.audit.exports import (
@@ -22,8 +23,10 @@ from backoffice.audit.exports import (
 )
 from backoffice.audit.models import Checkpoint
 from backoffice.audit.queries import AuditFilter, access_audit_log, verify_database
+from backoffice.audit.services import do_note_verification_export
 from backoffice.audit.signing import configured_public_keys
 from backoffice.base.actor import actor_of
+from backoffice.base.pdf import pdf_download
 from backoffice.core.audit_export import Chunks
 from backoffice.core.errors import DomainError
 
@@ -76,8 +79,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @require_POST
 def audit_verify(request: HttpRequest) -> HttpResponse:
     """Recompute the whole chain now, with the configured public keys."""
-    access_audit_log(actor_of(request))
+    actor = actor_of(request)
+    access_audit_log(actor)
     outcome = verify_database(configured_public_keys())
+    if request.GET.get("format") == "pdf":  # #19: the result as a file, checked as the page
+        do_note_verification_export(actor.person, outcome, "pdf")
+        context = {"title": _("Verification of the audit trail"), "outcome": outcome}
+        return pdf_download(
+            request, "audit/verification_print.html", context, "audit-verification.pdf"
+        )
     return render(request, "audit/_verification.html", {"outcome": outcome})
 
 

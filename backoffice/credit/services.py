@@ -9,6 +9,7 @@ goes through the cases services (``cases.services.do_command``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from backoffice.credit.models import Credit, Provision
 from backoffice.credit.queries import access_credit_by_id
 
 __all__ = [
+    "do_note_risk_report_export",
     "do_report_credit_status",
     "do_assign_case_lead",
     "do_propose_provision",
@@ -257,3 +259,16 @@ def do_review_credit(credit_id: int, rating: str, comment: str, *, actor: Actor)
         return credit
 
     return _guarded("review", actor, credit_id, work)
+
+
+def do_note_risk_report_export(actor: Actor, start: date, end: date, file_format: str) -> None:
+    """#19: who took the CR-6 risk report out of the system as a file, for which period, and
+    when: on the audit trail, as the insider list's exports are (MaRisk BTO 1.1 Tz. 2)."""
+    with transaction.atomic():
+        record(
+            "credit.risk_report.exported",
+            actor=actor.person,
+            object_type="report",
+            object_id="risk-report",
+            after={"format": file_format, "start": start.isoformat(), "end": end.isoformat()},
+        )

@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 __all__ = [
     "OrganisationView",
+    "institution_name",
     "derived_from_live_policy",
     "get_domain_organisation",
     "get_live_policy",
@@ -178,6 +179,12 @@ def live_policy_version() -> tuple[int, str, Any] | None:
         return rows.values_list("number", "sha256", "loaded_at").first()
 
     return cached("policy_version", read)
+
+
+def institution_name() -> str:
+    """The live policy's institution ("Musterbank AG"), as reports print it; "" before any."""
+    policy = get_live_policy()
+    return policy.institution.name if policy is not None else ""
 
 
 def get_live_policy() -> Policy | None:
