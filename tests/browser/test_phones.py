@@ -65,6 +65,7 @@ JOURNEYS: dict[str, tuple[str, ...]] = {
         "/walls/crossings/",
         "/walls/denials/",
         "/access/mitigations/",
+        "/access/risks/",  # #19 the dashboard's access risks by level
         "/access/simulate/",
         "/access/reviews/",
     ),
