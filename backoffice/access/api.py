@@ -114,7 +114,9 @@ class MitigationOut(Schema):
 class MitigationFilterIn(PageIn):
     """``?status=``; a page of JSON (``?after=&limit=``) or, with ``?format=csv``, all rows."""
 
-    status: Literal["all", "active", "expiring", "expired"] = "all"
+    status: Literal["all", "due", "active", "expiring", "expired"] = "all"
+    #: #19: with ``expiring``, those ending within so many days (the dashboard's 30/60/90)
+    within: int | None = Field(default=None, ge=1, le=366)
     format: Literal["json", "csv", "xlsx"] = "json"
 
 
@@ -148,7 +150,7 @@ def _csv(
 def list_mitigations(
     request: HttpRequest, params: Query[MitigationFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
-    report = get_mitigation_report(actor_of(request), params.status)
+    report = get_mitigation_report(actor_of(request), params.status, within=params.within)
     return answer_page(
         request,
         response,

@@ -110,7 +110,7 @@ def mitigations(request: HttpRequest) -> HttpResponse:
 
 
 #: the furthest ahead ``?within=`` looks, in days
-MAX_WITHIN = 366
+MAX_WITHIN = 366  # as the API's ``within``
 
 
 def _within(text: str) -> int | None:

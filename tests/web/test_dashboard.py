@@ -198,3 +198,19 @@ def test_the_dashboard_needs_the_same_statements_however_many_cases(bank: None) 
         do_start_case(anna, "payment-release", payment("2500.00"), submit=True).raise_if_denied()
     assert statements() == few
     assert few <= 45
+
+
+@pytest.mark.parametrize(
+    ("chart", "api"),
+    [("mitigations", "/api/v1/access/mitigations"), ("escalations", "/api/v1/credit/escalations")],
+)
+def test_the_csv_of_a_bar_holds_the_rows_its_page_shows(bank: None, chart: str, api: str) -> None:
+    client = client_of("clara.vogel")
+    bars = charts_on(client.get("/").content.decode())[chart]
+    assert bars
+    for url, number in bars:
+        query = url.split("?", 1)[1]
+        csv = client.get(f"{api}?{query}&format=csv")
+        assert csv.status_code == 200
+        text = b"".join(csv.streaming_content).decode()
+        assert len(text.strip().splitlines()) - 1 == number, url
