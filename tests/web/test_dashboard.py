@@ -197,7 +197,7 @@ def test_the_dashboard_needs_the_same_statements_however_many_cases(bank: None) 
     for _ in range(20):
         do_start_case(anna, "payment-release", payment("2500.00"), submit=True).raise_if_denied()
     assert statements() == few
-    assert few <= 45
+    assert few <= 30  # 26 measured for compliance, every chart and tile drawn
 
 
 @pytest.mark.parametrize(
