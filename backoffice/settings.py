@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "backoffice.base.middleware.HttpsExpectedMiddleware",  # #19: plain http told why, in words
     "django.middleware.security.SecurityMiddleware",
     "backoffice.base.middleware.RequestIdMiddleware",
     "backoffice.base.middleware.ApiProblemMiddleware",
