@@ -15,12 +15,16 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import screenshot
 from tests.browser.test_phones import (
     JOURNEYS,
     PHONE,
     a_case_with_the_longest_timeline,
     a_credit_case,
+    slug,
 )
+
+DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = [pytest.mark.browser]
 
@@ -87,4 +91,12 @@ def test_main_pages_have_no_serious_accessibility_violation(
         page.goto(f"{shared_bank}{url}")
         if violations := serious_violations(page, axe_script):
             found[url] = violations
+        # #19 screenshots (var/screenshots/): English on a desktop here, German on a phone and
+        # on a desktop; test_phones takes English on a phone
+        name = f"{persona.split('.')[0]}-{slug(path.format(case='case', credit='credit'))}"
+        screenshot(page, f"{'phone' if phone else 'desktop'}-{language}-{name}")
+        if phone:
+            page.set_viewport_size(DESKTOP)
+            screenshot(page, f"desktop-{language}-{name}")
+            page.set_viewport_size(PHONE)
     assert not found, "\n".join(f"{url}: {v}" for url, vs in found.items() for v in vs)
