@@ -1,31 +1,7 @@
 """Django settings, all from the environment (12-factor).
 
-BACKOFFICE_DATABASE_URL   default: SQLite file var/backoffice.sqlite3 under the working directory
-BACKOFFICE_MIGRATE_DATABASE_URL  the same database, as the role that owns the tables: `migrate`
-                          connects so (#13, docs/production.md); unset: one role for both
-BACKOFFICE_ADMIN_DATABASE_URL    a superuser, read only by `init --create-roles`
-BACKOFFICE_SECRET_KEY     default: generated once into var/secret_key (never committed)
-BACKOFFICE_DEBUG          "1"/"true" for development; off by default
-BACKOFFICE_ALLOWED_HOSTS  comma separated; default localhost names
-BACKOFFICE_VAR_DIR        where local state lives; default ./var
-BACKOFFICE_PLAIN_HTTP     "1" only for the local demo: cookies without the Secure flag, no HSTS
-BACKOFFICE_AUDIT_KEY      key file signing audit checkpoints; default var/audit-signing-key.pem
-BACKOFFICE_TRUSTED_PROXIES  reverse proxies of ours in front of the app that append the client's
-                          address to X-Forwarded-For; default 0: REMOTE_ADDR only (docs/audit.md)
-BACKOFFICE_LOGIN_RECORDS_DAYS  days to keep records of login attempts and addresses; default 90
-BACKOFFICE_ADMIN          "1" mounts Django's admin at /admin/ (read-only, reference data only)
-BACKOFFICE_URL            the address people open, for links in e-mails; default http://127.0.0.1:8000
-BACKOFFICE_LOCAL_PASSWORDS  "0" switches local password logins off (single sign-on only); default on
-BACKOFFICE_MFA_REQUIRED   "1": a local password login needs a TOTP code; people enrol first
-BACKOFFICE_OIDC_*         OpenID Connect login (docs/integration.md): ISSUER, CLIENT_ID,
-                          CLIENT_SECRET, AUTHORIZATION_ENDPOINT, TOKEN_ENDPOINT, USERINFO_ENDPOINT,
-                          JWKS_URI, END_SESSION_ENDPOINT, SIGN_ALGO (RS256), SCOPES
-BACKOFFICE_LDAP_*         directory login (docs/integration.md): URL, BIND_DN, BIND_PASSWORD,
-                          USER_BASE, USER_FILTER, GROUP_BASE, GROUP_FILTER, START_TLS
-BACKOFFICE_SCIM_TOKEN     bearer token of the SCIM 2.0 endpoint /scim/v2/; unset: no endpoint
-BACKOFFICE_SMTP_URL       #18: where mail goes: smtp://user:pass@host:port (starttls: smtp+tls://,
-                          implicit TLS: smtps://); unset: mail is printed to the console
-BACKOFFICE_DIGEST_HOUR    #18: the local hour the daily digest leaves; default 7
+Every variable with its default and meaning: README.md, *Configuration*
+(tests/test_environment.py keeps the two in step).
 """
 
 from __future__ import annotations
@@ -109,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "backoffice.base.middleware.HttpsExpectedMiddleware",  # #19: plain http told why, in words
     "django.middleware.security.SecurityMiddleware",
     "backoffice.base.middleware.RequestIdMiddleware",
     "backoffice.base.middleware.ApiProblemMiddleware",

@@ -2,6 +2,7 @@
 """The pages people open all day, on a large PostgreSQL database, beside ``/healthz``.
 
     .venv/bin/python benchmarks/pages.py [--cases 100000] [--events 1000000] [--repeat 5]
+    .venv/bin/python benchmarks/pages.py --demo [--repeat 9] [--budget-ms 100]
 
 Creates a scratch database with the demo bank, ``--cases`` payment cases (most released,
 a fifth waiting for release, some rejected or drafts) and ``--events`` chained audit
@@ -11,6 +12,12 @@ the inbox, a case page, the cases list and the audit list as each kind of person
 ``--repeat`` times each, and prints for each page the median server time, the ratio to
 ``/healthz`` measured the same way in the same run, and the number of SQL statements.
 Fails (exit 1) when a page answers with an error or needs more than ``--max-queries``.
+
+``--demo`` (#19 "Server time") measures at the demo's size instead: the demo bank exactly as
+``backoffice demo`` sets it up (SQLite in a scratch directory), every main page of each
+persona's day (the pages the browser tests visit, ``tests/browser/test_phones.JOURNEYS``),
+each against the budget of ``--budget-ms`` (by the request's CPU time: on a busy machine the
+wall time mostly measures the others) and beside ``/healthz`` from the same run.
 """
 
 from __future__ import annotations
@@ -172,19 +179,32 @@ def kept_open_cases() -> dict[str, int]:
 
 def time_page(client: Any, path: str, repeat: int) -> tuple[float, int, int]:
     """Median seconds, SQL statements of the last request, and its status code."""
+    seconds, _, queries, status = time_page_cpu(client, path, repeat)
+    return seconds, queries, status
+
+
+def time_page_cpu(client: Any, path: str, repeat: int) -> tuple[float, float, int, int]:
+    """Median wall seconds, median CPU seconds of this process, SQL statements of the last
+    request, and its status code.
+
+    With SQLite the database works in this process too, so the CPU time is the whole
+    request's work: on a busy machine it is what a quiet one would take, give or take the
+    caches, while the wall time also holds the waits for a core.
+    """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    seconds = []
+    seconds, cpu = [], []
     status = queries = 0
     client.get(path)  # warm: the first request of a process loads what the others reuse
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(path)
             seconds.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         status, queries = response.status_code, len(captured)
-    return statistics.median(seconds), queries, status
+    return statistics.median(seconds), statistics.median(cpu), queries, status
 
 
 def main() -> None:
@@ -199,7 +219,12 @@ def main() -> None:
         action="store_true",
         help="keep the filled database (bo_pages_bench_kept) and reuse it on the next --keep run",
     )
+    parser.add_argument("--demo", action="store_true", help="the demo bank's size, on SQLite")
+    parser.add_argument("--budget-ms", type=float, default=100.0, help="with --demo")
     args = parser.parse_args()
+    if args.demo:
+        demo_pages(args.repeat, args.budget_ms, args.max_queries)
+        return
 
     import psycopg
 
@@ -289,6 +314,78 @@ def main() -> None:
         )
     if failures:
         print("failed:", *failures, sep="\n  ")
+        raise SystemExit(1)
+
+
+def demo_pages(repeat: int, budget_ms: float, max_queries: int) -> None:
+    """#19: every main page of each persona's day at the demo's size, against the budget."""
+    var = Path(tempfile.mkdtemp(prefix="bo-pages-demo-"))
+    os.environ.update(
+        BACKOFFICE_DATABASE_URL=f"sqlite:///{var / 'backoffice.sqlite3'}",
+        BACKOFFICE_VAR_DIR=str(var),
+        BACKOFFICE_ALLOWED_HOSTS="testserver",
+        BACKOFFICE_SSL_REDIRECT="0",
+        DJANGO_SETTINGS_MODULE="backoffice.settings",
+    )
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    from backoffice.cases.models import Case
+    from backoffice.credit.models import CreditDecision
+    from tests.browser.test_phones import JOURNEYS
+
+    rows: list[tuple[str, str, float, float, int, int]] = []
+    failures: list[str] = []
+    try:
+        started = time.perf_counter()
+        call_command("demo", no_serve=True, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        print(f"  demo bank set up in {time.perf_counter() - started:.1f} s", flush=True)
+        longest = Case.objects.annotate(n=Count("events")).order_by("-n", "pk").first()
+        credit = CreditDecision.objects.order_by("pk").first()
+        assert longest is not None and credit is not None
+        cases = Case.objects.count()
+        healthz, _, _ = time_page(Client(), "/healthz", repeat)
+        users = get_user_model().objects
+        for persona, paths in sorted(JOURNEYS.items()):
+            client = Client()
+            client.force_login(users.get(username=persona))
+            for path in paths:
+                url = path.format(case=longest.pk, credit=credit.case_id)
+                seconds, cpu, queries, status = time_page_cpu(client, url, repeat)
+                rows.append((persona, url, seconds, cpu, queries, status))
+                if status >= 400 or cpu * 1000 > budget_ms:
+                    failures.append(f"{persona} {url}: HTTP {status}, CPU {cpu * 1000:.1f} ms")
+    finally:
+        connection.close()
+        shutil.rmtree(var, ignore_errors=True)
+
+    load = os.getloadavg()
+    print()
+    print(
+        f"SQLite, the demo bank ({cases} cases); median of {repeat} requests in-process; "
+        f"/healthz {healthz * 1000:.1f} ms; budget {budget_ms:.0f} ms; "
+        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
+    print("| person | page | status | wall ms | CPU ms | x /healthz | SQL statements | budget |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    for persona, url, seconds, cpu, queries, status in rows:
+        verdict = "ok" if cpu * 1000 <= budget_ms else "OVER"
+        print(
+            f"| {persona} | {url} | {status} | {seconds * 1000:.1f} | {cpu * 1000:.1f} "
+            f"| {seconds / healthz:.1f} | {queries} | {verdict} |"
+        )
+    over_queries = [r for r in rows if r[4] > max_queries]
+    if over_queries:
+        print(f"more than {max_queries} statements:", *(f"{r[0]} {r[1]}" for r in over_queries))
+    if failures:
+        print("over the budget or failed:", *failures, sep="\n  ")
         raise SystemExit(1)
 
 

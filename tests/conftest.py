@@ -105,6 +105,12 @@ _demo_snapshot: dict[str, _Snapshot] = {}
 def demo_bank(db: Any) -> Any:
     """The demo bank's organisation in the database, loaded through the real service once
     per worker and database, then restored from the rows that load wrote."""
+    return load_demo_bank()
+
+
+def load_demo_bank() -> Any:
+    """``demo_bank`` for fixtures that hold the database otherwise (the browser tests'
+    live server: committed, not inside a test's transaction)."""
     from backoffice.org.services import do_load_policy
 
     snapshot = _demo_snapshot.get(connection.vendor)

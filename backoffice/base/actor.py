@@ -135,7 +135,8 @@ class Actor:
 
     def forget(self) -> None:
         """After a change to this actor's own roles, units or delegations in this request."""
-        for name in ("facts", "delegations", "principals", "processes", "acting", "wall"):
+        parts = ("facts", "delegations", "principals", "processes", "acting", "wall")
+        for name in (*parts, "inbox", "visible"):  # the last two: querysets built from them
             self.__dict__.pop(name, None)
 
 

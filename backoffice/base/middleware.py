@@ -16,9 +16,63 @@ from django.utils.translation import gettext as _
 
 from backoffice.base.context import request_id_var, request_scope
 
-__all__ = ["RequestIdMiddleware", "ApiProblemMiddleware", "TextInputMiddleware", "PARSED_JSON"]
+__all__ = [
+    "HttpsExpectedMiddleware",
+    "RequestIdMiddleware",
+    "ApiProblemMiddleware",
+    "TextInputMiddleware",
+    "PARSED_JSON",
+]
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+#: Host names that only this machine reaches: nobody there has a certificate for them, so a
+#: redirect to https would end in the browser's connection error instead of a word of why.
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]", 1)[0]
+    return name in _LOOPBACK_NAMES or name.endswith(".localhost") or name.startswith("127.")
+
+
+class HttpsExpectedMiddleware:
+    """#19 A newcomer's first hour: plain http to a server that insists on https is told so.
+
+    Django's ``SecurityMiddleware`` (which stays, after this one) answers such a request
+    with an empty 301. A newcomer who started ``backoffice serve`` on their own machine
+    follows it to an https port nobody serves and sees only the browser's error. This one
+    answers first, in words: a 301 with a page for public names (browsers follow it, other
+    clients read why), and for loopback names the page itself (400, as nginx answers plain
+    http on an https port) with the link and ``BACKOFFICE_PLAIN_HTTP=1`` for a local trial.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        if not getattr(settings, "SECURE_SSL_REDIRECT", False) or request.is_secure():
+            return self.get_response(request)
+        path = request.path.lstrip("/")
+        if any(re.search(p, path) for p in settings.SECURE_REDIRECT_EXEMPT):
+            return self.get_response(request)
+        host = settings.SECURE_SSL_HOST or request.get_host()
+        secure_url = f"https://{host}{request.get_full_path()}"
+        from django.template.loader import render_to_string
+
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            body = render_to_string(
+                "https_expected.html", {"secure_url": secure_url, "language": language}
+            )
+        if _is_loopback(request.get_host()):
+            return HttpResponse(body, status=400)
+        response = HttpResponse(body, status=301)
+        response["Location"] = secure_url
+        return response
 
 
 class RequestIdMiddleware:

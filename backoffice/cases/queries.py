@@ -225,8 +225,17 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
 
     #8: read guards (Chinese walls) hide walled cases from people outside the wall, even
     from those who read every case, and show a deal's cases to the people brought over it.
-    ``may_see`` is the same rule for one loaded case.
+    ``may_see`` is the same rule for one loaded case. Built once per actor and policy
+    version, like ``inbox_cases``; each caller gets a fresh copy.
     """
+    built: dict[Any, QuerySet[Case]] = actor.__dict__.setdefault("visible", {})
+    version = live_policy_version()
+    if version not in built:
+        built[version] = _visible_cases(actor)
+    return built[version].all()
+
+
+def _visible_cases(actor: Actor) -> QuerySet[Case]:
     cases = Case.objects.all()
     also, only = guard_filters(actor)
     if READ_ALL_PERMISSION in actor.permissions:
@@ -397,7 +406,20 @@ INBOX_COUNT_CAP = 100
 
 def inbox_cases(actor: Actor, process: str | None = None) -> QuerySet[Case]:
     """Open cases waiting at a step the actor takes part in and has not acted on, as each
-    engine can tell in one statement (``Engine.inbox_filter``): what the badge counts."""
+    engine can tell in one statement (``Engine.inbox_filter``): what the badge counts.
+
+    #19 Server time: the condition spans every live process; building it cost the
+    dashboard more than its three statements did. It is built once per actor and policy
+    version (``Actor.forget`` drops it with the facts it rests on); each caller gets a
+    fresh copy, so every statement still reads the database as it is now."""
+    built: dict[tuple[Any, str | None], QuerySet[Case]] = actor.__dict__.setdefault("inbox", {})
+    key = (live_policy_version(), process)
+    if key not in built:
+        built[key] = _waiting_cases(actor, process)
+    return built[key].all()
+
+
+def _waiting_cases(actor: Actor, process: str | None) -> QuerySet[Case]:
     waiting = Q(pk__in=[])
     for key, row in live_processes().items():
         if process is None or key == process:

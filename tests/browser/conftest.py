@@ -54,37 +54,106 @@ def chromium(django_db_setup: Any) -> Iterator[Any]:
 @pytest.fixture
 def live_bank(live_server: Any, transactional_db: Any) -> str:
     """The demo bank with its demo cases, on the live server; returns its base URL."""
-    from backoffice.ops.seed import seed_demo_cases
-    from backoffice.org.services import do_load_policy
-    from tests.conftest import DEMO_POLICY
-
-    do_load_policy(DEMO_POLICY.read_bytes(), str(DEMO_POLICY), actor="test:setup")
-    seed_demo_cases()
+    seed_bank()
     return str(live_server.url)
 
 
+def seed_bank(*, full: bool = False) -> None:
+    """The demo policy (restored from the worker's snapshot after its first load) and the
+    demo cases; ``full``: also credits, walls and trades, so every main page has rows."""
+    from backoffice.ops.seed import seed_demo_cases
+    from tests.conftest import load_demo_bank
+
+    load_demo_bank()
+    seed_demo_cases()
+    if full:
+        from backoffice.credit.demo import seed_demo_credit
+        from backoffice.trading.demo import seed_demo_trading
+        from backoffice.walls.seed import seed_demo_walls
+
+        seed_demo_credit()
+        seed_demo_walls()
+        seed_demo_trading()
+
+
+@pytest.fixture(scope="module")
+def shared_bank(live_server: Any, django_db_blocker: Any) -> Iterator[str]:
+    """The full demo bank on the live server, set up once for a module whose tests only
+    look (phones, accessibility): seeding it for each of their tests cost more than the
+    tests. The database is emptied afterwards, as a transactional test leaves it."""
+    from django.core.management import call_command
+
+    live_server._live_server_modified_settings.enable()
+    with django_db_blocker.unblock():
+        try:
+            seed_bank(full=True)
+            yield str(live_server.url)
+        finally:
+            call_command("flush", verbosity=0, interactive=False)
+            live_server._live_server_modified_settings.disable()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_helper(request: pytest.FixtureRequest) -> Iterator[None]:
+    """pytest-django's helper of the same name, but not for tests on the ``shared_bank``.
+
+    pytest-django gives every test that uses ``live_server`` an emptied database of its own
+    (``transactional_db``); that would empty the module's bank after its first test. The
+    other tests get what pytest-django's helper does (pytest_django/fixtures.py).
+    """
+    if "live_server" not in request.fixturenames or "shared_bank" in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    live_server = request.getfixturevalue("live_server")
+    live_server._live_server_modified_settings.enable()
+    yield
+    live_server._live_server_modified_settings.disable()
+
+
+def _logged_in(chromium: Any, base: str, username: str, language: str | None) -> Any:
+    """A fresh browser context logged in as ``username`` (by typing, like a person)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    if language:
+        user.profile.language = language
+        user.profile.save(update_fields=["language"])
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
 @pytest.fixture
-def session(chromium: Any, live_bank: str) -> Callable[..., Any]:
+def session(chromium: Any, live_bank: str) -> Iterator[Callable[..., Any]]:
     """A fresh browser session logged in as ``username`` (by typing, like a person)."""
     pages: list[Any] = []
 
     def open_as(username: str, *, language: str | None = None) -> Any:
-        from django.contrib.auth import get_user_model
+        page = _logged_in(chromium, live_bank, username, language)
+        pages.append(page.context)
+        return page
 
-        user = get_user_model().objects.get(username=username)
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-        if language:
-            user.profile.language = language
-            user.profile.save(update_fields=["language"])
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-        page = context.new_page()
-        page.goto(f"{live_bank}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.press("#id_password", "Enter")
-        page.wait_for_url(f"{live_bank}/")
-        pages.append(context)
+    yield open_as
+    for context in pages:
+        context.close()
+
+
+@pytest.fixture
+def shared_session(chromium: Any, shared_bank: str) -> Iterator[Callable[..., Any]]:
+    """``session`` on the module's ``shared_bank``."""
+    pages: list[Any] = []
+
+    def open_as(username: str, *, language: str | None = None) -> Any:
+        page = _logged_in(chromium, shared_bank, username, language)
+        pages.append(page.context)
         return page
 
     yield open_as

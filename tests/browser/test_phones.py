@@ -1,5 +1,7 @@
 """#19 Phones: at a 390 px viewport no main page scrolls sideways; wide tables become cards
-or scroll within themselves. Each persona visits the pages of their day on a phone."""
+or scroll within themselves. Each persona visits the pages of their day on a phone.
+
+The tests only look, so the module shares one full demo bank (``shared_bank``)."""
 
 from __future__ import annotations
 
@@ -13,19 +15,6 @@ from tests.browser.conftest import screenshot
 pytestmark = [pytest.mark.browser]
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def full_bank(live_bank: str) -> str:
-    """The demo bank with credits, walls and trades, so every main page has rows to show."""
-    from backoffice.credit.demo import seed_demo_credit
-    from backoffice.trading.demo import seed_demo_trading
-    from backoffice.walls.seed import seed_demo_walls
-
-    seed_demo_credit()
-    seed_demo_walls()
-    seed_demo_trading()
-    return live_bank
 
 
 def a_case_with_the_longest_timeline() -> int:
@@ -82,15 +71,15 @@ def slug(path: str) -> str:
 
 @pytest.mark.parametrize("persona", sorted(JOURNEYS))
 def test_no_main_page_scrolls_sideways_on_a_phone(
-    session: Callable[..., Any], full_bank: str, persona: str
+    shared_session: Callable[..., Any], shared_bank: str, persona: str
 ) -> None:
     case, credit = a_case_with_the_longest_timeline(), a_credit_case()
-    page = session(persona, language="en")
+    page = shared_session(persona, language="en")
     page.set_viewport_size(PHONE)
     too_wide = []
     for path in JOURNEYS[persona]:
         url = path.format(case=case, credit=credit)
-        response = page.goto(f"{full_bank}{url}")
+        response = page.goto(f"{shared_bank}{url}")
         assert response is not None and response.ok, (persona, url, response and response.status)
         width = page.evaluate("document.documentElement.scrollWidth")
         screenshot(
