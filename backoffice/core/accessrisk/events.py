@@ -53,7 +53,8 @@ class ActionMap:
 
 @dataclass(frozen=True, eq=False)
 class EventLog:
-    """One row per (event, function performed, object concerned), as dense indices.
+    """One row per (event, function performed, object concerned), as dense indices;
+    ``function`` is -1 in the row of an event that performs no function.
 
     Objects stay strings in ``object_column`` (one per row of the file read, '' for none)
     until the few rows that matter are known: ``source`` is each row's place there.
@@ -188,25 +189,42 @@ def _expand(
     objects: pa.ChunkedArray,
     events: int,
 ) -> EventLog:
-    """One row per function an event performs; unmapped events are dropped here."""
+    """One row per function an event performs, and a row of function -1 for an event
+    that performs none (the rows stay in place: dropping them costs more than keeping).
+
+    Most actions perform one function: each event's first function is one gather (the
+    rows of unknown actions, -1, read the -1 put after the last action); only the events
+    of actions with more functions get further rows, after the others.
+    """
     per_action = np.diff(actions.ptr)
-    counts = np.where(action >= 0, per_action.astype(np.int32)[np.maximum(action, 0)], 0)
-    if len(per_action) and int(per_action.max()) <= 1:  # one function per action: a filter
-        rows = np.flatnonzero(counts)
-        function = actions.function[actions.ptr[action[rows]]]
-    else:
-        rows = np.repeat(np.arange(len(action), dtype=np.int64), counts)
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        within = np.arange(len(rows), dtype=np.int64) - starts
-        function = actions.function[actions.ptr[action[rows]] + within]
+    first = np.full(len(per_action) + 1, -1, dtype=np.int32)  # the last one: action -1
+    some = per_action > 0
+    first[:-1][some] = actions.function[actions.ptr[:-1][some]]
+    function = first[action]
+    mapped = int(np.count_nonzero(function >= 0))
+    source = np.arange(len(action), dtype=np.int64)
+    more = np.append(per_action > 1, False)
+    extra = np.flatnonzero(more[action])
+    if len(extra):
+        counts = per_action[action[extra]] - 1
+        repeated = np.repeat(extra, counts)
+        within = np.arange(len(repeated), dtype=np.int64)
+        within -= np.repeat(np.cumsum(counts) - counts, counts)
+        within += 1
+        source = np.concatenate([source, repeated])
+        function = np.concatenate(
+            [function, actions.function[actions.ptr[action[repeated]] + within]]
+        )
+        user = np.concatenate([user, user[repeated]])
+        time = np.concatenate([time, time[repeated]])
     return EventLog(
-        user=user[rows],
+        user=user,
         function=function,
-        time=time[rows],
-        source=rows,
+        time=time,
+        source=source,
         object_column=objects,
         events=events,
-        mapped=int(np.count_nonzero(counts)),
+        mapped=mapped,
     )
 
 
