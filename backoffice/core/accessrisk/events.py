@@ -123,7 +123,6 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
         text = file.read("time")["time"]
         _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
         raise
-    _require(file, table, "actor")
     if table["time"].null_count:
         row = int(np.flatnonzero(pc.is_null(table["time"]).to_numpy(zero_copy_only=False))[0])
         raise file.error(row, "missing time")
@@ -133,7 +132,11 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
         table[c] for c in ("actor", "action", "time", "object")
     )
     del table
-    user = lookup(file, "actor", actor, users)
+    user = users.find(actor)
+    # an empty actor is missing, not unknown (and not found, unless a user's id is empty)
+    if bool((user < 0).any()) or pc.any(pc.equal(users.ids, "")).as_py():
+        _require(file, actor, "actor")
+        lookup(file, "actor", actor, users)  # raises: the unknown actors, with lines
     del actor
     time = _micros(time_column)
     del time_column
@@ -143,17 +146,18 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
 
 
 def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """The times' 64-bit values, read from Arrow's buffers (no nulls: checked before)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    parts = [c.cast(pa.int64()).to_numpy(zero_copy_only=False) for c in chunks]
+    parts = [np.frombuffer(c.buffers()[1], np.int64, len(c), c.offset * 8) for c in chunks]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _require(file: CsvFile, table: pa.Table, column: str) -> None:
-    """An empty actor or time is an error at its line."""
-    empty = pc.equal(pc.utf8_length(table[column]), 0)
+def _require(file: CsvFile, column: pa.ChunkedArray, name: str) -> None:
+    """An empty actor is an error at its line."""
+    empty = pc.equal(pc.utf8_length(column), 0)
     if pc.any(empty).as_py():
         row = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
-        raise file.error(row, f"missing {column}")
+        raise file.error(row, f"missing {name}")
 
 
 def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
