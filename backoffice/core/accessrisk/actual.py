@@ -112,7 +112,8 @@ def _maybe_complete(
     of the bits of every function they performed (bit 63: an event that performs none).
     A row can only be in a complete group if one of its function's risks has all its
     bits in the person's signature. That is necessary, not sufficient (two functions may
-    share a bit), so the exact test follows on the few rows kept: about one in twenty on ``large``, instead of sorting them all.
+    share a bit), so the exact test follows on the few rows kept: about one in twenty on
+    ``large``, instead of sorting them all.
     """
     member_ptr, member_risk, _ = members
     # function -1 (performs none) reads the last entry of each table: a bit no risk needs
