@@ -34,7 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from backoffice.core.accessrisk.analysis import Analysis, _mitigated, _violation_keys
-from backoffice.core.accessrisk.events import EventLog, load_action_map, read_events
+from backoffice.core.accessrisk.events import (
+    EventLog,
+    load_action_map,
+    merge_logs,
+    read_event_parts,
+)
 from backoffice.core.accessrisk.load import (
     Population,
     index_population,
@@ -80,21 +85,26 @@ class Findings:
         return len(self.user)
 
 
-def find_actual(rules: CompiledRules, log: EventLog, window: int) -> Findings:
-    """Every actual conflict in ``log``; ``window`` in microseconds (inclusive)."""
+def find_actual(rules: CompiledRules, log: EventLog | Sequence[EventLog], window: int) -> Findings:
+    """Every actual conflict in ``log`` (one log, or the parts of one or more logs, as
+    ``read_event_parts`` reads them); ``window`` in microseconds (inclusive)."""
+    parts = [log] if isinstance(log, EventLog) else list(log)
     n_risks = len(rules.risk_ids)
     sizes = np.diff(rules.risk_ptr).astype(np.int64)
     members = _memberships(rules)
-    n_users = int(log.user.max()) + 1 if len(log.user) else 0
-    maybe = _maybe_complete(rules, members, log.user, log.function, n_users)
-    rows, group, slot_ = _complete_rows(
-        members, sizes, n_risks, maybe, log.user[maybe], log.function[maybe]
-    )
+    kept = _maybe_complete(rules, members, parts)
+    user = _joined([p.user[k] for p, k in zip(parts, kept, strict=True)], np.int32)
+    function = _joined([p.function[k] for p, k in zip(parts, kept, strict=True)], np.int32)
+    times = _joined([p.time[k] for p, k in zip(parts, kept, strict=True)], np.int64)
+    names = pa.chunked_array(
+        [p.object_column.take(pa.array(p.source[k])) for p, k in zip(parts, kept, strict=True)],
+        pa.string(),
+    ).combine_chunks()
+    everything = np.arange(len(user), dtype=np.int64)
+    rows, group, slot_ = _complete_rows(members, sizes, n_risks, everything, user, function)
     slot = slot_.astype(np.int64)
-    time = log.time[rows]
-    obj, objects = _encode_objects(
-        log.object_column.take(pa.array(log.source[rows])).combine_chunks()
-    )
+    time = times[rows]
+    obj, objects = _encode_objects(names.take(pa.array(rows)))
     rank = _object_rank(obj, objects)
 
     windowed = _windows(group, slot, time, obj, rank, sizes, n_risks, window)
@@ -102,35 +112,40 @@ def find_actual(rules: CompiledRules, log: EventLog, window: int) -> Findings:
     return _assemble(windowed, objected, n_risks, sizes, rules, objects)
 
 
+def _joined(arrays: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+
+
 def _maybe_complete(
     rules: CompiledRules,
     members: tuple[npt.NDArray[np.int64], Ints, Ints],
-    user: Ints,
-    function: Ints,
-    n_users: int,
-) -> npt.NDArray[np.intp]:
-    """The rows that may belong to a complete (person, risk) group, found with bit tests.
+    parts: list[EventLog],
+) -> list[npt.NDArray[np.intp]]:
+    """Per part, the rows that may belong to a complete (person, risk) group.
 
     Each function is one of 63 bits (``function % 63``); a person's signature is the OR
     of the bits of every function they performed (bit 63: an event that performs none).
     A row can only be in a complete group if one of its function's risks has all its
     bits in the person's signature. That is necessary, not sufficient (two functions may
     share a bit), so the exact test follows on the few rows kept: about one in twenty on
-    ``large``, instead of sorting them all.
+    ``large``, instead of sorting them all. The work goes a cache-sized slice of rows at
+    a time: temporaries of the whole log cost more in page faults than the tests.
     """
     member_ptr, member_risk, _ = members
+    n_users = max((int(p.user.max()) + 1 for p in parts if len(p.user)), default=0)
     # function -1 (performs none) reads the last entry of each table: a bit no risk needs
     bit = np.append(np.arange(len(rules.function_ids), dtype=np.int64) % (_BITS - 1), _BITS - 1)
     bit = bit.astype(np.uint64)
     # the signatures: a flag per (person, bit), packed into one 64-bit word per person
     flags = np.zeros(n_users * _BITS, dtype=bool)
     width = np.int32 if n_users * _BITS < 1 << 31 else np.int64  # half the traffic if it fits
-    bit_key = bit.astype(width)
-    for at in range(0, len(user), _SLICE):
-        key = user[at : at + _SLICE].astype(width)
-        key *= _BITS
-        key += bit_key[function[at : at + _SLICE]]
-        flags[key] = True
+    bit_key: npt.NDArray[np.integer[Any]] = bit.astype(width)
+    for part in parts:
+        for at in range(0, len(part.user), _SLICE):
+            key: npt.NDArray[np.integer[Any]] = part.user[at : at + _SLICE].astype(width)
+            key *= _BITS
+            key += bit_key[part.function[at : at + _SLICE]]
+            flags[key] = True
     signature: npt.NDArray[np.uint64] = np.packbits(flags, bitorder="little").view("<u8")
     del flags
     # the bits each risk needs, and per function the needs of its risks (-1: none)
@@ -146,24 +161,21 @@ def _maybe_complete(
         has = counts > j
         table[has] = needs[member_risk[member_ptr[:-1][has[:-1]] + j]]
         tables.append(table)
-    keep = np.zeros(len(user), dtype=bool)
 
-    def test(lo: int, hi: int) -> None:
-        """Rows ``lo:hi``, a cache-sized slice at a time (temporaries of the whole log
-        cost more in page faults and memory traffic than the tests themselves)."""
-        for at in range(lo, hi, _SLICE):
-            f = function[at : min(at + _SLICE, hi)]
-            mine = signature[user[at : at + len(f)]]
-            ok = keep[at : at + len(f)]
+    def test(part: EventLog) -> npt.NDArray[np.intp]:
+        keep = np.zeros(len(part.user), dtype=bool)
+        for at in range(0, len(part.user), _SLICE):
+            f = part.function[at : at + _SLICE]
+            mine = signature[part.user[at : at + _SLICE]]
+            ok = keep[at : at + _SLICE]
             for table in tables:
                 need = table[f]
                 ok |= (need & mine) == need
+        maybe = np.flatnonzero(keep)
+        return maybe[part.function[maybe] >= 0]
 
-    half = (len(user) // 2 + _SLICE - 1) // _SLICE * _SLICE
     with ThreadPoolExecutor(_THREADS) as pool:  # numpy lets go of the GIL: two cores
-        list(pool.map(test, (0, half), (half, len(user))))
-    maybe = np.flatnonzero(keep)
-    return maybe[function[maybe] >= 0]
+        return list(pool.map(test, parts))
 
 
 def _complete_rows(
@@ -487,13 +499,17 @@ def analyze_actual(
         # the roles of every assignment are checked beside the read of the logs
         indexing = pool.submit(index_population, raw, rules)
         try:
-            log = merge_logs(
-                [read_events(p, raw.users, actions, people_only=p in people_only) for p in logs]
-            )
+            parts = [
+                part
+                for path in logs
+                for part in read_event_parts(
+                    path, raw.users, actions, people_only=path in people_only
+                )
+            ]
         finally:
             population = indexing.result()
     mitigations = load_mitigations(folder, rules, population, as_of)
-    findings = find_actual(rules, log, window)
+    findings = find_actual(rules, parts, window)
     n_risks = max(len(rules.risk_ids), 1)
     if everyone:
         keys = _violation_keys(rules, population, None)
@@ -508,7 +524,8 @@ def analyze_actual(
     possible = _members(wanted, keys)
     at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
     mitigated = possible & mitigated_all[at] if len(keys) else possible
-    return ActualReport(analysis, findings, possible, mitigated, window, log.events, log.mapped)
+    events, mapped = sum(p.events for p in parts), sum(p.mapped for p in parts)
+    return ActualReport(analysis, findings, possible, mitigated, window, events, mapped)
 
 
 def _subset(population: Population, people: npt.NDArray[np.int64]) -> Population:
@@ -519,27 +536,3 @@ def _subset(population: Population, people: npt.NDArray[np.int64]) -> Population
     at = np.arange(int(ptr[-1]), dtype=np.int64) - np.repeat(ptr[:-1], counts)
     at += np.repeat(population.ptr[people], counts)
     return Population(users=population.users, ptr=ptr, roles=population.roles[at])
-
-
-def merge_logs(logs: Sequence[EventLog]) -> EventLog:
-    """Several logs as one; an object id is the same object in every log."""
-    if len(logs) == 1:
-        return logs[0]
-    offsets = np.cumsum([0] + [len(log.object_column) for log in logs])
-
-    def joined(name: str) -> npt.NDArray[Any]:
-        return np.concatenate([getattr(log, name) for log in logs])
-
-    return EventLog(
-        user=joined("user"),
-        function=joined("function"),
-        time=joined("time"),
-        source=np.concatenate(
-            [log.source + offset for log, offset in zip(logs, offsets, strict=False)]
-        ),
-        object_column=pa.chunked_array(
-            [chunk for log in logs for chunk in log.object_column.chunks], pa.string()
-        ),
-        events=sum(log.events for log in logs),
-        mapped=sum(log.mapped for log in logs),
-    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,14 @@ from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, lookup
 from backoffice.core.accessrisk.errors import InputError
 from backoffice.core.accessrisk.rules import CompiledRules
 
-__all__ = ["ActionMap", "EventLog", "load_action_map", "read_events"]
+__all__ = [
+    "ActionMap",
+    "EventLog",
+    "load_action_map",
+    "merge_logs",
+    "read_event_parts",
+    "read_events",
+]
 
 #: An ISO 8601 time with a zone, as Arrow parses it (fractions of a second allowed).
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
@@ -105,50 +113,94 @@ def read_events(
     An actor who is nobody in ``users.csv`` is bad input, unless ``people_only``: then the
     event is left out. The live trail needs that: it holds system actors (setup, a
     benchmark) and the names failed logins were tried with, who are no one."""
+    return merge_logs(read_event_parts(path, users, actions, people_only=people_only))
+
+
+def merge_logs(logs: Sequence[EventLog]) -> EventLog:
+    """Several logs as one; an object id is the same object in every log."""
+    if len(logs) == 1:
+        return logs[0]
+    offsets = np.cumsum([0] + [len(log.object_column) for log in logs[:-1]]).tolist()
+
+    def joined(name: str) -> npt.NDArray[Any]:
+        return np.concatenate([getattr(log, name) for log in logs])
+
+    return EventLog(
+        user=joined("user"),
+        function=joined("function"),
+        time=joined("time"),
+        source=np.concatenate(
+            [log.source + offset for log, offset in zip(logs, offsets, strict=False)]
+        ),
+        object_column=pa.chunked_array(
+            [chunk for log in logs for chunk in log.object_column.chunks], pa.string()
+        ),
+        events=sum(log.events for log in logs),
+        mapped=sum(log.mapped for log in logs),
+    )
+
+
+def read_event_parts(
+    path: Path, users: Ids, actions: ActionMap, *, people_only: bool = False
+) -> list[EventLog]:
+    """:func:`read_events`, as the parts it was read in (a CSV log: one per block).
+
+    Each block's strings are let go once its actors, actions and times are numbers, so
+    the log is never held as text: less memory, and what is converted is still in cache.
+    """
     try:
         with open(path, "rb") as handle:
             head = handle.read(64).lstrip()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror}") from None
     if head.startswith(b"{"):
-        return _read_ocel(path, users, actions, people_only)
+        return [_read_ocel(path, users, actions, people_only)]
     return _read_csv(path, users, actions)
 
 
-def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
+    parts: list[EventLog] = []
+    rows = 0
+    missing_time = -1  # the first row without a time
+    unknown = False
     try:  # times are parsed while reading; only a bad one makes us read them as text
-        table = file.read("actor", "action", "object", "time", types={"time": _TIME_TYPE})
+        for batch in file.batches("actor", "action", "object", "time", types={"time": _TIME_TYPE}):
+            time_column = batch.column("time")
+            if time_column.null_count and missing_time < 0:
+                nulls = pc.is_null(time_column).to_numpy(zero_copy_only=False)
+                missing_time = rows + int(np.flatnonzero(nulls)[0])
+            user = users.find(pa.chunked_array([batch.column("actor")]))
+            unknown = unknown or bool((user < 0).any())
+            action = actions.actions.find(pa.chunked_array([batch.column("action")]))
+            time = _micros(time_column) if not time_column.null_count else _none(len(batch))
+            objects = pa.chunked_array([batch.column("object")])
+            parts.append(_expand(actions, user, action, time, objects, batch.num_rows))
+            rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         text = file.read("time")["time"]
         _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
         raise
-    if table["time"].null_count:
-        row = int(np.flatnonzero(pc.is_null(table["time"]).to_numpy(zero_copy_only=False))[0])
-        raise file.error(row, "missing time")
-    events = table.num_rows
-    # each column is let go once it is converted: the strings are most of the memory
-    actor, action_names, time_column, objects = (
-        table[c] for c in ("actor", "action", "time", "object")
-    )
-    del table
-    user = users.find(actor)
+    if missing_time >= 0:
+        raise file.error(missing_time, "missing time")
     # an empty actor is missing, not unknown (and not found, unless a user's id is empty)
-    if bool((user < 0).any()) or pc.any(pc.equal(users.ids, "")).as_py():
+    if unknown or pc.any(pc.equal(users.ids, "")).as_py():
+        actor = file.read("actor")["actor"]  # again, as text: only to say which and where
         _require(file, actor, "actor")
-        lookup(file, "actor", actor, users)  # raises: the unknown actors, with lines
-    del actor
-    time = _micros(time_column)
-    del time_column
-    action = actions.actions.find(action_names)
-    del action_names
-    return _expand(actions, user, action, time, objects, events)
+        lookup(file, "actor", actor, users)
+    return parts
+
+
+def _none(rows: int) -> npt.NDArray[np.int64]:
+    return np.zeros(rows, dtype=np.int64)
 
 
 def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
     """The times' 64-bit values, read from Arrow's buffers (no nulls: checked before)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     parts = [np.frombuffer(c.buffers()[1], np.int64, len(c), c.offset * 8) for c in chunks]
+    if len(parts) == 1:
+        return parts[0]  # a view of the block's times (read-only): nothing copied
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
