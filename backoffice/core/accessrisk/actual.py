@@ -96,20 +96,35 @@ def find_actual(rules: CompiledRules, log: EventLog | Sequence[EventLog], window
     user = _joined([p.user[k] for p, k in zip(parts, kept, strict=True)], np.int32)
     function = _joined([p.function[k] for p, k in zip(parts, kept, strict=True)], np.int32)
     times = _joined([p.time[k] for p, k in zip(parts, kept, strict=True)], np.int64)
-    names = pa.chunked_array(
-        [p.object_column.take(pa.array(p.source[k])) for p, k in zip(parts, kept, strict=True)],
-        pa.string(),
-    ).combine_chunks()
     everything = np.arange(len(user), dtype=np.int64)
     rows, group, slot_ = _complete_rows(members, sizes, n_risks, everything, user, function)
     slot = slot_.astype(np.int64)
     time = times[rows]
-    obj, objects = _encode_objects(names.take(pa.array(rows)))
+    obj, objects = _encode_objects(_object_names(parts, kept, rows))
     rank = _object_rank(obj, objects)
 
     windowed = _windows(group, slot, time, obj, rank, sizes, n_risks, window)
     objected = _same_object(group, slot, time, obj, rank, sizes, n_risks)
     return _assemble(windowed, objected, n_risks, sizes, rules, objects)
+
+
+def _object_names(
+    parts: list[EventLog], kept: list[npt.NDArray[np.intp]], rows: npt.NDArray[np.int64]
+) -> pa.Array:
+    """The object of each of ``rows`` (places among the kept rows of all parts, in order),
+    taken part by part: only the rows that matter ever become strings again."""
+    starts = np.cumsum([0] + [len(k) for k in kept])
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    bounds = np.searchsorted(ordered, starts)
+    pieces: list[pa.Array] = [pa.array([], pa.string())]
+    for i, part in enumerate(parts):
+        if bounds[i] < bounds[i + 1]:
+            local = kept[i][ordered[bounds[i] : bounds[i + 1]] - starts[i]]
+            pieces.extend(part.object_column.take(pa.array(part.source[local])).chunks)
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.arange(len(order))
+    return pa.concat_arrays([p.cast(pa.string()) for p in pieces]).take(pa.array(inverse))
 
 
 def _joined(arrays: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
@@ -168,9 +183,15 @@ def _maybe_complete(
             f = part.function[at : at + _SLICE]
             mine = signature[part.user[at : at + _SLICE]]
             ok = keep[at : at + _SLICE]
-            for table in tables:
+            for table in tables[:2]:
                 need = table[f]
                 ok |= (need & mine) == need
+            if len(tables) > 2:  # few functions are in more than two risks
+                more = np.flatnonzero(counts[f] > 2)
+                f, mine = f[more], mine[more]
+                for table in tables[2:]:
+                    need = table[f]
+                    ok[more[(need & mine) == need]] = True
         maybe = np.flatnonzero(keep)
         return maybe[part.function[maybe] >= 0]
 
