@@ -45,7 +45,8 @@ from backoffice.core.accessrisk.load import (
     index_population,
     load_mitigations,
     load_rules,
-    read_population,
+    read_assignments,
+    read_users,
 )
 from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
 
@@ -511,21 +512,20 @@ def analyze_actual(
     (``read_events``): Backoffice's own trail.
     """
     with ThreadPoolExecutor(1) as pool:
-        compiling = pool.submit(load_rules, folder)  # beside the big read of assignments
+        compiling = pool.submit(load_rules, folder)  # beside the read of users.csv
         try:
-            raw = read_population(folder)
+            users = read_users(folder)
         finally:
             rules = compiling.result()
         actions = load_action_map(folder, rules, mapping)
-        # the roles of every assignment are checked beside the read of the logs
-        indexing = pool.submit(index_population, raw, rules)
+        # the assignments are read and checked beside the read of the logs (errors in the
+        # folder still come first: the one raised in ``finally`` is the one reported)
+        indexing = pool.submit(lambda: index_population(read_assignments(folder, users), rules))
         try:
             parts = [
                 part
                 for path in logs
-                for part in read_event_parts(
-                    path, raw.users, actions, people_only=path in people_only
-                )
+                for part in read_event_parts(path, users, actions, people_only=path in people_only)
             ]
         finally:
             population = indexing.result()

@@ -37,7 +37,9 @@ __all__ = [
     "load_population",
     "load_rules",
     "parse_iso_date",
+    "read_assignments",
     "read_population",
+    "read_users",
 ]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -166,11 +168,20 @@ class RawPopulation:
 
 def read_population(folder: Path) -> RawPopulation:
     """Read the users (sorted, distinct) and the assignments; needs no rule set."""
-    users = Ids(
+    return read_assignments(folder, read_users(folder))
+
+
+def read_users(folder: Path) -> Ids:
+    """The user ids of users.csv, sorted and distinct."""
+    return Ids(
         _sorted_unique(CsvFile(folder, "users").read("user_id")["user_id"]),
         "users.csv",
         is_sorted=True,
     )
+
+
+def read_assignments(folder: Path, users: Ids) -> RawPopulation:
+    """assignments.csv as read, beside the users it will be checked against."""
     file = CsvFile(folder, "assignments")
     return RawPopulation(users, file, file.read("user_id", "role_id"))
 
