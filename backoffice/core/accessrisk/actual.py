@@ -42,10 +42,9 @@ from backoffice.core.accessrisk.events import (
 )
 from backoffice.core.accessrisk.load import (
     Population,
-    index_population,
+    load_assignments,
     load_mitigations,
     load_rules,
-    read_assignments,
     read_users,
 )
 from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
@@ -520,7 +519,7 @@ def analyze_actual(
         actions = load_action_map(folder, rules, mapping)
         # the assignments are read and checked beside the read of the logs (errors in the
         # folder still come first: the one raised in ``finally`` is the one reported)
-        indexing = pool.submit(lambda: index_population(read_assignments(folder, users), rules))
+        indexing = pool.submit(load_assignments, folder, users, rules)
         try:
             parts = [
                 part
