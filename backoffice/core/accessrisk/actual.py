@@ -124,7 +124,7 @@ def _object_names(
             pieces.extend(part.object_column.take(pa.array(part.source[local])).chunks)
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.arange(len(order))
-    return pa.concat_arrays([p.cast(pa.string()) for p in pieces]).take(pa.array(inverse))
+    return pa.concat_arrays(pieces).take(pa.array(inverse))
 
 
 def _joined(arrays: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:

@@ -181,12 +181,15 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
         text = file.read("time")["time"]
         _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
         raise
-    if missing_time >= 0:
-        raise file.error(missing_time, "missing time")
-    # an empty actor is missing, not unknown (and not found, unless a user's id is empty)
+    # an empty actor is missing, not unknown (and not found, unless a user's id is empty);
+    # the checks come in the order they always did: empty actors, times, unknown actors
+    actor = None
     if unknown or pc.any(pc.equal(users.ids, "")).as_py():
         actor = file.read("actor")["actor"]  # again, as text: only to say which and where
         _require(file, actor, "actor")
+    if missing_time >= 0:
+        raise file.error(missing_time, "missing time")
+    if actor is not None:
         lookup(file, "actor", actor, users)
     return parts
 
