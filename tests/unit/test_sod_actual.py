@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backoffice.core.accessrisk import rules_from_data
-from backoffice.core.accessrisk.actual import KINDS, find_actual
+from backoffice.core.accessrisk import csvinput, rules_from_data
+from backoffice.core.accessrisk.actual import KINDS, Findings, find_actual
 from backoffice.core.accessrisk.events import EventLog
 from backoffice.sod_cli import sod_actual
 from tests.unit.sod_data import write_folder
@@ -198,6 +198,49 @@ def test_a_malformed_log_is_named_by_file_and_line_and_nothing_is_written(
     assert list(tmp_path.glob(".actual.csv*")) == []
 
 
+def test_a_log_read_in_small_blocks_gives_the_same_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log is converted a block at a time: with blocks of a line or two, people's
+    events, objects and actions performing two functions span many blocks."""
+    # invoice.enter also approves (a second function), so ann and ben approve on entering
+    folder, events = setup(tmp_path, mapping=MAPPING + "invoice.enter,APPROVE\n")
+    assert run(folder, events, tmp_path / "whole.csv")[0] == 0
+    monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
+    assert run(folder, events, tmp_path / "blocks.csv")[0] == 0
+    whole = (tmp_path / "whole.csv").read_text()
+    assert (tmp_path / "blocks.csv").read_text() == whole
+    assert "ben,R1,high,window,,2025-01-01T08:00:00Z,2025-01-01T08:00:00Z" in whole
+    folder, events = setup(tmp_path / "known")
+    assert run(folder, events, tmp_path / "known.csv")[0] == 0
+    assert (tmp_path / "known.csv").read_text().splitlines() == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("log", "message"),
+    [
+        (LOG.replace("ben,", "zed,", 1), "log.csv:8: unknown actor 'zed' (not in users.csv)"),
+        (LOG.replace("ben,", ",", 1), "log.csv:8: missing actor"),
+        (LOG + "ann,invoice.enter,INV-9,\n", "log.csv:10: missing time"),
+        (
+            LOG.replace("2025-03-20T08:00:00Z", "20.03.2025"),
+            "log.csv:7: time '20.03.2025' is not an ISO 8601 time with a zone",
+        ),
+        (LOG + "ann,invoice.enter,INV-9\n", "log.csv:10: expected 4 fields, found 3"),
+    ],
+)
+def test_an_error_in_a_later_block_is_named_by_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: str, message: str
+) -> None:
+    monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
+    folder, events = setup(tmp_path, log=log)
+    out = tmp_path / "actual.csv"
+    code, _, err = run(folder, events, out)
+    assert code == 2
+    assert f"backoffice sod actual: {events.parent}/{message}" in err
+    assert not out.exists()
+
+
 def test_a_mapping_that_names_an_unknown_function_is_refused(tmp_path: Path) -> None:
     folder, events = setup(tmp_path, mapping=MAPPING + "vendor.create,VENDOR\n")
     out = tmp_path / "actual.csv"
@@ -320,11 +363,9 @@ events_strategy = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(events=events_strategy, window=st.integers(0, 12))
-def test_engine_agrees_with_the_brute_force_reference(events: list[Event], window: int) -> None:
+def event_log(events: list[Event]) -> EventLog:
     function_index = {f: i for i, f in enumerate(RULES.function_ids)}
-    log = EventLog(
+    return EventLog(
         user=np.array([e[0] for e in events], dtype=np.int32),
         function=np.array([function_index[e[1]] for e in events], dtype=np.int32),
         time=np.array([e[2] * SECOND for e in events], dtype=np.int64),
@@ -333,7 +374,10 @@ def test_engine_agrees_with_the_brute_force_reference(events: list[Event], windo
         events=len(events),
         mapped=len(events),
     )
-    findings = find_actual(RULES, log, window * SECOND)
+
+
+def as_found(findings: Findings) -> list[Finding]:
+    """The findings as the reference writes them (and each one's start and end checked)."""
     got = []
     for i in range(len(findings)):
         evidence = tuple(
@@ -359,7 +403,31 @@ def test_engine_agrees_with_the_brute_force_reference(events: list[Event], windo
         )
         assert findings.start[i] == min(e[1] for e in evidence) * SECOND
         assert findings.end[i] == max(e[1] for e in evidence) * SECOND
-    assert got == reference(events, window)
+    return got
+
+
+@settings(max_examples=300, deadline=None)
+@given(events=events_strategy, window=st.integers(0, 12))
+def test_engine_agrees_with_the_brute_force_reference(events: list[Event], window: int) -> None:
+    findings = find_actual(RULES, event_log(events), window * SECOND)
+    assert as_found(findings) == reference(events, window)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    events=events_strategy,
+    window=st.integers(0, 12),
+    cuts=st.lists(st.integers(0, 40), max_size=3),
+)
+def test_a_log_read_in_parts_gives_the_answer_of_the_whole(
+    events: list[Event], window: int, cuts: list[int]
+) -> None:
+    """A CSV log arrives in blocks, each its own part with its own objects; a person's
+    events in different blocks are one person's events all the same."""
+    bounds = sorted({0, len(events), *(min(c, len(events)) for c in cuts)})
+    parts = [event_log(events[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    findings = find_actual(RULES, parts or [event_log([])], window * SECOND)
+    assert as_found(findings) == reference(events, window)
 
 
 def test_backoffice_own_audit_trail_exported_as_ocel_is_read(tmp_path: Path) -> None:

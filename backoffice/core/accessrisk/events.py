@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,14 @@ from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, lookup
 from backoffice.core.accessrisk.errors import InputError
 from backoffice.core.accessrisk.rules import CompiledRules
 
-__all__ = ["ActionMap", "EventLog", "load_action_map", "read_events"]
+__all__ = [
+    "ActionMap",
+    "EventLog",
+    "load_action_map",
+    "merge_logs",
+    "read_event_parts",
+    "read_events",
+]
 
 #: An ISO 8601 time with a zone, as Arrow parses it (fractions of a second allowed).
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
@@ -53,7 +61,8 @@ class ActionMap:
 
 @dataclass(frozen=True, eq=False)
 class EventLog:
-    """One row per (event, function performed, object concerned), as dense indices.
+    """One row per (event, function performed, object concerned), as dense indices;
+    ``function`` is -1 in the row of an event that performs no function.
 
     Objects stay strings in ``object_column`` (one per row of the file read, '' for none)
     until the few rows that matter are known: ``source`` is each row's place there.
@@ -104,55 +113,106 @@ def read_events(
     An actor who is nobody in ``users.csv`` is bad input, unless ``people_only``: then the
     event is left out. The live trail needs that: it holds system actors (setup, a
     benchmark) and the names failed logins were tried with, who are no one."""
+    return merge_logs(read_event_parts(path, users, actions, people_only=people_only))
+
+
+def merge_logs(logs: Sequence[EventLog]) -> EventLog:
+    """Several logs as one; an object id is the same object in every log."""
+    if len(logs) == 1:
+        return logs[0]
+    offsets = np.cumsum([0] + [len(log.object_column) for log in logs[:-1]]).tolist()
+
+    def joined(name: str) -> npt.NDArray[Any]:
+        return np.concatenate([getattr(log, name) for log in logs])
+
+    return EventLog(
+        user=joined("user"),
+        function=joined("function"),
+        time=joined("time"),
+        source=np.concatenate(
+            [log.source + offset for log, offset in zip(logs, offsets, strict=False)]
+        ),
+        object_column=pa.chunked_array(
+            [chunk for log in logs for chunk in log.object_column.chunks], pa.string()
+        ),
+        events=sum(log.events for log in logs),
+        mapped=sum(log.mapped for log in logs),
+    )
+
+
+def read_event_parts(
+    path: Path, users: Ids, actions: ActionMap, *, people_only: bool = False
+) -> list[EventLog]:
+    """:func:`read_events`, as the parts it was read in (a CSV log: one per block).
+
+    Each block's strings are let go once its actors, actions and times are numbers, so
+    the log is never held as text: less memory, and what is converted is still in cache.
+    """
     try:
         with open(path, "rb") as handle:
             head = handle.read(64).lstrip()
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror}") from None
     if head.startswith(b"{"):
-        return _read_ocel(path, users, actions, people_only)
+        return [_read_ocel(path, users, actions, people_only)]
     return _read_csv(path, users, actions)
 
 
-def _read_csv(path: Path, users: Ids, actions: ActionMap) -> EventLog:
+def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
+    parts: list[EventLog] = []
+    rows = 0
+    missing_time = -1  # the first row without a time
+    unknown = False
     try:  # times are parsed while reading; only a bad one makes us read them as text
-        table = file.read("actor", "action", "object", "time", types={"time": _TIME_TYPE})
+        for batch in file.batches("actor", "action", "object", "time", types={"time": _TIME_TYPE}):
+            time_column = batch.column("time")
+            if time_column.null_count and missing_time < 0:
+                nulls = pc.is_null(time_column).to_numpy(zero_copy_only=False)
+                missing_time = rows + int(np.flatnonzero(nulls)[0])
+            user = users.find(pa.chunked_array([batch.column("actor")]))
+            unknown = unknown or bool((user < 0).any())
+            action = actions.actions.find(pa.chunked_array([batch.column("action")]))
+            time = _micros(time_column) if not time_column.null_count else _none(len(batch))
+            objects = pa.chunked_array([batch.column("object")])
+            parts.append(_expand(actions, user, action, time, objects, batch.num_rows))
+            rows += batch.num_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         text = file.read("time")["time"]
         _times(text, lambda row, value: file.error(row, f"time {value!r} {_TIME_HINT}"))
         raise
-    _require(file, table, "actor")
-    if table["time"].null_count:
-        row = int(np.flatnonzero(pc.is_null(table["time"]).to_numpy(zero_copy_only=False))[0])
-        raise file.error(row, "missing time")
-    events = table.num_rows
-    # each column is let go once it is converted: the strings are most of the memory
-    actor, action_names, time_column, objects = (
-        table[c] for c in ("actor", "action", "time", "object")
-    )
-    del table
-    user = lookup(file, "actor", actor, users)
-    del actor
-    time = _micros(time_column)
-    del time_column
-    action = actions.actions.find(action_names)
-    del action_names
-    return _expand(actions, user, action, time, objects, events)
+    # an empty actor is missing, not unknown (and not found, unless a user's id is empty);
+    # the checks come in the order they always did: empty actors, times, unknown actors
+    actor = None
+    if unknown or pc.any(pc.equal(users.ids, "")).as_py():
+        actor = file.read("actor")["actor"]  # again, as text: only to say which and where
+        _require(file, actor, "actor")
+    if missing_time >= 0:
+        raise file.error(missing_time, "missing time")
+    if actor is not None:
+        lookup(file, "actor", actor, users)
+    return parts
+
+
+def _none(rows: int) -> npt.NDArray[np.int64]:
+    return np.zeros(rows, dtype=np.int64)
 
 
 def _micros(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
+    """The times' 64-bit values, read from Arrow's buffers (no nulls: checked before)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    parts = [c.cast(pa.int64()).to_numpy(zero_copy_only=False) for c in chunks]
+    parts = [np.frombuffer(c.buffers()[1], np.int64, len(c), c.offset * 8) for c in chunks]
+    if len(parts) == 1:
+        return parts[0]  # a view of the block's times (read-only): nothing copied
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _require(file: CsvFile, table: pa.Table, column: str) -> None:
-    """An empty actor or time is an error at its line."""
-    empty = pc.equal(pc.utf8_length(table[column]), 0)
+def _require(file: CsvFile, column: pa.ChunkedArray, name: str) -> None:
+    """An empty actor is an error at its line."""
+    empty = pc.equal(pc.utf8_length(column), 0)
     if pc.any(empty).as_py():
         row = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
-        raise file.error(row, f"missing {column}")
+        raise file.error(row, f"missing {name}")
 
 
 def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
@@ -188,25 +248,42 @@ def _expand(
     objects: pa.ChunkedArray,
     events: int,
 ) -> EventLog:
-    """One row per function an event performs; unmapped events are dropped here."""
+    """One row per function an event performs, and a row of function -1 for an event
+    that performs none (the rows stay in place: dropping them costs more than keeping).
+
+    Most actions perform one function: each event's first function is one gather (the
+    rows of unknown actions, -1, read the -1 put after the last action); only the events
+    of actions with more functions get further rows, after the others.
+    """
     per_action = np.diff(actions.ptr)
-    counts = np.where(action >= 0, per_action.astype(np.int32)[np.maximum(action, 0)], 0)
-    if len(per_action) and int(per_action.max()) <= 1:  # one function per action: a filter
-        rows = np.flatnonzero(counts)
-        function = actions.function[actions.ptr[action[rows]]]
-    else:
-        rows = np.repeat(np.arange(len(action), dtype=np.int64), counts)
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        within = np.arange(len(rows), dtype=np.int64) - starts
-        function = actions.function[actions.ptr[action[rows]] + within]
+    first = np.full(len(per_action) + 1, -1, dtype=np.int32)  # the last one: action -1
+    some = per_action > 0
+    first[:-1][some] = actions.function[actions.ptr[:-1][some]]
+    function = first[action]
+    mapped = int(np.count_nonzero(function >= 0))
+    source = np.arange(len(action), dtype=np.int64)
+    more = np.append(per_action > 1, False)
+    extra = np.flatnonzero(more[action])
+    if len(extra):
+        counts = per_action[action[extra]] - 1
+        repeated = np.repeat(extra, counts)
+        within = np.arange(len(repeated), dtype=np.int64)
+        within -= np.repeat(np.cumsum(counts) - counts, counts)
+        within += 1
+        source = np.concatenate([source, repeated])
+        function = np.concatenate(
+            [function, actions.function[actions.ptr[action[repeated]] + within]]
+        )
+        user = np.concatenate([user, user[repeated]])
+        time = np.concatenate([time, time[repeated]])
     return EventLog(
-        user=user[rows],
+        user=user,
         function=function,
-        time=time[rows],
-        source=rows,
+        time=time,
+        source=source,
         object_column=objects,
         events=events,
-        mapped=int(np.count_nonzero(counts)),
+        mapped=mapped,
     )
 
 

@@ -33,11 +33,14 @@ __all__ = [
     "Population",
     "RawPopulation",
     "index_population",
+    "load_assignments",
     "load_mitigations",
     "load_population",
     "load_rules",
     "parse_iso_date",
+    "read_assignments",
     "read_population",
+    "read_users",
 ]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -166,11 +169,20 @@ class RawPopulation:
 
 def read_population(folder: Path) -> RawPopulation:
     """Read the users (sorted, distinct) and the assignments; needs no rule set."""
-    users = Ids(
+    return read_assignments(folder, read_users(folder))
+
+
+def read_users(folder: Path) -> Ids:
+    """The user ids of users.csv, sorted and distinct."""
+    return Ids(
         _sorted_unique(CsvFile(folder, "users").read("user_id")["user_id"]),
         "users.csv",
         is_sorted=True,
     )
+
+
+def read_assignments(folder: Path, users: Ids) -> RawPopulation:
+    """assignments.csv as read, beside the users it will be checked against."""
     file = CsvFile(folder, "assignments")
     return RawPopulation(users, file, file.read("user_id", "role_id"))
 
@@ -184,6 +196,29 @@ def index_population(raw: RawPopulation, rules: CompiledRules) -> Population:
         roles = pool.submit(lookup, file, "role_id", table["role_id"], role_ids)
         user = lookup(file, "user_id", table["user_id"], users, runs=True)
         role = roles.result()
+    return _grouped(users, user, role)
+
+
+def load_assignments(folder: Path, users: Ids, rules: CompiledRules) -> Population:
+    """:func:`read_assignments` and :func:`index_population` in one pass, a block at a
+    time: each block's ids become indices while still in cache, and the 7.5 M assignments
+    of ``large`` are never held as text. A block with an unknown id makes it read the file
+    the plain way, which names the first unknown ids and their lines."""
+    file = CsvFile(folder, "assignments")
+    role_ids = Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
+    users_found, roles_found = [], []
+    for batch in file.batches("user_id", "role_id"):
+        user = users.find(pa.chunked_array([batch.column("user_id")]), runs=True)
+        role = role_ids.find(pa.chunked_array([batch.column("role_id")]))
+        if bool((user < 0).any()) or bool((role < 0).any()):
+            return index_population(read_assignments(folder, users), rules)  # raises
+        users_found.append(user)
+        roles_found.append(role)
+    return _grouped(users, np.concatenate(users_found), np.concatenate(roles_found))
+
+
+def _grouped(users: Ids, user: Index, role: Index) -> Population:
+    """The roles grouped by user (the file is usually in user order already)."""
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")
         user, role = user[order], role[order]
