@@ -3,7 +3,6 @@ file): long work for clients that poll, only ever for the person who started it.
 
 from __future__ import annotations
 
-from uuid import UUID
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
@@ -64,7 +63,7 @@ def start_job(request: HttpRequest, body: JobIn) -> tuple[int, JobOut]:
     response={200: JobOut, **PROBLEMS},
     summary="A job's state and progress (done of total), and its result when done",
 )
-def get_job(request: HttpRequest, job_id: UUID) -> JobOut:
+def get_job(request: HttpRequest, job_id: str) -> JobOut:
     return job_out(do_expire_job(access_job_by_id(actor_of(request), job_id)))
 
 
@@ -73,7 +72,7 @@ def get_job(request: HttpRequest, job_id: UUID) -> JobOut:
     response={200: str, **PROBLEMS},
     summary="The file a finished export job wrote (while it is kept)",
 )
-def get_job_result(request: HttpRequest, job_id: UUID) -> FileResponse:
+def get_job_result(request: HttpRequest, job_id: str) -> FileResponse:
     actor = actor_of(request)
     job = access_job_by_id(actor, job_id)
     handle = do_open_result(actor, job)
