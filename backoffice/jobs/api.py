@@ -3,7 +3,6 @@ file): long work for clients that poll, only ever for the person who started it.
 
 from __future__ import annotations
 
-
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Router
