@@ -7,9 +7,9 @@ from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Router
 
-from backoffice.audit.exports import MEDIA_TYPES
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS
+from backoffice.jobs.kinds import KINDS
 from backoffice.jobs.models import Job
 from backoffice.jobs.queries import access_job_by_id
 from backoffice.jobs.schemas import JobIn, JobOut
@@ -75,7 +75,5 @@ def get_job_result(request: HttpRequest, job_id: str) -> FileResponse:
     actor = actor_of(request)
     job = access_job_by_id(actor, job_id)
     handle = do_open_result(actor, job)
-    suffix, media_type = MEDIA_TYPES[str(job.parameters.get("format", "jsonl"))]
-    return FileResponse(
-        handle, as_attachment=True, filename=f"audit-log.{suffix}", content_type=media_type
-    )
+    filename, media_type = KINDS[job.kind].download(job.parameters)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=media_type)

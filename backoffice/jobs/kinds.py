@@ -2,21 +2,26 @@
 does) and its parameters, and runs the same functions as the CLI, with a progress callback.
 
 - ``audit.verify``: ``backoffice audit verify`` over the database (``verify_database``);
-- ``audit.export``: ``backoffice audit export`` into a file (``export_chunks``).
+- ``audit.export``: ``backoffice audit export`` into a file (``export_chunks``);
+- ``sod.analyze``: ``backoffice sod analyze --live`` into a report (``analyze``).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from backoffice.access.services import access_risks
 from backoffice.audit.exports import (
     FORMATS,
     MEDIA_TYPES,
@@ -68,6 +73,11 @@ class JobKind:
     permission: str
     check: Callable[[Actor, Mapping[str, Any]], dict[str, Any]]
     run: Callable[[Job, Reporter], Finished]
+    #: the file name and media type of its result (by the job's parameters)
+    download: Callable[[Mapping[str, Any]], tuple[str, str]] = lambda parameters: (
+        f"audit-log.{MEDIA_TYPES[parameters.get('format', 'jsonl')][0]}",
+        MEDIA_TYPES[parameters.get("format", "jsonl")][1],
+    )
 
 
 def _every() -> int:
@@ -147,7 +157,74 @@ def _run_export(job: Job, progress: Reporter) -> Finished:
     )
 
 
+#: ``sod analyze --format``: the report's media type
+REPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def _check_analysis(actor: Actor, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    access_risks(actor, "the access-risk analysis")
+    fmt = str(parameters.get("format") or "csv")
+    if fmt not in REPORT_TYPES:
+        raise DomainError("input.invalid", f"format: one of {', '.join(REPORT_TYPES)}.")
+    return {"format": fmt, "as_of": timezone.localdate().isoformat()}
+
+
+def _run_analysis(job: Job, progress: Reporter) -> Finished:
+    from backoffice.access.export import write_live_folder
+    from backoffice.core.accessrisk import analyze
+    from backoffice.sod_report import FORMATS as REPORTS
+
+    as_of = date.fromisoformat(job.parameters["as_of"])
+    fmt = job.parameters["format"]
+    told: list[int] = []
+
+    def users(done: int, total: int) -> None:
+        if not told:
+            progress.set_total(total)
+        told.append(done)
+        progress(done)
+
+    folder = Path(settings.JOBS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{job.pk}.{fmt}"
+    with tempfile.TemporaryDirectory(prefix="backoffice-live-") as live:
+        write_live_folder(Path(live), as_of)
+        analysis = analyze(Path(live), as_of, users)
+    partial = folder / f"{name}.part"
+    with open(partial, "wb") as out:
+        REPORTS[fmt](analysis, out)
+    os.replace(partial, folder / name)
+    mitigated = int(analysis.mitigated.sum())
+    found = {
+        "violations": len(analysis),
+        "open": len(analysis) - mitigated,
+        "mitigated": mitigated,
+        "users": int(analysis.population.size),
+        "as_of": as_of.isoformat(),
+    }
+    return Finished(
+        ok=True,
+        message=gettext_noop("The file is ready."),
+        outcome=found,
+        result_path=name,
+        done=int(analysis.population.size),
+    )
+
+
 KINDS: dict[str, JobKind] = {
     "audit.verify": JobKind("audit.read", _check_verify, _run_verify),
     "audit.export": JobKind("audit.read", _check_export, _run_export),
+    "sod.analyze": JobKind(
+        "access.risk.read",
+        _check_analysis,
+        _run_analysis,
+        lambda parameters: (
+            f"violations.{parameters['format']}",
+            REPORT_TYPES[parameters["format"]],
+        ),
+    ),
 }

@@ -12,10 +12,13 @@ __all__ = ["JobIn", "JobOut"]
 
 
 class JobIn(Schema):
-    """What to run; ``format``/``from``/``to``/``object`` as ``backoffice audit export``."""
+    """What to run; ``format``/``from``/``to``/``object`` as ``backoffice audit export``
+    (``sod.analyze``: ``format`` as ``backoffice sod analyze --live``, as of today)."""
 
-    kind: Literal["audit.verify", "audit.export"]
-    format: Literal["jsonl", "csv", "ocel"] | None = None
+    kind: Literal["audit.verify", "audit.export", "sod.analyze"]
+    format: Literal["jsonl", "csv", "ocel", "json", "html"] | None = Field(
+        None, description="audit.export: jsonl, csv or ocel; sod.analyze: csv, json or html"
+    )
     from_: str | None = Field(None, alias="from", description="a seq number or a date")
     to: str | None = Field(None, description="a seq number or a date")
     object: str | None = Field(None, description="TYPE:ID, such as case:42")

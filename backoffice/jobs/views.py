@@ -12,9 +12,9 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from backoffice.audit.exports import MEDIA_TYPES
 from backoffice.base.actor import actor_of
 from backoffice.base.pages import next_url, page_of
+from backoffice.jobs.kinds import KINDS
 from backoffice.jobs.models import Job
 from backoffice.jobs.queries import access_job_by_id, get_own_jobs
 from backoffice.jobs.services import do_expire_job, do_open_result, do_start_job
@@ -73,10 +73,5 @@ def job_download(request: HttpRequest, job_id: uuid.UUID) -> FileResponse:
     actor = actor_of(request)
     job = access_job_by_id(actor, job_id)
     handle = do_open_result(actor, job)
-    suffix, media_type = MEDIA_TYPES[str(job.parameters.get("format", "jsonl"))]
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"audit-log.{suffix}",
-        content_type=media_type,
-    )
+    filename, media_type = KINDS[job.kind].download(job.parameters)
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=media_type)

@@ -235,3 +235,30 @@ def test_an_ocel_export_counts_each_event_once_over_its_two_passes(
     assert job.state == Job.DONE and job.done == job.total == 30
     document = json.loads((tmp_path / job.result_path).read_text(encoding="utf-8"))
     assert len(document["events"]) == 30
+
+
+def test_the_live_access_risk_analysis_runs_as_a_job_and_gives_the_clis_report(
+    demo_bank: Any, every_few: Any, tmp_path: Any
+) -> None:
+    from backoffice.sod_cli import sod_analyze
+
+    every_few.JOBS_DIR = tmp_path / "jobs"
+    clara = as_user("clara.vogel")
+    job = _start(clara, kind="sod.analyze", format="csv")
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == Job.DONE and job.done == job.total and job.total > 0
+    assert job.outcome is not None and job.outcome["violations"] > 0
+    fragment = clara.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert f"{job.outcome['violations']} violations" in fragment
+    response = clara.get(f"/jobs/{job.pk}/download/")
+    assert response["Content-Disposition"].endswith('filename="violations.csv"')
+    report = b"".join(response.streaming_content)
+    cli = tmp_path / "cli.csv"
+    assert sod_analyze(["--live", "--out", str(cli)]) == 0
+    assert report == cli.read_bytes()
+    # the market may not read access risks: refused and on record, nothing queued
+    anna = as_user("anna.schmidt")
+    assert anna.post("/jobs/start/", {"kind": "sod.analyze"}).status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", actor="anna.schmidt").exists()
+    assert Job.objects.count() == 1
