@@ -6,12 +6,14 @@ own, which sees only what is committed (as in production).
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
@@ -212,7 +214,9 @@ def test_result_files_are_deleted_after_the_retention_period(
         assert (tmp_path / job.result_path).is_file()
     past = timezone.now() - timedelta(days=every_few.JOBS_RESULT_DAYS, minutes=1)
     Job.objects.filter(pk=old.pk).update(finished=past)
-    assert services.do_sweep_jobs() == 1
+    out = io.StringIO()
+    call_command("jobs", "sweep", stdout=out)  # `backoffice jobs sweep`, for cron
+    assert out.getvalue().startswith("1 result file(s)")
     old.refresh_from_db()
     kept.refresh_from_db()
     assert old.result_path == "" and not list(tmp_path.glob(f"{old.pk}*"))
@@ -262,3 +266,14 @@ def test_the_live_access_risk_analysis_runs_as_a_job_and_gives_the_clis_report(
     assert anna.post("/jobs/start/", {"kind": "sod.analyze"}).status_code == 403
     assert AuditEvent.objects.filter(action="access.denied", actor="anna.schmidt").exists()
     assert Job.objects.count() == 1
+
+
+def test_ones_own_jobs_are_listed_a_page_at_a_time(demo_bank: Any) -> None:
+    auditor = as_user("martin.jung")
+    started = [str(_start(auditor, kind="audit.verify").pk) for _ in range(3)]
+    first = auditor.get("/jobs/?limit=2").content.decode()
+    shown = [pk for pk in started if pk in first]
+    assert len(shown) == 2 and 'rel="next"' in first
+    link = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = auditor.get(link).content.decode()
+    assert [pk for pk in started if pk in second] == [pk for pk in started if pk not in shown]
