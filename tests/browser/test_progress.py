@@ -33,7 +33,8 @@ def test_the_auditor_starts_a_verify_and_sees_its_progress_then_the_verdict(
 ) -> None:
     settings.JOBS_POLL_SECONDS = 0.2
     settings.JOBS_PROGRESS_SECONDS = 0
-    settings.JOBS_PROGRESS_EVERY = max(1, AuditEvent.objects.count() // 6)
+    settings.JOBS_PROGRESS_EVERY = every = max(1, AuditEvent.objects.count() // 6)
+    monkeypatch.setattr("backoffice.audit.queries._RUN", every)  # PostgreSQL's runs, as small
     write = JobProgress._write
 
     def unhurried(self: JobProgress, column: str, value: int) -> None:
