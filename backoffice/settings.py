@@ -442,6 +442,7 @@ JOBS_DIR = VAR_DIR / "jobs"
 JOBS_PROGRESS_SECONDS = 0.5
 JOBS_PROGRESS_EVERY = 1000
 JOBS_STALE_SECONDS = 120
+JOBS_HEARTBEAT_SECONDS = JOBS_STALE_SECONDS / 4
 JOBS_RESULT_DAYS = _count("BACKOFFICE_JOBS_RESULT_DAYS", 7)
 JOBS_POLL_SECONDS = 1.0
 #: `backoffice demo --with-mail`: where its local SMTP sink keeps the mails (a demo page shows them)

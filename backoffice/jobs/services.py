@@ -10,13 +10,16 @@ each progress write must be visible at once to the page that polls it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks import task
@@ -29,6 +32,7 @@ from backoffice.jobs.kinds import KINDS, Finished
 from backoffice.jobs.models import Job
 
 __all__ = [
+    "Heartbeat",
     "JobProgress",
     "do_expire_job",
     "do_open_result",
@@ -72,6 +76,24 @@ def do_start_job(actor: Actor, kind: str, parameters: dict[str, Any]) -> Job:
     return job
 
 
+def _write_row(connection: BaseDatabaseWrapper, job_id: uuid.UUID, values: dict[str, int]) -> None:
+    """``values`` (``done``, ``total``) and the heartbeat of a running job, in autocommit on
+    ``connection`` (not the work's own, which may be busy streaming)."""
+    table = connection.ops.quote_name(Job._meta.db_table)
+    beat = connection.ops.adapt_datetimefield_value(timezone.now())
+    sets = "".join(f"{connection.ops.quote_name(name)} = %s, " for name in values)
+    # S608: the column names are the model's own (done, total), the table too.
+    sql = f"UPDATE {table} SET {sets}heartbeat = %s WHERE id = %s AND state = %s"  # noqa: S608
+    key = Job._meta.pk.get_db_prep_value(job_id, connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*values.values(), beat, key, Job.RUNNING])
+    except DatabaseError:
+        # Progress is a report on the work, not the work: a write that meets a lock is
+        # left out, and the next one (or the end) says how far it got.
+        logger.warning("job %s: progress not written", job_id, exc_info=True)
+
+
 class JobProgress:
     """The callback the work reports to: ``done`` and the heartbeat are written at most
     every ``JOBS_PROGRESS_SECONDS``, on a connection of the job's own, in autocommit."""
@@ -82,8 +104,6 @@ class JobProgress:
         self.last = float("-inf")
         self.latest = 0
         self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
-        self.table = self.connection.ops.quote_name(Job._meta.db_table)
-        self.key = Job._meta.pk.get_db_prep_value(job.pk, self.connection)
 
     def set_total(self, total: int) -> None:
         self._write("total", total)
@@ -96,19 +116,39 @@ class JobProgress:
             self._write("done", done)
 
     def _write(self, column: str, value: int) -> None:
-        beat = self.connection.ops.adapt_datetimefield_value(timezone.now())
-        # S608: the column is one of two names above, the table the model's own.
-        sql = f"UPDATE {self.table} SET {column} = %s, heartbeat = %s WHERE id = %s"  # noqa: S608
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute(sql, [value, beat, self.key])
-        except DatabaseError:
-            # Progress is a report on the work, not the work: a write that meets a lock is
-            # left out, and the next one (or the end) says how far it got.
-            logger.warning("job %s: progress not written", self.job.pk, exc_info=True)
+        _write_row(self.connection, self.job.pk, {column: value})
 
     def close(self) -> None:
         self.connection.close()
+
+
+class Heartbeat:
+    """While the work runs, the heartbeat is written every ``JOBS_HEARTBEAT_SECONDS`` (a
+    quarter of ``JOBS_STALE_SECONDS``) from a thread of the worker's process, also in long stretches
+    without a unit of progress (writing the live folder, a report, OCEL's objects): a job
+    goes stale only when the process that runs it is gone, not when it is busy."""
+
+    def __init__(self, job: Job) -> None:
+        self.key = job.pk
+        self.every = float(settings.JOBS_HEARTBEAT_SECONDS)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-{job.pk}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        connection = connections.create_connection(DEFAULT_DB_ALIAS)  # this thread's own
+        try:
+            while not self.stopped.wait(self.every):
+                _write_row(connection, self.key, {})
+        finally:
+            connection.close()
 
 
 @task()
@@ -125,7 +165,8 @@ def run_job(job_id: str) -> None:
     job = Job.objects.select_related("starter").get(pk=job_id)
     progress = JobProgress(job)
     try:
-        finished = KINDS[job.kind].run(job, progress)
+        with Heartbeat(job):
+            finished = KINDS[job.kind].run(job, progress)
     except Exception:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         finished = Finished(ok=False, message=gettext_noop("The job stopped with an error."))

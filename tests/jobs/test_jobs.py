@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -50,7 +51,8 @@ def progress_seen() -> Any:
         write(self, column, value)
         if column == "done":
             with reader.cursor() as cursor:
-                cursor.execute(f"SELECT done FROM {table} WHERE id = %s", [self.key])  # noqa: S608
+                key = Job._meta.pk.get_db_prep_value(self.job.pk, reader)  # type: ignore[union-attr]
+                cursor.execute(f"SELECT done FROM {table} WHERE id = %s", [key])  # noqa: S608
                 seen.append(int(cursor.fetchone()[0]))
 
     with mock.patch.object(services.JobProgress, "_write", observed):
@@ -279,3 +281,58 @@ def test_ones_own_jobs_are_listed_a_page_at_a_time(demo_bank: Any) -> None:
     link = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     second = auditor.get(link).content.decode()
     assert [pk for pk in started if pk in second] == [pk for pk in started if pk not in shown]
+
+
+def test_a_job_busy_without_progress_keeps_its_heartbeat_and_does_not_go_stale(
+    demo_bank: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """Writing the live folder or a report reports no unit for a while: the worker's
+    heartbeat thread shows the job alive all the same."""
+    from backoffice.jobs import kinds
+
+    settings.JOBS_HEARTBEAT_SECONDS = 0.1
+    reader = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = connection.ops.quote_name(Job._meta.db_table)
+    beats: list[Any] = []
+
+    def busy(job: Job, progress: Any) -> kinds.Finished:
+        key = Job._meta.pk.get_db_prep_value(job.pk, reader)  # type: ignore[union-attr]
+        for _ in range(200):  # until the heartbeat moved on (at most 10 s)
+            with reader.cursor() as cursor:
+                cursor.execute(f"SELECT heartbeat FROM {table} WHERE id = %s", [key])  # noqa: S608
+                beats.append(cursor.fetchone()[0])
+            if beats[-1] != beats[0]:
+                break
+            time.sleep(0.05)
+        return kinds.Finished(ok=True, message="")
+
+    verify = kinds.KINDS["audit.verify"]
+    monkeypatch.setitem(
+        kinds.KINDS, "audit.verify", kinds.JobKind("audit.read", verify.check, busy)
+    )
+    job = _start(as_user("martin.jung"), kind="audit.verify")
+    run_worker()
+    reader.close()
+    assert len(set(beats)) > 1  # beaten while no unit was reported
+    job.refresh_from_db()
+    assert job.state == Job.DONE
+
+
+def test_a_job_that_raises_is_failed_and_on_record(demo_bank: Any, monkeypatch: Any) -> None:
+    from backoffice.jobs import kinds
+
+    def broken(job: Job, progress: Any) -> kinds.Finished:
+        raise RuntimeError("disk full")
+
+    verify = kinds.KINDS["audit.verify"]
+    monkeypatch.setitem(
+        kinds.KINDS, "audit.verify", kinds.JobKind("audit.read", verify.check, broken)
+    )
+    auditor = as_user("martin.jung")
+    job = _start(auditor, kind="audit.verify")
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == Job.FAILED
+    page = auditor.get(f"/jobs/{job.pk}/").content.decode()
+    assert "The job failed." in page and "disk full" not in page  # no internals shown
+    assert AuditEvent.objects.filter(action="job.failed", object_id=str(job.pk)).exists()
