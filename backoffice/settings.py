@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django_tasks",  # #18: the background worker's task framework (Django 6's, backported)
     "django_tasks_db",  # #18: its tasks are rows in our database, written with the event
     "backoffice.notify",  # #18: mail, reminders, webhooks, the event feed
+    "backoffice.jobs",  # #19: long work run by the worker, with its progress
     "axes",  # #13 login lock-out; after web, whose commands replace axes' unaudited resets
 ]
 
@@ -412,6 +413,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("BACKOFFICE_FROM_EMAIL", "backoffice@localho
 # a task is enqueued in the transaction of the event it is about: both commit or neither.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 DIGEST_HOUR = _count("BACKOFFICE_DIGEST_HOUR", 7)
+# #19 jobs: where their result files go, how often progress is written, when a job whose
+# worker stopped reporting is failed, how long results are kept, how often the page asks
+JOBS_DIR = VAR_DIR / "jobs"
+JOBS_PROGRESS_SECONDS = 0.5
+JOBS_PROGRESS_EVERY = 1000
+JOBS_STALE_SECONDS = 120
+JOBS_HEARTBEAT_SECONDS = JOBS_STALE_SECONDS / 4
+JOBS_RESULT_DAYS = _count("BACKOFFICE_JOBS_RESULT_DAYS", 7)
+JOBS_POLL_SECONDS = 1.0
 #: `backoffice demo --with-mail`: where its local SMTP sink keeps the mails (a demo page shows them)
 MAIL_SINK_DIR = os.environ.get("BACKOFFICE_MAIL_SINK_DIR") or None
 # #13: set-password links and API tokens for others go by e-mail, never to whoever asked

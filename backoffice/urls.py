@@ -10,6 +10,7 @@ from backoffice.audit.api import router as audit_api
 from backoffice.cases.api import router as cases_api
 from backoffice.credit.api import router as credit_api
 from backoffice.identity import views as identity_views
+from backoffice.jobs.api import router as jobs_api
 from backoffice.masterdata.api import router as masterdata_api
 from backoffice.notify.api import router as notify_api
 from backoffice.readonly_admin import site as admin_site
@@ -29,6 +30,7 @@ mount(
     ("/", masterdata_api),  # #16 master data and the retailer's work lists
     ("/", notify_api),  # #18 the event feed
     ("/", search_api),  # #19 the global search
+    ("/", jobs_api),  # #19 long work with its progress
 )
 
 urlpatterns = [
@@ -56,6 +58,7 @@ urlpatterns = [
     path("", include("backoffice.cases.urls")),
     path("organisation/", include("backoffice.org.urls")),
     path("audit/", include("backoffice.audit.urls")),
+    path("jobs/", include("backoffice.jobs.urls")),  # #19 long work with its progress
     path("credit/", include("backoffice.credit.urls")),
     path("walls/", include("backoffice.walls.urls")),  # #8 Chinese walls
     path("access/", include("backoffice.access.urls")),  # #6 access governance

@@ -5,7 +5,8 @@
 Generates N events (a chain with a signed checkpoint at its head) into a scratch
 PostgreSQL database, verifies them from the database, exports them to JSONL and
 verifies the export, then hashes the same canonical bytes with plain hashlib.sha256.
-The figures are the two ratios of #14: events verified per second from PostgreSQL and
+The figures are the two ratios of #14 (and, #19, the first again with the progress
+callback a background job passes): events verified per second from PostgreSQL and
 from the export, as a percentage of events hashed per second (targets: 15 % and 25 %).
 Each timed phase runs ``--repeat`` times and counts its fastest run, the baseline too:
 the machine is shared, and the fastest run is the one least disturbed. Peak memory is
@@ -241,6 +242,14 @@ def main() -> None:
             "verify from PostgreSQL", lambda: verify_database([key.public_key()]), args.repeat
         )
         assert from_db.ok and from_db.events == n and from_db.checkpoints == 1, from_db.summary()
+        # #19: the same with the progress callback a background job passes (every 1,000)
+        told: list[int] = []
+        _, progress_s, progress_mem = measure(
+            "verify from PostgreSQL, with progress",
+            lambda: verify_database([key.public_key()], progress=told.append),
+            args.repeat,
+        )
+        assert told and told[-1] == n, told[-3:]
 
         def write() -> int:
             with export.open("w", encoding="utf-8") as out:
@@ -279,6 +288,7 @@ def main() -> None:
     print(f"{'':34} {'events/s':>11} {'of SHA-256':>11} {'target':>7} {'peak RSS':>9}")
     for label, seconds, memory, target in (
         ("verify from PostgreSQL", db_s, db_mem, "15 %"),
+        ("verify from PostgreSQL, progress", progress_s, progress_mem, "15 %"),
         ("verify from JSONL export", file_s, file_mem, "25 %"),
         ("export to JSONL (for reference)", export_s, export_mem, ""),
     ):

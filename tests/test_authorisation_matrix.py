@@ -243,6 +243,15 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/settings/notifications/"): "service",
     ("GET", "/demo/mail/"): set(),  # 404 without `demo --with-mail`
     ("GET", "/api/v1/events"): EVERYONE,
+    # #19 jobs: one's own list; a job only for its starter while they may read what it reads,
+    # not found for everyone else (tests/jobs)
+    ("GET", "/jobs/"): EVERYONE,
+    ("POST", "/jobs/start/"): "service",
+    ("GET", "/jobs/{job_id}/"): set(),
+    ("GET", "/jobs/{job_id}/download/"): set(),
+    ("POST", "/api/v1/jobs"): "service",
+    ("GET", "/api/v1/jobs/{job_id}"): set(),
+    ("GET", "/api/v1/jobs/{job_id}/result"): set(),
 }
 
 # #16 master data and the retailer's work lists: for those who read reports (reports.read)

@@ -210,3 +210,19 @@ def test_the_global_search_stays_within_its_budget(demo_bank: Any) -> None:
     assert few <= 16 and many == few
     api = statements(lambda: board.get("/api/v1/search?q=AG"))
     assert api <= 16
+
+
+def test_a_jobs_progress_fragment_needs_at_most_5_statements(demo_bank: Any) -> None:
+    """#19: the page asks for it every second while a job runs: the session, its user, the
+    job, and the actor's permissions (policy version, memberships)."""
+    from backoffice.base.actor import Actor
+    from backoffice.jobs.models import Job
+    from backoffice.jobs.services import do_start_job
+
+    martin = Actor(get_user_model().objects.get(username="martin.jung"))
+    job = do_start_job(martin, "audit.verify", {})
+    Job.objects.filter(pk=job.pk).update(state=Job.RUNNING, done=5, total=9)
+    client = client_of("martin.jung")
+    url = f"/jobs/{job.pk}/"
+    fragment = lambda: client.get(url, HTTP_HX_REQUEST="true")  # noqa: E731
+    assert statements(fragment) <= 5

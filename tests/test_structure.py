@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"org"},
     {"cases"},
     {"access", "masterdata", "accounts"},
-    {"credit", "walls", "identity", "notify"},  # #18 identity: sign-on, directory, TOTP
+    {"credit", "walls", "identity", "notify", "jobs"},  # #18 identity: sign-on, TOTP; #19 jobs
     {"trading"},  # #17: reads its reports with credit's Report
     {"ops", "sod_cli", "scim"},  # #18 SCIM provisioning
     {"web"},

@@ -18,6 +18,7 @@ from backoffice.audit.models import AuditEvent
 from backoffice.audit.queries import iter_checkpoints, iter_stored_events
 from backoffice.core.audit import to_json_value
 from backoffice.core.audit_export import Chunks, csv_chunks, drain, jsonl_chunks, ocel_chunks
+from backoffice.core.progress import Progress, counted
 
 __all__ = [
     "FORMATS",
@@ -120,15 +121,49 @@ def export_log(out: IO[str], fmt: Format, scope: ExportScope) -> int:
     return drain(out, export_chunks(fmt, scope))
 
 
-def export_chunks(fmt: Format, scope: ExportScope) -> Chunks:
+def export_chunks(
+    fmt: Format, scope: ExportScope, *, progress: Progress | None = None, every: int = 1000
+) -> Chunks:
     """The export as text pieces, made while they are read: the CLI writes them to a file,
-    the audit page streams them, and both give the same bytes."""
+    the audit page streams them, and both give the same bytes.
+
+    ``progress`` (#19) is told how many events were read, every ``every`` events; OCEL reads
+    each event twice (objects first), so there it counts each read as half an event.
+    """
     if fmt == "ocel":
-        return (yield from ocel_chunks(lambda: iter_stored_events(scope.events())))
+        if progress is None:
+            return (yield from ocel_chunks(lambda: iter_stored_events(scope.events())))
+        halves = _Halves(progress)
+        return (
+            yield from ocel_chunks(
+                lambda: counted(iter_stored_events(scope.events()), halves.start(), every=every)
+            )
+        )
     # closing(): a reader that stops early must not leave a cursor open past the connection.
-    with closing(iter_stored_events(scope.events())) as events:
+    with closing(iter_stored_events(scope.events())) as stored:
+        events = counted(stored, progress, every=every)
         if fmt == "csv":
             return (yield from csv_chunks(events))
         # Checkpoints sign the whole chain's head: they mean nothing in one object's events.
         signed = iter_checkpoints(scope.from_seq, scope.to_seq) if scope.object is None else ()
         return (yield from jsonl_chunks(events, signed, header=scope.header()))
+
+
+class _Halves:
+    """Progress over OCEL's two passes: each pass adds to the ones before it, halved."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.before = 0
+        self.current = 0
+
+    def start(self) -> Progress:
+        """The callback of the next pass."""
+        self.before += self.current
+        self.current = 0
+
+        def report(done: int) -> None:
+            self.current = done
+            self.progress((self.before + done) // 2)
+
+        return report

@@ -34,6 +34,7 @@ from backoffice.core.audit_verify import (
     interleave,
     verify_chain,
 )
+from backoffice.core.progress import Progress, counted
 
 __all__ = [
     "AuditFilter",
@@ -149,24 +150,42 @@ def verify_database(
     checkpoints: Iterable[SignedCheckpoint] = (),
     *,
     allow_empty: bool = False,
+    progress: Progress | None = None,
+    every: int = 1000,
 ) -> Verification:
     """Recompute the whole chain from the database, with its stored checkpoints.
 
     ``checkpoints`` are anchors kept outside the database (an auditor's copy), which also
     catch a tail cut off, or rewritten, together with the checkpoints stored beside it.
     On PostgreSQL the rows are streamed raw and hashed on the fast route (#14).
+    ``progress`` (#19) is told how many events were read, every ``every`` events.
     """
     if connection.vendor != "postgresql":
         return verify_chain(
-            interleave(iter_stored_events(), iter_checkpoints()),
+            counted(
+                interleave(iter_stored_events(), iter_checkpoints()),
+                progress,
+                every=every,
+                weight=_events_in,
+            ),
             public_keys=public_keys,
             checkpoints=checkpoints,
             allow_empty=allow_empty,
         )
     with closing(_stream_trail()) as items:
         return verify_chain(
-            items, public_keys=public_keys, checkpoints=checkpoints, allow_empty=allow_empty
+            counted(items, progress, every=every, weight=_events_in),
+            public_keys=public_keys,
+            checkpoints=checkpoints,
+            allow_empty=allow_empty,
         )
+
+
+def _events_in(item: StoredEvent | HashedEvents | SignedCheckpoint) -> int:
+    """How many events an item of the trail is (a checkpoint is none)."""
+    if isinstance(item, HashedEvents):
+        return len(item.links)
+    return 1 if isinstance(item, StoredEvent) else 0
 
 
 def _utc_text(column: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
@@ -69,8 +70,15 @@ class PageIn(Schema):
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE)
 
 
+def _plain(value: Any) -> Any:
+    """A key as JSON holds it (#19: jobs are keyed by a UUID)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, UUID) else value
+
+
 def _encode(values: list[Any]) -> str:
-    text = json.dumps([v.isoformat() if isinstance(v, date | datetime) else v for v in values])
+    text = json.dumps([_plain(v) for v in values])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 

@@ -107,6 +107,8 @@ _STATUS_BY_PREFIX: tuple[tuple[str, int], ...] = (
     ("trading.already_", 409),
     ("trading.not_off_market", 409),
     ("trading.cancelled", 409),
+    ("job.not_found", 404),  # #19 jobs: someone else's is not found either
+    ("job.no_result", 409),
 )
 
 
