@@ -183,10 +183,12 @@ class RecordPages:
             yield self.row(record)
 
 
-def page_of(request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str]) -> Page[R]:
+def page_of(
+    request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str], size: int = PAGE_SIZE
+) -> Page[R]:
     """The page an HTML list asks for with ``?after=`` (a bad cursor shows the first page)."""
     limit = request.GET.get("limit", "")
-    size = int(limit) if limit.isdigit() else PAGE_SIZE
+    size = int(limit) if limit.isdigit() else size
     try:
         return keyset(rows, order, request.GET.get("after") or None, size)
     except DomainError:

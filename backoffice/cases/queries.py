@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import CharField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 
 from backoffice.base.actor import Actor, people_facts
 from backoffice.base.context import cached
 from backoffice.base.references import directory
+from backoffice.base.sorting import Sorting
 from backoffice.cases.engines import engine_for, open_statuses
 from backoffice.cases.guards import (
     guard_decides,
@@ -42,7 +44,11 @@ __all__ = [
     "inbox_extras",
     "ActionOption",
     "CASE_LIST_ORDER",
+    "CASE_SORTING",
+    "events_of_process",
+    "process_choices",
     "DELEGATION_ORDER",
+    "DELEGATION_SORTING",
     "READ_ALL_PERMISSION",
     "access_case_by_id",
     "active_delegations",
@@ -84,6 +90,18 @@ def live_processes() -> dict[str, Process]:
     return rows
 
 
+def process_choices() -> list[tuple[str, str]]:
+    """#19: the live processes as (key, name) for a filter's select, in the order the
+    cases list shows them."""
+    return [(p.key, p.name) for p in live_processes().values()]
+
+
+def events_of_process(key: str) -> Q:
+    """#19: the audit events of one process's cases (the audit list's process filter)."""
+    ids = Case.objects.filter(process__key=key).annotate(text_id=Cast("pk", CharField()))
+    return Q(object_type="case", object_id__in=ids.values("text_id"))
+
+
 def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
     rows = Delegation.objects.filter(
         valid_from__lte=day, valid_to__gt=day, ended_at__isnull=True
@@ -99,6 +117,19 @@ def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
 #: Delegations by their start, the latest first (the pk breaks ties): the current and
 #: coming ones lead, the old ones follow.
 DELEGATION_ORDER = ("-valid_from", "-pk")
+
+#: #19: the columns the delegations list sorts by
+DELEGATION_SORTING = Sorting(
+    Delegation,
+    {
+        "absent": ("principal__username",),
+        "substitute": ("substitute__username",),
+        "from": ("valid_from",),
+        "until": ("valid_to",),
+    },
+    DELEGATION_ORDER,
+    descending_first=frozenset({"from", "until"}),
+)
 
 
 def delegations_of(actor: Actor) -> QuerySet[Delegation]:
@@ -241,16 +272,38 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
 #: reads (``base.pages.keyset``), however many cases there are.
 CASE_LIST_ORDER = ("-pk",)
 
+#: #19: the columns the cases list sorts by (``?sort=``); the pk breaks ties
+CASE_SORTING = Sorting(
+    Case,
+    {
+        "number": ("pk",),
+        "title": ("title",),
+        "process": ("process__name",),
+        "maker": ("maker__username",),
+        "state": ("status",),
+        "changed": ("last_updated",),
+    },
+    CASE_LIST_ORDER,
+    descending_first=frozenset({"number", "changed"}),
+)
+
 
 def listed_cases(
-    actor: Actor, *, state: str | None = None, process: str | None = None
+    actor: Actor,
+    *,
+    state: str | None = None,
+    process: str | None = None,
+    maker: str | None = None,
 ) -> QuerySet[Case]:
-    """The cases list: what the actor may see, in one state and one process if asked."""
+    """The cases list: what the actor may see, in one state and one process if asked, and
+    started by one person (#19: exact on the login the person picker gives)."""
     cases = visible_cases(actor).select_related("process", "maker__profile")
     if state:
         cases = cases.filter(status=state)
     if process:
         cases = cases.filter(process__key=process)
+    if maker:
+        cases = cases.filter(maker__username=maker)
     return cases
 
 

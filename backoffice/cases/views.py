@@ -26,8 +26,8 @@ from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import ALL_STATUS_LABELS, Case
 from backoffice.cases.present import case_out, inbox_row
 from backoffice.cases.queries import (
-    CASE_LIST_ORDER,
-    DELEGATION_ORDER,
+    CASE_SORTING,
+    DELEGATION_SORTING,
     INBOX_PAGE,
     access_case_by_id,
     available_actions,
@@ -95,11 +95,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    """Every case I may see, newest first, one page at a time (keyset: no count, no offset)."""
+    """Every case I may see, newest first unless a header sorts it (#19), one page at a
+    time (keyset: no count, no offset)."""
     state, process = request.GET.get("state", ""), request.GET.get("process", "")
-    cases = listed_cases(actor_of(request), state=state or None, process=process or None)
-    page = page_of(request, cases, CASE_LIST_ORDER)
+    maker = request.GET.get("maker", "")
+    sorted_ = CASE_SORTING.of(request)
+    cases = listed_cases(
+        actor_of(request), state=state or None, process=process or None, maker=maker or None
+    )
+    page = page_of(request, cases, sorted_.order)
     context = {
+        **sorted_.context(),
+        "maker": maker,
         "cases": page.items,
         "next_url": next_url(request, page.next),
         "first_url": _first_url(request),
@@ -316,8 +323,10 @@ def delegations(request: HttpRequest) -> HttpResponse:
             status = http_status_for(exc.code)
     elif request.method == "POST":
         status = 422
-    page = page_of(request, delegations_of(actor_of(request)), DELEGATION_ORDER)
+    sorted_ = DELEGATION_SORTING.of(request)
+    page = page_of(request, delegations_of(actor_of(request)), sorted_.order)
     context = {
+        **sorted_.context(),
         "form": form,
         "delegations": page.items,
         "next_url": next_url(request, page.next),
