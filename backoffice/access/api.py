@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import (
+    MITIGATION_SORTING,
     do_decide_review,
     do_end_emergency,
     do_review_emergency,
@@ -116,6 +117,8 @@ class MitigationFilterIn(PageIn):
 
     status: Literal["all", "active", "expiring", "expired"] = "all"
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 @router.post(
@@ -149,6 +152,7 @@ def list_mitigations(
     request: HttpRequest, params: Query[MitigationFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_mitigation_report(actor_of(request), params.status)
+    report = report.in_order(MITIGATION_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,

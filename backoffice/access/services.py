@@ -46,6 +46,7 @@ from backoffice.audit.services import do_refuse, record
 from backoffice.base.actor import Actor
 from backoffice.base.context import forget
 from backoffice.base.pages import Page, RecordPages, decode_cursor, encode_cursor
+from backoffice.base.sorting import Sorting
 from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from backoffice.core.access import assess_grant
@@ -84,6 +85,7 @@ __all__ = [
     "access_risks",
     "get_simulation",
     "MITIGATION_ORDER",
+    "MITIGATION_SORTING",
     "MitigationReport",
     "get_mitigation_report",
     "EMERGENCY_STATUSES",
@@ -192,6 +194,21 @@ def get_simulation(
 
 #: soonest end first, then by person and risk; the pk orders one person's controls of a risk
 MITIGATION_ORDER = ("valid_until", "person__username", "risk", "pk")
+
+#: #19: the mitigation list's sortable columns (the page and its download)
+MITIGATION_SORTING = Sorting(
+    Mitigation,
+    {
+        "person": ("person__username",),
+        "risk": ("risk",),
+        "control": ("control",),
+        "owner": ("owner__username",),
+        "monitor": ("monitor__username",),
+        "valid_until": ("valid_until",),
+        "case": ("case_id",),
+    },
+    MITIGATION_ORDER,
+)
 
 
 @dataclass(frozen=True)

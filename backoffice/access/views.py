@@ -22,7 +22,7 @@ from backoffice.access.models import Role
 from backoffice.access.queries import EMERGENCY_ORDER, get_emergency_sessions
 from backoffice.access.services import (
     EMERGENCY_STATUSES,
-    MITIGATION_ORDER,
+    MITIGATION_SORTING,
     REVIEW_ORDER,
     REVIEW_START_PERMISSION,
     REVIEW_STATUSES,
@@ -90,8 +90,10 @@ def mitigations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     status = status if status in STATUSES else "all"
     report = get_mitigation_report(actor_of(request), status)  # refusals: the error middleware
-    page = report.shown(page_of(request, report.records, MITIGATION_ORDER))
+    sorted_ = MITIGATION_SORTING.of(request)  # #19
+    page = report.shown(page_of(request, report.records, sorted_.order))
     context = {
+        **sorted_.context(),
         "rows": page.items,
         "next_url": next_url(request, page.next),
         "status": status,

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
@@ -176,6 +177,12 @@ class RecordPages:
     def shown(self, page: Page[Any]) -> Page[dict[str, Any]]:
         """A page of records (from ``keyset`` or ``page_of``) as a page of rows."""
         return Page([self.row(r) for r in page.items], page.next)
+
+    def in_order(self, order: Sequence[str]) -> Self:
+        """The same list in another order (#19: a page sorted by a column, and its download)."""
+        other = copy.copy(self)
+        object.__setattr__(other, "order", tuple(order))  # frozen dataclasses too
+        return other
 
     def all_rows(self) -> Iterator[dict[str, Any]]:
         """Every row in order, read in chunks while the caller writes them out."""

@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 
 from backoffice.base.actor import Actor, people_facts
 from backoffice.base.context import cached
+from backoffice.base.effects import get_effect
 from backoffice.base.references import directory
 from backoffice.base.sorting import Sorting
 from backoffice.cases.engines import engine_for, open_statuses
@@ -35,7 +36,7 @@ from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Context, Status, resolve_chain, who_matches
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
-from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
+from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known, validate_payload
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import live_policy_version, who_words
 
@@ -63,6 +64,8 @@ __all__ = [
     "INBOX_COUNT_CAP",
     "inbox_count",
     "known_for",
+    "field_picks",
+    "payload_field_errors",
     "listed_cases",
     "live_processes",
     "may_see",
@@ -212,6 +215,23 @@ def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
         units=existing(FieldType.UNIT),
         roles=existing(FieldType.ROLE),
     )
+
+
+def field_picks(actor: Actor, spec: ProcessSpec) -> dict[str, list[tuple[str, str]]]:
+    """#19 (defect 14): the fields of a process's form that are picked from a list this
+    person may see (a wall crossing's project), each as (value, label); the process's
+    effect knows them (``field_choices``), or there are none."""
+    choose = getattr(get_effect(spec.effect), "field_choices", None)
+    picks: dict[str, list[tuple[str, str]]] = choose(actor) if choose is not None else {}
+    return picks
+
+
+def payload_field_errors(spec: ProcessSpec, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """#19 (defect 14): the process's field rules (formats, bounds, references) over what
+    was entered, so that a form whose other fields did not even parse still shows every
+    field's error at once, not one stage per submission. Reads only; records nothing."""
+    _values, errors = validate_payload(spec.payload, payload, known_for(spec, payload))
+    return [(e.field, e.message) for e in errors]
 
 
 def build_context(actor: Actor, known: Known, on_behalf_of: str | None = None) -> Context:

@@ -32,11 +32,13 @@ from backoffice.cases.queries import (
     access_case_by_id,
     available_actions,
     delegations_of,
+    field_picks,
     get_inbox,
     inbox_count,
     inbox_extras,
     listed_cases,
     live_processes,
+    payload_field_errors,
     with_history,
 )
 from backoffice.cases.services import (
@@ -234,12 +236,14 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
         raise DomainError("process.unknown", f"There is no process {key!r}.")
     spec = process.spec
     title = _("Start: %(process)s") % {"process": spec.name}
+    picks = field_picks(actor_of(request), spec)
     if request.method == "GET":
         initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy
-        form = PayloadForm(spec, initial_payload=initial() if initial else None)
+        form = PayloadForm(spec, initial_payload=initial() if initial else None, picks=picks)
         return _form_page(request, form, title)
-    form = PayloadForm(spec, request.POST)
+    form = PayloadForm(spec, request.POST, picks=picks)
     if not form.is_valid():
+        form.add_missed_errors(payload_field_errors(spec, form.payload()))
         return _form_page(request, form, title, 422)
     try:
         outcome = do_start_case(
@@ -272,15 +276,16 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = access_case_by_id(actor, pk)
     title = _("Correct case %(id)s") % {"id": case.pk}
     amend = next(a for a in available_actions(actor, case) if a.action == "amend")
+    picks = field_picks(actor, case.spec)
     if not amend.allowed:
         assert amend.code is not None
         raise DomainError(amend.code, amend.reason)
     if request.method == "GET":
-        return _form_page(
-            request, PayloadForm(case.spec, initial_payload=case.payload), title, case=case
-        )
-    form = PayloadForm(case.spec, request.POST)
+        form = PayloadForm(case.spec, initial_payload=case.payload, picks=picks)
+        return _form_page(request, form, title, case=case)
+    form = PayloadForm(case.spec, request.POST, picks=picks)
     if not form.is_valid():
+        form.add_missed_errors(payload_field_errors(case.spec, form.payload()))
         return _form_page(request, form, title, 422, case)
     amend_command = Command(CommandKind.AMEND, form.cleaned_data["comment"], form.payload())
     outcome = do_command(actor, case, amend_command)
