@@ -3,12 +3,13 @@
 A list declares which columns may be sorted (a whitelist) and how each sorts; a request
 picks one with ``?sort=column`` (ascending) or ``?sort=-column`` (descending). The order
 always ends with the primary key, so equal values keep one order and a keyset page
-(``pages.keyset``) neither skips nor repeats a row. An unknown column is bad input (400)
-that names the columns there are: a bookmark that sorted by something else should say so,
-not quietly show another order, and a download must come in the order asked for.
+(``pages.keyset``) neither skips nor repeats a row. An unknown column is bad input (422,
+as every bad parameter here) whose message names the columns there are: a bookmark that
+sorted by something else should say so, not quietly show another order, and a download
+must come in the order asked for.
 
 Only columns that never hold NULL may be declared: a keyset page compares values with
-``>``/``<``, and NULL compares with nothing (``test_sorting`` checks every declaration).
+``>``/``<``, and NULL compares with nothing (``tests/web/test_lists.py`` checks them all).
 """
 
 from __future__ import annotations
