@@ -13,7 +13,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import (
+    EMERGENCY_SORTING,
     MITIGATION_SORTING,
+    REVIEW_SORTING,
     do_decide_review,
     do_end_emergency,
     do_review_emergency,
@@ -214,6 +216,8 @@ class EmergencyFilterIn(PageIn):
 
     status: Literal["all", "active", "unreviewed", "overdue", "reviewed"] = "all"
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 def _session_out(session: Any) -> EmergencyOut:
@@ -277,6 +281,7 @@ def list_emergency(
     request: HttpRequest, params: Query[EmergencyFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_emergency_report(actor_of(request), params.status)
+    report = report.in_order(EMERGENCY_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,
@@ -355,6 +360,8 @@ class ReviewFilterIn(PageIn):
     status: Literal["all", "open", "overdue", "kept", "revoked", "decided"] = "all"
     mine: bool = False
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 class ReviewDecisionIn(Schema):
@@ -420,6 +427,7 @@ def list_reviews(
     request: HttpRequest, params: Query[ReviewFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_review_report(actor_of(request), params.status, mine=params.mine)
+    report = report.in_order(REVIEW_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,

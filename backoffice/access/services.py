@@ -86,6 +86,8 @@ __all__ = [
     "get_simulation",
     "MITIGATION_ORDER",
     "MITIGATION_SORTING",
+    "REVIEW_SORTING",
+    "EMERGENCY_SORTING",
     "MitigationReport",
     "get_mitigation_report",
     "EMERGENCY_STATUSES",
@@ -547,6 +549,34 @@ MAX_AS_OF_DAYS = 3653
 REVIEW_STATUSES = ("all", "open", "overdue", "kept", "revoked", "decided")
 #: the soonest due first, then by holder and role; the pk orders the rest
 REVIEW_ORDER = ("due", "holder__username", "assignment__role__key", "pk")
+
+#: #19: the sortable columns of the access reviews and of the emergency sessions
+REVIEW_SORTING = Sorting(
+    ReviewItem,
+    {
+        "person": ("holder__username",),
+        "role": ("assignment__role__key",),
+        "class": ("criticality",),
+        "reviewer": ("reviewer__username",),
+        "unit": ("unit",),
+        "due": ("due",),
+        "state": ("status",),
+    },
+    REVIEW_ORDER,
+)
+EMERGENCY_SORTING = Sorting(
+    EmergencySession,
+    {
+        "session": ("pk",),
+        "person": ("person__username",),
+        "role": ("role__key",),
+        "started": ("started_at",),
+        "ends": ("ends_at",),
+        "review_due": ("review_due",),
+    },
+    EMERGENCY_ORDER,
+    descending_first=frozenset({"session", "started"}),
+)
 
 
 def get_recert_spec() -> RecertSpec | None:

@@ -19,11 +19,12 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.access.models import Role
-from backoffice.access.queries import EMERGENCY_ORDER, get_emergency_sessions
+from backoffice.access.queries import get_emergency_sessions
 from backoffice.access.services import (
+    EMERGENCY_SORTING,
     EMERGENCY_STATUSES,
     MITIGATION_SORTING,
-    REVIEW_ORDER,
+    REVIEW_SORTING,
     REVIEW_START_PERMISSION,
     REVIEW_STATUSES,
     EmergencyReport,
@@ -233,8 +234,10 @@ def emergency(request: HttpRequest) -> HttpResponse:
         state = request.GET.get("status", "unreviewed")
         state = state if state in EMERGENCY_STATUSES else "unreviewed"
         report = get_emergency_report(actor, state)
-        page = report.shown(page_of(request, report.records, EMERGENCY_ORDER))
+        sorted_ = EMERGENCY_SORTING.of(request)  # #19
+        page = report.shown(page_of(request, report.records, sorted_.order))
         context |= {
+            **sorted_.context(),
             "rows": page.items,
             "next_url": next_url(request, page.next),
             "status": state,
@@ -281,8 +284,10 @@ def reviews(request: HttpRequest) -> HttpResponse:
     status = status if status in REVIEW_STATUSES else "open"
     scope = "all" if request.GET.get("scope") == "all" else "mine"
     report = get_review_report(actor, status, mine=scope == "mine")
-    page = page_of(request, report.records, REVIEW_ORDER)
+    sorted_ = REVIEW_SORTING.of(request)  # #19
+    page = page_of(request, report.records, sorted_.order)
     context = {
+        **sorted_.context(),
         "rows": [report.row(item) for item in page.items],
         "next_url": next_url(request, page.next),
         "status": status,
