@@ -15,6 +15,7 @@ from django.urls import get_resolver
 from backoffice.audit.models import AuditEvent
 from backoffice.base.sorting import SORTINGS
 from backoffice.cases.models import Case
+from tests.retail.conftest import demo_retail  # noqa: F401  (the fixture)
 from tests.walls.test_leaks import World, world  # noqa: F401  (the fixture)
 from tests.web.test_pages import as_user, start
 
@@ -231,3 +232,25 @@ def test_sorted_lists_keep_their_filters_in_the_header_links(demo_bank: Any, url
     page = as_user("martin.jung").get(url + "&process=payment-release").content.decode()
     headers = re.findall(r'<a class="sort[^"]*" href="([^"]+)"', page)
     assert headers and all("process=payment-release" in h for h in headers)
+
+
+def test_master_data_sorts_by_a_column_and_its_download_follows(
+    demo_retail: Any,  # noqa: F811
+) -> None:
+    from backoffice.masterdata.models import Vendor
+
+    for number, name in (("V10000", "Zeta GmbH"), ("V10001", "Alpha AG"), ("V10002", "Mitte KG")):
+        Vendor.objects.create(number=number, name=name, iban="DE02120300000000202051")
+    ute = as_user("ute.beck")
+    page = ute.get("/masterdata/vendors/?sort=name").content.decode()
+    shown = re.findall(r"<td>(V1000\d)</td>", page)
+    assert shown == ["V10001", "V10002", "V10000"]
+    assert 'aria-sort="ascending"' in page
+    link = re.search(r'href="(/api/v1/masterdata/vendors\?format=csv[^"]*)"', page)
+    assert link is not None and link.group(1).endswith("&amp;sort=name")
+    body = ute.get(link.group(1).replace("&amp;", "&")).getvalue().decode()
+    assert [r["number"] for r in csv.DictReader(io.StringIO(body))] == shown
+    # a column that may be empty is no sort: the header is plain, without a link
+    employees = ute.get("/masterdata/employees/").content.decode()
+    assert "?sort=number" in employees and "sort=hired" not in employees
+    assert "sort=leaving_date" not in employees
