@@ -107,6 +107,18 @@ CROSSING_SORTING = Sorting(
     CROSSING_ORDER,
     descending_first=frozenset({"from", "until"}),
 )
+#: The overview's projects: grouped by state, then by name, unless a header sorts them.
+PROJECT_SORTING = Sorting(
+    DealProject,
+    {
+        "project": ("name",),
+        "issuer": ("issuer__name",),
+        "mandate": ("mandate",),
+        "state": ("status",),
+        "lead": ("lead__username",),
+    },
+    ("status", "name", "pk"),
+)
 DENIAL_SORTING = Sorting(
     AuditEvent,
     {"seq": ("seq",), "at": ("at",), "who": ("actor",), "what": ("action",)},

@@ -60,10 +60,6 @@ STATE_WORDS = (
 )
 
 
-#: The overview's projects: grouped by state, then by name.
-PROJECT_PAGE_ORDER = ("status", "name", "pk")
-
-
 def _insider_page(request: HttpRequest, project: DealProject) -> Page[Insider]:
     """The page of the insider list ``?after=`` asks for (a bad cursor: the first page)."""
     limit = request.GET.get("limit", "")
@@ -129,8 +125,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:overview")
-    projects = page_of(request, reports.projects(), PROJECT_PAGE_ORDER)
+    sorted_ = reports.PROJECT_SORTING.of(request)  # #19
+    projects = page_of(request, reports.projects(), sorted_.order)
     context = {
+        **sorted_.context(),
         "entries": [reports.entry_out(e) for e in reports.watch_list()],
         "pending_lifts": _pending_lifts(request),
         "projects": [reports.project_out(p) for p in projects.items],

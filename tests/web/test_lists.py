@@ -254,3 +254,17 @@ def test_master_data_sorts_by_a_column_and_its_download_follows(
     employees = ute.get("/masterdata/employees/").content.decode()
     assert "?sort=number" in employees and "sort=hired" not in employees
     assert "sort=leaving_date" not in employees
+
+
+def test_compliance_sorts_the_deal_projects_by_issuer(world: World) -> None:  # noqa: F811
+    clara = as_user("clara.vogel")
+    page = clara.get("/walls/?sort=-issuer").content.decode()
+    table = page[page.index('id="projects"') :]
+    shown = re.findall(r'href="/walls/projects/([a-z0-9-]+)/"', table)
+    from backoffice.walls.models import DealProject
+
+    expected = list(
+        DealProject.objects.order_by("-issuer__name", "-pk").values_list("key", flat=True)
+    )
+    assert len(shown) >= 2 and shown == expected
+    assert 'aria-sort="descending"' in table
