@@ -134,6 +134,10 @@ class PayloadForm(forms.Form):
                 self.initial[f"{name}__currency"] = value.get("currency")
             elif value is not None:
                 self.initial[name] = value
+                field = self.fields.get(name)
+                if isinstance(field, PickField) and value not in dict(field.choices):
+                    # what the maker entered before stays, even if it left the list since
+                    field.choices = [*field.choices, (value, value)]
 
     @staticmethod
     def entered(spec: ProcessSpec) -> list[FieldSpec]:

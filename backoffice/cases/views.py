@@ -276,10 +276,10 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = access_case_by_id(actor, pk)
     title = _("Correct case %(id)s") % {"id": case.pk}
     amend = next(a for a in available_actions(actor, case) if a.action == "amend")
-    picks = field_picks(actor, case.spec)
     if not amend.allowed:
         assert amend.code is not None
         raise DomainError(amend.code, amend.reason)
+    picks = field_picks(actor, case.spec)
     if request.method == "GET":
         form = PayloadForm(case.spec, initial_payload=case.payload, picks=picks)
         return _form_page(request, form, title, case=case)
