@@ -110,8 +110,26 @@ def audit_scopes() -> dict[str, AuditScope]:
     return dict(_scopes)
 
 
+#: PostgreSQL's loose index scan: one index probe per distinct action, not a pass over
+#: the whole index (``SELECT DISTINCT`` reads every entry of a trail of millions)
+_DISTINCT_ACTIONS = """
+WITH RECURSIVE found(action) AS (
+    (SELECT action FROM {table} ORDER BY action LIMIT 1)
+    UNION ALL
+    SELECT (SELECT action FROM {table} WHERE action > found.action ORDER BY action LIMIT 1)
+    FROM found WHERE found.action IS NOT NULL
+)
+SELECT action FROM found WHERE action IS NOT NULL
+"""
+
+
 def known_actions() -> list[str]:
-    """#19: every action the trail holds, for the filter's select (read from the index)."""
+    """#19: every action the trail holds, in order, for the filter's select."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(_DISTINCT_ACTIONS.format(table=table))
+            return [row[0] for row in cursor.fetchall()]
     rows = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
     return list(rows)
 

@@ -268,3 +268,13 @@ def test_compliance_sorts_the_deal_projects_by_issuer(world: World) -> None:  # 
     )
     assert len(shown) >= 2 and shown == expected
     assert 'aria-sort="descending"' in table
+
+
+def test_the_action_select_lists_each_action_on_the_trail_once_in_order(demo_bank: Any) -> None:
+    start()
+    start(maker="lukas.becker")
+    from backoffice.audit.queries import known_actions
+
+    on_trail = AuditEvent.objects.order_by("action").values_list("action", flat=True)
+    found = known_actions()
+    assert found == list(dict.fromkeys(on_trail))  # the database's order, each once
