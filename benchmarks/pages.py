@@ -288,6 +288,10 @@ def main() -> None:
                 ("case page", f"/cases/{open_case}/"),
                 ("cases list", "/cases/"),
                 ("audit list", "/audit/"),
+                # #19: sorted by a header, filtered by a picked person; the picker itself
+                ("cases by title", "/cases/?sort=title"),
+                ("audit by actor", f"/audit/?sort=actor&actor={MAKERS[0]}"),
+                ("person picker", "/organisation/people/?q=an"),
             ):
                 seconds, queries, status = time_page(client, path, args.repeat)
                 rows.append((kind, label, seconds, queries, status))

@@ -67,6 +67,7 @@ MATRIX: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/password/"): EVERYONE,
     ("GET", "/password/done/"): EVERYONE,
     ("GET", "/organisation/"): EVERYONE,
+    ("GET", "/organisation/people/"): EVERYONE,  # #19 the person picker (tests/web/test_lists)
     ("GET", "/audit/"): AUDIT_READERS,
     ("POST", "/audit/verify/"): "service",
     ("GET", "/audit/export/"): AUDIT_READERS,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from backoffice.base.models import IdempotencyRecord
 from backoffice.base.pages import keyset, link_next, next_url, page_of
+from backoffice.base.sorting import Sorting
 from backoffice.core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,48 @@ def test_a_key_its_column_cannot_hold_is_refused_not_sent_to_the_database() -> N
         with pytest.raises(DomainError) as refused:
             keyset(IdempotencyRecord.objects.all(), ("pk",), token, 3)
         assert "after" in refused.value.message
+
+
+#: #19: a list sorted by a column header, whose values repeat (the pk breaks the ties)
+SORTING = Sorting(IdempotencyRecord, {"method": ("method",), "path": ("path",)}, ORDER)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["GET", "POST"]), st.sampled_from("/ab")), max_size=10),
+    sort=st.sampled_from(["method", "-method", "path", "-path"]),
+    limit=st.integers(1, 4),
+)
+def test_a_list_sorted_by_a_header_shows_every_row_once_page_by_page(
+    rows: list[tuple[str, str]], sort: str, limit: int
+) -> None:
+    user, _ = get_user_model().objects.get_or_create(username="pager")
+    IdempotencyRecord.objects.all().delete()
+    for i, (method, path) in enumerate(rows):
+        IdempotencyRecord.objects.create(
+            user=user, key=f"k{i}", method=method, path=path, request_hash=""
+        )
+    order = SORTING.parse(sort).order
+    assert order[-1].lstrip("-") == "pk"
+    seen: list[int] = []
+    after = None
+    while True:
+        page = keyset(IdempotencyRecord.objects.all(), order, after, limit)
+        seen += [r.pk for r in page.items]
+        if page.next is None:
+            break
+        after = page.next
+    column = sort.lstrip("-")
+    expected = sorted(
+        IdempotencyRecord.objects.values_list(column, "pk"), reverse=sort.startswith("-")
+    )
+    assert seen == [pk for _value, pk in expected]
+
+
+def test_an_unknown_sort_column_is_refused_by_name() -> None:
+    with pytest.raises(DomainError) as refused:
+        SORTING.parse("-request_hash")
+    assert refused.value.code == "input.invalid"
+    assert "method, path" in refused.value.message

@@ -93,8 +93,22 @@ def test_a_role_grant_is_released_within_25_statements(demo_bank: Any) -> None:
         ("maria.keller", lambda ids: "/cases/"),
         ("maria.keller", lambda ids: "/api/v1/events"),  # #18 the polled feed
         ("maria.keller", lambda ids: "/settings/notifications/"),
+        # #19: lists sorted by a header, filtered by pickers; the person picker's answers
+        ("maria.keller", lambda ids: "/cases/?sort=title&maker=anna.schmidt"),
+        ("martin.jung", lambda ids: "/audit/?sort=actor&process=payment-release"),
+        ("maria.keller", lambda ids: "/organisation/people/?q=a"),
     ],
-    ids=["inbox", "case page", "audit list", "cases list", "event feed", "notifications"],
+    ids=[
+        "inbox",
+        "case page",
+        "audit list",
+        "cases list",
+        "event feed",
+        "notifications",
+        "sorted cases list",
+        "sorted audit list",
+        "person picker",
+    ],
 )
 def test_a_page_needs_at_most_12_statements_whatever_the_number_of_rows(
     demo_bank: Any, who: str, page: Callable[[list[int]], str]

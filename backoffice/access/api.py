@@ -13,6 +13,9 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from backoffice.access.services import (
+    EMERGENCY_SORTING,
+    MITIGATION_SORTING,
+    REVIEW_SORTING,
     do_decide_review,
     do_end_emergency,
     do_review_emergency,
@@ -118,6 +121,8 @@ class MitigationFilterIn(PageIn):
     #: #19: with ``expiring``, those ending within so many days (the dashboard's 30/60/90)
     within: int | None = Field(default=None, ge=1, le=366)
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 @router.post(
@@ -151,6 +156,7 @@ def list_mitigations(
     request: HttpRequest, params: Query[MitigationFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_mitigation_report(actor_of(request), params.status, within=params.within)
+    report = report.in_order(MITIGATION_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,
@@ -212,6 +218,8 @@ class EmergencyFilterIn(PageIn):
 
     status: Literal["all", "active", "unreviewed", "overdue", "reviewed"] = "all"
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 def _session_out(session: Any) -> EmergencyOut:
@@ -275,6 +283,7 @@ def list_emergency(
     request: HttpRequest, params: Query[EmergencyFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_emergency_report(actor_of(request), params.status)
+    report = report.in_order(EMERGENCY_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,
@@ -353,6 +362,8 @@ class ReviewFilterIn(PageIn):
     status: Literal["all", "open", "overdue", "kept", "revoked", "decided"] = "all"
     mine: bool = False
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 class ReviewDecisionIn(Schema):
@@ -418,6 +429,7 @@ def list_reviews(
     request: HttpRequest, params: Query[ReviewFilterIn], response: HttpResponse
 ) -> list[dict[str, Any]] | HttpResponseBase:
     report = get_review_report(actor_of(request), params.status, mine=params.mine)
+    report = report.in_order(REVIEW_SORTING.parse(params.sort).order)
     return answer_page(
         request,
         response,

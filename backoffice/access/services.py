@@ -46,6 +46,7 @@ from backoffice.audit.services import do_refuse, record
 from backoffice.base.actor import Actor
 from backoffice.base.context import forget
 from backoffice.base.pages import Page, RecordPages, decode_cursor, encode_cursor
+from backoffice.base.sorting import Sorting
 from backoffice.cases.models import Delegation
 from backoffice.cases.services import do_start_case
 from backoffice.core.access import assess_grant
@@ -84,6 +85,9 @@ __all__ = [
     "access_risks",
     "get_simulation",
     "MITIGATION_ORDER",
+    "MITIGATION_SORTING",
+    "REVIEW_SORTING",
+    "EMERGENCY_SORTING",
     "MitigationReport",
     "get_mitigation_report",
     "EMERGENCY_STATUSES",
@@ -195,6 +199,21 @@ def get_simulation(
 
 #: soonest end first, then by person and risk; the pk orders one person's controls of a risk
 MITIGATION_ORDER = ("valid_until", "person__username", "risk", "pk")
+
+#: #19: the mitigation list's sortable columns (the page and its download)
+MITIGATION_SORTING = Sorting(
+    Mitigation,
+    {
+        "person": ("person__username",),
+        "risk": ("risk",),
+        "control": ("control",),
+        "owner": ("owner__username",),
+        "monitor": ("monitor__username",),
+        "valid_until": ("valid_until",),
+        "case": ("case_id",),
+    },
+    MITIGATION_ORDER,
+)
 
 
 @dataclass(frozen=True)
@@ -533,6 +552,34 @@ MAX_AS_OF_DAYS = 3653
 REVIEW_STATUSES = ("all", "open", "overdue", "kept", "revoked", "decided")
 #: the soonest due first, then by holder and role; the pk orders the rest
 REVIEW_ORDER = ("due", "holder__username", "assignment__role__key", "pk")
+
+#: #19: the sortable columns of the access reviews and of the emergency sessions
+REVIEW_SORTING = Sorting(
+    ReviewItem,
+    {
+        "person": ("holder__username",),
+        "role": ("assignment__role__key",),
+        "class": ("criticality",),
+        "reviewer": ("reviewer__username",),
+        "unit": ("unit",),
+        "due": ("due",),
+        "state": ("status",),
+    },
+    REVIEW_ORDER,
+)
+EMERGENCY_SORTING = Sorting(
+    EmergencySession,
+    {
+        "session": ("pk",),
+        "person": ("person__username",),
+        "role": ("role__key",),
+        "started": ("started_at",),
+        "ends": ("ends_at",),
+        "review_due": ("review_due",),
+    },
+    EMERGENCY_ORDER,
+    descending_first=frozenset({"session", "started"}),
+)
 
 
 def get_recert_spec() -> RecertSpec | None:

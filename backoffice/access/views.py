@@ -19,11 +19,12 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backoffice.access.models import Role
-from backoffice.access.queries import EMERGENCY_ORDER, get_emergency_sessions
+from backoffice.access.queries import get_emergency_sessions
 from backoffice.access.services import (
+    EMERGENCY_SORTING,
     EMERGENCY_STATUSES,
-    MITIGATION_ORDER,
-    REVIEW_ORDER,
+    MITIGATION_SORTING,
+    REVIEW_SORTING,
     REVIEW_START_PERMISSION,
     REVIEW_STATUSES,
     RISK_LEVELS,
@@ -95,11 +96,12 @@ def mitigations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     status = status if status in STATUSES else "all"
     within = _within(request.GET.get("within", ""))  # #19: the dashboard's 30/60/90 days
-    report = get_mitigation_report(
-        actor_of(request), status, within=within
-    )  # refusals: the error middleware
-    page = report.shown(page_of(request, report.records, MITIGATION_ORDER))
+    # refusals: the error middleware
+    report = get_mitigation_report(actor_of(request), status, within=within)
+    sorted_ = MITIGATION_SORTING.of(request)  # #19
+    page = report.shown(page_of(request, report.records, sorted_.order))
     context = {
+        **sorted_.context(),
         "rows": page.items,
         "next_url": next_url(request, page.next),
         "status": status,
@@ -270,8 +272,10 @@ def emergency(request: HttpRequest) -> HttpResponse:
         state = request.GET.get("status", "unreviewed")
         state = state if state in EMERGENCY_STATUSES else "unreviewed"
         report = get_emergency_report(actor, state)
-        page = report.shown(page_of(request, report.records, EMERGENCY_ORDER))
+        sorted_ = EMERGENCY_SORTING.of(request)  # #19
+        page = report.shown(page_of(request, report.records, sorted_.order))
         context |= {
+            **sorted_.context(),
             "rows": page.items,
             "next_url": next_url(request, page.next),
             "status": state,
@@ -318,8 +322,10 @@ def reviews(request: HttpRequest) -> HttpResponse:
     status = status if status in REVIEW_STATUSES else "open"
     scope = "all" if request.GET.get("scope") == "all" else "mine"
     report = get_review_report(actor, status, mine=scope == "mine")
-    page = page_of(request, report.records, REVIEW_ORDER)
+    sorted_ = REVIEW_SORTING.of(request)  # #19
+    page = page_of(request, report.records, sorted_.order)
     context = {
+        **sorted_.context(),
         "rows": [report.row(item) for item in page.items],
         "next_url": next_url(request, page.next),
         "status": status,

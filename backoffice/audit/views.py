@@ -22,16 +22,25 @@ from backoffice.audit.exports import (
     parse_scope,
 )
 from backoffice.audit.models import Checkpoint
-from backoffice.audit.queries import AuditFilter, access_audit_log, verify_database
+from backoffice.audit.queries import (
+    AUDIT_SORTING,
+    AuditFilter,
+    access_audit_log,
+    audit_scopes,
+    known_actions,
+    verify_database,
+)
 from backoffice.audit.services import do_note_verification_export
 from backoffice.audit.signing import configured_public_keys
 from backoffice.base.actor import actor_of
+from backoffice.base.pages import next_url, page_of
 from backoffice.base.pdf import pdf_download
 from backoffice.core.audit_export import Chunks
 from backoffice.core.errors import DomainError
 
 __all__ = ["audit_export", "audit_log", "audit_verify"]
 
+#: events per page of the audit list
 PAGE = 100
 
 
@@ -45,8 +54,15 @@ def _day(value: str, end: bool = False) -> datetime | None:
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """Newest first; ``before`` pages back by sequence number (a cursor, not an offset)."""
+    """Newest first unless a column header sorts it (#19); one keyset page at a time.
+
+    Actor, action and process come from pickers and match exactly (#19): the actor is a
+    login, the action one of those on the trail, the process a key of the live policy.
+    """
     params = request.GET
+    scopes = audit_scopes()
+    access = access_audit_log(actor_of(request))
+    sorted_ = AUDIT_SORTING.of(request)
     filters = AuditFilter(
         action=params.get("action") or None,
         actor=params.get("actor") or None,
@@ -54,23 +70,25 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         object_id=params.get("object_id") or None,
         since=_day(params.get("since", "")),
         until=_day(params.get("until", ""), end=True),
+        scopes=tuple((name, params[name]) for name in scopes if params.get(name)),
     )
-    events = filters.apply(access_audit_log(actor_of(request)))
+    events = filters.apply(access)
     before = params.get("before", "")
-    if before.isdigit():
+    if before.isdigit() and not sorted_.column:  # the older pages' links before #19
         events = events.filter(seq__lt=int(before))
-    page = list(events.order_by("-seq")[: PAGE + 1])
-    more = len(page) > PAGE
-    page = page[:PAGE]
+    page = page_of(request, events, sorted_.order, PAGE)
     context: dict[str, Any] = {
-        "events": page,
-        "older": page[-1].seq if more else None,
+        "events": page.items,
+        "next_url": next_url(request, page.next),
         "filters": params,
-        "query": params.copy(),
+        "actions": known_actions(),
+        "scopes": [
+            (name, scope.label, scope.choices(), params.get(name, ""))
+            for name, scope in scopes.items()
+        ],
         "checkpoint": Checkpoint.objects.order_by("-seq").first(),
+        **sorted_.context(),
     }
-    if "before" in context["query"]:
-        del context["query"]["before"]
     template = "audit/_events.html" if request.htmx else "audit/audit_log.html"
     return render(request, template, context)
 

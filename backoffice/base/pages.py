@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -185,16 +186,24 @@ class RecordPages:
         """A page of records (from ``keyset`` or ``page_of``) as a page of rows."""
         return Page([self.row(r) for r in page.items], page.next)
 
+    def in_order(self, order: Sequence[str]) -> Self:
+        """The same list in another order (#19: a page sorted by a column, and its download)."""
+        other = copy.copy(self)
+        object.__setattr__(other, "order", tuple(order))  # frozen dataclasses too
+        return other
+
     def all_rows(self) -> Iterator[dict[str, Any]]:
         """Every row in order, read in chunks while the caller writes them out."""
         for record in self.records.order_by(*self.order).iterator(chunk_size=500):
             yield self.row(record)
 
 
-def page_of(request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str]) -> Page[R]:
+def page_of(
+    request: HttpRequest, rows: QuerySet[M, R], order: Sequence[str], size: int = PAGE_SIZE
+) -> Page[R]:
     """The page an HTML list asks for with ``?after=`` (a bad cursor shows the first page)."""
     limit = request.GET.get("limit", "")
-    size = int(limit) if limit.isdigit() else PAGE_SIZE
+    size = int(limit) if limit.isdigit() else size
     try:
         return keyset(rows, order, request.GET.get("after") or None, size)
     except DomainError:

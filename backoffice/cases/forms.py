@@ -39,6 +39,18 @@ class AmountField(forms.DecimalField):
         return super().to_python(value)
 
 
+class PickField(forms.ChoiceField):
+    """#19 (defect 14): a select of what this person may pick (a wall crossing's project).
+
+    A value that is not in the list is not refused here but by the service, exactly as
+    before: it answers alike for what does not exist and for what the person may not know
+    of, and records the attempt (#13) — the form must not become a second, quieter oracle.
+    """
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 def _people() -> list[tuple[str, str]]:
     users = get_user_model().objects.filter(is_active=True, profile__isnull=False)
     return [("", "—")] + [
@@ -95,6 +107,7 @@ class PayloadForm(forms.Form):
         spec: ProcessSpec,
         *args: Any,
         initial_payload: Mapping[str, Any] | None = None,
+        picks: Mapping[str, list[tuple[str, str]]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -107,12 +120,24 @@ class PayloadForm(forms.Form):
             else:
                 self.fields[field_spec.name] = made
         self.fields["comment"] = comment
+        for name, choices in (picks or {}).items():
+            # #19 (defect 14): picked from what this person may name, not typed
+            if name in self.fields and (field_spec := spec.field(name)) is not None:
+                self.fields[name] = PickField(
+                    label=field_spec.title,
+                    required=field_spec.required,
+                    choices=[("", "—"), *choices],
+                )
         for name, value in (initial_payload or {}).items():
             if isinstance(value, Mapping):
                 self.initial[name] = value.get("amount")
                 self.initial[f"{name}__currency"] = value.get("currency")
             elif value is not None:
                 self.initial[name] = value
+                field = self.fields.get(name)
+                if isinstance(field, PickField) and value not in dict(field.choices):
+                    # what the maker entered before stays, even if it left the list since
+                    field.choices = [*field.choices, (value, value)]
 
     @staticmethod
     def entered(spec: ProcessSpec) -> list[FieldSpec]:
@@ -136,6 +161,14 @@ class PayloadForm(forms.Form):
             else:
                 values[field_spec.name] = value if value not in ("", None) else None
         return {k: v for k, v in values.items() if v is not None}
+
+    def add_missed_errors(self, errors: list[tuple[str, str]]) -> None:
+        """#19 (defect 14): the process's field rules' errors beside the form's own, for
+        the fields the form found nothing wrong with (one error per field; the fields the
+        system derives are not the maker's to correct)."""
+        for name, message in errors:
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
 
     def add_payload_errors(self, errors: list[tuple[str, str]]) -> None:
         """Put the core's errors next to their fields (or on top if the field is unknown)."""

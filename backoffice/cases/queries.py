@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from backoffice.base.actor import Actor, people_facts
 from backoffice.base.context import cached
+from backoffice.base.effects import get_effect
 from backoffice.base.references import directory
+from backoffice.base.sorting import Sorting
 from backoffice.cases.engines import engine_for, open_statuses
 from backoffice.cases.guards import (
     guard_decides,
@@ -34,7 +37,7 @@ from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Context, Status, resolve_chain, who_matches
 from backoffice.core.four_eyes import Delegation as DomainDelegation
 from backoffice.core.org import Period
-from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known
+from backoffice.core.payload import REFERENCE_TYPES, FieldType, Known, validate_payload
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import live_policy_version, who_words
 
@@ -43,7 +46,11 @@ __all__ = [
     "inbox_extras",
     "ActionOption",
     "CASE_LIST_ORDER",
+    "CASE_SORTING",
+    "events_of_process",
+    "process_choices",
     "DELEGATION_ORDER",
+    "DELEGATION_SORTING",
     "READ_ALL_PERMISSION",
     "access_case_by_id",
     "active_delegations",
@@ -58,6 +65,8 @@ __all__ = [
     "INBOX_COUNT_CAP",
     "inbox_count",
     "known_for",
+    "field_picks",
+    "payload_field_errors",
     "listed_cases",
     "AGE_BANDS",
     "cases_by_age",
@@ -88,6 +97,18 @@ def live_processes() -> dict[str, Process]:
     return rows
 
 
+def process_choices() -> list[tuple[str, str]]:
+    """#19: the live processes as (key, name) for a filter's select, in the order the
+    cases list shows them."""
+    return [(p.key, p.name) for p in live_processes().values()]
+
+
+def events_of_process(key: str) -> Q:
+    """#19: the audit events of one process's cases (the audit list's process filter)."""
+    ids = Case.objects.filter(process__key=key).annotate(text_id=Cast("pk", CharField()))
+    return Q(object_type="case", object_id__in=ids.values("text_id"))
+
+
 def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
     rows = Delegation.objects.filter(
         valid_from__lte=day, valid_to__gt=day, ended_at__isnull=True
@@ -103,6 +124,19 @@ def active_delegations(day: date) -> tuple[DomainDelegation, ...]:
 #: Delegations by their start, the latest first (the pk breaks ties): the current and
 #: coming ones lead, the old ones follow.
 DELEGATION_ORDER = ("-valid_from", "-pk")
+
+#: #19: the columns the delegations list sorts by
+DELEGATION_SORTING = Sorting(
+    Delegation,
+    {
+        "absent": ("principal__username",),
+        "substitute": ("substitute__username",),
+        "from": ("valid_from",),
+        "until": ("valid_to",),
+    },
+    DELEGATION_ORDER,
+    descending_first=frozenset({"from", "until"}),
+)
 
 
 def delegations_of(actor: Actor) -> QuerySet[Delegation]:
@@ -187,6 +221,23 @@ def known_for(spec: ProcessSpec, payload: Mapping[str, Any] | None) -> Known:
     )
 
 
+def field_picks(actor: Actor, spec: ProcessSpec) -> dict[str, list[tuple[str, str]]]:
+    """#19 (defect 14): the fields of a process's form that are picked from a list this
+    person may see (a wall crossing's project), each as (value, label); the process's
+    effect knows them (``field_choices``), or there are none."""
+    choose = getattr(get_effect(spec.effect), "field_choices", None)
+    picks: dict[str, list[tuple[str, str]]] = choose(actor) if choose is not None else {}
+    return picks
+
+
+def payload_field_errors(spec: ProcessSpec, payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """#19 (defect 14): the process's field rules (formats, bounds, references) over what
+    was entered, so that a form whose other fields did not even parse still shows every
+    field's error at once, not one stage per submission. Reads only; records nothing."""
+    _values, errors = validate_payload(spec.payload, payload, known_for(spec, payload))
+    return [(e.field, e.message) for e in errors]
+
+
 def build_context(actor: Actor, known: Known, on_behalf_of: str | None = None) -> Context:
     """Today, what references exist, the delegations, and the facts of those the actor acts
     for along the chain (#13: with the rules for acting on someone's behalf)."""
@@ -254,6 +305,21 @@ def _visible_cases(actor: Actor) -> QuerySet[Case]:
 #: reads (``base.pages.keyset``), however many cases there are.
 CASE_LIST_ORDER = ("-pk",)
 
+#: #19: the columns the cases list sorts by (``?sort=``); the pk breaks ties
+CASE_SORTING = Sorting(
+    Case,
+    {
+        "number": ("pk",),
+        "title": ("title",),
+        "process": ("process__name",),
+        "maker": ("maker__username",),
+        "state": ("status",),
+        "changed": ("last_updated",),
+    },
+    CASE_LIST_ORDER,
+    descending_first=frozenset({"number", "changed"}),
+)
+
 
 def listed_cases(
     actor: Actor,
@@ -261,10 +327,12 @@ def listed_cases(
     state: str | None = None,
     process: str | None = None,
     age: str | None = None,
+    maker: str | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Case]:
-    """The cases list: what the actor may see, in one state and one process if asked, and
-    (#19, the dashboard's age chart) the open ones of one age band (``AGE_BANDS``)."""
+    """The cases list: what the actor may see, in one state and one process if asked, (#19,
+    the dashboard's age chart) the open ones of one age band (``AGE_BANDS``), and started by
+    one person (#19: exact on the login the person picker gives)."""
     cases = visible_cases(actor).select_related("process", "maker__profile")
     if state:
         cases = cases.filter(status=state)
@@ -272,6 +340,8 @@ def listed_cases(
         cases = cases.filter(process__key=process)
     if age:
         cases = cases.filter(_open_of_age(age, now or timezone.now()))
+    if maker:
+        cases = cases.filter(maker__username=maker)
     return cases
 
 

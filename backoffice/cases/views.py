@@ -26,17 +26,19 @@ from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import AGE_LABELS, ALL_STATUS_LABELS, Case
 from backoffice.cases.present import case_out, inbox_row
 from backoffice.cases.queries import (
-    CASE_LIST_ORDER,
-    DELEGATION_ORDER,
+    CASE_SORTING,
+    DELEGATION_SORTING,
     INBOX_PAGE,
     access_case_by_id,
     available_actions,
     delegations_of,
+    field_picks,
     get_inbox,
     inbox_count,
     inbox_extras,
     listed_cases,
     live_processes,
+    payload_field_errors,
     with_history,
 )
 from backoffice.cases.services import (
@@ -95,15 +97,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    """Every case I may see, newest first, one page at a time (keyset: no count, no offset)."""
+    """Every case I may see, newest first unless a header sorts it (#19), one page at a
+    time (keyset: no count, no offset)."""
     state, process = request.GET.get("state", ""), request.GET.get("process", "")
     age = request.GET.get("age", "")  # #19: the dashboard's age chart links here
     age = age if age in AGE_LABELS else ""
+    maker = request.GET.get("maker", "")
+    sorted_ = CASE_SORTING.of(request)
     cases = listed_cases(
-        actor_of(request), state=state or None, process=process or None, age=age or None
+        actor_of(request),
+        state=state or None,
+        process=process or None,
+        age=age or None,
+        maker=maker or None,
     )
-    page = page_of(request, cases, CASE_LIST_ORDER)
+    page = page_of(request, cases, sorted_.order)
     context = {
+        **sorted_.context(),
+        "maker": maker,
         "cases": page.items,
         "next_url": next_url(request, page.next),
         "first_url": _first_url(request),
@@ -233,12 +244,14 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
         raise DomainError("process.unknown", f"There is no process {key!r}.")
     spec = process.spec
     title = _("Start: %(process)s") % {"process": spec.name}
+    picks = field_picks(actor_of(request), spec)
     if request.method == "GET":
         initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy
-        form = PayloadForm(spec, initial_payload=initial() if initial else None)
+        form = PayloadForm(spec, initial_payload=initial() if initial else None, picks=picks)
         return _form_page(request, form, title)
-    form = PayloadForm(spec, request.POST)
+    form = PayloadForm(spec, request.POST, picks=picks)
     if not form.is_valid():
+        form.add_missed_errors(payload_field_errors(spec, form.payload()))
         return _form_page(request, form, title, 422)
     try:
         outcome = do_start_case(
@@ -274,12 +287,13 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not amend.allowed:
         assert amend.code is not None
         raise DomainError(amend.code, amend.reason)
+    picks = field_picks(actor, case.spec)
     if request.method == "GET":
-        return _form_page(
-            request, PayloadForm(case.spec, initial_payload=case.payload), title, case=case
-        )
-    form = PayloadForm(case.spec, request.POST)
+        form = PayloadForm(case.spec, initial_payload=case.payload, picks=picks)
+        return _form_page(request, form, title, case=case)
+    form = PayloadForm(case.spec, request.POST, picks=picks)
     if not form.is_valid():
+        form.add_missed_errors(payload_field_errors(case.spec, form.payload()))
         return _form_page(request, form, title, 422, case)
     amend_command = Command(CommandKind.AMEND, form.cleaned_data["comment"], form.payload())
     outcome = do_command(actor, case, amend_command)
@@ -322,8 +336,10 @@ def delegations(request: HttpRequest) -> HttpResponse:
             status = http_status_for(exc.code)
     elif request.method == "POST":
         status = 422
-    page = page_of(request, delegations_of(actor_of(request)), DELEGATION_ORDER)
+    sorted_ = DELEGATION_SORTING.of(request)
+    page = page_of(request, delegations_of(actor_of(request)), sorted_.order)
     context = {
+        **sorted_.context(),
         "form": form,
         "delegations": page.items,
         "next_url": next_url(request, page.next),

@@ -18,11 +18,13 @@ from django.utils import timezone
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
 from backoffice.base.pages import RecordPages
+from backoffice.base.sorting import Sorting
 from backoffice.cases.models import CaseEvent
 from backoffice.core.errors import DomainError
 from backoffice.credit.models import Borrower, Credit, CreditDecision
 
 __all__ = [
+    "BORROWER_SORTING",
     "REPORTS_PERMISSION",
     "Report",
     "access_reports",
@@ -96,6 +98,14 @@ def get_borrowers(actor: Actor) -> QuerySet[Borrower]:
 
 #: borrowers by their number (unique), as the bank files them
 BORROWER_ORDER = ("number",)
+
+#: #19: the borrower register's sortable columns; the number is unique and breaks ties
+BORROWER_SORTING = Sorting(
+    Borrower,
+    {"number": ("number",), "name": ("name",), "group": ("group__name",)},
+    BORROWER_ORDER,
+    tiebreak="number",
+)
 
 
 def search_borrowers(actor: Actor, text: str = "") -> QuerySet[Borrower]:

@@ -141,8 +141,14 @@ def borrowers(request: HttpRequest) -> HttpResponse:
         found = queries.search_borrowers(actor_of(request), text)
     except DomainError as exc:
         return _refused(request, exc)
-    page = page_of(request, found, queries.BORROWER_ORDER)
-    context = {"borrowers": page.items, "next_url": next_url(request, page.next), "q": text}
+    sorted_ = queries.BORROWER_SORTING.of(request)
+    page = page_of(request, found, sorted_.order)
+    context = {
+        "borrowers": page.items,
+        "next_url": next_url(request, page.next),
+        "q": text,
+        **sorted_.context(),
+    }
     return render(request, "credit/borrowers.html", context)
 
 

@@ -24,11 +24,15 @@ router = Router(tags=["master data"])
 
 class Format(PageIn):
     format: Literal["json", "csv", "xlsx"] = "json"
+    #: #19: ``column`` or ``-column``, as the page's headers sort it
+    sort: str = ""
 
 
 def _answer(
     request: HttpRequest, response: HttpResponse, table: queries.Table, params: Format, name: str
 ) -> list[dict[str, Any]] | HttpResponseBase:
+    table, _sorted = table.sorted_by(params.sort)
+
     def csv() -> HttpResponseBase:
         return csv_download(f"{name}.csv", table.columns, table.cells(), params.format)
 

@@ -9,7 +9,7 @@ process id); a policy without them simply has empty lists.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,12 +27,14 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncMonth
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
 from backoffice.base.pages import RecordPages
+from backoffice.base.sorting import Sorted, Sorting
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.core.payload import money_of
 from backoffice.masterdata.models import Customer, Employee, Item, StockLocation, Vendor
@@ -61,9 +63,20 @@ class Table(RecordPages):
     order: tuple[str, ...]
     row: Callable[[Any], dict[str, Any]]
 
+    #: #19: the columns the page (and its download) may sort by; None: a fixed order
+    sorting: Sorting | None = None
+
     def cells(self) -> Any:
         for row in self.all_rows():
             yield [row[c] for c in self.columns]
+
+    def sorted_by(self, text: str, query: QueryDict | None = None) -> tuple[Table, Sorted | None]:
+        """This table in the order ``?sort=`` names (the page and its download alike);
+        ``query``: the page's, which the header links keep."""
+        if self.sorting is None:
+            return self, None
+        sorted_ = self.sorting.parse(text, query)
+        return replace(self, order=sorted_.order), sorted_
 
 
 def _fields(*names: str) -> Callable[[Any], dict[str, Any]]:
@@ -118,6 +131,20 @@ MASTER_KINDS: dict[str, tuple[Any, Any, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+def _sortable(model: Any, columns: tuple[str, ...], order: tuple[str, ...]) -> Sorting:
+    """#19: a master data table sorts by each of its columns that is never empty (NULL)."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    sortable = {c: (c,) for c in columns if c in fields and not fields[c].null}
+    return Sorting(model, sortable, order, descending_first=frozenset({"last_updated"}))
+
+
+#: kind -> its sortable columns
+MASTER_SORTINGS = {
+    kind: _sortable(model, columns, order)
+    for kind, (_title, model, columns, order) in MASTER_KINDS.items()
+}
+
+
 def _may_read(actor: Actor, what: str) -> None:
     if READ_PERMISSION not in actor.facts.permissions:
         do_refuse(
@@ -136,7 +163,15 @@ def get_master_data(actor: Actor, kind: str) -> Table:
     _may_read(actor, kind)
     title, model, columns, order = MASTER_KINDS[kind]
     description = _("Imported with `backoffice masterdata import %(kind)s FILE`.") % {"kind": kind}
-    return Table(title, description, columns, model.objects.all(), order, _fields(*columns))
+    return Table(
+        title,
+        description,
+        columns,
+        model.objects.all(),
+        order,
+        _fields(*columns),
+        MASTER_SORTINGS[kind],
+    )
 
 
 # -- work lists over the retailer's cases -------------------------------------------------

@@ -15,9 +15,13 @@ __all__ = ["master_data", "report"]
 
 
 def _show(request: HttpRequest, table: queries.Table, csv_url: str) -> HttpResponse:
+    table, sorted_ = table.sorted_by(request.GET.get("sort", ""), request.GET)
     page = table.shown(page_of(request, table.records, table.order))
     columns = [(c, queries.column_label(c)) for c in table.columns]
+    if sorted_ is not None:  # #19: the download comes in the page's order
+        csv_url = sorted_.with_sort(csv_url)
     context = {
+        "sorted": sorted_,
         "table": table,
         "rows": [[row[c] for c, _ in columns] for row in page.items],
         "columns": columns,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from backoffice.base.context import cached
@@ -30,8 +32,10 @@ from backoffice.org import models
 T = TypeVar("T")
 
 __all__ = [
+    "PICK_LIMIT",
     "OrganisationView",
     "institution_name",
+    "pick_people",
     "derived_from_live_policy",
     "get_domain_organisation",
     "get_live_policy",
@@ -256,3 +260,33 @@ def display_names() -> dict[str, str]:
         return {login: name for login, name in rows if name}
 
     return cached("display_names", read)
+
+
+#: #19: at most this many people per answer of the person picker: it is for picking one
+#: person whose name one starts to type, not for browsing the staff
+PICK_LIMIT = 10
+#: who may pick former colleagues too: the trail keeps the logins of people who have left
+FORMER_PEOPLE_READERS = frozenset({"audit.read"})
+
+
+def pick_people(
+    permissions: frozenset[str], text: str, limit: int = PICK_LIMIT
+) -> tuple[list[tuple[str, str]], bool]:
+    """#19: people whose name or login contains ``text``, as (login, name), and whether
+    there are more. Everyone sees the active colleagues (the organisation chart shows them
+    all); only readers of the audit trail also find the deactivated ones it names."""
+    people = get_user_model().objects.all()
+    if not FORMER_PEOPLE_READERS & permissions:
+        people = people.filter(is_active=True)
+    text = text.strip()[:100]
+    if text:
+        people = people.filter(
+            Q(username__icontains=text) | Q(profile__display_name__icontains=text)
+        )
+    limit = max(1, min(limit, PICK_LIMIT))
+    rows = list(
+        people.order_by("profile__display_name", "username").values_list(
+            "username", "profile__display_name"
+        )[: limit + 1]
+    )
+    return [(login, name or login) for login, name in rows[:limit]], len(rows) > limit

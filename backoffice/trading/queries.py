@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from backoffice.base.actor import Actor
+from backoffice.base.sorting import Sorting
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.trading import BOOK, CONFIRM, CONTROL, MarketCheck, deviation_pct
 from backoffice.credit.queries import Report
@@ -37,6 +38,24 @@ TRADE_READERS = frozenset({BOOK, CONFIRM, CONTROL, "reports.read"})
 REPORT_READERS = frozenset({CONFIRM, CONTROL, "reports.read"})
 
 TRADE_ORDER = ("-pk",)
+
+#: #19: the trades list's sortable columns
+TRADE_SORTING = Sorting(
+    Trade,
+    {
+        "trade": ("pk",),
+        "trade_date": ("trade_date",),
+        "instrument": ("instrument",),
+        "side": ("side",),
+        "quantity": ("quantity",),
+        "price": ("price",),
+        "counterparty": ("counterparty",),
+        "booked_by": ("booked_by__username",),
+        "status": ("status",),
+    },
+    TRADE_ORDER,
+    descending_first=frozenset({"trade", "trade_date"}),
+)
 
 
 def access_trades(actor: Actor) -> None:

@@ -140,8 +140,10 @@ def trades(request: HttpRequest) -> HttpResponse:
                 status = 422
     elif request.method == "POST":
         return _refused(request, DomainError("trading.forbidden", _("Only traders book trades.")))
-    page = page_of(request, listing.records, listing.order)
+    sorted_ = queries.TRADE_SORTING.of(request)  # #19
+    page = page_of(request, listing.records, sorted_.order)
     context = {
+        **sorted_.context(),
         "rows": [listing.row(t) for t in page.items],
         "next_url": next_url(request, page.next),
         "form": form,

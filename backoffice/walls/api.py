@@ -127,10 +127,10 @@ def restricted_list(
 
 
 @router.get("/walls/restricted-list.csv", **_csv_operation("The restricted list as CSV"))
-def restricted_list_csv(request: HttpRequest) -> StreamingHttpResponse:
-    rows = reports.every(
-        reports.restricted_list(), reports.RESTRICTED_ORDER, reports.restricted_out
-    )
+def restricted_list_csv(request: HttpRequest, sort: str = "") -> StreamingHttpResponse:
+    """#19: ``sort`` as the page's column headers give it, so the file is in the page's order."""
+    order = reports.RESTRICTED_SORTING.parse(sort).order
+    rows = reports.every(reports.restricted_list(), order, reports.restricted_out)
     return csv_response("restricted-list.csv", rows, RestrictedEntryOut)
 
 
@@ -297,12 +297,12 @@ def list_crossings(
 
 
 @router.get("/walls/crossings.csv", **_csv_operation("Wall crossings as CSV (compliance)"))
-def crossings_csv(request: HttpRequest) -> StreamingHttpResponse:
+def crossings_csv(request: HttpRequest, sort: str = "") -> StreamingHttpResponse:
+    """#19: ``sort`` as the page's column headers give it, so the file is in the page's order."""
     access_walls_admin(actor_of(request), "wall crossings", read_only=True)
+    order = reports.CROSSING_SORTING.parse(sort).order
     now = timezone.now()
-    rows = reports.every(
-        reports.crossings(), reports.CROSSING_ORDER, lambda c: reports.crossing_out(c, now)
-    )
+    rows = reports.every(reports.crossings(), order, lambda c: reports.crossing_out(c, now))
     return csv_response("wall-crossings.csv", rows, CrossingOut)
 
 
@@ -334,9 +334,11 @@ def list_denials(
 
 
 @router.get("/walls/denials.csv", **_csv_operation("Refused access attempts as CSV (compliance)"))
-def denials_csv(request: HttpRequest) -> StreamingHttpResponse:
+def denials_csv(request: HttpRequest, sort: str = "") -> StreamingHttpResponse:
+    """#19: ``sort`` as the page's column headers give it, so the file is in the page's order."""
     access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
-    rows = reports.every(reports.denials(), reports.DENIAL_ORDER, reports.denial_out)
+    order = reports.DENIAL_SORTING.parse(sort).order
+    rows = reports.every(reports.denials(), order, reports.denial_out)
     return csv_response("wall-denials.csv", rows, DenialOut)
 
 

@@ -17,7 +17,7 @@ from backoffice.core.errors import Denied
 from backoffice.core.walls import Kind, check_restricted
 from backoffice.walls.models import DealProject, ListEntry
 from backoffice.walls.pad import check_clearance, do_clear_order
-from backoffice.walls.queries import get_walls, listed_issuers
+from backoffice.walls.queries import get_walls, listed_issuers, pickable_projects
 from backoffice.walls.research import check_research
 from backoffice.walls.services import (
     check_lift,
@@ -111,6 +111,11 @@ class Cross:
             str(payload.get("project") or ""),
             int(payload.get("days") or 0),
         )
+
+    def field_choices(self, actor: Actor) -> dict[str, list[tuple[str, str]]]:
+        """#19 (defect 14): the project is picked from those the requester may know of,
+        not typed as a key from hearsay."""
+        return {"project": pickable_projects(actor)}
 
     def preview(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         return {

@@ -31,11 +31,13 @@ from backoffice.core.walls import (
     Crossing,
     Datum,
     Kind,
+    Project,
     ReadAllowed,
     Reader,
     WallPosition,
     Walls,
     check_read,
+    may_know_project,
 )
 from backoffice.org.queries import derived_from_live_policy
 from backoffice.walls.models import (
@@ -49,6 +51,7 @@ from backoffice.walls.models import (
 )
 
 __all__ = [
+    "pickable_projects",
     "actor_wall",
     "MANAGE_PERMISSION",
     "get_walls",
@@ -278,3 +281,25 @@ def get_readable_documents(actor: Actor) -> QuerySet[IssuerDocument]:
         if isinstance(allowed, ReadAllowed):
             readable |= Q(issuer_id=issuer_id, area=area, kind=kind)
     return IssuerDocument.objects.filter(readable).select_related("issuer")
+
+
+def pickable_projects(actor: Actor, at: datetime | None = None) -> list[tuple[str, str]]:
+    """#19 (defect 14): the open deal projects the actor may name in a wall-crossing
+    request, as (key, name): those whose existence they may know (#13: control, and
+    whoever may read the mandate, CW-1/BN-1). Any other project is left out, so a picker
+    never tells anyone of a deal they may not know of."""
+    at = at or timezone.now()
+    walls = get_walls()
+    reader = get_reader(actor.user, walls, at, actor.facts)
+    projects = (
+        DealProject.objects.exclude(status=DealProject.Status.CLOSED)
+        .select_related("issuer")
+        .order_by("name", "pk")
+    )
+    return [
+        (p.key, p.name)
+        for p in projects
+        if may_know_project(
+            walls, reader, Project(p.key, p.name, p.issuer.key, p.area, p.is_open), at
+        )
+    ]

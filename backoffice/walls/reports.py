@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from backoffice.audit.models import AuditEvent
+from backoffice.base.sorting import Sorting
 from backoffice.core.walls import Walls
 from backoffice.walls.models import (
     DealProject,
@@ -93,6 +94,38 @@ PROJECT_ORDER = ("name", "pk")
 CROSSING_ORDER = ("-valid_from", "-pk")
 #: Newest first (the audit trail's sequence number is the key).
 DENIAL_ORDER = ("-seq",)
+#: #19: the sortable columns of the restricted list, the crossings and the refusals
+RESTRICTED_SORTING = Sorting(Issuer, {"issuer": ("name",), "since": ("since",)}, RESTRICTED_ORDER)
+CROSSING_SORTING = Sorting(
+    WallCrossing,
+    {
+        "who": ("user__username",),
+        "project": ("project__name",),
+        "from": ("valid_from",),
+        "until": ("valid_to",),
+    },
+    CROSSING_ORDER,
+    descending_first=frozenset({"from", "until"}),
+)
+#: The overview's projects: grouped by state, then by name, unless a header sorts them.
+PROJECT_SORTING = Sorting(
+    DealProject,
+    {
+        "project": ("name",),
+        "issuer": ("issuer__name",),
+        "mandate": ("mandate",),
+        "state": ("status",),
+        "lead": ("lead__username",),
+    },
+    ("status", "name", "pk"),
+)
+DENIAL_SORTING = Sorting(
+    AuditEvent,
+    {"seq": ("seq",), "at": ("at",), "who": ("actor",), "what": ("action",)},
+    DENIAL_ORDER,
+    tiebreak="seq",
+    descending_first=frozenset({"seq", "at"}),
+)
 #: Newest first.
 DOCUMENT_ORDER = ("-created", "-pk")
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -57,10 +58,6 @@ STATE_WORDS = (
     gettext_noop("expired"),
     gettext_noop("ended"),
 )
-
-
-#: The overview's projects: grouped by state, then by name.
-PROJECT_PAGE_ORDER = ("status", "name", "pk")
 
 
 def _insider_page(request: HttpRequest, project: DealProject) -> Page[Insider]:
@@ -128,8 +125,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:overview")
-    projects = page_of(request, reports.projects(), PROJECT_PAGE_ORDER)
+    sorted_ = reports.PROJECT_SORTING.of(request)  # #19
+    projects = page_of(request, reports.projects(), sorted_.order)
     context = {
+        **sorted_.context(),
         "entries": [reports.entry_out(e) for e in reports.watch_list()],
         "pending_lifts": _pending_lifts(request),
         "projects": [reports.project_out(p) for p in projects.items],
@@ -143,8 +142,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def restricted(request: HttpRequest) -> HttpResponse:
     """The restricted list, for everyone: no research, no personal or own-account trades."""
-    page = page_of(request, reports.restricted_list(), reports.RESTRICTED_ORDER)
+    sorted_ = reports.RESTRICTED_SORTING.of(request)  # #19
+    page = page_of(request, reports.restricted_list(), sorted_.order)
     context = {
+        **sorted_.context(),
+        "csv_url": sorted_.with_sort(reverse("api:restricted_list_csv")),
         "entries": [reports.restricted_out(i) for i in page.items],
         "next_url": next_url(request, page.next),
     }
@@ -220,9 +222,12 @@ def crossings(request: HttpRequest) -> HttpResponse:
             status = 422
         if status == 200:
             return redirect("walls:crossings")
-    page = page_of(request, reports.crossings(), reports.CROSSING_ORDER)
+    sorted_ = reports.CROSSING_SORTING.of(request)  # #19
+    page = page_of(request, reports.crossings(), sorted_.order)
     now = timezone.now()
     context = {
+        **sorted_.context(),
+        "csv_url": sorted_.with_sort(reverse("api:crossings_csv")),
         "crossings": [reports.crossing_out(c, now) for c in page.items],
         "next_url": next_url(request, page.next),
         "may_manage": _may_manage(request),
@@ -234,8 +239,11 @@ def crossings(request: HttpRequest) -> HttpResponse:
 def denials(request: HttpRequest) -> HttpResponse:
     """Refused reads and actions of the walls, from the audit trail, newest first."""
     access_walls_admin(actor_of(request), "refused access attempts", read_only=True)
-    page = page_of(request, reports.denials(), reports.DENIAL_ORDER)
+    sorted_ = reports.DENIAL_SORTING.of(request)  # #19
+    page = page_of(request, reports.denials(), sorted_.order)
     context = {
+        **sorted_.context(),
+        "csv_url": sorted_.with_sort(reverse("api:denials_csv")),
         "denials": [reports.denial_out(e) for e in page.items],
         "next_url": next_url(request, page.next),
         "codes": WALL_DENIAL_CODES,

@@ -11,12 +11,19 @@ from backoffice.audit.models import AuditEvent
 from tests.web.test_pages import as_user, start
 
 
+def events_of(page: str) -> str:
+    """The events table of the audit page, without the filter (#19: its action select
+    lists every action on the trail)."""
+    return page.split('id="audit-events"', 1)[1]
+
+
 def test_the_auditor_browses_filters_and_verifies(demo_bank: Any) -> None:
     case = start()
     auditor = as_user("martin.jung")
     page = auditor.get("/audit/").content.decode()
-    assert "Audit trail" in page and "case.submitted" in page
+    assert "Audit trail" in page and "case.submitted" in events_of(page)
     filtered = auditor.get(f"/audit/?object_type=case&object_id={case.pk}").content.decode()
+    filtered = events_of(filtered)
     assert "case.started" in filtered and "org.unit.created" not in filtered
     verified = auditor.post("/audit/verify/").content.decode()
     assert "Intact:" in verified and "events verified" in verified
@@ -38,6 +45,6 @@ def test_audit_list_queries_do_not_grow_with_the_rows(demo_bank: Any) -> None:
     for i in range(10):
         start(amount=f"{200 + i}.00")
     with CaptureQueriesContext(connection) as many:
-        page = auditor.get("/audit/?object_type=case").content.decode()
+        page = events_of(auditor.get("/audit/?object_type=case").content.decode())
     assert page.count("case.submitted") == 11
     assert len(many) == len(few)
