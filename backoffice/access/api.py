@@ -10,7 +10,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from backoffice.access.services import (
     EMERGENCY_SORTING,
@@ -408,15 +408,18 @@ class ReviewSummaryOut(Schema):
     summary="Start a recertification campaign: an item for every assignment that is due "
     "(access.review.start)",
 )
-def start_review(request: HttpRequest, body: ReviewStartIn) -> tuple[int, dict[str, Any]]:
+def start_review(request: HttpRequest, body: ReviewStartIn) -> Status[dict[str, Any]]:
     started = do_start_review(actor_of(request), day=body.as_of)
     assert started.campaign is not None
-    return 201, {
-        "campaign": started.campaign.pk,
-        "items": started.items,
-        "due": started.campaign.due,
-        "unassigned": started.unassigned,
-    }
+    return Status(
+        201,
+        {
+            "campaign": started.campaign.pk,
+            "items": started.items,
+            "due": started.campaign.due,
+            "unassigned": started.unassigned,
+        },
+    )
 
 
 @router.get(

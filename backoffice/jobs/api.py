@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Router
+from ninja import Router, Status
 
 from backoffice.base.actor import actor_of
 from backoffice.base.http import PROBLEMS
@@ -42,7 +42,7 @@ def job_out(job: Job) -> JobOut:
     response={202: JobOut, **PROBLEMS},
     summary="Start a job (verify the audit chain, export the audit trail); poll it after",
 )
-def start_job(request: HttpRequest, body: JobIn) -> tuple[int, JobOut]:
+def start_job(request: HttpRequest, body: JobIn) -> Status[JobOut]:
     parameters = {
         name: value
         for name, value in (
@@ -54,7 +54,7 @@ def start_job(request: HttpRequest, body: JobIn) -> tuple[int, JobOut]:
         if value is not None
     }
     job = do_start_job(actor_of(request), body.kind, parameters)
-    return 202, job_out(job)
+    return Status(202, job_out(job))
 
 
 @router.get(
