@@ -42,6 +42,7 @@ from backoffice.core.credit import (
     Stage,
     add_months,
 )
+from backoffice.core.credit.voting import level_of
 from backoffice.core.errors import Denied, DomainError
 from backoffice.core.four_eyes import Accepted, Context, Event, who_matches
 from backoffice.core.money import Money
@@ -60,6 +61,27 @@ from backoffice.org.models import Membership, Responsibility
 __all__ = ["CreditEngine", "live_credit_policy", "group_exposure", "sides_of"]
 
 OPEN = ("in_voting", "escalated")
+
+
+def _within_authority(actor: Any) -> Q:
+    """The credits in voting the actor's own level covers: the group exposure up to its
+    limit, in its currency, of its products (CR-3, ``voting._authority``). Votes carry the
+    voter's own level, so acting for someone adds none (``dry_run``)."""
+    policy = live_credit_policy()
+    index = level_of(policy, actor.facts) if policy is not None else None
+    if policy is None or index is None:
+        return Q(pk__in=[])
+    level = policy.levels[index]
+    within = Q(credit_decision__exposure__isnull=False)
+    if level.limit is not None:
+        limit = level.limit.to_domain()
+        within &= Q(
+            credit_decision__exposure__lte=limit.amount,
+            credit_decision__currency=limit.currency,
+        )
+    if level.products:
+        within &= Q(credit_decision__product__in=level.products)
+    return within
 
 
 def live_credit_policy() -> CreditPolicy | None:
@@ -302,28 +324,29 @@ class CreditEngine:
         )
 
     def inbox_filter(self, process: Any, actor: Any) -> Q | None:
-        """Voters see the credits in voting they have not voted on; board members those
-        escalated, in committee or before the full board (the votes themselves decide)."""
+        """Voters see the credits in voting within their authority level (CR-3) they have
+        not voted on; board members those escalated, in committee or before the full board.
+        The badge counts these, so a credit its voter's level does not cover is left out
+        here, not only when the inbox tries it (#19: the badge said 1, the list showed 0)."""
         spec: ProcessSpec = process.spec
         steps = {step.id: step for step in spec.steps}
 
         def takes_part(*names: str) -> bool:
             return any(n in steps and who_matches(steps[n].who, actor.facts) for n in names)
 
-        stages = []
+        waiting = Q(pk__in=[])
         if takes_part("market", "back_office"):
-            stages.append(Stage.VOTES.value)
+            waiting |= Q(current_step=Stage.VOTES.value) & _within_authority(actor)
         if takes_part("board"):
-            stages += [Stage.ESCALATION.value, Stage.COMMITTEE.value, Stage.FULL_BOARD.value]
-        if not stages:
-            return None
+            stages = [Stage.ESCALATION.value, Stage.COMMITTEE.value, Stage.FULL_BOARD.value]
+            waiting |= Q(current_step__in=stages)
         voted = CaseEvent.objects.filter(
             case_id=OuterRef("pk"),
             actor=actor.person,
             kind__in=("voted", "decided"),
             step=OuterRef("current_step"),
         )
-        return Q(process_id=process.pk, current_step__in=stages) & Q(~Exists(voted))
+        return Q(process_id=process.pk) & waiting & Q(~Exists(voted))
 
     def prefetch(self, rows: Sequence[Case]) -> None:
         numbers = {str(row.payload.get("borrower") or "") for row in rows}

@@ -236,7 +236,7 @@ def _side(
     return sides[0]
 
 
-def _level_of(policy: CreditPolicy, actor: ActorFacts) -> int | None:
+def level_of(policy: CreditPolicy, actor: ActorFacts) -> int | None:
     """The index of the highest individual or board level the actor holds (by its role)."""
     held = [
         i
@@ -252,7 +252,7 @@ def _authority(case: CreditCase, actor: ActorFacts) -> int | Denied:
     """CR-3: the voter's level must cover the group exposure and the product."""
     assert case.assessment is not None
     exposure, product = case.assessment.exposure, case.product
-    index = _level_of(case.policy, actor)
+    index = level_of(case.policy, actor)
     if index is None:
         return Denied(
             "authority.limit_exceeded",
@@ -549,7 +549,7 @@ def _committee_vote(
         return denied
     if denied := _rating(case, cmd, side):
         return denied
-    level = _level_of(case.policy, actor)
+    level = level_of(case.policy, actor)
     voted = _vote_event(case, cmd, actor, side, level, set())
     after = _apply(case, voted)
     return _accept(case, voted, *_committee_outcome(after, actor, facts, closing=False))
@@ -614,7 +614,7 @@ def _board_vote(
     side = facts.sides.get(actor.person, Side.BOARD)
     if denied := _rating(case, cmd, side):
         return denied
-    voted = _vote_event(case, cmd, actor, side, _level_of(case.policy, actor), set())
+    voted = _vote_event(case, cmd, actor, side, level_of(case.policy, actor), set())
     after = _apply(case, voted)
     if cmd.decision == Decision.REJECT:
         why = f"{actor.name or actor.person} rejects; the board decides unanimously (CR-7)"
