@@ -127,6 +127,10 @@ class Case(TimeStamped):
         indexes = [
             models.Index(fields=["status", "current_step"], name="case_inbox_idx"),
             models.Index(fields=["process", "aggregate_key"], name="case_aggregate_idx"),
+            # #19: the cases list sorts by title and by last change; a page reads the index
+            # in that order, with the pk as the tie-break its keyset needs
+            models.Index(fields=["title", "id"], name="case_title_idx"),
+            models.Index(fields=["last_updated", "id"], name="case_changed_idx"),
         ]
 
     @override
