@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import gettext
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,6 @@ from tests.cases.conftest import payment
 from tests.support import html_pages
 
 User = get_user_model()
-LOCALE = Path(__file__).resolve().parents[2] / "backoffice" / "locale" / "de" / "LC_MESSAGES"
 
 
 def as_user(username: str, language: str | None = None) -> Client:
@@ -205,21 +202,6 @@ def test_delegations_page(demo_bank: Any) -> None:
         {"substitute": "lena.schulz", "valid_from": "2026-11-26", "valid_to": "2026-12-24"},
     )
     assert refused.status_code == 422 and "own substitute" in refused.content.decode()
-
-
-def test_the_german_catalogue_is_complete_and_compiled() -> None:
-    po = (LOCALE / "django.po").read_text(encoding="utf-8")
-    assert "#, fuzzy" not in po
-    entries = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', po, re.M)
-    assert entries and all(german for _, german in entries)
-    with (LOCALE / "django.mo").open("rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-
-    def unquote(text: str) -> str:
-        return text.replace('\\"', '"').replace("\\n", "\n")
-
-    for english, german in entries:
-        assert compiled.gettext(unquote(english)) == unquote(german), english
 
 
 # -- #14: login lock-outs, one page at a time ----------------------------------------------
