@@ -14,9 +14,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.base.references import directory
+from backoffice.core.labels import text_of
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
 
@@ -49,9 +51,10 @@ def _people() -> list[tuple[str, str]]:
 
 def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
     common: dict[str, Any] = {
-        "label": spec.title,
+        # #19: the policy's labels in the reader's language
+        "label": text_of(spec.title, get_language()),
         "required": spec.required,
-        "help_text": spec.help,
+        "help_text": text_of(spec.help, get_language()),
     }
     match spec.type:
         case FieldType.TEXT:

@@ -24,7 +24,7 @@ from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import ALL_STATUS_LABELS, Case
-from backoffice.cases.present import case_out, inbox_row
+from backoffice.cases.present import CREDIT_STAGE_NAMES, case_out, inbox_row
 from backoffice.cases.queries import (
     CASE_LIST_ORDER,
     DELEGATION_ORDER,
@@ -39,6 +39,7 @@ from backoffice.cases.queries import (
     live_processes,
     with_history,
 )
+from backoffice.cases.schemas import CaseOut
 from backoffice.cases.services import (
     do_command,
     do_create_delegation,
@@ -131,6 +132,26 @@ FORM_ERROR_FIELDS = {
 }
 
 
+def _step_labels(case: Case, view: CaseOut) -> dict[str, Any]:
+    """#19: the policy's step and tier labels, which the page shows in the reader's language."""
+    steps = {s.id: s for s in case.spec.steps}
+    current = steps.get(view.approvals.step) if view.approvals else None
+    tier = (
+        next(
+            (t.label for t in current.tiers if view.approvals and t.label == view.approvals.tier),
+            None,
+        )
+        if current
+        else None
+    )
+    return {
+        # a credit case's events name its stage ("votes"), a four-eyes case's its step
+        "step_names": {**CREDIT_STAGE_NAMES, **{key: step.name for key, step in steps.items()}},
+        "next_step": current,
+        "next_tier": tier,
+    }
+
+
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
     actor = actor_of(request)
     options = available_actions(actor, case)
@@ -143,6 +164,7 @@ def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -
         "allowed": allowed,
         "refused": refused,
         "field_specs": case.spec.payload,
+        **_step_labels(case, view),
         "denial_help": DENIAL_CODES,
         "can_amend": any(a.action == "amend" for a in allowed),
         **engine_for(case.spec).page_context(case, actor, options),

@@ -25,6 +25,7 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backoffice.core.errors import Denied
+from backoffice.core.labels import Label
 from backoffice.core.money import Money
 
 __all__ = [
@@ -99,8 +100,8 @@ class FieldSpec(BaseModel):
 
     name: Identifier
     type: FieldType
-    label: str = ""
-    help: str = ""
+    label: Label = Label()
+    help: Label = Label()
     required: bool = True
     choices: list[str] = []
     max_length: Annotated[int, Field(ge=1, le=5_000_000)] | None = None

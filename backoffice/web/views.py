@@ -25,7 +25,13 @@ from backoffice.accounts.services import do_create_own_token, do_revoke_own_toke
 from backoffice.base.actor import Actor, actor_of
 from backoffice.base.pages import next_url, page_of
 from backoffice.cases.models import ALL_STATUS_LABELS, Case
-from backoffice.cases.queries import get_inbox, inbox_cases, inbox_count, visible_cases
+from backoffice.cases.queries import (
+    get_inbox,
+    inbox_cases,
+    inbox_count,
+    live_processes,
+    visible_cases,
+)
 from backoffice.core.errors import DomainError, http_status_for
 from backoffice.identity.views import begin_second_factor, needs_second_factor
 from backoffice.org.queries import get_organisation, get_person_overview
@@ -123,8 +129,9 @@ def home(request: HttpRequest) -> HttpResponse:
         dict(visible_cases(actor).values_list("status").annotate(n=Count("pk")).order_by())
     )
     by_process = (
-        inbox_cases(actor).values_list("process__name").annotate(n=Count("pk")).order_by("-n")
+        inbox_cases(actor).values_list("process__key").annotate(n=Count("pk")).order_by("-n")
     )
+    processes = live_processes()
     mine_open = Case.objects.filter(
         maker_id=actor.pk, status__in=["draft", "submitted", "returned"]
     )
@@ -144,7 +151,10 @@ def home(request: HttpRequest) -> HttpResponse:
             ),
             key=lambda row: -row[1],
         ),
-        "by_process": list(by_process),
+        # #19: the policy's process name (a label) in the reader's language
+        "by_process": [
+            (processes[key].label if key in processes else key, n) for key, n in by_process
+        ],
     }
     return render(request, "web/home.html", context)
 

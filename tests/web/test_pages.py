@@ -64,7 +64,8 @@ def test_the_maker_sees_no_release_button_and_the_url_refuses_it(demo_bank: Any)
     assert "sod.self_approval" in page  # explained under "Why can't I …?"
     refused = lena.post(f"/cases/{case.pk}/act/", {"action": "release"})
     assert refused.status_code == 403
-    assert "The maker of a case may not check it" in refused.content.decode()
+    # #19: Lena reads German: the refusal's meaning in German, its code beside it
+    assert "Der Erfasser darf seinen eigenen Vorgang nicht prüfen." in refused.content.decode()
     assert Case.objects.get(pk=case.pk).status == "submitted"
 
 
@@ -84,7 +85,7 @@ def test_a_checker_releases_from_the_page_and_the_timeline_shows_both(demo_bank:
 def test_inbox_shows_why_and_counts_in_the_navigation(demo_bank: Any) -> None:
     start(amount="1500000.00")
     page = as_user("sophie.krueger").get("/inbox/").content.decode()
-    assert "Release · 1,000,000 and more · 0/2" in page
+    assert "Freigabe · 1.000.000 und mehr · 0/2" in page  # #19: the policy's German labels
     assert "Sie handeln als " in page  # #19: in words (German), not permission strings
     assert "payment.release" not in page
     assert re.search(r'id="nav-inbox-count">1<', page)

@@ -3,6 +3,7 @@ case links); the CSV keeps ``format_cell``'s plain ISO text (#19)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -132,3 +133,39 @@ def _vote(vote: dict[str, Any]) -> str:
 @register.filter
 def column_title(column: str) -> str:
     return str(COLUMN_TITLES.get(column, column.replace("_", " ").capitalize()))
+
+
+#: #19: the core's reason for risk relevance (core.credit.state.assess), in the reader's words
+_RELEVANCE = (
+    (
+        re.compile(r"product (\S+) is always risk-relevant"),
+        gettext_lazy("product %(product)s is always risk-relevant"),
+    ),
+    (
+        re.compile(r"product (\S+) is never risk-relevant"),
+        gettext_lazy("product %(product)s is never risk-relevant"),
+    ),
+    (
+        re.compile(r"group exposure ([\d,.]+) (\w{3}) is below ([\d,.]+) (\w{3})"),
+        gettext_lazy("group exposure %(exposure)s is below %(threshold)s"),
+    ),
+    (
+        re.compile(r"group exposure ([\d,.]+) (\w{3}) reaches ([\d,.]+) (\w{3})"),
+        gettext_lazy("group exposure %(exposure)s reaches %(threshold)s"),
+    ),
+)
+
+
+@register.filter
+def relevance(why: str) -> str:
+    """Why a credit is (not) risk-relevant, with amounts in the page's format."""
+    for pattern, words in _RELEVANCE:
+        found = pattern.fullmatch(why or "")
+        if found is None:
+            continue
+        if len(found.groups()) == 1:
+            return str(words) % {"product": found[1]}
+        exposure = money(Decimal(found[1].replace(",", "")), found[2])
+        threshold = money(Decimal(found[3].replace(",", "")), found[4])
+        return str(words) % {"exposure": exposure, "threshold": threshold}
+    return why

@@ -11,6 +11,10 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from backoffice.core.labels import text_of
+from backoffice.web.refusals import refusal_text
 
 register = template.Library()
 
@@ -100,6 +104,18 @@ def bar_chart(rows: Sequence[tuple[Any, ...]], label: str, width: int = 320) -> 
         label,
         format_html_join("", "{}", ((b,) for b in bars)),
     )
+
+
+@register.filter
+def label(value: Any) -> str:
+    """#19: a label of the policy (process, field, step) in the reader's language."""
+    return text_of(value, get_language())
+
+
+@register.filter
+def refusal(message: Any, code: Any) -> str:
+    """#19: ``{{ a.reason|refusal:a.code }}``: a refusal in the reader's language."""
+    return refusal_text(str(code) if code else None, str(message or ""))
 
 
 @register.filter
