@@ -21,6 +21,7 @@ from backoffice.base.references import directory
 from backoffice.core.labels import text_of
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
+from backoffice.org.queries import who_words
 
 __all__ = ["PayloadForm", "ActionForm", "DelegationForm", "CURRENCIES"]
 
@@ -80,7 +81,15 @@ def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
         case FieldType.PERSON:
             return forms.ChoiceField(choices=_people, **common)
         case FieldType.UNIT | FieldType.ROLE:
-            choices = [("", "—"), *directory(spec.type.value).choices()]
+            # #19: a role by the policy's name in the reader's language (units by their name)
+            words, language = who_words(), get_language()
+            choices = [
+                ("", "—"),
+                *(
+                    (key, text_of(words.get(f"{spec.type.value}:{key}", name), language))
+                    for key, name in directory(spec.type.value).choices()
+                ),
+            ]
             return forms.ChoiceField(choices=choices, **common)
         case _:
             return forms.CharField(max_length=spec.max_length or 200, **common)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -248,7 +249,7 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
     if process is None:
         raise DomainError("process.unknown", f"There is no process {key!r}.")
     spec = process.spec
-    title = _("Start: %(process)s") % {"process": spec.name}
+    title = _("Start: %(process)s") % {"process": spec.name.text(get_language())}
     if request.method == "GET":
         initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy
         form = PayloadForm(spec, initial_payload=initial() if initial else None)

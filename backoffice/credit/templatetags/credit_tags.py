@@ -68,6 +68,18 @@ FLAG_LABELS = {
     "back_office_board_decision": gettext_lazy("decided by the back office's board member"),
 }
 
+#: #19: levels that are bodies, not rungs named L1…L5, and why the full board decides, in words
+LEVEL_WORDS = {
+    "board": gettext_lazy("board"),
+    "committee": gettext_lazy("committee"),
+    "full-board": gettext_lazy("full board"),
+}
+FULL_BOARD_REASONS = {
+    "large_exposure": gettext_lazy("large exposure"),
+    "insider_loan": gettext_lazy("insider loan"),
+    "full_board_level": gettext_lazy("the full board's level"),
+}
+
 #: columns the page folds into others (the amount carries its currency)
 HIDDEN_ON_PAGE = frozenset({"currency"})
 
@@ -107,6 +119,10 @@ def show_cell(row: dict[str, Any], column: str) -> str:
         return person(value)
     if column == "flags":
         return ", ".join(str(FLAG_LABELS.get(f, f)) for f in row.get("flag_list", []))
+    if column in ("required_level", "escalation_level"):
+        return str(LEVEL_WORDS.get(str(value), value))
+    if column == "full_board":
+        return ", ".join(str(FULL_BOARD_REASONS.get(r, r)) for r in str(value).split(", "))
     if isinstance(value, Decimal):
         return money(value, row.get("currency", ""))
     if isinstance(value, bool):
@@ -124,7 +140,7 @@ def _vote(vote: dict[str, Any]) -> str:
     text = f"{person(vote['actor'])}: {decision.get(vote['decision'], vote['decision'])}"
     details = [side.get(vote["side"], vote["side"])]
     if vote.get("level"):
-        details.append(str(vote["level"]))
+        details.append(str(LEVEL_WORDS.get(vote["level"], vote["level"])))
     if vote.get("kind") == "decision":
         details.append(_("decision"))
     return f"{text} ({', '.join(details)})"
@@ -169,3 +185,9 @@ def relevance(why: str) -> str:
         threshold = money(Decimal(found[3].replace(",", "")), found[4])
         return str(words) % {"exposure": exposure, "threshold": threshold}
     return why
+
+
+@register.filter
+def full_board_reason(reason: str) -> str:
+    """Why the full board decides (CR-7), in words."""
+    return str(FULL_BOARD_REASONS.get(reason, reason))
