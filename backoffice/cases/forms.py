@@ -22,6 +22,7 @@ from backoffice.core.labels import text_of
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import who_words
+from backoffice.web.refusals import field_error_text
 
 __all__ = ["PayloadForm", "ActionForm", "DelegationForm", "CURRENCIES"]
 
@@ -152,7 +153,7 @@ class PayloadForm(forms.Form):
     def add_payload_errors(self, errors: list[tuple[str, str]]) -> None:
         """Put the core's errors next to their fields (or on top if the field is unknown)."""
         for name, message in errors:
-            self.add_error(name if name in self.fields else None, message)
+            self.add_error(name if name in self.fields else None, field_error_text(message))
 
 
 class ActionForm(forms.Form):

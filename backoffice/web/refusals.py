@@ -8,6 +8,8 @@ stays beside it and the English particulars stay in the audit trail and the API.
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import get_language, gettext, gettext_noop
 
 from backoffice.core.access import ACCESS_DENIAL_CODES
@@ -15,7 +17,7 @@ from backoffice.core.dsd import DSD_DENIAL_CODES
 from backoffice.core.four_eyes import DENIAL_CODES
 from backoffice.core.walls import WALL_DENIAL_CODES
 
-__all__ = ["MEANINGS", "refusal_text"]
+__all__ = ["MEANINGS", "refusal_text", "field_error_text"]
 
 #: what each code means; the core's own tables first, the credit engine's codes here
 MEANINGS: dict[str, str] = {
@@ -54,3 +56,39 @@ def refusal_text(code: str | None, message: str) -> str:
         return message
     text = gettext(meaning)
     return text[:1].upper() + text[1:] + "."
+
+
+#: what an unknown value of a field was meant to name
+_KINDS = (gettext_noop("person"), gettext_noop("unit"), gettext_noop("role"))
+
+#: the core's field errors that carry a value (core.payload), as the catalogue words them
+_FIELD_ERRORS = (
+    (re.compile(r"at most (?P<n>\d+) characters"), gettext_noop("at most %(n)s characters")),
+    (re.compile(r"must be one of: (?P<choices>.*)"), gettext_noop("must be one of: %(choices)s")),
+    (
+        re.compile(r"the currency must be one of: (?P<choices>.*)"),
+        gettext_noop("the currency must be one of: %(choices)s"),
+    ),
+    (re.compile(r"must be at least (?P<n>\S+)"), gettext_noop("must be at least %(n)s")),
+    (re.compile(r"must be at most (?P<n>\S+)"), gettext_noop("must be at most %(n)s")),
+    (
+        re.compile(r"unknown (?P<kind>person|unit|role) (?P<value>'.*')"),
+        gettext_noop("unknown %(kind)s %(value)s"),
+    ),
+)
+
+
+def field_error_text(message: str) -> str:
+    """A form field's error from the core in the reader's language (#19: validation
+    messages are translated like the rest of the page)."""
+    translated = gettext(message)
+    if translated != message:
+        return translated
+    for pattern, words in _FIELD_ERRORS:
+        found = pattern.fullmatch(message)
+        if found is not None:
+            values = found.groupdict()
+            if "kind" in values:
+                values["kind"] = gettext(values["kind"])
+            return gettext(words) % values
+    return message

@@ -16,6 +16,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case, CaseEvent
@@ -25,6 +26,7 @@ from backoffice.credit.models import Borrower
 from backoffice.ops.seed import seed_demo_cases
 from backoffice.org.models import Profile, Unit
 from backoffice.walls.seed import seed_demo_walls
+from backoffice.web.refusals import field_error_text
 from tests.conftest import DEMO_POLICY
 from tests.web.test_pages import as_user
 
@@ -189,3 +191,32 @@ def test_the_check_sees_english_where_it_is_left() -> None:
     )
     assert english_on(html, ["Corporate Clients"]) == ["Release"]
     assert english_on("<body><p>Freigabe · unter 10.000</p></body>", []) == []
+
+
+def test_a_form_in_german_says_what_is_wrong_in_german(demo_bank: Any) -> None:
+    """Validation messages of the policy's fields, fixed and with a value, in German."""
+    anna = as_user("anna.schmidt", "de")
+    form = {
+        "creditor": "ACME",
+        "iban": "DE00 1234",
+        "amount": "12.5",
+        "amount__currency": "EUR",
+        "value_date": "2026-12-01",
+        "purpose": "x",
+        "submit": "1",
+    }
+    page = anna.post("/cases/new/payment-release/", form)
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert re.search(r'id="id_iban-error" role="alert">ist keine IBAN<', html)
+    assert "Erfassen: Zahlungsfreigabe" in html and "Zahlungsempfänger" in html
+    assert english_on(html, data_shown()) == []
+
+
+def test_a_field_error_with_a_value_reads_in_german() -> None:
+    with translation.override("de"):
+        assert field_error_text("at most 140 characters") == "höchstens 140 Zeichen"
+        assert field_error_text("unknown role 'x'") == "unbekannte Rolle 'x'"
+        assert field_error_text("must be one of: iban, bic") == "muss eines davon sein: iban, bic"
+    with translation.override("en"):
+        assert field_error_text("unknown role 'x'") == "unknown role 'x'"
