@@ -220,3 +220,13 @@ def test_a_field_error_with_a_value_reads_in_german() -> None:
         assert field_error_text("must be one of: iban, bic") == "muss eines davon sein: iban, bic"
     with translation.override("en"):
         assert field_error_text("unknown role 'x'") == "unknown role 'x'"
+
+
+def test_the_escalation_the_engine_wrote_reads_in_german(demo_cases: None) -> None:
+    """The credit engine's own comment is no person's text: it is shown in the reader's
+    language, the level by its German name from the policy; English keeps it as stored."""
+    escalated = Case.objects.get(process__key="credit-decision", status="escalated")
+    german = as_user("max.weber", "de").get(f"/cases/{escalated.pk}/").content.decode()
+    assert "die Voten weichen ab; eskaliert an Stufe 4 (CR-4)" in german
+    english = as_user("max.weber", "en").get(f"/cases/{escalated.pk}/").content.decode()
+    assert "the votes differ; escalated to Level 4 (CR-4)" in english

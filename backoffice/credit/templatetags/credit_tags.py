@@ -13,10 +13,11 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from backoffice.cases.models import ALL_STATUS_LABELS
+from backoffice.core.labels import text_of
 from backoffice.credit.queries import format_cell
 from backoffice.org.queries import display_names
 
@@ -191,3 +192,25 @@ def relevance(why: str) -> str:
 def full_board_reason(reason: str) -> str:
     """Why the full board decides (CR-7), in words."""
     return str(FULL_BOARD_REASONS.get(reason, reason))
+
+
+_ESCALATED = re.compile(r"the votes differ; escalated to (?P<level>.+) \(CR-4\)")
+
+
+@register.filter
+def system_comment(comment: str, level_names: dict[str, Any] | None) -> str:
+    """#19: the comment the credit engine writes when it escalates (core.credit.voting), in
+    the reader's language with the level's name from the policy; any other comment is what
+    a person wrote and stays as written."""
+    found = _ESCALATED.fullmatch(comment or "")
+    if found is None:
+        return comment
+    level = next(
+        (
+            text_of(name, get_language())
+            for name in (level_names or {}).values()
+            if name == found["level"]
+        ),
+        found["level"],
+    )
+    return _("the votes differ; escalated to %(level)s (CR-4)") % {"level": level}
