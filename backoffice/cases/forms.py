@@ -18,11 +18,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.base.references import directory
+from backoffice.base.refusals import field_error_text
 from backoffice.core.labels import text_of
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
 from backoffice.org.queries import who_words
-from backoffice.web.refusals import field_error_text
 
 __all__ = ["PayloadForm", "ActionForm", "DelegationForm", "CURRENCIES"]
 

@@ -19,6 +19,7 @@ import pytest
 from django.utils import translation
 
 from backoffice.audit.models import AuditEvent
+from backoffice.base.refusals import field_error_text
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.core.policy import parse_policy
 from backoffice.credit.demo import seed_demo_credit
@@ -26,7 +27,6 @@ from backoffice.credit.models import Borrower
 from backoffice.ops.seed import seed_demo_cases
 from backoffice.org.models import Profile, Unit
 from backoffice.walls.seed import seed_demo_walls
-from backoffice.web.refusals import field_error_text
 from tests.conftest import DEMO_POLICY
 from tests.web.test_pages import as_user
 

@@ -13,8 +13,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from backoffice.base.refusals import refusal_text
 from backoffice.core.labels import text_of
-from backoffice.web.refusals import refusal_text
 
 register = template.Library()
 
