@@ -14,11 +14,15 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.base.references import directory
+from backoffice.base.refusals import field_error_text
+from backoffice.core.labels import text_of
 from backoffice.core.payload import FieldSpec, FieldType
 from backoffice.core.processes import ProcessSpec
+from backoffice.org.queries import who_words
 
 __all__ = ["PayloadForm", "ActionForm", "DelegationForm", "CURRENCIES"]
 
@@ -61,9 +65,10 @@ def _people() -> list[tuple[str, str]]:
 
 def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
     common: dict[str, Any] = {
-        "label": spec.title,
+        # #19: the policy's labels in the reader's language
+        "label": text_of(spec.title, get_language()),
         "required": spec.required,
-        "help_text": spec.help,
+        "help_text": text_of(spec.help, get_language()),
     }
     match spec.type:
         case FieldType.TEXT:
@@ -89,7 +94,15 @@ def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
         case FieldType.PERSON:
             return forms.ChoiceField(choices=_people, **common)
         case FieldType.UNIT | FieldType.ROLE:
-            choices = [("", "—"), *directory(spec.type.value).choices()]
+            # #19: a role by the policy's name in the reader's language (units by their name)
+            words, language = who_words(), get_language()
+            choices = [
+                ("", "—"),
+                *(
+                    (key, text_of(words.get(f"{spec.type.value}:{key}", name), language))
+                    for key, name in directory(spec.type.value).choices()
+                ),
+            ]
             return forms.ChoiceField(choices=choices, **common)
         case _:
             return forms.CharField(max_length=spec.max_length or 200, **common)
@@ -173,7 +186,7 @@ class PayloadForm(forms.Form):
     def add_payload_errors(self, errors: list[tuple[str, str]]) -> None:
         """Put the core's errors next to their fields (or on top if the field is unknown)."""
         for name, message in errors:
-            self.add_error(name if name in self.fields else None, message)
+            self.add_error(name if name in self.fields else None, field_error_text(message))
 
 
 class ActionForm(forms.Form):

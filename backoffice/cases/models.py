@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from typing_extensions import override
 
@@ -94,6 +95,11 @@ class Process(TimeStamped):
     @property
     def spec(self) -> ProcessSpec:
         return spec_of(self.definition)
+
+    @property
+    def label(self) -> str:
+        """#19: the process's name in the reader's language (``name`` stays English)."""
+        return self.spec.name.text(get_language())
 
 
 class Case(TimeStamped):

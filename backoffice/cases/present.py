@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from backoffice.base.actor import Actor
 from backoffice.base.effects import get_effect
@@ -27,10 +27,19 @@ from backoffice.cases.schemas import (
 from backoffice.core.actors import ActorFacts
 from backoffice.core.four_eyes import Case as DomainCase
 from backoffice.core.four_eyes import who_matches
+from backoffice.core.labels import text_of
 from backoffice.core.processes import WhoSpec
 from backoffice.org.queries import role_permissions, who_words
 
-__all__ = ["process_out", "summary_out", "case_out", "why_me", "inbox_row"]
+__all__ = [
+    "CREDIT_STAGE_NAMES",
+    "who_in_words",
+    "process_out",
+    "summary_out",
+    "case_out",
+    "why_me",
+    "inbox_row",
+]
 
 
 def process_out(process: Process) -> ProcessOut:
@@ -184,16 +193,39 @@ CREDIT_STAGE_NAMES = {
 def why_me(facts: ActorFacts, who: WhoSpec) -> str:
     """#19: what makes this person one who may act, in the policy's names ("Payment
     releaser, Board member"): the roles that grant the step's permissions or are named."""
-    words, grants = who_words(), role_permissions()
+    words, grants, language = who_words(), role_permissions(), get_language()
     wanted = set(who.permissions)
     basis = [
-        words.get(f"role:{role}", role)
+        text_of(words.get(f"role:{role}", role), language)
         for role in sorted(facts.roles)
         if role in who.roles or grants.get(role, frozenset()) & wanted
     ]
-    basis += [words.get(f"unit:{u}", u) for u in sorted(facts.units) if u in who.units]
-    basis += [str(line.label) for line in who.lines if line in facts.lines]
+    basis += [
+        text_of(words.get(f"unit:{u}", u), language) for u in sorted(facts.units) if u in who.units
+    ]
+    basis += [gettext(str(line.label)) for line in who.lines if line in facts.lines]
     return ", ".join(dict.fromkeys(basis))
+
+
+def who_in_words(who: WhoSpec) -> str:
+    """#19: ``WhoSpec.describe`` in the reader's language: the policy's role and unit names
+    (translated where the policy translates them) joined by the catalogue's words."""
+    words, language = who_words(), get_language()
+
+    def named(kind: str, ids: list[str]) -> str:
+        return gettext(" or ").join(text_of(words.get(f"{kind}:{i}", i), language) for i in ids)
+
+    parts = []
+    if who.lines:
+        lines = gettext(" or ").join(gettext(str(line.label)) for line in who.lines)
+        parts.append(gettext("the %(lines)s line") % {"lines": lines})
+    if who.roles:
+        parts.append(named("role", who.roles))
+    if who.units:
+        parts.append(gettext("members of %(units)s") % {"units": named("unit", who.units)})
+    if who.permissions:
+        parts.append(named("permission", who.permissions))
+    return gettext(" and ").join(parts) or gettext("anyone")
 
 
 def inbox_row(case: Case, facts: ActorFacts) -> dict[str, Any]:
@@ -218,7 +250,7 @@ def inbox_row(case: Case, facts: ActorFacts) -> dict[str, Any]:
     return {
         "case": case,
         "step": step.name if step else "",
-        "who": step.who.describe(who_words()) if step else "",
+        "who": who_in_words(step.who) if step else "",
         "why": why_me(facts, step.who) if step else "",
         "tier": current.tier(step).label if step else "",
         "approvals": (len(current.approvals(step.id)), current.tier(step).approvals)

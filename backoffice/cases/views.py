@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -24,7 +25,7 @@ from backoffice.base.pages import next_url, page_of
 from backoffice.cases.engines import engine_for
 from backoffice.cases.forms import ActionForm, DelegationForm, PayloadForm
 from backoffice.cases.models import AGE_LABELS, ALL_STATUS_LABELS, Case
-from backoffice.cases.present import case_out, inbox_row
+from backoffice.cases.present import CREDIT_STAGE_NAMES, case_out, inbox_row
 from backoffice.cases.queries import (
     CASE_SORTING,
     DELEGATION_SORTING,
@@ -41,6 +42,7 @@ from backoffice.cases.queries import (
     payload_field_errors,
     with_history,
 )
+from backoffice.cases.schemas import CaseOut
 from backoffice.cases.services import (
     do_command,
     do_create_delegation,
@@ -148,6 +150,26 @@ FORM_ERROR_FIELDS = {
 }
 
 
+def _step_labels(case: Case, view: CaseOut) -> dict[str, Any]:
+    """#19: the policy's step and tier labels, which the page shows in the reader's language."""
+    steps = {s.id: s for s in case.spec.steps}
+    current = steps.get(view.approvals.step) if view.approvals else None
+    tier = (
+        next(
+            (t.label for t in current.tiers if view.approvals and t.label == view.approvals.tier),
+            None,
+        )
+        if current
+        else None
+    )
+    return {
+        # a credit case's events name its stage ("votes"), a four-eyes case's its step
+        "step_names": {**CREDIT_STAGE_NAMES, **{key: step.name for key, step in steps.items()}},
+        "next_step": current,
+        "next_tier": tier,
+    }
+
+
 def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -> HttpResponse:
     actor = actor_of(request)
     options = available_actions(actor, case)
@@ -160,6 +182,7 @@ def _detail(request: HttpRequest, case: Case, status: int = 200, **extra: Any) -
         "allowed": allowed,
         "refused": refused,
         "field_specs": case.spec.payload,
+        **_step_labels(case, view),
         "denial_help": DENIAL_CODES,
         "can_amend": any(a.action == "amend" for a in allowed),
         **engine_for(case.spec).page_context(case, actor, options),
@@ -243,7 +266,7 @@ def case_start(request: HttpRequest, key: str) -> HttpResponse:
     if process is None:
         raise DomainError("process.unknown", f"There is no process {key!r}.")
     spec = process.spec
-    title = _("Start: %(process)s") % {"process": spec.name}
+    title = _("Start: %(process)s") % {"process": spec.name.text(get_language())}
     picks = field_picks(actor_of(request), spec)
     if request.method == "GET":
         initial = getattr(get_effect(spec.effect), "initial", None)  # e.g. the live policy

@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from backoffice.core.dsd import DsdSpec
 from backoffice.core.emergency import EmergencySpec, emergency_problems
+from backoffice.core.errors import N_
 from backoffice.core.roles import expand_roles
 from backoffice.core.spec import Key, Permission, RoleSetConstraint, Spec
 
@@ -56,11 +57,11 @@ Level = Literal["critical", "high", "medium", "low"]
 LEVELS: tuple[Level, ...] = ("critical", "high", "medium", "low")
 
 ACCESS_DENIAL_CODES = {
-    "access.ssd": "the grant would break a static separation-of-duties constraint",
-    "access.critical_risk": "the grant would create a critical access risk",
-    "access.assessment_changed": "the person's access changed since the case was assessed",
-    "access.unknown_role": "there is no such role",
-    "access.unknown_risk": "there is no such access risk",
+    "access.ssd": N_("the grant would break a static separation-of-duties constraint"),
+    "access.critical_risk": N_("the grant would create a critical access risk"),
+    "access.assessment_changed": N_("the person's access changed since the case was assessed"),
+    "access.unknown_role": N_("there is no such role"),
+    "access.unknown_risk": N_("there is no such access risk"),
 }
 
 

@@ -13,14 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from backoffice.core.errors import N_
 from backoffice.core.spec import RoleSetConstraint
 
 __all__ = ["DsdSpec", "DsdRefusal", "judge_activation", "DSD_DENIAL_CODES"]
 
 DSD_DENIAL_CODES = {
-    "access.dsd": "activating the role would break a dynamic separation-of-duties constraint",
-    "access.not_session_role": "the role is not one that is activated per session",
-    "access.not_held": "the person does not hold the role",
+    "access.dsd": N_("activating the role would break a dynamic separation-of-duties constraint"),
+    "access.not_session_role": N_("the role is not one that is activated per session"),
+    "access.not_held": N_("the person does not hold the role"),
 }
 
 

@@ -24,7 +24,8 @@ from typing import Annotated, Any
 import re2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backoffice.core.errors import Denied
+from backoffice.core.errors import N_, Denied
+from backoffice.core.labels import Label
 from backoffice.core.money import Money
 
 __all__ = [
@@ -99,8 +100,8 @@ class FieldSpec(BaseModel):
 
     name: Identifier
     type: FieldType
-    label: str = ""
-    help: str = ""
+    label: Label = Label()
+    help: Label = Label()
     required: bool = True
     choices: list[str] = []
     max_length: Annotated[int, Field(ge=1, le=5_000_000)] | None = None
@@ -162,12 +163,12 @@ def validate_payload(
     for key in raw:
         if key not in names:
             shown = _UNSTORABLE.sub("\ufffd", str(key))
-            result.errors.append(FieldError(shown, "unknown field"))
+            result.errors.append(FieldError(shown, N_("unknown field")))
     for spec in fields:
         value = raw.get(spec.name)
         if value is None or value == "":
             if spec.required:
-                result.errors.append(FieldError(spec.name, "this field is required"))
+                result.errors.append(FieldError(spec.name, N_("this field is required")))
             else:
                 result.values[spec.name] = None
             continue
@@ -184,7 +185,7 @@ def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
         raise ValueError(_UNSTORABLE_MESSAGE)
     if kind in (FieldType.STRING, FieldType.TEXT, FieldType.CHOICE, FieldType.IBAN):
         if not isinstance(value, str):
-            raise ValueError("must be text")
+            raise ValueError(N_("must be text"))
         text = value.strip() if kind != FieldType.TEXT else value.replace("\r\n", "\n")
         limit = spec.max_length or (200 if kind == FieldType.STRING else 20_000)
         if len(text) > limit:
@@ -194,7 +195,7 @@ def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
         if kind == FieldType.IBAN:
             text = _iban(text)
         if spec.pattern and compile_pattern(spec.pattern).fullmatch(text) is None:
-            raise ValueError("does not have the required format")
+            raise ValueError(N_("does not have the required format"))
         return text
     if kind == FieldType.AMOUNT:
         return _amount(spec, value)
@@ -204,23 +205,23 @@ def _normalise(spec: FieldSpec, value: Any, known: Known) -> Any:
         try:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
-            raise ValueError("must be a date as YYYY-MM-DD") from None
+            raise ValueError(N_("must be a date as YYYY-MM-DD")) from None
     if kind == FieldType.BOOLEAN:
         if isinstance(value, bool):
             return value
-        raise ValueError("must be true or false")
+        raise ValueError(N_("must be true or false"))
     if kind == FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("must be a whole number")
+            raise ValueError(N_("must be a whole number"))
         try:
             number = int(value)
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise ValueError(N_("must be a whole number")) from None
         _bounds(spec, Decimal(number))
         return number
     # references: person, unit, role
     if not isinstance(value, str):
-        raise ValueError("must be an id")
+        raise ValueError(N_("must be an id"))
     pool = getattr(known, REFERENCE_TYPES[kind])
     if value not in pool:
         raise ValueError(f"unknown {kind.value} {value!r}")
@@ -238,20 +239,20 @@ def _holds_unstorable(value: Any) -> bool:
 
 def _amount(spec: FieldSpec, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or set(value) - {"amount", "currency"}:
-        raise ValueError('must be {"amount": "…", "currency": "EUR"}')
+        raise ValueError(N_('must be {"amount": "…", "currency": "EUR"}'))
     try:
         amount = Decimal(str(value.get("amount")))
     except InvalidOperation:
-        raise ValueError("the amount is not a number") from None
+        raise ValueError(N_("the amount is not a number")) from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("the amount needs at most two decimal places")
+        raise ValueError(N_("the amount needs at most two decimal places"))
     if amount <= 0:
-        raise ValueError("the amount must be positive")
+        raise ValueError(N_("the amount must be positive"))
     if abs(amount) >= Decimal("1e15"):
-        raise ValueError("the amount is too large")
+        raise ValueError(N_("the amount is too large"))
     currency = str(value.get("currency") or "")
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValueError("the currency must be an ISO code such as EUR")
+        raise ValueError(N_("the currency must be an ISO code such as EUR"))
     if spec.currencies and currency not in spec.currencies:
         raise ValueError(f"the currency must be one of: {', '.join(spec.currencies)}")
     _bounds(spec, amount)
@@ -269,10 +270,10 @@ def _iban(text: str) -> str:
     """ISO 13616 IBAN with its mod-97 check digits; returned without spaces."""
     compact = text.replace(" ", "").upper()
     if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", compact):
-        raise ValueError("is not an IBAN")
+        raise ValueError(N_("is not an IBAN"))
     digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
     if int(digits) % 97 != 1:
-        raise ValueError("the IBAN's check digits are wrong")
+        raise ValueError(N_("the IBAN's check digits are wrong"))
     return compact
 
 

@@ -26,6 +26,7 @@ from backoffice.core.access import (
 from backoffice.core.actors import ActorFacts
 from backoffice.core.credit import CreditPolicy, credit_policy_problems, credit_process_problems
 from backoffice.core.four_eyes import who_matches
+from backoffice.core.labels import Name
 from backoffice.core.org import (
     Line,
     Membership,
@@ -134,7 +135,7 @@ class RoleSpec(Spec):
     """A role grants permissions and may contain other roles (transitively)."""
 
     id: Key
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     description: str = ""
     permissions: list[Permission] = []
     contains: list[Key] = []

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from backoffice.core.expressions import ExpressionError, referenced_names
+from backoffice.core.labels import Label, Name
 from backoffice.core.org import Line
 from backoffice.core.payload import FieldSpec, FieldType, Identifier, field_variable_names
 from backoffice.core.spec import Key, Permission, Spec
@@ -87,7 +88,7 @@ class TierSpec(Spec):
     below: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)] | None = None
     approvals: Annotated[int, Field(ge=1, le=9)] = 1
     board: Annotated[int, Field(ge=0, le=9)] = 0
-    label: str = ""
+    label: Label = Label()
 
     @model_validator(mode="after")
     def _board_fits(self) -> TierSpec:
@@ -147,7 +148,7 @@ class ExcludeSpec(Spec):
 
 class StepSpec(Spec):
     id: Identifier
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     action: StepAction = StepAction.APPROVE
     who: WhoSpec
     authority: Identifier | None = None
@@ -232,8 +233,9 @@ class ProcessSpec(Spec):
 
     id: Key
     engine: Literal["four_eyes", "credit"] = "four_eyes"
-    name: Annotated[str, Field(min_length=1)]
-    description: str = ""
+    #: #19: a label may carry translations ({en: …, de: …}); as a str it is the English
+    name: Name
+    description: Label = Label()
     starter: WhoSpec = WhoSpec()
     #: persons named in these fields may not start the case either (IAM-1: no self-requests)
     starter_excludes: list[Identifier] = []

@@ -122,6 +122,8 @@ def credit_page(actor: Actor, case: Case, actions: list[ActionOption]) -> dict[s
             for side in ("market", "back_office", "board")
         },
         "ratings": list(current.policy.ratings),
+        # #19: the policy's level names, which the page shows in the reader's language
+        "level_names": {level.id: level.name for level in current.policy.levels},
         "credit_next": _next(credit),
         "sides": [
             ("market", _("Market (first vote)")),

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backoffice.audit.services import do_refuse
 from backoffice.base.actor import Actor
@@ -238,9 +239,11 @@ _DECISION_ORDER = ("case_id",)
 def get_decision_register(actor: Actor) -> Report[CreditDecision]:
     access_reports(actor)
     return Report(
-        "Credit decision register",
-        "Every credit case: exposure, risk relevance (CR-1), the level it needs (CR-3), the "
-        "votes with their levels, the outcome and the flags (CR-6).",
+        _("Credit decision register"),
+        _(
+            "Every credit case: exposure, risk relevance (CR-1), the level it needs (CR-3), "
+            "the votes with their levels, the outcome and the flags (CR-6)."
+        ),
         _DECISION_COLUMNS,
         _decisions(),
         _DECISION_ORDER,
@@ -277,14 +280,14 @@ def get_escalations(actor: Actor, month: date | None = None) -> Report[CreditDec
     that month of the bank's time zone."""
     access_reports(actor)
     records = _escalated()
-    title = "Escalations"
+    title = _("Escalations")
     if month is not None:
         low, high = _bounds(month, _month_end(month))
         records = records.filter(Q(escalated_at__gte=low) & Q(escalated_at__lt=high))
-        title = f"Escalations in {month:%Y-%m}"
+        title = _("Escalations in %(month)s") % {"month": f"{month:%Y-%m}"}
     return Report(
         title,
-        "Credit cases whose votes differed and that went to a higher level (CR-4).",
+        _("Credit cases whose votes differed and that went to a higher level (CR-4)."),
         _DECISION_COLUMNS,
         records,
         _DECISION_ORDER,
@@ -328,10 +331,13 @@ def get_risk_report(actor: Actor, start: date, end: date) -> Report[CreditDecisi
     low, high = _bounds(start, end)
     flagged = _decisions().filter(Q(deviating_decision=True) | Q(back_office_board_decision=True))
     return Report(
-        f"Risk report: flagged credit decisions {start.isoformat()} – {end.isoformat()}",
-        "Decisions a board member took against the back-office vote (deviating_decision) and "
-        "decisions of the board member responsible for the back office "
-        "(back_office_board_decision), as MaRisk BTO 1.1 Tz. 2 asks (CR-6).",
+        _("Risk report: flagged credit decisions %(start)s – %(end)s")
+        % {"start": start.isoformat(), "end": end.isoformat()},
+        _(
+            "Decisions a board member took against the back-office vote (deviating_decision) "
+            "and decisions of the board member responsible for the back office "
+            "(back_office_board_decision), as MaRisk BTO 1.1 Tz. 2 asks (CR-6)."
+        ),
         _DECISION_COLUMNS,
         flagged.filter(decided_at__gte=low, decided_at__lt=high),
         _DECISION_ORDER,
@@ -384,9 +390,11 @@ def get_overdue_reviews(actor: Actor, today: date | None = None) -> Report[Credi
         review_due__lt=day
     )
     return Report(
-        "Overdue credit reviews",
-        "Credits whose counterparty risk has not been reassessed within the review period "
-        "(PROC-5, MaRisk BTO 1.2.2).",
+        _("Overdue credit reviews"),
+        _(
+            "Credits whose counterparty risk has not been reassessed within the review period "
+            "(PROC-5, MaRisk BTO 1.2.2)."
+        ),
         _CREDIT_COLUMNS,
         credits,
         ("review_due", "pk"),

@@ -9,10 +9,12 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from backoffice.base.context import cached
 from backoffice.base.references import Directory
+from backoffice.core.labels import Label
 from backoffice.core.money import Money
 from backoffice.core.org import (
     Line,
@@ -229,14 +231,24 @@ def unit_directory() -> Directory:
 def _words(policy: Policy) -> dict[str, str]:
     """Role and unit names by id, and each permission as the names of the roles that grant
     it directly ("Payment releaser or Board member"), for refusals and "why me" (#19)."""
-    words = {f"role:{r.id}": r.name for r in policy.roles}
+    words: dict[str, str] = {f"role:{r.id}": r.name for r in policy.roles}
     words |= {f"unit:{u.id}": u.name for u in policy.units}
-    grantors: dict[str, list[str]] = {}
+    grantors: dict[str, list[Label]] = {}
     for role in policy.roles:
         for permission in role.permissions:
             grantors.setdefault(permission, []).append(role.name)
-    words |= {f"permission:{p}": " or ".join(names) for p, names in grantors.items()}
+    # #19: the roles' names are labels; "or" joins them in each language a name has
+    words |= {f"permission:{p}": _either(names) for p, names in grantors.items()}
     return words
+
+
+def _either(names: list[Label]) -> Label:
+    languages = {code for name in names for code in name.translations}
+    joined = {}
+    for code in sorted(languages):
+        with translation.override(code):
+            joined[code] = gettext(" or ").join(n.text(code) for n in names)
+    return Label(" or ".join(names), joined)
 
 
 def who_words() -> dict[str, str]:

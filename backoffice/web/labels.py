@@ -20,6 +20,18 @@ VOCABULARY = (
     gettext_noop("Withdraw"),
     gettext_noop("Comment"),
     gettext_noop("Amend"),
+    # #19: a credit case's commands and what they leave in its timeline
+    gettext_noop("vote"),
+    gettext_noop("decide"),
+    gettext_noop("close"),
+    gettext_noop("control"),
+    gettext_noop("voted"),
+    gettext_noop("decided"),
+    gettext_noop("escalated"),
+    gettext_noop("closed"),
+    gettext_noop("controlled"),
+    # #19: a role grant's access risk before mitigation (the levels are translated already)
+    gettext_noop("none"),
     gettext_noop("submit"),
     gettext_noop("approve"),
     gettext_noop("release"),

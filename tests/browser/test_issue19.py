@@ -374,7 +374,8 @@ def test_14_ibans_grouped_risk_badges_coloured_diff_live_policy_and_no_rule_ids_
     assert "processes:" in proposal and "payment-release" in proposal
     oliver.fill("#id_summary", "Rename the payment process")
     oliver.fill(
-        "#id_policy", proposal.replace("name: Payment release", "name: Payment release (SEPA)", 1)
+        "#id_policy",
+        proposal.replace("{en: Payment release,", "{en: Payment release (SEPA),", 1),
     )
     oliver.get_by_role("button", name="Submit for release").click()
     oliver.wait_for_url(re.compile(r"/cases/\d+/$"))

@@ -219,7 +219,7 @@ def test_a_derived_field_needs_an_effect_that_derives_it() -> None:
     from backoffice.org.services import validate_policy
 
     text = DEMO_POLICY.read_bytes().replace(
-        b"{name: control, type: string, label: Control id,",
+        b"{name: control, type: string, label: {en: Control id, de: Kontroll-ID},",
         b"{name: control, type: string, derived: true, label: Control id,",
     )
     with pytest.raises(PolicyInvalid) as caught:

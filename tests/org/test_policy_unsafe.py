@@ -19,7 +19,8 @@ from tests.unit.test_policy_verify import with_tier
 
 DEMO = DEMO_POLICY.read_text()
 ZERO_BAND = DEMO.replace(
-    '          - {when: "amount < 10000", approvals: 1, label: "below 10,000"}',
+    '          - {when: "amount < 10000", approvals: 1, '
+    'label: {en: "below 10,000", de: unter 10.000}}',
     '          - {when: "amount < 1000", approvals: 0, label: "below 1,000"}\n'
     '          - {when: "amount < 10000", approvals: 1, label: "below 10,000"}',
 )

@@ -157,7 +157,9 @@ def test_removing_the_compliance_step_is_itself_a_weakening(
     person: Callable[[str], Person],
 ) -> None:
     source = DEMO_POLICY.read_text()
-    start = source.index("      - id: compliance\n        name: Approval by compliance")
+    start = source.index(
+        "      - id: compliance\n        name:\n          en: Approval by compliance (the"
+    )
     end = source.index("        exclude: {steps: [release]}\n", start)
     stripped = source[:start] + source[end + len("        exclude: {steps: [release]}\n") :]
     case = propose(person, stripped)

@@ -198,8 +198,8 @@ def test_the_demo_policy_has_a_valid_credit_section() -> None:
 def test_a_broken_credit_section_is_reported_with_file_and_line() -> None:
     source = DEMO_POLICY.read_text()
     broken = source.replace("always: [project-finance]", "always: [space-loan]").replace(
-        "{id: L2, name: Level 2, role: credit-level-2, limit: {amount: 1000000",
-        "{id: L2, name: Level 2, role: credit-level-9, limit: {amount: 100",
+        "role: credit-level-2, limit: {amount: 1000000",
+        "role: credit-level-9, limit: {amount: 100",
     )
     with pytest.raises(PolicyInvalid) as exc:
         parse_policy(broken.encode(), "p.yaml")

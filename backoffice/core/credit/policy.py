@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from backoffice.core.cooling import CoolingOffSpec
+from backoffice.core.labels import Name
 from backoffice.core.money import Money
 from backoffice.core.payload import FieldType
 from backoffice.core.processes import ExcludeSpec, ProcessSpec, StepAction, TierSpec
@@ -44,7 +45,7 @@ class LevelSpec(Spec):
     """One rung of the Kompetenzordnung (CR-3). Levels are listed lowest first."""
 
     id: LevelId
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     kind: LevelKind = LevelKind.INDIVIDUAL
     #: individual and board levels: the role whose holders have this level
     role: Key | None = None

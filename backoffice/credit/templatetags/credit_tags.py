@@ -3,6 +3,7 @@ case links); the CSV keeps ``format_cell``'s plain ISO text (#19)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,11 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from backoffice.cases.models import ALL_STATUS_LABELS
+from backoffice.core.labels import text_of
 from backoffice.credit.queries import format_cell
 from backoffice.org.queries import display_names
 
@@ -67,6 +69,18 @@ FLAG_LABELS = {
     "back_office_board_decision": gettext_lazy("decided by the back office's board member"),
 }
 
+#: #19: levels that are bodies, not rungs named L1…L5, and why the full board decides, in words
+LEVEL_WORDS = {
+    "board": gettext_lazy("board"),
+    "committee": gettext_lazy("committee"),
+    "full-board": gettext_lazy("full board"),
+}
+FULL_BOARD_REASONS = {
+    "large_exposure": gettext_lazy("large exposure"),
+    "insider_loan": gettext_lazy("insider loan"),
+    "full_board_level": gettext_lazy("the full board's level"),
+}
+
 #: columns the page folds into others (the amount carries its currency)
 HIDDEN_ON_PAGE = frozenset({"currency"})
 
@@ -106,6 +120,10 @@ def show_cell(row: dict[str, Any], column: str) -> str:
         return person(value)
     if column == "flags":
         return ", ".join(str(FLAG_LABELS.get(f, f)) for f in row.get("flag_list", []))
+    if column in ("required_level", "escalation_level"):
+        return str(LEVEL_WORDS.get(str(value), value))
+    if column == "full_board":
+        return ", ".join(str(FULL_BOARD_REASONS.get(r, r)) for r in str(value).split(", "))
     if isinstance(value, Decimal):
         return money(value, row.get("currency", ""))
     if isinstance(value, bool):
@@ -123,7 +141,7 @@ def _vote(vote: dict[str, Any]) -> str:
     text = f"{person(vote['actor'])}: {decision.get(vote['decision'], vote['decision'])}"
     details = [side.get(vote["side"], vote["side"])]
     if vote.get("level"):
-        details.append(str(vote["level"]))
+        details.append(str(LEVEL_WORDS.get(vote["level"], vote["level"])))
     if vote.get("kind") == "decision":
         details.append(_("decision"))
     return f"{text} ({', '.join(details)})"
@@ -132,3 +150,67 @@ def _vote(vote: dict[str, Any]) -> str:
 @register.filter
 def column_title(column: str) -> str:
     return str(COLUMN_TITLES.get(column, column.replace("_", " ").capitalize()))
+
+
+#: #19: the core's reason for risk relevance (core.credit.state.assess), in the reader's words
+_RELEVANCE = (
+    (
+        re.compile(r"product (\S+) is always risk-relevant"),
+        gettext_lazy("product %(product)s is always risk-relevant"),
+    ),
+    (
+        re.compile(r"product (\S+) is never risk-relevant"),
+        gettext_lazy("product %(product)s is never risk-relevant"),
+    ),
+    (
+        re.compile(r"group exposure ([\d,.]+) (\w{3}) is below ([\d,.]+) (\w{3})"),
+        gettext_lazy("group exposure %(exposure)s is below %(threshold)s"),
+    ),
+    (
+        re.compile(r"group exposure ([\d,.]+) (\w{3}) reaches ([\d,.]+) (\w{3})"),
+        gettext_lazy("group exposure %(exposure)s reaches %(threshold)s"),
+    ),
+)
+
+
+@register.filter
+def relevance(why: str) -> str:
+    """Why a credit is (not) risk-relevant, with amounts in the page's format."""
+    for pattern, words in _RELEVANCE:
+        found = pattern.fullmatch(why or "")
+        if found is None:
+            continue
+        if len(found.groups()) == 1:
+            return str(words) % {"product": found[1]}
+        exposure = money(Decimal(found[1].replace(",", "")), found[2])
+        threshold = money(Decimal(found[3].replace(",", "")), found[4])
+        return str(words) % {"exposure": exposure, "threshold": threshold}
+    return why
+
+
+@register.filter
+def full_board_reason(reason: str) -> str:
+    """Why the full board decides (CR-7), in words."""
+    return str(FULL_BOARD_REASONS.get(reason, reason))
+
+
+_ESCALATED = re.compile(r"the votes differ; escalated to (?P<level>.+) \(CR-4\)")
+
+
+@register.filter
+def system_comment(comment: str, level_names: dict[str, Any] | None) -> str:
+    """#19: the comment the credit engine writes when it escalates (core.credit.voting), in
+    the reader's language with the level's name from the policy; any other comment is what
+    a person wrote and stays as written."""
+    found = _ESCALATED.fullmatch(comment or "")
+    if found is None:
+        return comment
+    level = next(
+        (
+            text_of(name, get_language())
+            for name in (level_names or {}).values()
+            if name == found["level"]
+        ),
+        found["level"],
+    )
+    return _("the votes differ; escalated to %(level)s (CR-4)") % {"level": level}

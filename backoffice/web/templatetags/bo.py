@@ -11,7 +11,10 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
+from backoffice.base.refusals import refusal_text
+from backoffice.core.labels import text_of
 from backoffice.web.charts import Chart, chart_svg
 
 register = template.Library()
@@ -51,6 +54,18 @@ def chart(drawn: Chart) -> SafeString:
         return number_format(value, use_l10n=True, force_grouping=True)
 
     return mark_safe(chart_svg(drawn, number=number))  # noqa: S308 - chart_svg escapes every text
+
+
+@register.filter
+def label(value: Any) -> str:
+    """#19: a label of the policy (process, field, step) in the reader's language."""
+    return text_of(value, get_language())
+
+
+@register.filter
+def refusal(message: Any, code: Any) -> str:
+    """#19: ``{{ a.reason|refusal:a.code }}``: a refusal in the reader's language."""
+    return refusal_text(str(code) if code else None, str(message or ""))
 
 
 @register.filter
