@@ -98,9 +98,9 @@ def live_processes() -> dict[str, Process]:
 
 
 def process_choices() -> list[tuple[str, str]]:
-    """#19: the live processes as (key, name) for a filter's select, in the order the
-    cases list shows them."""
-    return [(p.key, p.name) for p in live_processes().values()]
+    """#19: the live processes as (key, name in the reader's language) for a filter's
+    select, in the order the cases list shows them."""
+    return [(p.key, p.label) for p in live_processes().values()]
 
 
 def events_of_process(key: str) -> Q:

@@ -251,7 +251,7 @@ def test_the_live_access_risk_analysis_runs_as_a_job_and_gives_the_clis_report(
     from backoffice.sod_cli import sod_analyze
 
     every_few.JOBS_DIR = tmp_path / "jobs"
-    clara = as_user("clara.vogel")
+    clara = as_user("clara.vogel", language="en")
     job = _start(clara, kind="sod.analyze", format="csv")
     run_worker()
     job.refresh_from_db()

@@ -68,7 +68,11 @@ ENGLISH = (
 # fmt: on
 WORDS = re.compile("|".join(rf"(?<![\w-]){re.escape(w)}(?![\w-])" for w in ENGLISH))
 
-HIDDEN = re.compile(r"<(script|style|title|code|svg|textarea)\b.*?</\1>|<!--.*?-->", re.S | re.I)
+HIDDEN = re.compile(
+    r"<(script|style|title|code|svg|textarea)\b.*?</\1>|<!--.*?-->"
+    r'|<(option)\b[^>]*translate="no"[^>]*>.*?</\2>',  # codes in a select (audit actions)
+    re.S | re.I,
+)
 TAG = re.compile(r"<[^>]+>")
 
 
