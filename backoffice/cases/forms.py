@@ -90,7 +90,9 @@ def _field(spec: FieldSpec) -> forms.Field | tuple[forms.Field, forms.Field]:
         case FieldType.INTEGER:
             return forms.IntegerField(**common)
         case FieldType.CHOICE:
-            return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in spec.choices], **common)
+            language = get_language()
+            shown = [(c, text_of(spec.choice_labels.get(c, c), language)) for c in spec.choices]
+            return forms.ChoiceField(choices=[("", "—"), *shown], **common)
         case FieldType.PERSON:
             return forms.ChoiceField(choices=_people, **common)
         case FieldType.UNIT | FieldType.ROLE:

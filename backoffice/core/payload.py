@@ -104,6 +104,9 @@ class FieldSpec(BaseModel):
     help: Label = Label()
     required: bool = True
     choices: list[str] = []
+    #: #19: what people read for a choice (``corporate-loan``: "Corporate loan" or
+    #: "Firmenkredit"); the value stays what is stored, compared and exported
+    choice_labels: dict[str, Label] = {}
     max_length: Annotated[int, Field(ge=1, le=5_000_000)] | None = None
     pattern: str | None = None
     currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
@@ -126,6 +129,9 @@ class FieldSpec(BaseModel):
             raise ValueError("a choice field needs 'choices'")
         if self.type != FieldType.CHOICE and self.choices:
             raise ValueError("'choices' is only for choice fields")
+        unknown = sorted(set(self.choice_labels) - set(self.choices))
+        if unknown:
+            raise ValueError(f"'choice_labels' names {unknown[0]!r}, which is not a choice")
         return self
 
     @property

@@ -671,7 +671,7 @@ def _control_fields(process: ProcessSpec) -> set[str]:
 
 
 def _field_meaning(spec: FieldSpec | None) -> object:
-    return None if spec is None else spec.model_dump(exclude={"label", "help"})
+    return None if spec is None else spec.model_dump(exclude={"label", "help", "choice_labels"})
 
 
 def _processes(old: Policy, new: Policy) -> Iterator[RuleChange]:

@@ -124,6 +124,8 @@ def credit_page(actor: Actor, case: Case, actions: list[ActionOption]) -> dict[s
         "ratings": list(current.policy.ratings),
         # #19: the policy's level names, which the page shows in the reader's language
         "level_names": {level.id: level.name for level in current.policy.levels},
+        # #19 defect 13: the product by its name, not its id
+        "product_names": {product.id: product.name for product in current.policy.products},
         "credit_next": _next(credit),
         "sides": [
             ("market", _("Market (first vote)")),

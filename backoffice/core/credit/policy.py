@@ -66,7 +66,8 @@ class LevelSpec(Spec):
 
 class ProductSpec(Spec):
     id: Key
-    name: Annotated[str, Field(min_length=1)]
+    #: #19: may carry translations (``{en: Corporate loan, de: Firmenkredit}``)
+    name: Name
 
 
 class RiskRelevanceSpec(Spec):

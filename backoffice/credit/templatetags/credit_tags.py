@@ -16,8 +16,10 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from backoffice.base.context import cached
 from backoffice.cases.models import ALL_STATUS_LABELS
 from backoffice.core.labels import text_of
+from backoffice.credit.engine import live_credit_policy
 from backoffice.credit.queries import format_cell
 from backoffice.org.queries import display_names
 
@@ -97,6 +99,17 @@ def cell(row: dict[str, Any], column: str) -> str:
     return "" if value is None else format_cell(value)
 
 
+def _product_names() -> dict[str, Any]:
+    """The live credit policy's products by id, read once a request."""
+
+    def read() -> dict[str, Any]:
+        policy = live_credit_policy()
+        return {p.id: p.name for p in policy.products} if policy is not None else {}
+
+    names: dict[str, Any] = cached("credit:product_names", read)
+    return names
+
+
 @register.filter
 def show_cell(row: dict[str, Any], column: str) -> str:
     """A cell as a person reads it: amounts with their currency, dates in the page's
@@ -118,6 +131,8 @@ def show_cell(row: dict[str, Any], column: str) -> str:
         )
     if column == "case_lead":
         return person(value)
+    if column == "product":  # #19 defect 13: by its name, not its id
+        return text_of(_product_names().get(str(value), value), get_language())
     if column == "flags":
         return ", ".join(str(FLAG_LABELS.get(f, f)) for f in row.get("flag_list", []))
     if column in ("required_level", "escalation_level"):
