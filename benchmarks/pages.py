@@ -207,6 +207,21 @@ def time_page_cpu(client: Any, path: str, repeat: int) -> tuple[float, float, in
     return statistics.median(seconds), statistics.median(cpu), queries, status
 
 
+def setup_django(database_url: str, var: Path) -> None:
+    """Django on ``database_url``, answering the test client over plain http."""
+    os.environ.update(
+        BACKOFFICE_DATABASE_URL=database_url,
+        BACKOFFICE_VAR_DIR=str(var),
+        BACKOFFICE_ALLOWED_HOSTS="testserver",
+        BACKOFFICE_SSL_REDIRECT="0",
+        DJANGO_SETTINGS_MODULE="backoffice.settings",
+    )
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    import django
+
+    django.setup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -242,17 +257,7 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     reuse = bool(exists)
     var = Path(tempfile.mkdtemp(prefix="bo-pages-bench-"))
-    os.environ.update(
-        BACKOFFICE_DATABASE_URL=f"postgresql://{admin['user']}@{admin['host']}:{admin['port']}/{name}",
-        BACKOFFICE_VAR_DIR=str(var),
-        BACKOFFICE_ALLOWED_HOSTS="testserver",
-        BACKOFFICE_SSL_REDIRECT="0",
-        DJANGO_SETTINGS_MODULE="backoffice.settings",
-    )
-    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    import django
-
-    django.setup()
+    setup_django(f"postgresql://{admin['user']}@{admin['host']}:{admin['port']}/{name}", var)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
@@ -324,17 +329,7 @@ def main() -> None:
 def demo_pages(repeat: int, budget_ms: float, max_queries: int) -> None:
     """#19: every main page of each persona's day at the demo's size, against the budget."""
     var = Path(tempfile.mkdtemp(prefix="bo-pages-demo-"))
-    os.environ.update(
-        BACKOFFICE_DATABASE_URL=f"sqlite:///{var / 'backoffice.sqlite3'}",
-        BACKOFFICE_VAR_DIR=str(var),
-        BACKOFFICE_ALLOWED_HOSTS="testserver",
-        BACKOFFICE_SSL_REDIRECT="0",
-        DJANGO_SETTINGS_MODULE="backoffice.settings",
-    )
-    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    import django
-
-    django.setup()
+    setup_django(f"sqlite:///{var / 'backoffice.sqlite3'}", var)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection

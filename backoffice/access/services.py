@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import bisect
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -1091,6 +1093,22 @@ class AccessRisks:
         return _rows_page(self.rows, self.KEY, after, limit)
 
 
+@contextmanager
+def _live_folder(day: date, prefix: str) -> Iterator[Path | None]:
+    """The live rule set and people of ``day`` as an analysis folder in a scratch directory
+    that goes afterwards; None when there is no rule set to analyse."""
+    from backoffice.access.export import write_live_folder
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        folder = Path(scratch)
+        try:
+            write_live_folder(folder, day)
+        except LookupError:
+            yield None
+            return
+        yield folder
+
+
 def get_access_risks(actor: Actor, day: date | None = None) -> AccessRisks:
     """The live analysis for compliance: the same rule set, people, roles and mitigations as
     ``sod analyze --live``. Checked before anything is read, like the mitigation report.
@@ -1099,16 +1117,12 @@ def get_access_risks(actor: Actor, day: date | None = None) -> AccessRisks:
     a million people asks the CLI (``sod analyze --live``) instead."""
     access_risks(actor, "access risks")
     day = day or timezone.localdate()
-    from backoffice.access.export import write_live_folder
     from backoffice.core.accessrisk.analysis import analyze
 
     rules = get_access_rules()
     names = {k: r.name for k, r in rules.risks.items()} if rules else {}
-    with tempfile.TemporaryDirectory(prefix="backoffice-risks-") as scratch:
-        folder = Path(scratch)
-        try:
-            write_live_folder(folder, day)
-        except LookupError:
+    with _live_folder(day, "backoffice-risks-") as folder:
+        if folder is None:
             return AccessRisks([])
         rows = analyze(folder, day).table().to_pylist()
     for row in rows:
@@ -1124,16 +1138,12 @@ def get_actual_conflicts(
     read, like the mitigation report."""
     access_risks(actor, "actual conflicts")
     day = day or timezone.localdate()
-    from backoffice.access.export import write_live_folder
     from backoffice.audit.exports import ExportScope, export_log
     from backoffice.core.accessrisk.actual import analyze_actual
     from backoffice.sod_actual_report import actual_table
 
-    with tempfile.TemporaryDirectory(prefix="backoffice-actual-") as scratch:
-        folder = Path(scratch)
-        try:
-            write_live_folder(folder, day)
-        except LookupError:
+    with _live_folder(day, "backoffice-actual-") as folder:
+        if folder is None:
             return ActualConflicts([])
         trail = folder / "audit-trail.json"
         with open(trail, "w", encoding="utf-8") as handle:

@@ -28,7 +28,7 @@ from backoffice.ops.seed import seed_demo_cases
 from backoffice.org.models import Profile, Unit
 from backoffice.walls.seed import seed_demo_walls
 from tests.conftest import DEMO_POLICY
-from tests.web.test_pages import as_user
+from tests.web.test_pages import BAD_IBAN_PAYMENT, as_user
 
 pytestmark = pytest.mark.django_db
 
@@ -200,16 +200,7 @@ def test_the_check_sees_english_where_it_is_left() -> None:
 def test_a_form_in_german_says_what_is_wrong_in_german(demo_bank: Any) -> None:
     """Validation messages of the policy's fields, fixed and with a value, in German."""
     anna = as_user("anna.schmidt", "de")
-    form = {
-        "creditor": "ACME",
-        "iban": "DE00 1234",
-        "amount": "12.5",
-        "amount__currency": "EUR",
-        "value_date": "2026-12-01",
-        "purpose": "x",
-        "submit": "1",
-    }
-    page = anna.post("/cases/new/payment-release/", form)
+    page = anna.post("/cases/new/payment-release/", BAD_IBAN_PAYMENT)
     assert page.status_code == 422
     html = page.content.decode()
     assert re.search(r'id="id_iban-error" role="alert">ist keine IBAN<', html)

@@ -105,17 +105,21 @@ def test_inbox_queries_do_not_grow_with_the_rows(demo_bank: Any) -> None:
     assert len(many) == len(few)
 
 
+#: a payment form whose IBAN is wrong (the rest is valid)
+BAD_IBAN_PAYMENT = {
+    "creditor": "ACME",
+    "iban": "DE00 1234",
+    "amount": "12.5",
+    "amount__currency": "EUR",
+    "value_date": "2026-12-01",
+    "purpose": "x",
+    "submit": "1",
+}
+
+
 def test_start_form_shows_errors_next_to_the_fields(demo_bank: Any) -> None:
     anna = as_user("anna.schmidt")
-    form = {
-        "creditor": "ACME",
-        "iban": "DE00 1234",
-        "amount": "12.5",
-        "amount__currency": "EUR",
-        "value_date": "2026-12-01",
-        "purpose": "x",
-        "submit": "1",
-    }
+    form = dict(BAD_IBAN_PAYMENT)
     page = anna.post("/cases/new/payment-release/", form)
     assert page.status_code == 422
     assert re.search(r'id="id_iban-error" role="alert">is not an IBAN<', page.content.decode())
