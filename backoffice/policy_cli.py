@@ -54,8 +54,10 @@ def check_file(path: str) -> tuple[list[Problem], dict[str, Any] | None]:
         )
     access = document.policy.access
     if access is not None:  # #6: the access rule set at a glance
-        levels = Counter(r.level for r in access.risks)
-        by_level = ", ".join(f"{levels[lv]} {lv}" for lv in ("critical", "high", "medium", "low"))
+        per_level = Counter(r.level for r in access.risks)
+        by_level = ", ".join(
+            f"{per_level[lv]} {lv}" for lv in ("critical", "high", "medium", "low")
+        )
         summary["access"] = (
             f"{len(access.functions)} functions, {len(access.risks)} risks ({by_level}), "
             f"{len(access.ssd)} SSD constraints"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -198,15 +200,24 @@ def test_a_malformed_log_is_named_by_file_and_line_and_nothing_is_written(
     assert list(tmp_path.glob(".actual.csv*")) == []
 
 
+def read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read every log as two pieces side by side (``CsvFile.pieces``), as a large one is."""
+    monkeypatch.setattr(csvinput, "_PIECE", 1)
+
+
+@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "two pieces"])
 def test_a_log_read_in_small_blocks_gives_the_same_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: bool
 ) -> None:
     """The log is converted a block at a time: with blocks of a line or two, people's
-    events, objects and actions performing two functions span many blocks."""
+    events, objects and actions performing two functions span many blocks (and, read as
+    two pieces side by side, both pieces)."""
     # invoice.enter also approves (a second function), so ann and ben approve on entering
     folder, events = setup(tmp_path, mapping=MAPPING + "invoice.enter,APPROVE\n")
     assert run(folder, events, tmp_path / "whole.csv")[0] == 0
     monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
+    if pieces:
+        read_in_pieces(monkeypatch)
     assert run(folder, events, tmp_path / "blocks.csv")[0] == 0
     whole = (tmp_path / "whole.csv").read_text()
     assert (tmp_path / "blocks.csv").read_text() == whole
@@ -229,16 +240,42 @@ def test_a_log_read_in_small_blocks_gives_the_same_answer(
         (LOG + "ann,invoice.enter,INV-9\n", "log.csv:10: expected 4 fields, found 3"),
     ],
 )
+@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "two pieces"])
 def test_an_error_in_a_later_block_is_named_by_its_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: str, message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: str, message: str, pieces: bool
 ) -> None:
     monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
+    if pieces:  # the bad line is in the second piece
+        read_in_pieces(monkeypatch)
     folder, events = setup(tmp_path, log=log)
     out = tmp_path / "actual.csv"
     code, _, err = run(folder, events, out)
     assert code == 2
     assert f"backoffice sod actual: {events.parent}/{message}" in err
     assert not out.exists()
+
+
+def test_the_command_runs_without_pandas_and_the_cycle_collector(tmp_path: Path) -> None:
+    """``backoffice sod actual`` keeps pyarrow from importing pandas (0.3 s of its start)
+    and the collector off while it runs, and gives both back when it is done."""
+    folder, events = setup(tmp_path)
+    script = f"""
+import gc, sys
+from backoffice.cli import main
+from backoffice import cli
+seen = []  # collections while the command ran (its finder of no pandas in place)
+running = lambda: any(isinstance(f, cli._NoPandas) for f in sys.meta_path)
+gc.callbacks.append(lambda phase, info: running() and seen.append(phase))
+code = main(["sod", "actual", {str(folder)!r}, "--events", {str(events)!r},
+             "--as-of", "2025-06-30", "--out", {str(tmp_path / "a.csv")!r}])
+assert code == 0, code
+assert seen == [], "the collector ran"
+assert "pandas" not in sys.modules, "pandas was imported"
+assert gc.isenabled()
+import pandas  # installed (the test tools need it), and importable again afterwards
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])
+    assert (tmp_path / "a.csv").read_text().splitlines() == EXPECTED
 
 
 def test_a_mapping_that_names_an_unknown_function_is_refused(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ from backoffice.core.accessrisk.load import (
     load_assignments,
     load_mitigations,
     load_rules,
+    read_function_ids,
+    read_role_ids,
     read_users,
 )
 from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
@@ -155,12 +157,17 @@ def _maybe_complete(
     flags = np.zeros(n_users * _BITS, dtype=bool)
     width = np.int32 if n_users * _BITS < 1 << 31 else np.int64  # half the traffic if it fits
     bit_key: npt.NDArray[np.integer[Any]] = bit.astype(width)
-    for part in parts:
+
+    def mark(part: EventLog, flags: npt.NDArray[np.bool_] = flags) -> None:
+        """Set the part's flags: they only ever become True, so threads may share them."""
         for at in range(0, len(part.user), _SLICE):
             key: npt.NDArray[np.integer[Any]] = part.user[at : at + _SLICE].astype(width)
             key *= _BITS
             key += bit_key[part.function[at : at + _SLICE]]
             flags[key] = True
+
+    with ThreadPoolExecutor(_THREADS) as pool:
+        list(pool.map(mark, parts))
     signature: npt.NDArray[np.uint64] = np.packbits(flags, bitorder="little").view("<u8")
     del flags
     # the bits each risk needs, and per function the needs of its risks (-1: none)
@@ -510,24 +517,27 @@ def analyze_actual(
     In the logs named in ``people_only`` events of actors who are nobody are left out
     (``read_events``): Backoffice's own trail.
     """
-    with ThreadPoolExecutor(1) as pool:
-        compiling = pool.submit(load_rules, folder)  # beside the read of users.csv
+    # the rules compile, and the assignments are read and checked, beside the read of the
+    # logs, which needs only the ids; errors in the folder still come first (the one raised
+    # in the last ``finally`` is the one reported)
+    with ThreadPoolExecutor(2) as pool:
+        compiling = pool.submit(load_rules, folder)
         try:
             users = read_users(folder)
+            indexing = pool.submit(load_assignments, folder, users, read_role_ids(folder))
+            try:
+                actions = load_action_map(folder, read_function_ids(folder), mapping)
+                parts = [
+                    part
+                    for path in logs
+                    for part in read_event_parts(
+                        path, users, actions, people_only=path in people_only
+                    )
+                ]
+            finally:
+                population = indexing.result()
         finally:
             rules = compiling.result()
-        actions = load_action_map(folder, rules, mapping)
-        # the assignments are read and checked beside the read of the logs (errors in the
-        # folder still come first: the one raised in ``finally`` is the one reported)
-        indexing = pool.submit(load_assignments, folder, users, rules)
-        try:
-            parts = [
-                part
-                for path in logs
-                for part in read_event_parts(path, users, actions, people_only=path in people_only)
-            ]
-        finally:
-            population = indexing.result()
     mitigations = load_mitigations(folder, rules, population, as_of)
     findings = find_actual(rules, parts, window)
     n_risks = max(len(rules.risk_ids), 1)

@@ -39,7 +39,9 @@ __all__ = [
     "load_rules",
     "parse_iso_date",
     "read_assignments",
+    "read_function_ids",
     "read_population",
+    "read_role_ids",
     "read_users",
 ]
 
@@ -65,8 +67,7 @@ class Population:
 
 def load_rules(folder: Path) -> CompiledRules:
     """Roles, permissions, hierarchy, functions and risks of ``folder``, compiled."""
-    roles = CsvFile(folder, "roles")
-    role_ids = Ids(_unique(roles.read("role_id")["role_id"]), "roles.csv")
+    role_ids = read_role_ids(folder)
     functions = CsvFile(folder, "functions")
     f_table = functions.read("function_id", "permission")
     function_ids = Ids(_unique(f_table["function_id"]), "functions.csv")
@@ -106,6 +107,18 @@ def load_rules(folder: Path) -> CompiledRules:
         return hierarchy.error(edge_rows[0], f"{cycle_message(arrays, edge_rows)} (lines {where})")
 
     return compile_rules(arrays, on_cycle)
+
+
+def read_role_ids(folder: Path) -> Ids:
+    """The role ids of roles.csv, in the order of the compiled rules' ``role_ids``."""
+    return Ids(_unique(CsvFile(folder, "roles").read("role_id")["role_id"]), "roles.csv")
+
+
+def read_function_ids(folder: Path) -> Ids:
+    """The function ids of functions.csv, in the order of the compiled rules'
+    ``function_ids``."""
+    column = CsvFile(folder, "functions").read("function_id")["function_id"]
+    return Ids(_unique(column), "functions.csv")
 
 
 def _risks(
@@ -189,8 +202,11 @@ def read_assignments(folder: Path, users: Ids) -> RawPopulation:
 
 def index_population(raw: RawPopulation, rules: CompiledRules) -> Population:
     """Check every assignment's user and role and group the roles by user."""
+    return _indexed(raw, Ids(pa.array(rules.role_ids, pa.string()), "roles.csv"))
+
+
+def _indexed(raw: RawPopulation, role_ids: Ids) -> Population:
     users, file, table = raw.users, raw.file, raw.table
-    role_ids = Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
     # both lookups release the GIL: roles are looked up beside users, on the second core
     with ThreadPoolExecutor(1) as pool:
         roles = pool.submit(lookup, file, "role_id", table["role_id"], role_ids)
@@ -199,19 +215,18 @@ def index_population(raw: RawPopulation, rules: CompiledRules) -> Population:
     return _grouped(users, user, role)
 
 
-def load_assignments(folder: Path, users: Ids, rules: CompiledRules) -> Population:
+def load_assignments(folder: Path, users: Ids, role_ids: Ids) -> Population:
     """:func:`read_assignments` and :func:`index_population` in one pass, a block at a
     time: each block's ids become indices while still in cache, and the 7.5 M assignments
     of ``large`` are never held as text. A block with an unknown id makes it read the file
     the plain way, which names the first unknown ids and their lines."""
     file = CsvFile(folder, "assignments")
-    role_ids = Ids(pa.array(rules.role_ids, pa.string()), "roles.csv")
     users_found, roles_found = [], []
     for batch in file.batches("user_id", "role_id"):
         user = users.find(pa.chunked_array([batch.column("user_id")]), runs=True)
         role = role_ids.find(pa.chunked_array([batch.column("role_id")]))
         if bool((user < 0).any()) or bool((role < 0).any()):
-            return index_population(read_assignments(folder, users), rules)  # raises
+            return _indexed(read_assignments(folder, users), role_ids)  # raises
         users_found.append(user)
         roles_found.append(role)
     return _grouped(users, np.concatenate(users_found), np.concatenate(roles_found))
