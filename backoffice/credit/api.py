@@ -43,6 +43,7 @@ from backoffice.credit.schemas import (
 from backoffice.credit.services import (
     do_approve_provision,
     do_assign_case_lead,
+    do_note_risk_report_export,
     do_propose_provision,
     do_report_credit_status,
     do_review_credit,
@@ -219,8 +220,11 @@ def escalations(request: HttpRequest, params: Query[Month], response: HttpRespon
 )
 def risk_report(request: HttpRequest, params: Query[Period], response: HttpResponse) -> Any:
     today = timezone.localdate()
-    start = params.start or today.replace(month=1, day=1)
-    report = queries.get_risk_report(actor_of(request), start, params.end or today)
+    actor = actor_of(request)
+    start, end = params.start or today.replace(month=1, day=1), params.end or today
+    report = queries.get_risk_report(actor, start, end)
+    if params.format != "json":  # a file taken out of the system, as the PDF is: on record
+        do_note_risk_report_export(actor, start, end, params.format)
     return _answer(request, response, report, params, "risk-report")
 
 

@@ -81,11 +81,33 @@ def test_the_risk_report_pdf_is_on_the_audit_trail(credits: list[int]) -> None:
     assert event.after["format"] == "pdf"
 
 
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_risk_report_as_csv_or_xlsx_is_on_the_audit_trail_too(
+    credits: list[int], file_format: str
+) -> None:
+    """The page's other downloads take the same rows out of the system: on record as well,
+    with the period; reading a page of JSON is not an export."""
+    client = as_user("clara.vogel", language="en")
+    api = "/api/v1/credit/risk-report?start=2000-01-01&end=2099-12-31"
+    assert client.get(api).status_code == 200
+    assert not AuditEvent.objects.filter(action="credit.risk_report.exported").exists()
+    response = client.get(f"{api}&format={file_format}")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body  # the rows, with their header
+    event = AuditEvent.objects.get(action="credit.risk_report.exported")
+    assert event.actor == "clara.vogel"
+    assert event.after == {"format": file_format, "start": "2000-01-01", "end": "2099-12-31"}
+
+
 def test_who_may_not_read_the_risk_report_gets_403_and_no_pdf(credits: list[int]) -> None:
     response = as_user("anna.schmidt", language="en").get(RISK_REPORT)
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
     assert not response.content.startswith(b"%PDF")
+    assert not AuditEvent.objects.filter(action="credit.risk_report.exported").exists()
+    api = "/api/v1/credit/risk-report?format=csv"
+    assert as_user("anna.schmidt", language="en").get(api).status_code == 403
     assert not AuditEvent.objects.filter(action="credit.risk_report.exported").exists()
 
 
