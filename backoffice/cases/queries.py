@@ -10,7 +10,7 @@ the principals a person acts for, and the processes they take part in.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -516,14 +516,23 @@ def inbox_count(actor: Actor) -> int:
 class InboxPage:
     cases: list[Case]
     next_cursor: int | None
+    #: with ``not_yet``: the cases listed that the rules refuse for now, and why
+    not_yet: dict[int, ActionOption | None] = field(default_factory=dict)
 
 
 def get_inbox(
-    actor: Actor, after: int | None = None, limit: int = INBOX_PAGE, process: str | None = None
+    actor: Actor,
+    after: int | None = None,
+    limit: int = INBOX_PAGE,
+    process: str | None = None,
+    *,
+    not_yet: bool = False,
 ) -> InboxPage:
     """A page of the cases the actor may act on now (approve, release; vote, decide), oldest
     first, after case ``after`` (keyset). Each candidate is tried with ``decide``; one the
-    rules refuse after all (a board approval still missing, a cooling-off) is left out."""
+    rules refuse after all (a board approval still missing, a cooling-off) is left out, or
+    with ``not_yet`` listed with the refusal: then the page lists every case the badge
+    counts (``inbox_count``), and says which wait for something else first."""
     candidates = inbox_cases(actor, process)
     if after is not None:
         candidates = candidates.filter(pk__gt=after)
@@ -534,15 +543,17 @@ def get_inbox(
         by_engine.setdefault(case.spec.engine, []).append(case)
     for cases in by_engine.values():
         engine_for(cases[0].spec).prefetch(cases)
-    acting = [
-        case
-        for case in rows
-        if any(
-            o.allowed and o.action in engine_for(case.spec).acting_actions
-            for o in available_actions(actor, case)
-        )
-    ]
-    return InboxPage(acting, rows[-1].pk if len(page) > limit else None)
+    listed: list[Case] = []
+    refused: dict[int, ActionOption | None] = {}
+    for case in rows:
+        acting = engine_for(case.spec).acting_actions
+        options = [o for o in available_actions(actor, case) if o.action in acting]
+        if any(o.allowed for o in options):
+            listed.append(case)
+        elif not_yet:
+            listed.append(case)
+            refused[case.pk] = next((o for o in options if o.reason), None)
+    return InboxPage(listed, rows[-1].pk if len(page) > limit else None, refused)
 
 
 # -- what else waits in the inbox (#15) ----------------------------------------------------

@@ -73,7 +73,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     process = request.GET.get("process", "")
     after = request.GET.get("after", "")
     actor = actor_of(request)
-    page = get_inbox(actor, int(after) if after.isdigit() else None, process=process or None)
+    page = get_inbox(
+        actor, int(after) if after.isdigit() else None, process=process or None, not_yet=True
+    )
     started = with_history(
         Case.objects.filter(maker_id=actor.pk).exclude(status__in=FINAL).order_by("pk")
     )
@@ -84,7 +86,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     query.pop("after", None)
     context = {
         **inbox_extras(actor),  # #15: overdue access reviews, from the access app
-        "waiting": [inbox_row(c, actor.facts) for c in page.cases],
+        "waiting": [
+            {**inbox_row(c, actor.facts), "not_yet": page.not_yet.get(c.pk, False)}
+            for c in page.cases
+        ],
         "waiting_total": inbox_count(actor),
         "next_after": page.next_cursor,
         "query": query.urlencode(),

@@ -325,7 +325,8 @@ class CreditEngine:
 
     def inbox_filter(self, process: Any, actor: Any) -> Q | None:
         """Voters see the credits in voting within their authority level (CR-3) they have
-        not voted on; board members those escalated, in committee or before the full board.
+        not voted on, the back office only those that are risk-relevant (what needs its
+        vote); board members those escalated, in committee or before the full board.
         The badge counts these, so a credit its voter's level does not cover is left out
         here, not only when the inbox tries it (#19: the badge said 1, the list showed 0)."""
         spec: ProcessSpec = process.spec
@@ -336,7 +337,10 @@ class CreditEngine:
 
         waiting = Q(pk__in=[])
         if takes_part("market", "back_office"):
-            waiting |= Q(current_step=Stage.VOTES.value) & _within_authority(actor)
+            votes = Q(current_step=Stage.VOTES.value) & _within_authority(actor)
+            if not takes_part("market"):  # the back office votes on risk-relevant business
+                votes &= Q(credit_decision__risk_relevant=True)  # only (CR-1, CR-2)
+            waiting |= votes
         if takes_part("board"):
             stages = [Stage.ESCALATION.value, Stage.COMMITTEE.value, Stage.FULL_BOARD.value]
             waiting |= Q(current_step__in=stages)

@@ -5,9 +5,10 @@ Every bar links to its list with the filter that reproduces its number: the case
 state or by age, the escalations of a month, the access risks of a level, the mitigations
 ending within so many days. A chart a person may not read is left out, not refused.
 
-The inbox has no chart: its badge counts the cases waiting at a step of the person's, of
-which the inbox list leaves out those its rules refuse after all (``get_inbox``), so a chart
-of it could not agree with its list without trying every case on every page.
+The inbox has no chart: its badge counts the cases waiting at a step of the person's, and
+its list shows them, those its rules refuse for now marked "not yet" with why (``get_inbox``);
+a chart of what may be done now could not agree with either without trying every case on
+every page.
 """
 
 from __future__ import annotations
