@@ -87,7 +87,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         **inbox_extras(actor),  # #15: overdue access reviews, from the access app
         "waiting": [
-            {**inbox_row(c, actor.facts), "not_yet": page.not_yet.get(c.pk, False)}
+            {
+                **inbox_row(c, actor.facts),
+                "not_yet": c.pk in page.not_yet,
+                "refusal": page.not_yet.get(c.pk),
+            }
             for c in page.cases
         ],
         "waiting_total": inbox_count(actor),
