@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from django.utils import timezone
 
 from backoffice.sod_cli import sod_analyze
 from tests.conftest import ROOT
@@ -63,7 +65,7 @@ def test_a_role_grant_that_would_let_an_ap_clerk_pay_is_refused_by_the_ssd_const
     body = {
         "beneficiary": "ralf.simon",
         "role": "payment-releaser",
-        "valid_from": "2026-12-07",
+        "valid_from": (timezone.localdate() + timedelta(days=1)).isoformat(),
         "justification": "Holiday cover",
     }
     body = problem(Person("lars.neumann").start("role-grant", body), 403, "access.ssd")
@@ -97,7 +99,9 @@ def test_what_if_and_a_mitigation_work_on_the_retail_rules_unchanged(
     case = katrin.start("mitigation", body).json()
     assert olga.act(case["id"], "release").json()["status"] == "released"
     out = tmp_path / "violations.csv"
-    argv = ["--live", "--as-of", "2026-12-06", "--out", str(out)]
+    # the bank's own today (Europe/Berlin), the day the mitigation starts: a fixed date
+    # failed from the day after it was written, and after 23:00 UTC on the day itself
+    argv = ["--live", "--as-of", timezone.localdate().isoformat(), "--out", str(out)]
     assert sod_analyze(argv, io.StringIO()) == 0
     with out.open(newline="") as handle:
         rows = {(r["user_id"], r["risk_id"]): r["mitigated"] for r in csv.DictReader(handle)}
