@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,34 +132,36 @@ def _logged_in(chromium: Any, base: str, username: str, language: str | None) ->
     return page
 
 
+@contextmanager
+def browser_sessions(chromium: Any, base: str) -> Iterator[Callable[..., Any]]:
+    """``open_as(username, language=None)``: a fresh browser session on ``base`` logged in
+    by typing, like a person; every one is closed at the end."""
+    contexts: list[Any] = []
+
+    def open_as(username: str, *, language: str | None = None) -> Any:
+        page = _logged_in(chromium, base, username, language)
+        contexts.append(page.context)
+        return page
+
+    try:
+        yield open_as
+    finally:
+        for context in contexts:
+            context.close()
+
+
 @pytest.fixture
 def session(chromium: Any, live_bank: str) -> Iterator[Callable[..., Any]]:
     """A fresh browser session logged in as ``username`` (by typing, like a person)."""
-    pages: list[Any] = []
-
-    def open_as(username: str, *, language: str | None = None) -> Any:
-        page = _logged_in(chromium, live_bank, username, language)
-        pages.append(page.context)
-        return page
-
-    yield open_as
-    for context in pages:
-        context.close()
+    with browser_sessions(chromium, live_bank) as open_as:
+        yield open_as
 
 
 @pytest.fixture
 def shared_session(chromium: Any, shared_bank: str) -> Iterator[Callable[..., Any]]:
     """``session`` on the module's ``shared_bank``."""
-    pages: list[Any] = []
-
-    def open_as(username: str, *, language: str | None = None) -> Any:
-        page = _logged_in(chromium, shared_bank, username, language)
-        pages.append(page.context)
-        return page
-
-    yield open_as
-    for context in pages:
-        context.close()
+    with browser_sessions(chromium, shared_bank) as open_as:
+        yield open_as
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import browser_sessions, screenshot
 
 pytestmark = [pytest.mark.browser]
 
@@ -29,29 +29,8 @@ def live_retail(live_server: Any, transactional_db: Any) -> str:
 @pytest.fixture
 def person(chromium: Any, live_retail: str) -> Iterator[Callable[[str], Any]]:
     """A browser session of ``username``, logged in by typing, in English."""
-    contexts: list[Any] = []
-
-    def open_as(username: str) -> Any:
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.get(username=username)
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-        user.profile.language = "en"
-        user.profile.save(update_fields=["language"])
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-        page = context.new_page()
-        page.goto(f"{live_retail}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.press("#id_password", "Enter")
-        page.wait_for_url(f"{live_retail}/")
-        contexts.append(context)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
+    with browser_sessions(chromium, live_retail) as open_as:
+        yield lambda username: open_as(username, language="en")
 
 
 def start(page: Any, base: str, process: str, fields: dict[str, str]) -> str:

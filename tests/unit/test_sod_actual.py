@@ -79,6 +79,17 @@ def run(folder: Path, events: Path, out: Path, *extra: str) -> tuple[int, str, s
     return code, stdout.getvalue(), stderr.getvalue()
 
 
+def assert_refused(tmp_path: Path, log: str, message: str) -> None:
+    """Exit 2 with ``file:line: message``, and nothing written, not even a temporary file."""
+    folder, events = setup(tmp_path, log=log)
+    out = tmp_path / "actual.csv"
+    code, _, err = run(folder, events, out)
+    assert code == 2
+    assert f"backoffice sod actual: {events.parent}/{message}" in err
+    assert not out.exists()
+    assert list(tmp_path.glob(".actual.csv*")) == []
+
+
 def test_hand_made_log_gives_the_known_answer(tmp_path: Path) -> None:
     folder, events = setup(tmp_path)
     code, stdout, _ = run(folder, events, tmp_path / "actual.csv")
@@ -191,13 +202,7 @@ def test_html_report_shows_each_person_with_both_sides(tmp_path: Path) -> None:
 def test_a_malformed_log_is_named_by_file_and_line_and_nothing_is_written(
     tmp_path: Path, log: str, message: str
 ) -> None:
-    folder, events = setup(tmp_path, log=log)
-    out = tmp_path / "actual.csv"
-    code, _, err = run(folder, events, out)
-    assert code == 2
-    assert f"backoffice sod actual: {events.parent}/{message}" in err
-    assert not out.exists()
-    assert list(tmp_path.glob(".actual.csv*")) == []
+    assert_refused(tmp_path, log, message)
 
 
 def read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,12 +252,7 @@ def test_an_error_in_a_later_block_is_named_by_its_line(
     monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
     if pieces:  # the bad line is in the second piece
         read_in_pieces(monkeypatch)
-    folder, events = setup(tmp_path, log=log)
-    out = tmp_path / "actual.csv"
-    code, _, err = run(folder, events, out)
-    assert code == 2
-    assert f"backoffice sod actual: {events.parent}/{message}" in err
-    assert not out.exists()
+    assert_refused(tmp_path, log, message)
 
 
 def test_the_command_runs_without_pandas_and_the_cycle_collector(tmp_path: Path) -> None:
