@@ -37,12 +37,15 @@ def run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None) -> None
 
 
 def ensure_venv(extras: str) -> None:
-    """Create .venv and install the project; skip when pyproject.toml has not changed."""
+    """Create .venv and install the project; skip when pyproject.toml and the C sources
+    have not changed."""
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
         run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     stamp = VENV / f".installed-{extras or 'base'}"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # the C extension (#15) is built by the install: a changed source needs a new one
+    sources = [ROOT / "pyproject.toml", *sorted(ROOT.glob("backoffice/**/*.c"))]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     target = f".[{extras}]" if extras else "."

@@ -30,7 +30,16 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, lookup
+from backoffice.core.accessrisk.csvinput import (
+    STRING,
+    TIME,
+    CsvFile,
+    Ids,
+    Index,
+    key,
+    lookup,
+    optional,
+)
 from backoffice.core.accessrisk.errors import InputError
 
 __all__ = [
@@ -162,6 +171,31 @@ def read_event_parts(
 
 def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
+    pieces = file.pieces(_THREADS)
+    fields = {"actor": key(users), "action": optional(actions.actions), "object": STRING}
+    fields["time"] = TIME
+    with ThreadPoolExecutor(_THREADS) as pool:  # the C reader lets go of the GIL
+        common = list(pool.map(lambda piece: file.read_common(fields, piece), pieces))
+    if all(block is not None for block in common):
+        return [
+            _expand(
+                actions,
+                block["actor"],
+                block["action"],
+                block["time"],
+                pa.chunked_array([block["object"]]),
+                len(block["time"]),
+            )
+            for block in common
+            if block is not None
+        ]
+    return _read_arrow(file, pieces, users, actions)
+
+
+def _read_arrow(
+    file: CsvFile, pieces: list[tuple[int, int]], users: Ids, actions: ActionMap
+) -> list[EventLog]:
+    """Any CSV log, read by Arrow: the uncommon forms, and every error with its line."""
 
     def read(piece: tuple[int, int]) -> _Piece:
         """The parts of one piece read by Arrow, which checks every line."""
@@ -181,7 +215,6 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
             rows += batch.num_rows
         return _Piece(parts, rows, missing_time)
 
-    pieces = file.pieces(_THREADS)
     try:  # times are parsed while reading; only a bad one makes us read them as text
         with ThreadPoolExecutor(_THREADS) as pool:  # Arrow and numpy let go of the GIL
             read_pieces = list(pool.map(read, pieces))
@@ -345,9 +378,9 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) ->
 
         if not isinstance(event, dict):
             raise fail("not an object")
-        for key in ("id", "type", "time"):
-            if not isinstance(event.get(key), str) or not event[key]:
-                raise fail(f"missing {key}")
+        for name in ("id", "type", "time"):
+            if not isinstance(event.get(name), str) or not event[name]:
+                raise fail(f"missing {name}")
         actor, related = _actor_and_objects(event, fail)
         if actor is None:  # a system (Backoffice's ``cli:root``) holds no roles
             continue

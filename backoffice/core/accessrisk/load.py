@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, lookup
+from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, key, lookup
 from backoffice.core.accessrisk.rules import (
     LEVELS,
     MAX_FUNCTIONS,
@@ -221,6 +221,9 @@ def load_assignments(folder: Path, users: Ids, role_ids: Ids) -> Population:
     of ``large`` are never held as text. A block with an unknown id makes it read the file
     the plain way, which names the first unknown ids and their lines."""
     file = CsvFile(folder, "assignments")
+    common = file.read_common({"user_id": key(users), "role_id": key(role_ids)})
+    if common is not None:
+        return _grouped(users, common["user_id"], common["role_id"])
     users_found, roles_found = [], []
     for batch in file.batches("user_id", "role_id"):
         user = users.find(pa.chunked_array([batch.column("user_id")]), runs=True)

@@ -1,0 +1,598 @@
+/* The common form of a large CSV input, parsed in one pass (issue #15: ``sod actual``).
+
+   Arrow's CSV reader is general: quoting, any encoding of a time, nulls. Most of its cost
+   on a 10 M-line event log is that generality. This module reads only the common form,
+   and says so when a range is not in it, so the caller reads the file with Arrow instead,
+   which also reports every error with its line. The common form:
+
+   - lines end in \n; no line is empty; no byte is a quote, \r, or outside ASCII;
+   - every line has the header's number of fields;
+   - a key field ('k') is a value of its key table (an empty or unknown one is not the
+     common form), an optional key ('o') may be unknown (-1), a time ('t') is
+     YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+HH:MM|-HH:MM) and a valid date, a string ('s') is
+     copied as it is, and any other field ('-') is skipped.
+
+   It decides nothing: the caller's tests compare it with Arrow on generated input.
+   Everything is parsed without the interpreter's lock, so two threads read two pieces. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* -- key tables ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t head;  /* the key's first 8 bytes, zero-padded */
+    int32_t index;  /* its position in the ids; -1: an empty slot */
+    uint32_t length;
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    Slot *slots;
+    uint64_t mask;
+    char *data;       /* the keys' bytes, copied */
+    int64_t *offsets; /* key i is data[offsets[i]:offsets[i+1]] */
+    char *end;        /* of the data, 8 bytes of padding after the last key */
+    Py_ssize_t count;
+} KeyTable;
+
+/* The first n < 8 bytes at p as a word, zero-padded; read as one word when the buffer,
+   which ends at ``end``, has room (no call to memcpy for a few bytes). */
+static inline uint64_t load_tail(const char *p, size_t n, const char *end) {
+    uint64_t w = 0;
+    if (end - p >= 8) {
+        memcpy(&w, p, 8);
+        return w & ((1ULL << (8 * n)) - 1);
+    }
+    memcpy(&w, p, n);
+    return w;
+}
+
+/* The key's first 8 bytes, zero-padded. */
+static inline uint64_t load_head(const char *p, size_t n, const char *end) {
+    uint64_t w;
+    if (n < 8) return load_tail(p, n, end);
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Whether n bytes at a (its buffer ending at a_end) and b (at b_end) are equal. */
+static inline int same_bytes(const char *a, const char *b, size_t n, const char *a_end,
+                             const char *b_end) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) return 0;
+    }
+    return i == n || load_tail(a + i, n - i, a_end) == load_tail(b + i, n - i, b_end);
+}
+
+static inline uint64_t hash_key(const char *p, size_t n, const char *end) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    if (i < n) {
+        h = (h ^ load_tail(p + i, n - i, end)) * 0xFF51AFD7ED558CCDULL;
+    }
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 29;
+    return h;
+}
+
+/* The position of a key (in a buffer ending at ``end``) whose hash is ``hash``, or -1. */
+static inline int32_t table_find_hashed(const KeyTable *t, const char *p, size_t n,
+                                        const char *end, uint64_t hash) {
+    uint64_t head = load_head(p, n, end);
+    uint64_t at = hash & t->mask;
+    for (;;) {
+        const Slot *s = &t->slots[at];
+        if (s->index < 0) return -1;
+        if (s->head == head && s->length == n &&
+            (n <= 8 ||
+             same_bytes(t->data + t->offsets[s->index] + 8, p + 8, n - 8, t->end, end)))
+            return s->index;
+        at = (at + 1) & t->mask;
+    }
+}
+
+static inline int32_t table_find(const KeyTable *t, const char *p, size_t n, const char *end) {
+    return table_find_hashed(t, p, n, end, hash_key(p, n, end));
+}
+
+/* Slots on huge pages where the system gives them: a lookup then costs one cache miss,
+   not also a miss of the address translation (a million ids take 32 MiB of slots). */
+static Slot *allocate_slots(uint64_t size) {
+    size_t bytes = size * sizeof(Slot);
+    size_t huge = (size_t)2 << 20;
+    if (bytes < huge) return malloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes)) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void KeyTable_dealloc(KeyTable *self) {
+    free(self->slots);
+    PyMem_Free(self->data);
+    PyMem_Free(self->offsets);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* KeyTable(offsets, data): the ids of an Arrow string array (its int32 offsets, already
+   sliced to the array, and its data buffer); a repeated id keeps its first position. */
+static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
+    Py_buffer offsets, data;
+    if (!PyArg_ParseTuple(args, "y*y*", &offsets, &data)) return -1;
+    int rc = -1;
+    Py_ssize_t n = offsets.len / 4 - 1;
+    const int32_t *off = (const int32_t *)offsets.buf;
+    if (n < 0 || offsets.len % 4) {
+        PyErr_SetString(PyExc_ValueError, "offsets: n + 1 int32 values");
+        goto done;
+    }
+    int64_t base = off[0];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (off[i + 1] < off[i] || off[i + 1] - base > data.len - base || base < 0) {
+            PyErr_SetString(PyExc_ValueError, "offsets outside the data");
+            goto done;
+        }
+    }
+    uint64_t size = 16;
+    while (size < (uint64_t)n * 2) size <<= 1;
+    self->slots = allocate_slots(size);
+    self->offsets = PyMem_Malloc((n + 1) * sizeof(int64_t));
+    self->data = PyMem_Malloc((size_t)(off[n] - base) + 8);
+    if (!self->slots || !self->offsets || !self->data) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(self->data, (const char *)data.buf + base, (size_t)(off[n] - base));
+    memset(self->data + (off[n] - base), 0, 8);
+    self->end = self->data + (off[n] - base) + 8;
+    for (uint64_t i = 0; i < size; i++) self->slots[i].index = -1;
+    self->mask = size - 1;
+    self->count = n;
+    for (Py_ssize_t i = 0; i <= n; i++) self->offsets[i] = off[i] - base;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *p = self->data + self->offsets[i];
+        size_t len = (size_t)(self->offsets[i + 1] - self->offsets[i]);
+        if (table_find(self, p, len, self->end) >= 0) continue;
+        uint64_t at = hash_key(p, len, self->end) & self->mask;
+        while (self->slots[at].index >= 0) at = (at + 1) & self->mask;
+        self->slots[at].head = load_head(p, len, self->end);
+        self->slots[at].index = (int32_t)i;
+        self->slots[at].length = (uint32_t)len;
+    }
+    rc = 0;
+done:
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return rc;
+}
+
+static PyTypeObject KeyTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "backoffice.core.accessrisk._fastcsv.KeyTable",
+    .tp_doc = PyDoc_STR("Distinct ids, found by hashing (the common form's keys)."),
+    .tp_basicsize = sizeof(KeyTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)KeyTable_init,
+    .tp_dealloc = (destructor)KeyTable_dealloc,
+};
+
+/* -- times ----------------------------------------------------------------------------- */
+
+static inline int digits(const char *p, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (d > 9) return 0;
+        v = v * 10 + (int)d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static inline int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static inline int days_in_month(int y, int m) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return 29;
+    return days[m - 1];
+}
+
+/* The last date parsed in a column: a log in time order repeats it line after line. */
+typedef struct {
+    char date[10];
+    int64_t days;
+} LastDate;
+
+/* Microseconds since 1970 UTC of the common form of an ISO 8601 time; 0 if not in it. */
+static int parse_time(const char *p, size_t n, int64_t *out, LastDate *last) {
+    int y, mo, d, h, mi, s;
+    if (n < 20 || p[10] != 'T' || p[13] != ':' || p[16] != ':') return 0;
+    if (memcmp(p, last->date, 10) != 0) {
+        if (p[4] != '-' || p[7] != '-' || !digits(p, 4, &y) || !digits(p + 5, 2, &mo) ||
+            !digits(p + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+            return 0;
+        memcpy(last->date, p, 10);
+        last->days = days_from_civil(y, mo, d);
+    }
+    if (!digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s) || h > 23 ||
+        mi > 59 || s > 59)
+        return 0;
+    size_t i = 19;
+    int64_t micros = 0;
+    if (p[i] == '.') {
+        size_t start = ++i;
+        while (i < n && i - start < 7 && (unsigned)(p[i] - '0') <= 9) {
+            micros = micros * 10 + (p[i] - '0');
+            i++;
+        }
+        size_t count = i - start;
+        if (count == 0 || count > 6) return 0;
+        for (; count < 6; count++) micros *= 10;
+    }
+    int64_t zone = 0;
+    if (i + 1 == n && p[i] == 'Z') {
+        zone = 0;
+    } else if (i + 6 == n && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
+        int zh, zm;
+        if (!digits(p + i + 1, 2, &zh) || !digits(p + i + 4, 2, &zm) || zh > 23 || zm > 59)
+            return 0;
+        zone = (p[i] == '+' ? 1 : -1) * (int64_t)(zh * 3600 + zm * 60);
+    } else {
+        return 0;
+    }
+    int64_t seconds = last->days * 86400 + h * 3600 + mi * 60 + s - zone;
+    *out = seconds * 1000000 + micros;
+    return 1;
+}
+
+/* -- rows ------------------------------------------------------------------------------ */
+
+#define MAX_FIELDS 64
+/* How many rows ahead a key's slot is fetched while an earlier one is compared. */
+#define AHEAD 16
+/* Bytes parsed before their keys are found (in the second level cache with their places). */
+#define BLOCK (512 << 10)
+
+typedef struct {
+    char kind;
+    KeyTable *table;
+    char *out;        /* int32 keys, int64 times, or a string's int32 offsets */
+    char *text;       /* a string's bytes */
+    Py_ssize_t used;  /* bytes of text written */
+    uint32_t *start;  /* a key's place in the data and its length, until it is found */
+    uint32_t *length;
+    LastDate last;    /* a time's */
+} Field;
+
+/* The separators (',' and \n) of 64 bytes as bits, and in ``odd`` the bytes that are not
+   in the common form ('"', \r, not ASCII). SSE2 on x86-64 (every such processor has it),
+   a byte at a time elsewhere. */
+static inline uint64_t chunk_mask(const unsigned char *p, uint64_t *odd) {
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(','), line = _mm_set1_epi8('\n');
+    const __m128i quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
+    uint64_t seps = 0, bad = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+        __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, line));
+        __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), v);
+        seps |= (uint64_t)(uint32_t)_mm_movemask_epi8(sep) << (16 * i);
+        bad |= (uint64_t)(uint32_t)_mm_movemask_epi8(other) << (16 * i);
+    }
+    *odd = bad;
+    return seps;
+#else
+    uint64_t seps = 0, bad = 0;
+    for (int i = 0; i < 64; i++) {
+        seps |= (uint64_t)(p[i] == ',' || p[i] == '\n') << i;
+        bad |= (uint64_t)(p[i] == '"' || p[i] == '\r' || p[i] >= 0x80) << i;
+    }
+    *odd = bad;
+    return seps;
+#endif
+}
+
+/* The separators of the data, in order, 64 bytes at a time. */
+typedef struct {
+    const char *data;
+    Py_ssize_t size;
+    Py_ssize_t base; /* of the 64 bytes in ``mask`` */
+    uint64_t mask;   /* their separators not yet taken */
+} Separators;
+
+/* The next separator's place; ``size`` if there is none, -1 at a byte not in the common form. */
+static inline Py_ssize_t next_separator(Separators *s) {
+    while (!s->mask) {
+        s->base += 64;
+        if (s->base >= s->size) return s->size;
+        uint64_t odd;
+        if (s->size - s->base >= 64) {
+            s->mask = chunk_mask((const unsigned char *)s->data + s->base, &odd);
+        } else {
+            unsigned char tail[64] = {0};
+            memcpy(tail, s->data + s->base, (size_t)(s->size - s->base));
+            s->mask = chunk_mask(tail, &odd);
+        }
+        if (odd) return -1;
+    }
+    Py_ssize_t at = s->base + __builtin_ctzll(s->mask);
+    s->mask &= s->mask - 1;
+    return at;
+}
+
+/* Parse the lines of one block, data[0:size], into rows ``row0``…; the number of rows, or -1
+   if it is not the common form. ``end``: the end of all the data (read past the block to
+   load whole words). Keys are only located here, and found afterwards in a loop of their
+   own, which keeps many table lookups in flight instead of one per line. */
+static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end, Field *fields,
+                              int count, Py_ssize_t row0) {
+    Py_ssize_t row = 0, at = 0;
+    Separators separators = {data, size, -64, 0};
+    while (at < size) {
+        for (int f = 0; f < count; f++) {
+            Py_ssize_t start = at;
+            at = next_separator(&separators);
+            if (at < 0) return -1;
+            char stop = at < size ? data[at] : '\n';
+            if (stop != (f + 1 < count ? ',' : '\n')) return -1; /* a short or a long line */
+            size_t n = (size_t)(at - start);
+            if (n == 0 && count == 1) return -1; /* a blank line */
+            Field *field = &fields[f];
+            const char *p = data + start;
+            switch (field->kind) {
+            case 'k':
+                if (n == 0) return -1; /* a missing key (also keeps the rows in bound) */
+                /* fall through */
+            case 'o':
+                field->start[row] = (uint32_t)start;
+                field->length[row] = (uint32_t)n;
+                break;
+            case 't':
+                if (!parse_time(p, n, &((int64_t *)field->out)[row0 + row], &field->last))
+                    return -1;
+                break;
+            case 's':
+                if (n <= 16 && end - p >= 16) { /* a short string: two words */
+                    memcpy(field->text + field->used, p, 8);
+                    memcpy(field->text + field->used + 8, p + 8, 8);
+                } else {
+                    memcpy(field->text + field->used, p, n);
+                }
+                field->used += (Py_ssize_t)n;
+                ((int32_t *)field->out)[row0 + row + 1] = (int32_t)field->used;
+                break;
+            default:
+                break;
+            }
+            at++; /* past the comma or the line break */
+        }
+        row++;
+    }
+    for (int f = 0; f < count; f++) {
+        Field *field = &fields[f];
+        if (field->kind != 'k' && field->kind != 'o') continue;
+        const KeyTable *t = field->table;
+        int32_t *out = (int32_t *)field->out + row0;
+        uint64_t ahead[AHEAD]; /* the hashes of the next rows, whose slots are on their way */
+        for (Py_ssize_t r = 0; r < row && r < AHEAD; r++) {
+            ahead[r] = hash_key(data + field->start[r], field->length[r], end);
+            __builtin_prefetch(&t->slots[ahead[r] & t->mask]);
+        }
+        for (Py_ssize_t r = 0; r < row; r++) {
+            uint64_t hash = ahead[r % AHEAD];
+            if (r + AHEAD < row) {
+                uint64_t next =
+                    hash_key(data + field->start[r + AHEAD], field->length[r + AHEAD], end);
+                ahead[r % AHEAD] = next;
+                __builtin_prefetch(&t->slots[next & t->mask]);
+            }
+            size_t n = field->length[r];
+            const char *p = data + field->start[r];
+            if (r && n == field->length[r - 1] &&
+                same_bytes(p, data + field->start[r - 1], n, end, end)) {
+                out[r] = out[r - 1]; /* as the line before (a file grouped by user) */
+                continue;
+            }
+            int32_t found = n ? table_find_hashed(t, p, n, end, hash) : -1;
+            if (found < 0 && field->kind == 'k') return -1;
+            out[r] = found;
+        }
+    }
+    return row;
+}
+
+/* All lines of data[0:size], a block of about BLOCK bytes at a time (the block's bytes
+   and its keys' places stay in cache while its keys are found); rows or -1. */
+static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, int count,
+                             Py_ssize_t shortest) {
+    Py_ssize_t rows = 0, at = 0, capacity = 0;
+    int failed = 0;
+    while (at < size && !failed) {
+        Py_ssize_t stop = size;
+        if (size - at > BLOCK) {
+            stop = at + BLOCK;
+            while (stop > at && data[stop - 1] != '\n') stop--;
+            if (stop == at) { /* a line longer than a block */
+                const char *next = memchr(data + at + BLOCK, '\n', (size_t)(size - at - BLOCK));
+                stop = next ? next - data + 1 : size;
+            }
+        }
+        Py_ssize_t bound = (stop - at) / shortest + 1;
+        if (bound > capacity) {
+            capacity = bound;
+            for (int f = 0; f < count && !failed; f++) {
+                if (fields[f].kind != 'k' && fields[f].kind != 'o') continue;
+                uint32_t *start = PyMem_RawRealloc(fields[f].start, capacity * sizeof(uint32_t));
+                if (start) fields[f].start = start;
+                uint32_t *length = PyMem_RawRealloc(fields[f].length, capacity * sizeof(uint32_t));
+                if (length) fields[f].length = length;
+                failed = !start || !length;
+            }
+            if (failed) return -2;
+        }
+        Py_ssize_t n = parse_block(data + at, stop - at, data + size, fields, count, rows);
+        if (n < 0) return -1;
+        rows += n;
+        at = stop;
+    }
+    return rows;
+}
+
+/* read(data, kinds, tables) -> list of bytearrays, or None
+
+   ``data`` holds whole lines (the last one may lack its \n), ``kinds`` one letter per
+   field of the header, ``tables`` a KeyTable per 'k' or 'o' field, in order. The result
+   has per field that is not '-', in order: int32 keys ('k', 'o'), int64 microseconds
+   ('t'), or a string's int32 offsets and its bytes ('s'): Arrow's layout. None: the data
+   is not in the common form. */
+static PyObject *fastcsv_read(PyObject *module, PyObject *args) {
+    Py_buffer data;
+    const char *kinds;
+    Py_ssize_t count;
+    PyObject *tables;
+    if (!PyArg_ParseTuple(args, "y*s#O!", &data, &kinds, &count, &PyTuple_Type, &tables))
+        return NULL;
+    PyObject *result = NULL, *outputs = PyList_New(0);
+    Field fields[MAX_FIELDS];
+    memset(fields, 0, sizeof(fields));
+    if (!outputs) goto done;
+    if (count < 1 || count > MAX_FIELDS) {
+        PyErr_SetString(PyExc_ValueError, "kinds: 1 to 64 fields");
+        goto done;
+    }
+    /* at most this many rows: each line has its separators, a key at least a byte and a
+       time 20; the buffers are cut to the rows there are, and what is never written is
+       never touched, so the bound costs no memory */
+    Py_ssize_t shortest = count;
+    for (Py_ssize_t f = 0; f < count; f++) shortest += kinds[f] == 'k' ? 1 : kinds[f] == 't' ? 20 : 0;
+    Py_ssize_t rows = data.len / shortest + 1;
+    const char *bytes = (const char *)data.buf;
+    Py_ssize_t next_table = 0;
+    for (Py_ssize_t f = 0; f < count; f++) {
+        Field *field = &fields[f];
+        field->kind = kinds[f];
+        Py_ssize_t width = 0;
+        switch (kinds[f]) {
+        case 'k':
+        case 'o': {
+            PyObject *t = next_table < PyTuple_GET_SIZE(tables)
+                              ? PyTuple_GET_ITEM(tables, next_table++) : NULL;
+            if (!t || !PyObject_TypeCheck(t, &KeyTableType)) {
+                PyErr_SetString(PyExc_TypeError, "a KeyTable per key field");
+                goto done;
+            }
+            field->table = (KeyTable *)t;
+            width = 4;
+            break;
+        }
+        case 't': width = 8; break;
+        case 's': width = 4; break;
+        case '-': continue;
+        default:
+            PyErr_Format(PyExc_ValueError, "unknown kind %c", kinds[f]);
+            goto done;
+        }
+        PyObject *out = PyByteArray_FromStringAndSize(NULL, (rows + (kinds[f] == 's')) * width);
+        if (!out || PyList_Append(outputs, out) < 0) {
+            Py_XDECREF(out);
+            goto done;
+        }
+        Py_DECREF(out);
+        field->out = PyByteArray_AS_STRING(out);
+        if (kinds[f] == 's') {
+            ((int32_t *)field->out)[0] = 0;
+            PyObject *text = PyByteArray_FromStringAndSize(NULL, data.len + 16);
+            if (!text || PyList_Append(outputs, text) < 0) {
+                Py_XDECREF(text);
+                goto done;
+            }
+            Py_DECREF(text);
+            field->text = PyByteArray_AS_STRING(text);
+        }
+    }
+    if (data.len > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "data: at most 2 GiB at a time");
+        goto done;
+    }
+    Py_ssize_t parsed;
+    Py_BEGIN_ALLOW_THREADS
+    parsed = parse_rows(bytes, data.len, fields, (int)count, shortest);
+    Py_END_ALLOW_THREADS
+    if (parsed == -2) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (parsed < 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    Py_ssize_t k = 0;
+    for (Py_ssize_t f = 0; f < count; f++) {  /* only what was written */
+        if (kinds[f] == '-') continue;
+        Py_ssize_t width = kinds[f] == 't' ? 8 : 4;
+        if (PyByteArray_Resize(PyList_GET_ITEM(outputs, k++), (parsed + (kinds[f] == 's')) * width) < 0)
+            goto done;
+        if (kinds[f] == 's' && PyByteArray_Resize(PyList_GET_ITEM(outputs, k++), fields[f].used) < 0)
+            goto done;
+    }
+    result = Py_NewRef(outputs);
+done:
+    for (int f = 0; f < MAX_FIELDS; f++) {
+        PyMem_RawFree(fields[f].start);
+        PyMem_RawFree(fields[f].length);
+    }
+    Py_XDECREF(outputs);
+    PyBuffer_Release(&data);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"read", fastcsv_read, METH_VARARGS, PyDoc_STR("Parse lines in the common form.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastcsv", PyDoc_STR("The common form of large CSV inputs."), -1,
+    methods,
+};
+
+PyMODINIT_FUNC PyInit__fastcsv(void) {
+    if (PyType_Ready(&KeyTableType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddObjectRef(m, "KeyTable", (PyObject *)&KeyTableType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
