@@ -210,26 +210,40 @@ def read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csvinput, "_PIECE", 1)
 
 
+#: The hand-made log off the common form the C reader takes (CRLF, quotes, a time with a
+#: space for its T): Arrow's reader reads it.
+UNCOMMON = (
+    LOG.replace("\n", "\r\n")
+    .replace("INV-1,", '"INV-1",')
+    .replace("2025-01-01T08:00:00Z", "2025-01-01 08:00:00Z")
+)
+
+
+@pytest.mark.parametrize("log", [LOG, UNCOMMON], ids=["C reader", "Arrow's reader"])
 @pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "two pieces"])
 def test_a_log_read_in_small_blocks_gives_the_same_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: bool, log: str
 ) -> None:
     """The log is converted a block at a time: with blocks of a line or two, people's
     events, objects and actions performing two functions span many blocks (and, read as
-    two pieces side by side, both pieces)."""
+    two pieces side by side, both pieces). Either reader gives the known answer."""
     # invoice.enter also approves (a second function), so ann and ben approve on entering
-    folder, events = setup(tmp_path, mapping=MAPPING + "invoice.enter,APPROVE\n")
+    folder, events = setup(tmp_path, log=log, mapping=MAPPING + "invoice.enter,APPROVE\n")
     assert run(folder, events, tmp_path / "whole.csv")[0] == 0
     monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
+    monkeypatch.setattr(csvinput, "_COMMON_BLOCK", 64)
     if pieces:
         read_in_pieces(monkeypatch)
     assert run(folder, events, tmp_path / "blocks.csv")[0] == 0
     whole = (tmp_path / "whole.csv").read_text()
     assert (tmp_path / "blocks.csv").read_text() == whole
     assert "ben,R1,high,window,,2025-01-01T08:00:00Z,2025-01-01T08:00:00Z" in whole
-    folder, events = setup(tmp_path / "known")
+    folder, events = setup(tmp_path / "known", log=log)
     assert run(folder, events, tmp_path / "known.csv")[0] == 0
     assert (tmp_path / "known.csv").read_text().splitlines() == EXPECTED
+    fields = {"actor": csvinput.STRING}
+    common = csvinput.CsvFile(events.parent, "events", events).read_common(fields)
+    assert (common is None) == (log == UNCOMMON)  # which reader read it
 
 
 @pytest.mark.parametrize(

@@ -423,7 +423,7 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
                 out[r] = out[r - 1]; /* as the line before (a file grouped by user) */
                 continue;
             }
-            int32_t found = n ? table_find_hashed(t, p, n, end, hash) : -1;
+            int32_t found = table_find_hashed(t, p, n, end, hash);
             if (found < 0 && field->kind == 'k') return -1;
             out[r] = found;
         }
@@ -431,19 +431,19 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
     return row;
 }
 
-/* All lines of data[0:size], a block of about BLOCK bytes at a time (the block's bytes
+/* All lines of data[0:size], a block of about ``block`` bytes at a time (the block's bytes
    and its keys' places stay in cache while its keys are found); rows or -1. */
 static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, int count,
-                             Py_ssize_t shortest) {
+                             Py_ssize_t shortest, Py_ssize_t block) {
     Py_ssize_t rows = 0, at = 0, capacity = 0;
     int failed = 0;
     while (at < size && !failed) {
         Py_ssize_t stop = size;
-        if (size - at > BLOCK) {
-            stop = at + BLOCK;
+        if (size - at > block) {
+            stop = at + block;
             while (stop > at && data[stop - 1] != '\n') stop--;
             if (stop == at) { /* a line longer than a block */
-                const char *next = memchr(data + at + BLOCK, '\n', (size_t)(size - at - BLOCK));
+                const char *next = memchr(data + at + block, '\n', (size_t)(size - at - block));
                 stop = next ? next - data + 1 : size;
             }
         }
@@ -468,7 +468,7 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
     return rows;
 }
 
-/* read(data, kinds, tables) -> list of bytearrays, or None
+/* read(data, kinds, tables, block=BLOCK) -> list of bytearrays, or None
 
    ``data`` holds whole lines (the last one may lack its \n), ``kinds`` one letter per
    field of the header, ``tables`` a KeyTable per 'k' or 'o' field, in order. The result
@@ -480,12 +480,18 @@ static PyObject *fastcsv_read(PyObject *module, PyObject *args) {
     const char *kinds;
     Py_ssize_t count;
     PyObject *tables;
-    if (!PyArg_ParseTuple(args, "y*s#O!", &data, &kinds, &count, &PyTuple_Type, &tables))
+    Py_ssize_t block = BLOCK;
+    if (!PyArg_ParseTuple(args, "y*s#O!|n", &data, &kinds, &count, &PyTuple_Type, &tables,
+                          &block))
         return NULL;
     PyObject *result = NULL, *outputs = PyList_New(0);
     Field fields[MAX_FIELDS];
     memset(fields, 0, sizeof(fields));
     if (!outputs) goto done;
+    if (block < 1) {
+        PyErr_SetString(PyExc_ValueError, "block: at least a byte");
+        goto done;
+    }
     if (count < 1 || count > MAX_FIELDS) {
         PyErr_SetString(PyExc_ValueError, "kinds: 1 to 64 fields");
         goto done;
@@ -546,7 +552,7 @@ static PyObject *fastcsv_read(PyObject *module, PyObject *args) {
     }
     Py_ssize_t parsed;
     Py_BEGIN_ALLOW_THREADS
-    parsed = parse_rows(bytes, data.len, fields, (int)count, shortest);
+    parsed = parse_rows(bytes, data.len, fields, (int)count, shortest, block);
     Py_END_ALLOW_THREADS
     if (parsed == -2) {
         PyErr_NoMemory();

@@ -1,0 +1,226 @@
+"""The C reader of the common CSV form (``_fastcsv.c``, issue #15) against Arrow's reader.
+
+Whatever the C reader accepts it must read exactly as Arrow does; whatever it cannot read
+it must refuse (None), so that Arrow reads the file and names what is wrong. And it must
+accept the common form itself, or ``sod actual`` silently falls back to the slow path.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backoffice.core.accessrisk import _fastcsv
+from backoffice.core.accessrisk.csvinput import STRING, TIME, CsvFile, Ids, key, optional
+
+USERS = ["u01", "u02", "ann", "bob.smith", "a-very-long-user-name-x", "a-very-long-user-name-y"]
+ACTIONS = ["FB60", "F110", "vendor.note.delete.v2", "vendor.note.create.v2", "payment.release"]
+users = Ids(pa.array(USERS, pa.string()), "users.csv")
+actions = Ids(pa.array(ACTIONS, pa.string()), "actions")
+KINDS = "kost"  # actor, action, object, time
+TABLES = (users.table(), actions.table())
+
+zone = st.one_of(
+    st.just("Z"),
+    st.builds(
+        lambda sign, h, m: f"{sign}{h:02d}:{m:02d}",
+        st.sampled_from("+-"),
+        st.integers(0, 23),
+        st.integers(0, 59),
+    ),
+)
+fraction = st.one_of(
+    st.just(""),
+    st.integers(1, 6).flatmap(
+        lambda n: st.text("0123456789", min_size=n, max_size=n).map(lambda d: "." + d)
+    ),
+)
+moment = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31))
+common_time = st.builds(
+    lambda t, f, z: t.strftime("%Y-%m-%dT%H:%M:%S") + f + z, moment, fraction, zone
+)
+common_object = st.text(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/: ", max_size=24
+)
+common_line = st.builds(
+    lambda a, b, o, t: f"{a},{b},{o},{t}",
+    st.sampled_from(USERS),
+    st.one_of(st.sampled_from(ACTIONS), st.sampled_from(["", "DISPLAY", "FB6", "FB600"])),
+    common_object,
+    common_time,
+)
+
+
+def arrow(text: bytes) -> pa.Table:
+    """The log as Arrow reads it (``CsvFile.batches``' options)."""
+    return pcsv.read_csv(
+        io.BytesIO(text),
+        read_options=pcsv.ReadOptions(column_names=["actor", "action", "object", "time"]),
+        convert_options=pcsv.ConvertOptions(
+            column_types={
+                "actor": pa.string(),
+                "action": pa.string(),
+                "object": pa.string(),
+                "time": pa.timestamp("us", tz="UTC"),
+            }
+        ),
+    )
+
+
+def c_read(text: bytes, block: int = 1 << 19) -> list[np.ndarray | pa.Array] | None:
+    parsed = _fastcsv.read(text, KINDS, TABLES, block)
+    if parsed is None:
+        return None
+    actor, action, offsets, data, time = parsed
+    rows = len(actor) // 4
+    objects = pa.Array.from_buffers(
+        pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return [
+        np.frombuffer(actor, np.int32),
+        np.frombuffer(action, np.int32),
+        objects,
+        np.frombuffer(time, np.int64),
+    ]
+
+
+def assert_as_arrow_reads(text: bytes, block: int = 1 << 19) -> bool:
+    """If the C reader accepts ``text``, Arrow reads the same; whether it accepted."""
+    mine = c_read(text, block)
+    if mine is None:
+        return False
+    table = arrow(text)  # raises if the C reader accepted what Arrow refuses
+    actor, action, objects, time = mine
+    position = {u: i for i, u in enumerate(USERS)}
+    assert actor.tolist() == [position[a] for a in table["actor"].to_pylist()]
+    action_at = {a: i for i, a in enumerate(ACTIONS)}
+    assert action.tolist() == [action_at.get(a, -1) for a in table["action"].to_pylist()]
+    assert objects.to_pylist() == table["object"].to_pylist()
+    expected = table["time"].cast(pa.int64()).to_pylist()
+    assert time.tolist() == expected
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(common_line, min_size=1, max_size=30),
+    ending=st.sampled_from(["\n", ""]),
+    block=st.sampled_from([1, 7, 64, 1 << 19]),
+)
+def test_the_common_form_is_read_as_arrow_reads_it(
+    lines: list[str], ending: str, block: int
+) -> None:
+    """Keys of any length (prefixes shared, longer than 8 and 16 bytes), optional keys not
+    in the table, empty objects, times with fractions and zones, a last line without its
+    break, and blocks from one byte (every line a block of its own) to the default."""
+    text = ("\n".join(lines) + ending).encode()
+    assert assert_as_arrow_reads(text, block)
+
+
+#: What may break the common form, put anywhere in a line.
+breakers = st.sampled_from(['"', "\r", "é", ",", "\n", "\n\n", "", "x", "9", ":", "T", "Z", "+"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(common_line, min_size=1, max_size=8), where=st.data())
+def test_anything_accepted_off_the_common_form_is_read_as_arrow_reads_it(
+    lines: list[str], where: st.DataObject
+) -> None:
+    """A quote, a carriage return, a non-ASCII byte, a field too many or too few, a blank
+    line, a changed digit of a time: the C reader refuses, or reads it as Arrow does.
+    Refused input is read by Arrow, which names the line (tests/unit/test_sod_actual.py)."""
+    line = where.draw(st.integers(0, len(lines) - 1))
+    text = lines[line]
+    at = where.draw(st.integers(0, len(text)))
+    cut = where.draw(st.integers(0, 2))
+    lines[line] = text[:at] + where.draw(breakers) + text[at + cut :]
+    raw = ("\n".join(lines) + "\n").encode()
+    try:
+        assert_as_arrow_reads(raw)
+    except (pa.ArrowInvalid, KeyError) as exc:  # accepted what Arrow refuses, or a new key
+        raise AssertionError(f"accepted {raw!r}, which Arrow does not read alike: {exc}") from exc
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (b'u01,FB60,"o,1",2025-03-01T10:00:00Z\n', "a quoted field"),
+        (b"u01,FB60,o1,2025-03-01T10:00:00Z\r\n", "a carriage return"),
+        ("u01,FB60,Ölfeld,2025-03-01T10:00:00Z\n".encode(), "not ASCII"),
+        (b"u01,FB60,o1,2025-03-01T10:00:00Z\n\nu02,FB60,o1,2025-03-01T10:00:00Z\n", "a blank line"),
+        (b"u01,FB60,2025-03-01T10:00:00Z\n", "a field too few"),
+        (b"u01,FB60,o1,x,2025-03-01T10:00:00Z\n", "a field too many"),
+        (b",FB60,o1,2025-03-01T10:00:00Z\n", "no actor"),
+        (b"zoe,FB60,o1,2025-03-01T10:00:00Z\n", "an actor not in the table"),
+        (b"u01,FB60,o1,\n", "no time"),
+        (b"u01,FB60,o1,2025-03-01 10:00:00Z\n", "a space for the T"),
+        (b"u01,FB60,o1,2025-03-01T10:00:00\n", "no zone"),
+        (b"u01,FB60,o1,2025-03-01T10:00Z\n", "no seconds"),
+        (b"u01,FB60,o1,2025-03-01T10:00:00+0100\n", "a zone without its colon"),
+        (b"u01,FB60,o1,2025-03-01T10:00:00.1234567Z\n", "more than microseconds"),
+        (b"u01,FB60,o1,2025-02-29T10:00:00Z\n", "no such day"),
+        (b"u01,FB60,o1,2024-13-01T10:00:00Z\n", "no such month"),
+        (b"u01,FB60,o1,2024-12-01T24:00:00Z\n", "no such hour"),
+        (b"u01,FB60,o1,2024-12-01T23:00:60Z\n", "a leap second"),
+    ],
+)
+def test_what_is_not_the_common_form_is_refused(text: bytes, why: str) -> None:
+    assert _fastcsv.read(text, KINDS, TABLES) is None, why
+
+
+def test_a_date_seen_before_is_still_checked_in_full_after_another() -> None:
+    """The reader keeps the last date it parsed (a log in time order repeats it): a
+    bad date after a good one, and a good one after a bad one, are judged on their own."""
+    good = b"u01,FB60,o1,2024-02-29T10:00:00Z\n"
+    assert _fastcsv.read(good + b"u01,FB60,o1,2023-02-29T10:00:00Z\n", KINDS, TABLES) is None
+    assert assert_as_arrow_reads(good * 3 + b"u01,FB60,o1,2024-03-01T00:00:00+01:00\n")
+
+
+def test_a_repeated_id_keeps_its_first_place_and_an_empty_id_is_found() -> None:
+    """As Arrow's index_in: the first of equal ids; an empty id is an id like any other
+    for an optional key (a missing one is refused for a required key)."""
+    table = Ids(pa.array(["a", "", "a", "abcdefghijklmnopq"], pa.string()), "t").table()
+    assert table is not None
+    found = _fastcsv.read(b"a\n\nabcdefghijklmnopq\n", "o", (table,))
+    assert found is None  # a blank line is never the common form
+    found = _fastcsv.read(b"a,\n,\nabcdefghijklmnopq,\nabcdefghijklmnopz,\n", "o-", (table,))
+    assert found is not None
+    assert np.frombuffer(found[0], np.int32).tolist() == [0, 1, 3, -1]
+
+
+def test_a_line_longer_than_a_block_is_read_whole() -> None:
+    lines = [f"u01,FB60,{'o' * 300},2025-03-01T10:00:0{i}Z" for i in range(3)]
+    assert assert_as_arrow_reads(("\n".join(lines) + "\n").encode(), block=64)
+
+
+def test_read_common_reads_a_file_in_pieces_and_skips_other_columns(tmp_path: Path) -> None:
+    """Through ``CsvFile``: a quoted header with a column more, in another order, read as
+    two pieces; and a file off the common form is None, for Arrow to read."""
+    path = tmp_path / "log.csv"
+    rows = [
+        f"{t:%Y-%m-%dT%H:%M:%SZ},x{i},{USERS[i % 3]},{ACTIONS[i % 5]},o{i}"
+        for i, t in enumerate(
+            datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=h) for h in range(40)
+        )
+    ]
+    path.write_text('"time","note","actor","action","object"\n' + "\n".join(rows) + "\n")
+    file = CsvFile(tmp_path, "events", path)
+    fields = {"actor": key(users), "action": optional(actions), "object": STRING, "time": TIME}
+    pieces = [file.read_common(fields, piece) for piece in file.pieces(2)]
+    actor = np.concatenate([p["actor"] for p in pieces if p is not None])
+    assert actor.tolist() == [i % 3 for i in range(40)]
+    times = np.concatenate([p["time"] for p in pieces if p is not None])
+    assert times[1] - times[0] == 3600 * 10**6
+    assert pa.concat_arrays([p["object"] for p in pieces if p is not None]).to_pylist() == [
+        f"o{i}" for i in range(40)
+    ]
+    path.write_text(path.read_text().replace("o7", '"o7"'))
+    assert CsvFile(tmp_path, "events", path).read_common(fields) is None
