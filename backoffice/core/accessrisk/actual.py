@@ -123,7 +123,8 @@ def _object_names(
     for i, part in enumerate(parts):
         if bounds[i] < bounds[i + 1]:
             local = kept[i][ordered[bounds[i] : bounds[i + 1]] - starts[i]]
-            pieces.extend(part.object_column.take(pa.array(part.source[local])).chunks)
+            places = local if part.source is None else part.source[local]
+            pieces.extend(part.object_column.take(pa.array(places)).chunks)
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.arange(len(order))
     return pa.concat_arrays(pieces).take(pa.array(inverse))

@@ -76,14 +76,15 @@ class EventLog:
     ``function`` is -1 in the row of an event that performs no function.
 
     Objects stay strings in ``object_column`` (one per row of the file read, '' for none)
-    until the few rows that matter are known: ``source`` is each row's place there.
+    until the few rows that matter are known: ``source`` is each row's place there (None:
+    the same place, the log's rows are the file's).
     ``events`` counts the events read, ``mapped`` those whose action performs a function.
     """
 
     user: Index
     function: Index
     time: npt.NDArray[np.int64]  # microseconds since 1970-01-01 UTC
-    source: npt.NDArray[np.int64]
+    source: npt.NDArray[np.int64] | None  # None: row i is the i-th of object_column
     object_column: pa.ChunkedArray
     events: int
     mapped: int
@@ -141,7 +142,7 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
         function=joined("function"),
         time=joined("time"),
         source=np.concatenate(
-            [log.source + offset for log, offset in zip(logs, offsets, strict=False)]
+            [_sources(log) + offset for log, offset in zip(logs, offsets, strict=False)]
         ),
         object_column=pa.chunked_array(
             [chunk for log in logs for chunk in log.object_column.chunks], pa.string()
@@ -149,6 +150,10 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
         events=sum(log.events for log in logs),
         mapped=sum(log.mapped for log in logs),
     )
+
+
+def _sources(log: EventLog) -> npt.NDArray[np.int64]:
+    return np.arange(len(log.user), dtype=np.int64) if log.source is None else log.source
 
 
 def read_event_parts(
@@ -178,7 +183,10 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
         common = list(pool.map(lambda piece: file.read_common(fields, piece), pieces))
     if all(block is not None for block in common):
         return [
-            _expand(
+            part
+            for block in common
+            if block is not None
+            for part in _expand(
                 actions,
                 block["actor"],
                 block["action"],
@@ -186,8 +194,6 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
                 pa.chunked_array([block["object"]]),
                 len(block["time"]),
             )
-            for block in common
-            if block is not None
         ]
     return _read_arrow(file, pieces, users, actions)
 
@@ -211,7 +217,7 @@ def _read_arrow(
             action = actions.actions.find(pa.chunked_array([batch.column("action")]))
             time = _micros(time_column) if not time_column.null_count else _none(len(batch))
             objects = pa.chunked_array([batch.column("object")])
-            parts.append(_expand(actions, user, action, time, objects, batch.num_rows))
+            parts.extend(_expand(actions, user, action, time, objects, batch.num_rows))
             rows += batch.num_rows
         return _Piece(parts, rows, missing_time)
 
@@ -302,13 +308,14 @@ def _expand(
     time: npt.NDArray[np.int64],
     objects: pa.ChunkedArray,
     events: int,
-) -> EventLog:
-    """One row per function an event performs, and a row of function -1 for an event
-    that performs none (the rows stay in place: dropping them costs more than keeping).
+) -> list[EventLog]:
+    """The events as read, each with its first function (-1 for an event that performs
+    none: the rows stay in place, dropping them costs more than keeping), and a second
+    part with a row per further function of the few events of actions that perform more.
 
-    Most actions perform one function: each event's first function is one gather (the
-    rows of unknown actions, -1, read the -1 put after the last action); only the events
-    of actions with more functions get further rows, after the others.
+    The first is one gather (the rows of unknown actions, -1, read the -1 put after the
+    last action); the columns as read are kept, not copied, and its rows are its objects'
+    places: nothing is written for the millions of rows but their functions.
     """
     per_action = np.diff(actions.ptr)
     first = np.full(len(per_action) + 1, -1, dtype=np.int32)  # the last one: action -1
@@ -316,7 +323,7 @@ def _expand(
     first[:-1][some] = actions.function[actions.ptr[:-1][some]]
     function = first[action]
     mapped = int(np.count_nonzero(function >= 0))
-    source = np.arange(len(action), dtype=np.int64)
+    parts = [EventLog(user, function, time, None, objects, events, mapped)]
     more = np.append(per_action > 1, False)
     extra = np.flatnonzero(more[action])
     if len(extra):
@@ -325,21 +332,9 @@ def _expand(
         within = np.arange(len(repeated), dtype=np.int64)
         within -= np.repeat(np.cumsum(counts) - counts, counts)
         within += 1
-        source = np.concatenate([source, repeated])
-        function = np.concatenate(
-            [function, actions.function[actions.ptr[action[repeated]] + within]]
-        )
-        user = np.concatenate([user, user[repeated]])
-        time = np.concatenate([time, time[repeated]])
-    return EventLog(
-        user=user,
-        function=function,
-        time=time,
-        source=source,
-        object_column=objects,
-        events=events,
-        mapped=mapped,
-    )
+        further = actions.function[actions.ptr[action[repeated]] + within]
+        parts.append(EventLog(user[repeated], further, time[repeated], repeated, objects, 0, 0))
+    return parts
 
 
 # -- OCEL 2.0 ----------------------------------------------------------------------------------
@@ -425,7 +420,7 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) ->
     time = _times(pa.chunked_array([pa.array(time_col, pa.string())]), time_error)
     action = actions.actions.find(pa.chunked_array([pa.array(action_col, pa.string())]))
     objects = pa.chunked_array([pa.array(object_col, pa.string())])
-    log = _expand(actions, user, action, time, objects, events)
+    log = merge_logs(_expand(actions, user, action, time, objects, events))
     mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0
     return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
 
