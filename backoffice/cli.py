@@ -69,9 +69,14 @@ def _bulk() -> Iterator[None]:
     """The bulk commands (numpy and Arrow over millions of rows) make few Python objects
     and no cycles worth collecting, but the collector would run while imports and Arrow's
     batches make objects, stalling the threads that read; and they never use pandas.
-    Both off for the command: together 0.5-0.7 s of 5 s on ``sod actual`` large."""
+    Both off for the command: together 0.5-0.7 s of 5 s on ``sod actual`` large. And
+    OpenBLAS's spinning threads (0.1 s of CPU time on two cores)."""
     was_enabled = gc.isenabled()
     gc.disable()
+    # OpenBLAS's threads spin after numpy's import, taking CPU time from the readers, and
+    # nothing here multiplies matrices (read once, when numpy is first imported)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
     finder = None
     if "pandas" not in sys.modules:
         finder = _NoPandas()
@@ -79,6 +84,10 @@ def _bulk() -> Iterator[None]:
     try:
         yield
     finally:
+        if blas is None:
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = blas
         if finder is not None:
             sys.meta_path.remove(finder)
         if was_enabled:

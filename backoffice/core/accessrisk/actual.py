@@ -33,6 +33,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from backoffice.core.accessrisk import _native
 from backoffice.core.accessrisk.analysis import Analysis, _mitigated, _violation_keys
 from backoffice.core.accessrisk.events import (
     EventLog,
@@ -53,9 +54,6 @@ from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
 
 #: Bits of a person's signature of functions performed (:func:`_maybe_complete`).
 _BITS = 64
-_ALL = (1 << _BITS) - 1
-#: Rows tested at a time: their temporaries stay in the core's cache.
-_SLICE = 1 << 16
 _THREADS = 2
 
 __all__ = ["KINDS", "ActualReport", "Findings", "analyze_actual", "find_actual", "merge_logs"]
@@ -146,65 +144,41 @@ def _maybe_complete(
     A row can only be in a complete group if one of its function's risks has all its
     bits in the person's signature. That is necessary, not sufficient (two functions may
     share a bit), so the exact test follows on the few rows kept: about one in twenty on
-    ``large``, instead of sorting them all. The work goes a cache-sized slice of rows at
-    a time: temporaries of the whole log cost more in page faults than the tests.
+    ``large``, instead of sorting them all. Both passes are loops in C (``_native.c``):
+    numpy needed a 64 MB flag per person and bit, and a pass per risk of a function.
     """
     member_ptr, member_risk, _ = members
     n_users = max((int(p.user.max()) + 1 for p in parts if len(p.user)), default=0)
-    # function -1 (performs none) reads the last entry of each table: a bit no risk needs
+    # function -1 (performs none) reads the last entry: a bit no risk needs
     bit = np.append(np.arange(len(rules.function_ids), dtype=np.int64) % (_BITS - 1), _BITS - 1)
-    bit = bit.astype(np.uint64)
-    # the signatures: a flag per (person, bit), packed into one 64-bit word per person
-    flags = np.zeros(n_users * _BITS, dtype=bool)
-    width = np.int32 if n_users * _BITS < 1 << 31 else np.int64  # half the traffic if it fits
-    bit_key: npt.NDArray[np.integer[Any]] = bit.astype(width)
+    one = np.left_shift(np.uint64(1), bit.astype(np.uint64))
 
-    def mark(part: EventLog, flags: npt.NDArray[np.bool_] = flags) -> None:
-        """Set the part's flags: they only ever become True, so threads may share them."""
-        for at in range(0, len(part.user), _SLICE):
-            key: npt.NDArray[np.integer[Any]] = part.user[at : at + _SLICE].astype(width)
-            key *= _BITS
-            key += bit_key[part.function[at : at + _SLICE]]
-            flags[key] = True
+    def mark(part: EventLog) -> npt.NDArray[np.uint64]:
+        """The part's signatures (C, without the GIL: one part per core)."""
+        signature = np.zeros(n_users, dtype=np.uint64)
+        _native.signatures(_int32(part.user), _int32(part.function), one, signature)
+        return signature
 
     with ThreadPoolExecutor(_THREADS) as pool:
-        list(pool.map(mark, parts))
-    signature: npt.NDArray[np.uint64] = np.packbits(flags, bitorder="little").view("<u8")
-    del flags
-    # the bits each risk needs, and per function the needs of its risks (-1: none)
+        signature = np.bitwise_or.reduce(list(pool.map(mark, parts)) or [np.zeros(0, np.uint64)])
+    # the bits each risk needs, in the order of each function's risks (``members``)
     risk_of = np.repeat(np.arange(len(rules.risk_ids)), np.diff(rules.risk_ptr))
     needs = np.zeros(len(rules.risk_ids), dtype=np.uint64)
-    np.bitwise_or.at(needs, risk_of, np.left_shift(np.uint64(1), bit[rules.risk_function]))
-    counts = np.append(np.diff(member_ptr), 0)
-    tables = []
-    for j in range(int(counts.max()) if len(counts) else 0):
-        # the j-th risk of each function (all bits set where there is none: only a
-        # signature with all 64 bits passes, and the test is only necessary anyway)
-        table = np.full(len(counts), np.uint64(_ALL), dtype=np.uint64)
-        has = counts > j
-        table[has] = needs[member_risk[member_ptr[:-1][has[:-1]] + j]]
-        tables.append(table)
+    np.bitwise_or.at(needs, risk_of, one[rules.risk_function])
+    member_needs = needs[member_risk]
 
     def test(part: EventLog) -> npt.NDArray[np.intp]:
-        keep = np.zeros(len(part.user), dtype=bool)
-        for at in range(0, len(part.user), _SLICE):
-            f = part.function[at : at + _SLICE]
-            mine = signature[part.user[at : at + _SLICE]]
-            ok = keep[at : at + _SLICE]
-            for table in tables[:2]:
-                need = table[f]
-                ok |= (need & mine) == need
-            if len(tables) > 2:  # few functions are in more than two risks
-                more = np.flatnonzero(counts[f] > 2)
-                f, mine = f[more], mine[more]
-                for table in tables[2:]:
-                    need = table[f]
-                    ok[more[(need & mine) == need]] = True
-        maybe = np.flatnonzero(keep)
-        return maybe[part.function[maybe] >= 0]
+        kept = _native.maybe(
+            _int32(part.user), _int32(part.function), signature, member_ptr, member_needs
+        )
+        return np.frombuffer(kept, np.int64).astype(np.intp, copy=False)
 
-    with ThreadPoolExecutor(_THREADS) as pool:  # numpy lets go of the GIL: two cores
+    with ThreadPoolExecutor(_THREADS) as pool:
         return list(pool.map(test, parts))
+
+
+def _int32(values: npt.NDArray[Any]) -> Ints:
+    return np.ascontiguousarray(values, dtype=np.int32)
 
 
 def _complete_rows(

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from typing_extensions import override
 
-from backoffice.core.accessrisk import _fastcsv
+from backoffice.core.accessrisk import _native
 from backoffice.core.accessrisk.errors import InputError
 
 __all__ = [
@@ -79,7 +79,7 @@ _PROBE = 8 << 10
 Index = npt.NDArray[np.int32]
 #: What :meth:`CsvFile.read_common` read: per column, its keys, times or strings.
 Block = dict[str, Any]
-#: What :meth:`CsvFile.read_common` makes of a column: a kind of ``_fastcsv.c`` and its ids.
+#: What :meth:`CsvFile.read_common` makes of a column: a kind of ``_native.c`` and its ids.
 Field = tuple[str, "Ids | None"]
 TIME: Field = ("t", None)
 STRING: Field = ("s", None)
@@ -257,7 +257,7 @@ class CsvFile:
         value of ``ids`` (its position, as :meth:`Ids.find`); ``optional(ids)``, the same
         or -1; ``TIME``, microseconds UTC; ``STRING``, an Arrow string array. The common
         form is what most exports are: no quotes, no \\r, ASCII, no blank or short line,
-        no unknown key, times as ``2025-03-01T10:00:00Z`` (``_fastcsv.c`` says exactly).
+        no unknown key, times as ``2025-03-01T10:00:00Z`` (``_native.c`` says exactly).
         It is parsed in C without the interpreter's lock: several times Arrow's speed.
         """
         names = self.header()
@@ -277,7 +277,7 @@ class CsvFile:
                 piece = (len(handle.readline()), os.path.getsize(self.path))
         start, end = piece
         if start == end:  # no rows (mmap refuses an empty file)
-            parsed = _fastcsv.read(b"", kinds, tuple(tables), _COMMON_BLOCK)
+            parsed = _native.read(b"", kinds, tuple(tables), _COMMON_BLOCK)
             return None if parsed is None else _block(names, fields, parsed)
         with (
             open(self.path, "rb") as handle,
@@ -286,7 +286,7 @@ class CsvFile:
             whole[start:end] as data,
         ):
             mapped.madvise(mmap.MADV_SEQUENTIAL)
-            parsed = _fastcsv.read(data, kinds, tuple(tables), _COMMON_BLOCK)
+            parsed = _native.read(data, kinds, tuple(tables), _COMMON_BLOCK)
         return None if parsed is None else _block(names, fields, parsed)
 
     def check_line_lengths(self) -> None:
@@ -428,13 +428,13 @@ class Ids:
         words = _words(pa.chunked_array([ids]))
         self._keys = _order_keys(np.concatenate(words)) if words and is_sorted else None
         self._digits = _Digits.build(np.concatenate(words)) if words else None
-        self._table: _fastcsv.KeyTable | None = None
+        self._table: _native.KeyTable | None = None
         self._building = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def table(self) -> _fastcsv.KeyTable | None:
+    def table(self) -> _native.KeyTable | None:
         """The ids as the C reader's hash table (built once, by the first thread that asks);
         None for ids it cannot hold."""
         with self._building:
@@ -442,7 +442,7 @@ class Ids:
                 n = len(self.ids)
                 offsets = np.frombuffer(self.ids.buffers()[1], np.int32, n + 1, self.ids.offset * 4)
                 data = self.ids.buffers()[2]
-                self._table = _fastcsv.KeyTable(offsets.data, data or b"")
+                self._table = _native.KeyTable(offsets, data or b"")
             return self._table
 
     def find(self, values: pa.ChunkedArray, *, runs: bool = False) -> Index:

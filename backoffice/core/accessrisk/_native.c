@@ -1,4 +1,5 @@
-/* The common form of a large CSV input, parsed in one pass (issue #15: ``sod actual``).
+/* The hot loops of ``sod actual`` (issue #15): the common form of a large CSV input, parsed
+   in one pass, and the signatures that find the few events that may matter.
 
    Arrow's CSV reader is general: quoting, any encoding of a time, nulls. Most of its cost
    on a 10 M-line event log is that generality. This module reads only the common form,
@@ -189,7 +190,7 @@ done:
 
 static PyTypeObject KeyTableType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "backoffice.core.accessrisk._fastcsv.KeyTable",
+    .tp_name = "backoffice.core.accessrisk._native.KeyTable",
     .tp_doc = PyDoc_STR("Distinct ids, found by hashing (the common form's keys)."),
     .tp_basicsize = sizeof(KeyTable),
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -475,7 +476,7 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
    has per field that is not '-', in order: int32 keys ('k', 'o'), int64 microseconds
    ('t'), or a string's int32 offsets and its bytes ('s'): Arrow's layout. None: the data
    is not in the common form. */
-static PyObject *fastcsv_read(PyObject *module, PyObject *args) {
+static PyObject *native_read(PyObject *module, PyObject *args) {
     Py_buffer data;
     const char *kinds;
     Py_ssize_t count;
@@ -582,17 +583,111 @@ done:
     return result;
 }
 
+/* -- signatures (actual conflicts) ------------------------------------------------------ */
+
+/* Buffers of ``rows`` int32 values each, checked to lie in [low, high). */
+static int check_range(const int32_t *values, Py_ssize_t rows, int32_t low, int64_t high,
+                       const char *name) {
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        if (values[i] < low || values[i] >= high) {
+            PyErr_Format(PyExc_ValueError, "%s %d at row %zd is out of range", name,
+                         (int)values[i], i);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* signatures(user, function, bits, out): out[user] |= bits[function] for every row (a
+   function of -1 reads the last bit); int32 users and functions, uint64 bits and out. */
+static PyObject *native_signatures(PyObject *module, PyObject *args) {
+    Py_buffer user, function, bits, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &user, &function, &bits, &out)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t rows = user.len / 4, n_bits = bits.len / 8, n_users = out.len / 8;
+    const int32_t *u = user.buf, *f = function.buf;
+    const uint64_t *b = bits.buf;
+    uint64_t *o = out.buf;
+    if (function.len != user.len || n_bits < 1) {
+        PyErr_SetString(PyExc_ValueError, "a function per user, and the bits of -1");
+    } else if (check_range(u, rows, 0, n_users, "user") &&
+               check_range(f, rows, -1, n_bits - 1, "function")) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < rows; i++) {
+            if (i + AHEAD < rows) __builtin_prefetch(&o[u[i + AHEAD]], 1);
+            o[u[i]] |= b[f[i] < 0 ? n_bits - 1 : f[i]];
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&user);
+    PyBuffer_Release(&function);
+    PyBuffer_Release(&bits);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* maybe(user, function, signature, ptr, needs) -> bytearray of int64 rows: the rows whose
+   function has a risk (needs[ptr[f]:ptr[f+1]]) with every bit in the user's signature. */
+static PyObject *native_maybe(PyObject *module, PyObject *args) {
+    Py_buffer user, function, signature, ptr, needs;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &user, &function, &signature, &ptr, &needs))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t rows = user.len / 4, n_functions = ptr.len / 8 - 1;
+    const int32_t *u = user.buf, *f = function.buf;
+    const uint64_t *sig = signature.buf, *need = needs.buf;
+    const int64_t *p = ptr.buf;
+    int ok = function.len == user.len && n_functions >= 0;
+    for (Py_ssize_t k = 0; ok && k < n_functions; k++)
+        ok = p[k] >= 0 && p[k] <= p[k + 1] && p[k + 1] <= needs.len / 8;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "a function per user, ptr into needs");
+    } else if (check_range(u, rows, 0, signature.len / 8, "user") &&
+               check_range(f, rows, -1, n_functions, "function")) {
+        PyObject *kept = PyByteArray_FromStringAndSize(NULL, rows * 8);
+        if (kept) {
+            int64_t *k = (int64_t *)PyByteArray_AS_STRING(kept);
+            Py_ssize_t n = 0;
+            Py_BEGIN_ALLOW_THREADS
+            for (Py_ssize_t i = 0; i < rows; i++) {
+                if (i + AHEAD < rows) __builtin_prefetch(&sig[u[i + AHEAD]]);
+                if (f[i] < 0) continue;
+                uint64_t mine = sig[u[i]];
+                for (int64_t j = p[f[i]]; j < p[f[i] + 1]; j++) {
+                    if ((need[j] & mine) == need[j]) {
+                        k[n++] = i;
+                        break;
+                    }
+                }
+            }
+            Py_END_ALLOW_THREADS
+            if (PyByteArray_Resize(kept, n * 8) < 0) Py_CLEAR(kept);
+        }
+        result = kept;
+    }
+    PyBuffer_Release(&user);
+    PyBuffer_Release(&function);
+    PyBuffer_Release(&signature);
+    PyBuffer_Release(&ptr);
+    PyBuffer_Release(&needs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
-    {"read", fastcsv_read, METH_VARARGS, PyDoc_STR("Parse lines in the common form.")},
+    {"read", native_read, METH_VARARGS, PyDoc_STR("Parse lines in the common form.")},
+    {"signatures", native_signatures, METH_VARARGS,
+     PyDoc_STR("OR each row's bit into its user's word.")},
+    {"maybe", native_maybe, METH_VARARGS, PyDoc_STR("The rows whose user may complete a risk.")},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fastcsv", PyDoc_STR("The common form of large CSV inputs."), -1,
+    PyModuleDef_HEAD_INIT, "_native", PyDoc_STR("The hot loops of sod actual: the common CSV form, signatures."), -1,
     methods,
 };
 
-PyMODINIT_FUNC PyInit__fastcsv(void) {
+PyMODINIT_FUNC PyInit__native(void) {
     if (PyType_Ready(&KeyTableType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;

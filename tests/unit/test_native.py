@@ -1,4 +1,4 @@
-"""The C reader of the common CSV form (``_fastcsv.c``, issue #15) against Arrow's reader.
+"""The C reader of the common CSV form (``_native.c``, issue #15) against Arrow's reader.
 
 Whatever the C reader accepts it must read exactly as Arrow does; whatever it cannot read
 it must refuse (None), so that Arrow reads the file and names what is wrong. And it must
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backoffice.core.accessrisk import _fastcsv
+from backoffice.core.accessrisk import _native
 from backoffice.core.accessrisk.csvinput import STRING, TIME, CsvFile, Ids, key, optional
 
 USERS = ["u01", "u02", "ann", "bob.smith", "a-very-long-user-name-x", "a-very-long-user-name-y"]
@@ -76,7 +76,7 @@ def arrow(text: bytes) -> pa.Table:
 
 
 def c_read(text: bytes, block: int = 1 << 19) -> list[np.ndarray | pa.Array] | None:
-    parsed = _fastcsv.read(text, KINDS, TABLES, block)
+    parsed = _native.read(text, KINDS, TABLES, block)
     if parsed is None:
         return None
     actor, action, offsets, data, time = parsed
@@ -173,14 +173,14 @@ def test_anything_accepted_off_the_common_form_is_read_as_arrow_reads_it(
     ],
 )
 def test_what_is_not_the_common_form_is_refused(text: bytes, why: str) -> None:
-    assert _fastcsv.read(text, KINDS, TABLES) is None, why
+    assert _native.read(text, KINDS, TABLES) is None, why
 
 
 def test_a_date_seen_before_is_still_checked_in_full_after_another() -> None:
     """The reader keeps the last date it parsed (a log in time order repeats it): a
     bad date after a good one, and a good one after a bad one, are judged on their own."""
     good = b"u01,FB60,o1,2024-02-29T10:00:00Z\n"
-    assert _fastcsv.read(good + b"u01,FB60,o1,2023-02-29T10:00:00Z\n", KINDS, TABLES) is None
+    assert _native.read(good + b"u01,FB60,o1,2023-02-29T10:00:00Z\n", KINDS, TABLES) is None
     assert assert_as_arrow_reads(good * 3 + b"u01,FB60,o1,2024-03-01T00:00:00+01:00\n")
 
 
@@ -189,9 +189,9 @@ def test_a_repeated_id_keeps_its_first_place_and_an_empty_id_is_found() -> None:
     for an optional key (a missing one is refused for a required key)."""
     table = Ids(pa.array(["a", "", "a", "abcdefghijklmnopq"], pa.string()), "t").table()
     assert table is not None
-    found = _fastcsv.read(b"a\n\nabcdefghijklmnopq\n", "o", (table,))
+    found = _native.read(b"a\n\nabcdefghijklmnopq\n", "o", (table,))
     assert found is None  # a blank line is never the common form
-    found = _fastcsv.read(b"a,\n,\nabcdefghijklmnopq,\nabcdefghijklmnopz,\n", "o-", (table,))
+    found = _native.read(b"a,\n,\nabcdefghijklmnopq,\nabcdefghijklmnopz,\n", "o-", (table,))
     assert found is not None
     assert np.frombuffer(found[0], np.int32).tolist() == [0, 1, 3, -1]
 
@@ -224,3 +224,50 @@ def test_read_common_reads_a_file_in_pieces_and_skips_other_columns(tmp_path: Pa
     ]
     path.write_text(path.read_text().replace("o7", '"o7"'))
     assert CsvFile(tmp_path, "events", path).read_common(fields) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 5), st.integers(-1, 6)), max_size=60),
+    risks=st.lists(st.lists(st.integers(0, 6), min_size=1, max_size=3), min_size=1, max_size=5),
+)
+def test_signatures_and_the_rows_that_may_complete_a_risk(
+    rows: list[tuple[int, int]], risks: list[list[int]]
+) -> None:
+    """The C loops of ``find_actual``'s first filter against plain Python: a person's
+    signature is the OR of the bits of the functions they performed; a row is kept when
+    its function has a risk whose every bit is in its person's signature."""
+    user = np.array([r[0] for r in rows], dtype=np.int32)
+    function = np.array([r[1] for r in rows], dtype=np.int32)
+    bits = np.array([1 << (f % 3) for f in range(7)] + [1 << 63], dtype=np.uint64)
+    signature = np.zeros(6, dtype=np.uint64)
+    _native.signatures(user, function, bits, signature)
+    expected = [0] * 6
+    for u, f in rows:
+        expected[u] |= int(bits[f])
+    assert signature.tolist() == expected
+    needs = [sum({1 << (f % 3) for f in risk}) for risk in risks]
+    of_function = [[needs[k] for k, risk in enumerate(risks) if f in risk] for f in range(7)]
+    ptr = np.cumsum([0] + [len(n) for n in of_function]).astype(np.int64)
+    flat = np.array([n for ns in of_function for n in ns], dtype=np.uint64)
+    kept = np.frombuffer(_native.maybe(user, function, signature, ptr, flat), np.int64)
+    assert kept.tolist() == [
+        i
+        for i, (u, f) in enumerate(rows)
+        if f >= 0 and any(n & expected[u] == n for n in of_function[f])
+    ]
+
+
+@pytest.mark.parametrize(("user", "function"), [([6], [0]), ([-1], [0]), ([0], [7]), ([0], [-2])])
+def test_the_signature_loops_refuse_indices_outside_their_arrays(
+    user: list[int], function: list[int]
+) -> None:
+    """Checked before the loops run: a wrong index is an error, never a write elsewhere."""
+    u, f = np.array(user, np.int32), np.array(function, np.int32)
+    bits = np.ones(8, dtype=np.uint64)
+    signature = np.zeros(6, dtype=np.uint64)
+    with pytest.raises(ValueError, match="out of range"):
+        _native.signatures(u, f, bits, signature)
+    with pytest.raises(ValueError, match="out of range"):
+        _native.maybe(u, f, signature, np.zeros(8, np.int64), np.zeros(0, np.uint64))
+    assert not signature.any()
