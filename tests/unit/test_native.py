@@ -235,26 +235,30 @@ def test_signatures_and_the_rows_that_may_complete_a_risk(
     rows: list[tuple[int, int]], risks: list[list[int]]
 ) -> None:
     """The C loops of ``find_actual``'s first filter against plain Python: a person's
-    signature is the OR of the bits of the functions they performed; a row is kept when
-    its function has a risk whose every bit is in its person's signature."""
+    signature is the OR of the bits of the functions they performed, in each of two words;
+    a row is kept when its function has a risk whose every bit is in its person's
+    signature, in both words. Functions share bits here (three per word), as they do."""
     user = np.array([r[0] for r in rows], dtype=np.int32)
     function = np.array([r[1] for r in rows], dtype=np.int32)
-    bits = np.array([1 << (f % 3) for f in range(7)] + [1 << 63], dtype=np.uint64)
-    signature = np.zeros(6, dtype=np.uint64)
+    word_bits = [(1 << (f % 3), 1 << (f % 2)) for f in range(7)] + [(1 << 63, 1 << 63)]
+    bits = np.array(word_bits, dtype=np.uint64)
+    signature = np.zeros((6, 2), dtype=np.uint64)
     _native.signatures(user, function, bits, signature)
-    expected = [0] * 6
+    expected = [[0, 0] for _ in range(6)]
     for u, f in rows:
-        expected[u] |= int(bits[f])
+        for w in range(2):
+            expected[u][w] |= word_bits[f][w]
     assert signature.tolist() == expected
-    needs = [sum({1 << (f % 3) for f in risk}) for risk in risks]
+    needs = [[sum({word_bits[f][w] for f in risk}) for w in range(2)] for risk in risks]
     of_function = [[needs[k] for k, risk in enumerate(risks) if f in risk] for f in range(7)]
     ptr = np.cumsum([0] + [len(n) for n in of_function]).astype(np.int64)
-    flat = np.array([n for ns in of_function for n in ns], dtype=np.uint64)
+    flat = np.array([n for ns in of_function for n in ns], dtype=np.uint64).reshape(-1, 2)
     kept = np.frombuffer(_native.maybe(user, function, signature, ptr, flat), np.int64)
     assert kept.tolist() == [
         i
         for i, (u, f) in enumerate(rows)
-        if f >= 0 and any(n & expected[u] == n for n in of_function[f])
+        if f >= 0
+        and any(all(n[w] & expected[u][w] == n[w] for w in range(2)) for n in of_function[f])
     ]
 
 
@@ -264,10 +268,10 @@ def test_the_signature_loops_refuse_indices_outside_their_arrays(
 ) -> None:
     """Checked before the loops run: a wrong index is an error, never a write elsewhere."""
     u, f = np.array(user, np.int32), np.array(function, np.int32)
-    bits = np.ones(8, dtype=np.uint64)
-    signature = np.zeros(6, dtype=np.uint64)
+    bits = np.ones((8, 2), dtype=np.uint64)
+    signature = np.zeros((6, 2), dtype=np.uint64)
     with pytest.raises(ValueError, match="out of range"):
         _native.signatures(u, f, bits, signature)
     with pytest.raises(ValueError, match="out of range"):
-        _native.maybe(u, f, signature, np.zeros(8, np.int64), np.zeros(0, np.uint64))
+        _native.maybe(u, f, signature, np.zeros(8, np.int64), np.zeros((0, 2), np.uint64))
     assert not signature.any()

@@ -129,6 +129,18 @@ static Slot *allocate_slots(uint64_t size) {
     return p;
 }
 
+/* A bytearray of ``bytes`` (not initialised) appended to ``outputs``; its buffer, or NULL. */
+static char *new_output(PyObject *outputs, Py_ssize_t bytes) {
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, bytes);
+    if (!out) return NULL;
+    if (PyList_Append(outputs, out) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    Py_DECREF(out);
+    return PyByteArray_AS_STRING(out);
+}
+
 static void KeyTable_dealloc(KeyTable *self) {
     free(self->slots);
     PyMem_Free(self->data);
@@ -529,22 +541,12 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
             PyErr_Format(PyExc_ValueError, "unknown kind %c", kinds[f]);
             goto done;
         }
-        PyObject *out = PyByteArray_FromStringAndSize(NULL, (rows + (kinds[f] == 's')) * width);
-        if (!out || PyList_Append(outputs, out) < 0) {
-            Py_XDECREF(out);
-            goto done;
-        }
-        Py_DECREF(out);
-        field->out = PyByteArray_AS_STRING(out);
+        field->out = new_output(outputs, (rows + (kinds[f] == 's')) * width);
+        if (!field->out) goto done;
         if (kinds[f] == 's') {
             ((int32_t *)field->out)[0] = 0;
-            PyObject *text = PyByteArray_FromStringAndSize(NULL, data.len + 16);
-            if (!text || PyList_Append(outputs, text) < 0) {
-                Py_XDECREF(text);
-                goto done;
-            }
-            Py_DECREF(text);
-            field->text = PyByteArray_AS_STRING(text);
+            field->text = new_output(outputs, data.len + 16);
+            if (!field->text) goto done;
         }
     }
     if (data.len > INT32_MAX) {
@@ -598,13 +600,19 @@ static int check_range(const int32_t *values, Py_ssize_t rows, int32_t low, int6
     return 1;
 }
 
+/* A signature is two words: a function sets a bit in each, chosen apart, so that two
+   functions rarely share both. */
+#define WORDS 2
+
 /* signatures(user, function, bits, out): out[user] |= bits[function] for every row (a
-   function of -1 reads the last bit); int32 users and functions, uint64 bits and out. */
+   function of -1 reads the last bits); int32 users and functions, uint64 bits and out,
+   WORDS of them per function and per user. */
 static PyObject *native_signatures(PyObject *module, PyObject *args) {
     Py_buffer user, function, bits, out;
     if (!PyArg_ParseTuple(args, "y*y*y*w*", &user, &function, &bits, &out)) return NULL;
     PyObject *result = NULL;
-    Py_ssize_t rows = user.len / 4, n_bits = bits.len / 8, n_users = out.len / 8;
+    Py_ssize_t rows = user.len / 4, n_bits = bits.len / 8 / WORDS;
+    Py_ssize_t n_users = out.len / 8 / WORDS;
     const int32_t *u = user.buf, *f = function.buf;
     const uint64_t *b = bits.buf;
     uint64_t *o = out.buf;
@@ -614,8 +622,9 @@ static PyObject *native_signatures(PyObject *module, PyObject *args) {
                check_range(f, rows, -1, n_bits - 1, "function")) {
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < rows; i++) {
-            if (i + AHEAD < rows) __builtin_prefetch(&o[u[i + AHEAD]], 1);
-            o[u[i]] |= b[f[i] < 0 ? n_bits - 1 : f[i]];
+            if (i + AHEAD < rows) __builtin_prefetch(&o[u[i + AHEAD] * WORDS], 1);
+            const uint64_t *mine = &b[(f[i] < 0 ? n_bits - 1 : f[i]) * WORDS];
+            for (int w = 0; w < WORDS; w++) o[u[i] * WORDS + w] |= mine[w];
         }
         Py_END_ALLOW_THREADS
         result = Py_NewRef(Py_None);
@@ -628,7 +637,8 @@ static PyObject *native_signatures(PyObject *module, PyObject *args) {
 }
 
 /* maybe(user, function, signature, ptr, needs) -> bytearray of int64 rows: the rows whose
-   function has a risk (needs[ptr[f]:ptr[f+1]]) with every bit in the user's signature. */
+   function has a risk (needs[ptr[f]:ptr[f+1]], WORDS each) with every bit in the user's
+   signature. */
 static PyObject *native_maybe(PyObject *module, PyObject *args) {
     Py_buffer user, function, signature, ptr, needs;
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &user, &function, &signature, &ptr, &needs))
@@ -640,10 +650,10 @@ static PyObject *native_maybe(PyObject *module, PyObject *args) {
     const int64_t *p = ptr.buf;
     int ok = function.len == user.len && n_functions >= 0;
     for (Py_ssize_t k = 0; ok && k < n_functions; k++)
-        ok = p[k] >= 0 && p[k] <= p[k + 1] && p[k + 1] <= needs.len / 8;
+        ok = p[k] >= 0 && p[k] <= p[k + 1] && p[k + 1] <= needs.len / 8 / WORDS;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "a function per user, ptr into needs");
-    } else if (check_range(u, rows, 0, signature.len / 8, "user") &&
+    } else if (check_range(u, rows, 0, signature.len / 8 / WORDS, "user") &&
                check_range(f, rows, -1, n_functions, "function")) {
         PyObject *kept = PyByteArray_FromStringAndSize(NULL, rows * 8);
         if (kept) {
@@ -651,11 +661,12 @@ static PyObject *native_maybe(PyObject *module, PyObject *args) {
             Py_ssize_t n = 0;
             Py_BEGIN_ALLOW_THREADS
             for (Py_ssize_t i = 0; i < rows; i++) {
-                if (i + AHEAD < rows) __builtin_prefetch(&sig[u[i + AHEAD]]);
+                if (i + AHEAD < rows) __builtin_prefetch(&sig[u[i + AHEAD] * WORDS]);
                 if (f[i] < 0) continue;
-                uint64_t mine = sig[u[i]];
+                const uint64_t *mine = &sig[u[i] * WORDS];
                 for (int64_t j = p[f[i]]; j < p[f[i] + 1]; j++) {
-                    if ((need[j] & mine) == need[j]) {
+                    const uint64_t *wants = &need[j * WORDS];
+                    if ((wants[0] & mine[0]) == wants[0] && (wants[1] & mine[1]) == wants[1]) {
                         k[n++] = i;
                         break;
                     }

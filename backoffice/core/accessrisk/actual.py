@@ -139,31 +139,38 @@ def _maybe_complete(
 ) -> list[npt.NDArray[np.intp]]:
     """Per part, the rows that may belong to a complete (person, risk) group.
 
-    Each function is one of 63 bits (``function % 63``); a person's signature is the OR
-    of the bits of every function they performed (bit 63: an event that performs none).
-    A row can only be in a complete group if one of its function's risks has all its
-    bits in the person's signature. That is necessary, not sufficient (two functions may
-    share a bit), so the exact test follows on the few rows kept: about one in twenty on
-    ``large``, instead of sorting them all. Both passes are loops in C (``_native.c``):
+    Each function sets a bit in each of two words; a person's signature is the OR of the
+    bits of every function they performed (bit 63: an event that performs none). A row
+    can only be in a complete group if one of its function's risks has all its bits in
+    the person's signature. That is necessary, not sufficient (functions may share bits),
+    so the exact test follows on the few rows kept: one in 160 on ``large`` (one in 20
+    with one word), instead of sorting them all. Both passes are loops in C (``_native.c``):
     numpy needed a 64 MB flag per person and bit, and a pass per risk of a function.
     """
     member_ptr, member_risk, _ = members
     n_users = max((int(p.user.max()) + 1 for p in parts if len(p.user)), default=0)
-    # function -1 (performs none) reads the last entry: a bit no risk needs
-    bit = np.append(np.arange(len(rules.function_ids), dtype=np.int64) % (_BITS - 1), _BITS - 1)
+    # a bit per function in each of two words, f % 63 and f // 63 % 63: two functions
+    # share both only 3,969 apart; function -1 (performs none) reads the last entry, bit 63
+    f = np.arange(len(rules.function_ids), dtype=np.int64)
+    bit = np.stack([f % (_BITS - 1), f // (_BITS - 1) % (_BITS - 1)], axis=1)
+    bit = np.append(bit, [[_BITS - 1, _BITS - 1]], axis=0)
     one = np.left_shift(np.uint64(1), bit.astype(np.uint64))
 
-    def mark(part: EventLog) -> npt.NDArray[np.uint64]:
-        """The part's signatures (C, without the GIL: one part per core)."""
-        signature = np.zeros(n_users, dtype=np.uint64)
-        _native.signatures(_int32(part.user), _int32(part.function), one, signature)
+    def mark(share: list[EventLog]) -> npt.NDArray[np.uint64]:
+        """The signatures of a thread's share of the parts (C, without the GIL)."""
+        signature = np.zeros((n_users, 2), dtype=np.uint64)
+        for part in share:
+            _native.signatures(_int32(part.user), _int32(part.function), one, signature)
         return signature
 
+    shares: list[list[EventLog]] = [[] for _ in range(_THREADS)]
+    for part in sorted(parts, key=lambda p: -len(p.user)):  # about as many rows each
+        min(shares, key=lambda share: sum(len(p.user) for p in share)).append(part)
     with ThreadPoolExecutor(_THREADS) as pool:
-        signature = np.bitwise_or.reduce(list(pool.map(mark, parts)) or [np.zeros(0, np.uint64)])
+        signature = np.bitwise_or.reduce(list(pool.map(mark, shares)))
     # the bits each risk needs, in the order of each function's risks (``members``)
     risk_of = np.repeat(np.arange(len(rules.risk_ids)), np.diff(rules.risk_ptr))
-    needs = np.zeros(len(rules.risk_ids), dtype=np.uint64)
+    needs = np.zeros((len(rules.risk_ids), 2), dtype=np.uint64)
     np.bitwise_or.at(needs, risk_of, one[rules.risk_function])
     member_needs = needs[member_risk]
 
