@@ -275,3 +275,15 @@ def test_the_signature_loops_refuse_indices_outside_their_arrays(
     with pytest.raises(ValueError, match="out of range"):
         _native.maybe(u, f, signature, np.zeros(8, np.int64), np.zeros((0, 2), np.uint64))
     assert not signature.any()
+
+
+def test_an_optional_key_can_give_values_instead_of_places() -> None:
+    """The event log's actions become codes while read (``ActionMap.codes``): the value of
+    each action's place, and the last value for an action not in the table."""
+    values = np.array([10, 20, 30, 40, 50, -1], dtype=np.int32)
+    text = b"u01,F110,o,2025-03-01T10:00:00Z\nu02,DISPLAY,o,2025-03-01T10:00:00Z\n"
+    parsed = _native.read(text, KINDS, (TABLES[0], (TABLES[1], values)))
+    assert parsed is not None
+    assert np.frombuffer(parsed[1], np.int32).tolist() == [20, -1]
+    with pytest.raises(ValueError, match="an int32 per key"):
+        _native.read(text, KINDS, (TABLES[0], (TABLES[1], values[:-1])))

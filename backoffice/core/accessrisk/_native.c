@@ -143,8 +143,8 @@ static char *new_output(PyObject *outputs, Py_ssize_t bytes) {
 
 static void KeyTable_dealloc(KeyTable *self) {
     free(self->slots);
-    PyMem_Free(self->data);
-    PyMem_Free(self->offsets);
+    PyMem_RawFree(self->data);
+    PyMem_RawFree(self->offsets);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -169,13 +169,18 @@ static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
     }
     uint64_t size = 16;
     while (size < (uint64_t)n * 2) size <<= 1;
+    if (self->slots) {
+        PyErr_SetString(PyExc_TypeError, "a KeyTable is built once");
+        goto done;
+    }
     self->slots = allocate_slots(size);
-    self->offsets = PyMem_Malloc((n + 1) * sizeof(int64_t));
-    self->data = PyMem_Malloc((size_t)(off[n] - base) + 8);
+    self->offsets = PyMem_RawMalloc((n + 1) * sizeof(int64_t));
+    self->data = PyMem_RawMalloc((size_t)(off[n] - base) + 8);
     if (!self->slots || !self->offsets || !self->data) {
         PyErr_NoMemory();
         goto done;
     }
+    Py_BEGIN_ALLOW_THREADS /* a million ids take 0.1 s: the other threads go on */
     memcpy(self->data, (const char *)data.buf + base, (size_t)(off[n] - base));
     memset(self->data + (off[n] - base), 0, 8);
     self->end = self->data + (off[n] - base) + 8;
@@ -193,6 +198,7 @@ static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
         self->slots[at].index = (int32_t)i;
         self->slots[at].length = (uint32_t)len;
     }
+    Py_END_ALLOW_THREADS
     rc = 0;
 done:
     PyBuffer_Release(&offsets);
@@ -305,6 +311,8 @@ typedef struct {
     uint32_t *start;  /* a key's place in the data and its length, until it is found */
     uint32_t *length;
     LastDate last;    /* a time's */
+    Py_buffer values; /* an optional key's values by position (and one for unknown) */
+    int has_values;
 } Field;
 
 /* The separators (',' and \n) of 64 bytes as bits, and in ``odd`` the bytes that are not
@@ -438,7 +446,8 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
             }
             int32_t found = table_find_hashed(t, p, n, end, hash);
             if (found < 0 && field->kind == 'k') return -1;
-            out[r] = found;
+            out[r] = field->has_values ? ((const int32_t *)field->values.buf)[found < 0 ? t->count : found]
+                                       : found;
         }
     }
     return row;
@@ -484,7 +493,9 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
 /* read(data, kinds, tables, block=BLOCK) -> list of bytearrays, or None
 
    ``data`` holds whole lines (the last one may lack its \n), ``kinds`` one letter per
-   field of the header, ``tables`` a KeyTable per 'k' or 'o' field, in order. The result
+   field of the header, ``tables`` a KeyTable per 'k' or 'o' field, in order, or for an
+   'o' field (KeyTable, values): int32 values by the key's position, the last one for a
+   key not in the table, given instead of positions. The result
    has per field that is not '-', in order: int32 keys ('k', 'o'), int64 microseconds
    ('t'), or a string's int32 offsets and its bytes ('s'): Arrow's layout. None: the data
    is not in the common form. */
@@ -526,11 +537,24 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
         case 'o': {
             PyObject *t = next_table < PyTuple_GET_SIZE(tables)
                               ? PyTuple_GET_ITEM(tables, next_table++) : NULL;
+            PyObject *values = NULL;
+            if (t && kinds[f] == 'o' && PyTuple_Check(t) && PyTuple_GET_SIZE(t) == 2) {
+                values = PyTuple_GET_ITEM(t, 1);
+                t = PyTuple_GET_ITEM(t, 0);
+            }
             if (!t || !PyObject_TypeCheck(t, &KeyTableType)) {
                 PyErr_SetString(PyExc_TypeError, "a KeyTable per key field");
                 goto done;
             }
             field->table = (KeyTable *)t;
+            if (values) {
+                if (PyObject_GetBuffer(values, &field->values, PyBUF_SIMPLE) < 0) goto done;
+                field->has_values = 1;
+                if (field->values.len != (field->table->count + 1) * 4) {
+                    PyErr_SetString(PyExc_ValueError, "values: an int32 per key, and one more");
+                    goto done;
+                }
+            }
             width = 4;
             break;
         }
@@ -579,6 +603,7 @@ done:
     for (int f = 0; f < MAX_FIELDS; f++) {
         PyMem_RawFree(fields[f].start);
         PyMem_RawFree(fields[f].length);
+        if (fields[f].has_values) PyBuffer_Release(&fields[f].values);
     }
     Py_XDECREF(outputs);
     PyBuffer_Release(&data);

@@ -20,6 +20,7 @@ import mmap
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -79,20 +80,31 @@ _PROBE = 8 << 10
 Index = npt.NDArray[np.int32]
 #: What :meth:`CsvFile.read_common` read: per column, its keys, times or strings.
 Block = dict[str, Any]
-#: What :meth:`CsvFile.read_common` makes of a column: a kind of ``_native.c`` and its ids.
-Field = tuple[str, "Ids | None"]
-TIME: Field = ("t", None)
-STRING: Field = ("s", None)
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    """What :meth:`CsvFile.read_common` makes of a column: a kind of ``_native.c``, the ids
+    of a key, and for an optional key the values to give for its ids instead of places."""
+
+    kind: str
+    ids: Ids | None = None
+    values: Index | None = None
+
+
+TIME = Field("t")
+STRING = Field("s")
 
 
 def key(ids: Ids) -> Field:
     """A column whose every value is one of ``ids``."""
-    return ("k", ids)
+    return Field("k", ids)
 
 
-def optional(ids: Ids) -> Field:
-    """A column of values that are one of ``ids`` or not (-1)."""
-    return ("o", ids)
+def optional(ids: Ids, values: Index | None = None) -> Field:
+    """A column of values that are one of ``ids`` or not (-1); with ``values`` (one per
+    id and one for a value not among them), the value of each instead of its place."""
+    return Field("o", ids, values)
 
 
 def _block(names: list[str], fields: dict[str, Field], parsed: list[bytearray]) -> Block:
@@ -102,7 +114,7 @@ def _block(names: list[str], fields: dict[str, Field], parsed: list[bytearray]) 
     for name in names:
         if name not in fields:
             continue
-        kind = fields[name][0]
+        kind = fields[name].kind
         if kind == "s":
             offsets, text = next(buffers), next(buffers)
             rows = len(offsets) // 4 - 1
@@ -263,13 +275,15 @@ class CsvFile:
         names = self.header()
         if len(set(names)) != len(names) or any(f not in names for f in fields):
             return None
-        kinds = "".join(fields[n][0] if n in fields else "-" for n in names)
-        tables = []
-        for ids in (fields[n][1] for n in names if n in fields):
-            table = ids.table() if ids is not None else None
-            if ids is not None and table is None:
+        kinds = "".join(fields[n].kind if n in fields else "-" for n in names)
+        tables: list[Any] = []
+        for field in (fields[n] for n in names if n in fields):
+            table = field.ids.table() if field.ids is not None else None
+            if field.ids is not None and table is None:
                 return None
-            if table is not None:
+            if field.values is not None:
+                tables.append((table, np.ascontiguousarray(field.values, np.int32)))
+            elif table is not None:
                 tables.append(table)
         if piece is None:
             self.check_line_lengths()
@@ -425,11 +439,23 @@ class Ids:
     def __init__(self, ids: pa.Array, file: str, *, is_sorted: bool = False) -> None:
         self.ids = ids
         self.file = file
-        words = _words(pa.chunked_array([ids]))
-        self._keys = _order_keys(np.concatenate(words)) if words and is_sorted else None
-        self._digits = _Digits.build(np.concatenate(words)) if words else None
+        self.is_sorted = is_sorted
+        self._indexed = False  # the keys and digits below, built at the first find
+        self._keys: npt.NDArray[np.uint64] | None = None
+        self._digits: _Digits | None = None
         self._table: _native.KeyTable | None = None
         self._building = threading.Lock()
+
+    def _index(self) -> None:
+        """Built when first needed: the C reader finds the millions of values of a large
+        input through :meth:`table`, and never needs these (0.1 s for a million users)."""
+        with self._building:
+            if not self._indexed:
+                words = _words(pa.chunked_array([self.ids]))
+                if words and self.is_sorted:
+                    self._keys = _order_keys(np.concatenate(words))
+                self._digits = _Digits.build(np.concatenate(words)) if words else None
+                self._indexed = True
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -451,6 +477,7 @@ class Ids:
         ``runs=True`` looks up each run of equal neighbours once: assignment files are
         usually grouped by user, and eight lookups of the same user cost eight probes.
         """
+        self._index()
         words = _words(values) if self._keys is not None or self._digits is not None else None
         if self._digits is not None and words is not None:
             return np.concatenate([self._digits.find(w) for w in words]) if words else _none()

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,18 @@ class ActionMap:
     actions: Ids
     ptr: npt.NDArray[np.int64]  # functions of action a: function[ptr[a]:ptr[a+1]]
     function: Index
+
+    @cached_property
+    def codes(self) -> Index:
+        """Per action (and last, an action not in the map) the code of an event: the
+        function it performs, -1 for none, ``-2 - action`` for an action of several."""
+        per_action = np.diff(self.ptr)
+        codes = np.full(len(per_action) + 1, -1, dtype=np.int32)
+        one = np.flatnonzero(per_action == 1)
+        codes[one] = self.function[self.ptr[one]]
+        more = np.flatnonzero(per_action > 1)
+        codes[more] = -2 - more
+        return codes
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +190,8 @@ def read_event_parts(
 def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
     pieces = file.pieces(_THREADS)
-    fields = {"actor": key(users), "action": optional(actions.actions), "object": STRING}
+    fields = {"actor": key(users), "action": optional(actions.actions, actions.codes)}
+    fields["object"] = STRING
     fields["time"] = TIME
     with ThreadPoolExecutor(_THREADS) as pool:  # the C reader lets go of the GIL
         common = list(pool.map(lambda piece: file.read_common(fields, piece), pieces))
@@ -217,7 +231,8 @@ def _read_arrow(
             action = actions.actions.find(pa.chunked_array([batch.column("action")]))
             time = _micros(time_column) if not time_column.null_count else _none(len(batch))
             objects = pa.chunked_array([batch.column("object")])
-            parts.extend(_expand(actions, user, action, time, objects, batch.num_rows))
+            code = actions.codes[action]
+            parts.extend(_expand(actions, user, code, time, objects, batch.num_rows))
             rows += batch.num_rows
         return _Piece(parts, rows, missing_time)
 
@@ -304,7 +319,7 @@ def _times(column: pa.ChunkedArray, error: Any) -> npt.NDArray[np.int64]:
 def _expand(
     actions: ActionMap,
     user: Index,
-    action: Index,
+    code: Index,
     time: npt.NDArray[np.int64],
     objects: pa.ChunkedArray,
     events: int,
@@ -313,28 +328,28 @@ def _expand(
     none: the rows stay in place, dropping them costs more than keeping), and a second
     part with a row per further function of the few events of actions that perform more.
 
-    The first is one gather (the rows of unknown actions, -1, read the -1 put after the
-    last action); the columns as read are kept, not copied, and its rows are its objects'
-    places: nothing is written for the millions of rows but their functions.
+    ``code`` is each event's :attr:`ActionMap.codes` (the C reader gives them while it
+    reads): it becomes the function column in place, and only the events of actions of
+    several functions are looked at again. The columns as read are kept, not copied, and
+    the rows are their objects' places: nothing is written for the millions of rows.
     """
-    per_action = np.diff(actions.ptr)
-    first = np.full(len(per_action) + 1, -1, dtype=np.int32)  # the last one: action -1
-    some = per_action > 0
-    first[:-1][some] = actions.function[actions.ptr[:-1][some]]
-    function = first[action]
-    mapped = int(np.count_nonzero(function >= 0))
-    parts = [EventLog(user, function, time, None, objects, events, mapped)]
-    more = np.append(per_action > 1, False)
-    extra = np.flatnonzero(more[action])
+    function = code
+    extra = np.flatnonzero(code <= -2)
+    parts = []
     if len(extra):
-        counts = per_action[action[extra]] - 1
+        action = -2 - code[extra].astype(np.int64)
+        if not function.flags.writeable:
+            function = function.copy()
+        function[extra] = actions.function[actions.ptr[action]]
+        counts = actions.ptr[action + 1] - actions.ptr[action] - 1
         repeated = np.repeat(extra, counts)
         within = np.arange(len(repeated), dtype=np.int64)
         within -= np.repeat(np.cumsum(counts) - counts, counts)
-        within += 1
-        further = actions.function[actions.ptr[action[repeated]] + within]
+        within += 1 + np.repeat(actions.ptr[action], counts)
+        further = actions.function[within]
         parts.append(EventLog(user[repeated], further, time[repeated], repeated, objects, 0, 0))
-    return parts
+    mapped = int(np.count_nonzero(function >= 0))
+    return [EventLog(user, function, time, None, objects, events, mapped), *parts]
 
 
 # -- OCEL 2.0 ----------------------------------------------------------------------------------
@@ -420,7 +435,7 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) ->
     time = _times(pa.chunked_array([pa.array(time_col, pa.string())]), time_error)
     action = actions.actions.find(pa.chunked_array([pa.array(action_col, pa.string())]))
     objects = pa.chunked_array([pa.array(object_col, pa.string())])
-    log = merge_logs(_expand(actions, user, action, time, objects, events))
+    log = merge_logs(_expand(actions, user, actions.codes[action], time, objects, events))
     mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0
     return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
 
