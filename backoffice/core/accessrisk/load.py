@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backoffice.core.accessrisk.csvinput import CsvFile, Ids, Index, key, lookup
+from backoffice.core.accessrisk.csvinput import STRING, CsvFile, Ids, Index, key, lookup
 from backoffice.core.accessrisk.rules import (
     LEVELS,
     MAX_FUNCTIONS,
@@ -250,11 +250,17 @@ def load_mitigations(
 ) -> npt.NDArray[np.int64]:
     """Keys ``user * risks + risk`` of the mitigations still valid on ``as_of``, sorted."""
     file = CsvFile(folder, "mitigations")
-    table = file.read("user_id", "risk_id", "valid_until")
-    user = lookup(file, "user_id", table["user_id"], population.users)
     risk_ids = Ids(pa.array(rules.risk_ids, pa.string()), "risks.csv", is_sorted=True)
-    risk = lookup(file, "risk_id", table["risk_id"], risk_ids)
-    valid_until = table["valid_until"]
+    fields = {"user_id": key(population.users), "risk_id": key(risk_ids)}
+    common = file.read_common({**fields, "valid_until": STRING})
+    if common is not None:  # the users' table is built: no index of a million ids for this
+        user, risk = common["user_id"], common["risk_id"]
+        valid_until = pa.chunked_array([common["valid_until"]])
+    else:
+        table = file.read("user_id", "risk_id", "valid_until")
+        user = lookup(file, "user_id", table["user_id"], population.users)
+        risk = lookup(file, "risk_id", table["risk_id"], risk_ids)
+        valid_until = table["valid_until"]
     bad = [v for v in pc.unique(valid_until).to_pylist() if parse_iso_date(v) is None]
     if bad:
         row = int(np.flatnonzero(pc.is_in(valid_until, value_set=pa.array(bad)))[0])
