@@ -298,7 +298,7 @@ static int parse_time(const char *p, size_t n, int64_t *out, LastDate *last) {
 
 #define MAX_FIELDS 64
 /* How many rows ahead a key's slot is fetched while an earlier one is compared. */
-#define AHEAD 16
+#define AHEAD 32
 /* Bytes parsed before their keys are found (in the second level cache with their places). */
 #define BLOCK (512 << 10)
 
