@@ -64,19 +64,25 @@ class _NoPandas(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 
+#: Environment for numpy in the bulk commands (see :func:`_bulk`).
+_NUMPY_SETTINGS = {"OPENBLAS_NUM_THREADS": "1", "NUMPY_MADVISE_HUGEPAGE": "0"}
+
+
 @contextmanager
 def _bulk() -> Iterator[None]:
     """The bulk commands (numpy and Arrow over millions of rows) make few Python objects
     and no cycles worth collecting, but the collector would run while imports and Arrow's
     batches make objects, stalling the threads that read; and they never use pandas.
     Both off for the command: together 0.5-0.7 s of 5 s on ``sod actual`` large. And
-    OpenBLAS's spinning threads (0.1 s of CPU time on two cores)."""
+    numpy's settings for bulk work (``_NUMPY_SETTINGS``); everything is put back after."""
     was_enabled = gc.isenabled()
     gc.disable()
-    # OpenBLAS's threads spin after numpy's import, taking CPU time from the readers, and
-    # nothing here multiplies matrices (read once, when numpy is first imported)
-    blas = os.environ.get("OPENBLAS_NUM_THREADS")
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    # read once, when numpy is first imported: OpenBLAS's threads spin after the import,
+    # taking CPU time from the readers, and nothing here multiplies matrices; huge pages
+    # for numpy's arrays made ``sod actual`` on large slower (zeroing 2 MiB at a time)
+    # and its time vary by a quarter from run to run
+    saved = {name: os.environ.get(name) for name in _NUMPY_SETTINGS}
+    os.environ.update(_NUMPY_SETTINGS)
     finder = None
     if "pandas" not in sys.modules:
         finder = _NoPandas()
@@ -84,10 +90,11 @@ def _bulk() -> Iterator[None]:
     try:
         yield
     finally:
-        if blas is None:
-            os.environ.pop("OPENBLAS_NUM_THREADS", None)
-        else:
-            os.environ["OPENBLAS_NUM_THREADS"] = blas
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         if finder is not None:
             sys.meta_path.remove(finder)
         if was_enabled:

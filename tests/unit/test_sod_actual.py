@@ -271,10 +271,12 @@ def test_an_error_in_a_later_block_is_named_by_its_line(
 
 def test_the_command_runs_without_pandas_and_the_cycle_collector(tmp_path: Path) -> None:
     """``backoffice sod actual`` keeps pyarrow from importing pandas (0.3 s of its start)
-    and the collector off while it runs, and gives both back when it is done."""
+    and the collector off while it runs, imports numpy without huge pages and with one
+    OpenBLAS thread, and gives everything back when it is done."""
     folder, events = setup(tmp_path)
     script = f"""
-import gc, sys
+import gc, os, sys
+os.environ["OPENBLAS_NUM_THREADS"] = "3"  # the caller's own, put back afterwards
 from backoffice.cli import main
 from backoffice import cli
 seen = []  # collections while the command ran (its finder of no pandas in place)
@@ -286,6 +288,10 @@ assert code == 0, code
 assert seen == [], "the collector ran"
 assert "pandas" not in sys.modules, "pandas was imported"
 assert gc.isenabled()
+assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
+assert "NUMPY_MADVISE_HUGEPAGE" not in os.environ
+from numpy._core import multiarray  # what numpy made of the setting at its import
+assert not multiarray._get_madvise_hugepage()
 import pandas  # installed (the test tools need it), and importable again afterwards
 """
     subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])

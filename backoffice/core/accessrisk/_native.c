@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -115,20 +114,6 @@ static inline int32_t table_find(const KeyTable *t, const char *p, size_t n, con
     return table_find_hashed(t, p, n, end, hash_key(p, n, end));
 }
 
-/* Slots on huge pages where the system gives them: a lookup then costs one cache miss,
-   not also a miss of the address translation (a million ids take 32 MiB of slots). */
-static Slot *allocate_slots(uint64_t size) {
-    size_t bytes = size * sizeof(Slot);
-    size_t huge = (size_t)2 << 20;
-    if (bytes < huge) return malloc(bytes);
-    void *p = NULL;
-    if (posix_memalign(&p, huge, bytes)) return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
 /* A bytearray of ``bytes`` (not initialised) appended to ``outputs``; its buffer, or NULL. */
 static char *new_output(PyObject *outputs, Py_ssize_t bytes) {
     PyObject *out = PyByteArray_FromStringAndSize(NULL, bytes);
@@ -173,7 +158,7 @@ static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_TypeError, "a KeyTable is built once");
         goto done;
     }
-    self->slots = allocate_slots(size);
+    self->slots = malloc(size * sizeof(Slot));
     self->offsets = PyMem_RawMalloc((n + 1) * sizeof(int64_t));
     self->data = PyMem_RawMalloc((size_t)(off[n] - base) + 8);
     if (!self->slots || !self->offsets || !self->data) {
