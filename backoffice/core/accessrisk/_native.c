@@ -63,31 +63,33 @@ static inline uint64_t load_head(const char *p, size_t n, const char *end) {
     return w;
 }
 
-/* Whether n bytes at a (its buffer ending at a_end) and b (at b_end) are equal. */
-static inline int same_bytes(const char *a, const char *b, size_t n, const char *a_end,
-                             const char *b_end) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) return 0;
-    }
-    return i == n || load_tail(a + i, n - i, a_end) == load_tail(b + i, n - i, b_end);
+static inline uint64_t word_at(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
 }
 
+/* Whether two keys of n bytes are equal; for n < 8 their buffers end at a_end, b_end.
+   Past the first word, the last word is compared first: a key of up to 16 bytes is then
+   done, without a loop whose length differs from key to key (a branch mispredicted). */
+static inline int same_bytes(const char *a, const char *b, size_t n, const char *a_end,
+                             const char *b_end) {
+    if (n < 8) return load_tail(a, n, a_end) == load_tail(b, n, b_end);
+    if (word_at(a) != word_at(b) || word_at(a + n - 8) != word_at(b + n - 8)) return 0;
+    for (size_t i = 8; i + 8 < n; i += 8)
+        if (word_at(a + i) != word_at(b + i)) return 0;
+    return 1;
+}
+
+/* A hash of every byte (ids such as e-mail addresses share their first and last words). */
 static inline uint64_t hash_key(const char *p, size_t n, const char *end) {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+        h = (h ^ word_at(p + i)) * 0xFF51AFD7ED558CCDULL;
         h ^= h >> 32;
     }
-    if (i < n) {
-        h = (h ^ load_tail(p + i, n - i, end)) * 0xFF51AFD7ED558CCDULL;
-    }
+    if (i < n) h = (h ^ load_tail(p + i, n - i, end)) * 0xFF51AFD7ED558CCDULL;
     h ^= h >> 33;
     h *= 0xC4CEB9FE1A85EC53ULL;
     h ^= h >> 29;
@@ -103,8 +105,7 @@ static inline int32_t table_find_hashed(const KeyTable *t, const char *p, size_t
         const Slot *s = &t->slots[at];
         if (s->index < 0) return -1;
         if (s->head == head && s->length == n &&
-            (n <= 8 ||
-             same_bytes(t->data + t->offsets[s->index] + 8, p + 8, n - 8, t->end, end)))
+            (n <= 8 || same_bytes(t->data + t->offsets[s->index], p, n, t->end, end)))
             return s->index;
         at = (at + 1) & t->mask;
     }
