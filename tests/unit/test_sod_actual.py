@@ -206,7 +206,7 @@ def test_a_malformed_log_is_named_by_file_and_line_and_nothing_is_written(
 
 
 def read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read every log as two pieces side by side (``CsvFile.pieces``), as a large one is."""
+    """Read every log in pieces side by side (``CsvFile.pieces``), as a large one is."""
     monkeypatch.setattr(csvinput, "_PIECE", 1)
 
 
@@ -220,13 +220,13 @@ UNCOMMON = (
 
 
 @pytest.mark.parametrize("log", [LOG, UNCOMMON], ids=["C reader", "Arrow's reader"])
-@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "two pieces"])
+@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "in pieces"])
 def test_a_log_read_in_small_blocks_gives_the_same_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: bool, log: str
 ) -> None:
     """The log is converted a block at a time: with blocks of a line or two, people's
     events, objects and actions performing two functions span many blocks (and, read as
-    two pieces side by side, both pieces). Either reader gives the known answer."""
+    pieces side by side, several pieces). Either reader gives the known answer."""
     # invoice.enter also approves (a second function), so ann and ben approve on entering
     folder, events = setup(tmp_path, log=log, mapping=MAPPING + "invoice.enter,APPROVE\n")
     assert run(folder, events, tmp_path / "whole.csv")[0] == 0
@@ -259,12 +259,12 @@ def test_a_log_read_in_small_blocks_gives_the_same_answer(
         (LOG + "ann,invoice.enter,INV-9\n", "log.csv:10: expected 4 fields, found 3"),
     ],
 )
-@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "two pieces"])
+@pytest.mark.parametrize("pieces", [False, True], ids=["one piece", "in pieces"])
 def test_an_error_in_a_later_block_is_named_by_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: str, message: str, pieces: bool
 ) -> None:
     monkeypatch.setattr(csvinput, "_BLOCK_SIZE", 64)
-    if pieces:  # the bad line is in the second piece
+    if pieces:  # the bad line is in a later piece
         read_in_pieces(monkeypatch)
     assert_refused(tmp_path, log, message)
 
