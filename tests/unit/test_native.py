@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backoffice.core.accessrisk import _native
+from backoffice.core.accessrisk import _native, csvinput
 from backoffice.core.accessrisk.csvinput import STRING, TIME, CsvFile, Ids, key, optional
 
 USERS = ["u01", "u02", "ann", "bob.smith", "a-very-long-user-name-x", "a-very-long-user-name-y"]
@@ -287,3 +287,17 @@ def test_an_optional_key_can_give_values_instead_of_places() -> None:
     assert np.frombuffer(parsed[1], np.int32).tolist() == [20, -1]
     with pytest.raises(ValueError, match="an int32 per key"):
         _native.read(text, KINDS, (TABLES[0], (TABLES[1], values[:-1])))
+
+
+def test_a_piece_too_large_for_32_bit_offsets_goes_to_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Strings' offsets are 32 bits (as Arrow's): a larger piece is left to Arrow's reader
+    (an event log is cut into pieces under 1 GiB, so only another file can be that large)."""
+    path = tmp_path / "log.csv"
+    path.write_text("actor,action,object,time\nu01,FB60,o1,2025-03-01T10:00:00Z\n")
+    file = CsvFile(tmp_path, "events", path)
+    fields = {"actor": key(users), "object": STRING}
+    assert file.read_common(fields) is not None
+    monkeypatch.setattr(csvinput, "_COMMON_MAX", 10)
+    assert file.read_common(fields) is None

@@ -506,6 +506,10 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "kinds: 1 to 64 fields");
         goto done;
     }
+    if (data.len > INT32_MAX) { /* a string's offsets are 32 bits, as Arrow's */
+        PyErr_SetString(PyExc_ValueError, "data: at most 2 GiB at a time");
+        goto done;
+    }
     /* at most this many rows: each line has its separators, a key at least a byte and a
        time 20; the buffers are cut to the rows there are, and what is never written is
        never touched, so the bound costs no memory */
@@ -558,10 +562,6 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
             field->text = new_output(outputs, data.len + 16);
             if (!field->text) goto done;
         }
-    }
-    if (data.len > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "data: at most 2 GiB at a time");
-        goto done;
     }
     Py_ssize_t parsed;
     Py_BEGIN_ALLOW_THREADS

@@ -2,10 +2,13 @@
 
 Every value is read as a string and every id is mapped to a dense index, by binary search
 over integer keys for sorted fixed-width ids and by Arrow's hash lookup otherwise, so
-nothing here loops over rows in Python. Problems name the file and the
-physical line. Arrow does not report line numbers, so they are found by scanning the file
-again, only once an error is certain (blank lines are skipped by the reader and counted
-by the scan).
+nothing here loops over rows in Python. The large files in the common form (no quotes,
+ASCII, complete lines, known ids) are read by the C extension instead
+(:meth:`CsvFile.read_common`, ``_native.c``); anything else, and every error, by Arrow.
+
+Problems name the file and the physical line. Arrow does not report line numbers, so they
+are found by scanning the file again, only once an error is certain (blank lines are
+skipped by the reader and counted by the scan).
 
 A line may hold at most ``MAX_LINE`` bytes. That is checked before Arrow reads a file, by
 probing each MiB of it for a line break, so a file with one giant line is refused with its
@@ -68,6 +71,8 @@ _BLOCK_SIZE = 4 << 20
 #: Bytes the C reader parses before it finds their keys (they stay in the second-level
 #: cache: 512 KiB took the least CPU time on ``large``, 4 MiB 15 % more).
 _COMMON_BLOCK = 512 << 10
+#: The most the C reader takes at a time (an event log is cut into pieces smaller than this).
+_COMMON_MAX = (1 << 31) - 1
 #: A file's pages mapped in one call (Linux), private: the readers never write.
 _MAP_FLAGS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
 #: The least size of a piece of a file read beside other pieces (:meth:`CsvFile.pieces`).
@@ -292,6 +297,8 @@ class CsvFile:
             with open(self.path, "rb") as handle:
                 piece = (len(handle.readline()), os.path.getsize(self.path))
         start, end = piece
+        if end - start > _COMMON_MAX:  # a string's offsets are 32 bits, as Arrow's
+            return None
         if start == end:  # no rows (mmap refuses an empty file)
             parsed = _native.read(b"", kinds, tuple(tables), _COMMON_BLOCK)
             return None if parsed is None else _block(names, fields, parsed)

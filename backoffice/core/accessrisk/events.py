@@ -18,6 +18,7 @@ with a zone (``2025-03-01T10:00:00Z``, ``…+01:00``); they are kept as microsec
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -190,7 +191,7 @@ def read_event_parts(
 
 def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
-    pieces = file.pieces(_PIECES)
+    pieces = file.pieces(max(_PIECES, os.path.getsize(path) >> 30))  # each under 2 GiB
     fields = {"actor": key(users), "action": optional(actions.actions, actions.codes)}
     fields["object"] = STRING
     fields["time"] = TIME
