@@ -6,7 +6,8 @@
    and says so when a range is not in it, so the caller reads the file with Arrow instead,
    which also reports every error with its line. The common form:
 
-   - lines end in \n; no line is empty; no byte is a quote, \r, or outside ASCII;
+   - lines end in \n; no line is empty; no byte is a quote or \r; the fields read are
+     UTF-8 (those skipped are not looked at, as Arrow does not);
    - every line has the header's number of fields;
    - a key field ('k') is a value of its key table (an empty or unknown one is not the
      common form), an optional key ('o') may be unknown (-1), a time ('t') is
@@ -302,7 +303,7 @@ typedef struct {
 } Field;
 
 /* The separators (',' and \n) of 64 bytes as bits, and in ``odd`` the bytes that are not
-   in the common form ('"', \r, not ASCII). SSE2 on x86-64 (every such processor has it),
+   in the common form ('"', \r). SSE2 on x86-64 (every such processor has it),
    a byte at a time elsewhere. */
 static inline uint64_t chunk_mask(const unsigned char *p, uint64_t *odd) {
 #if defined(__SSE2__)
@@ -312,7 +313,7 @@ static inline uint64_t chunk_mask(const unsigned char *p, uint64_t *odd) {
     for (int i = 0; i < 4; i++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
         __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, line));
-        __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr)), v);
+        __m128i other = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, cr));
         seps |= (uint64_t)(uint32_t)_mm_movemask_epi8(sep) << (16 * i);
         bad |= (uint64_t)(uint32_t)_mm_movemask_epi8(other) << (16 * i);
     }
@@ -322,7 +323,7 @@ static inline uint64_t chunk_mask(const unsigned char *p, uint64_t *odd) {
     uint64_t seps = 0, bad = 0;
     for (int i = 0; i < 64; i++) {
         seps |= (uint64_t)(p[i] == ',' || p[i] == '\n') << i;
-        bad |= (uint64_t)(p[i] == '"' || p[i] == '\r' || p[i] >= 0x80) << i;
+        bad |= (uint64_t)(p[i] == '"' || p[i] == '\r') << i;
     }
     *odd = bad;
     return seps;
@@ -357,6 +358,43 @@ static inline Py_ssize_t next_separator(Separators *s) {
     return at;
 }
 
+/* Whether n bytes are UTF-8 as Arrow checks it (no overlong forms, no surrogates, nothing
+   past U+10FFFF); ASCII, which most are, a word at a time. */
+static int valid_utf8(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n && !(word_at((const char *)s + i) & 0x8080808080808080ULL)) {
+            i += 8;
+            continue;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t point;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2, point = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3, point = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4, point = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + len > n) return 0;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            point = (point << 6) | (s[i + k] & 0x3F);
+        }
+        if (len == 3 && (point < 0x800 || (point >= 0xD800 && point <= 0xDFFF))) return 0;
+        if (len == 4 && (point < 0x10000 || point > 0x10FFFF)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Parse the lines of one block, data[0:size], into rows ``row0``…; the number of rows, or -1
    if it is not the common form. ``end``: the end of all the data (read past the block to
    load whole words). Keys are only located here, and found afterwards in a loop of their
@@ -389,6 +427,7 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
                     return -1;
                 break;
             case 's':
+                if (!valid_utf8((const unsigned char *)p, n)) return -1;
                 if (n <= 16 && end - p >= 16) { /* a short string: two words */
                     memcpy(field->text + field->used, p, 8);
                     memcpy(field->text + field->used + 8, p + 8, 8);
@@ -431,7 +470,8 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
                 continue;
             }
             int32_t found = table_find_hashed(t, p, n, end, hash);
-            if (found < 0 && field->kind == 'k') return -1;
+            if (found < 0 && (field->kind == 'k' || !valid_utf8((const unsigned char *)p, n)))
+                return -1; /* unknown, or (optional) no text: Arrow says which */
             out[r] = field->has_values ? ((const int32_t *)field->values.buf)[found < 0 ? t->count : found]
                                        : found;
         }

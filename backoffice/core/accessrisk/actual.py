@@ -143,7 +143,7 @@ def _maybe_complete(
     bits of every function they performed (bit 63: an event that performs none). A row
     can only be in a complete group if one of its function's risks has all its bits in
     the person's signature. That is necessary, not sufficient (functions may share bits),
-    so the exact test follows on the few rows kept: one in 160 on ``large`` (one in 20
+    so the exact test follows on the few rows kept: one in 125 on ``large`` (one in 20
     with one word), instead of sorting them all. Both passes are loops in C (``_native.c``):
     numpy needed a 64 MB flag per person and bit, and a pass per risk of a function.
     """

@@ -3,7 +3,7 @@
 Every value is read as a string and every id is mapped to a dense index, by binary search
 over integer keys for sorted fixed-width ids and by Arrow's hash lookup otherwise, so
 nothing here loops over rows in Python. The large files in the common form (no quotes,
-ASCII, complete lines, known ids) are read by the C extension instead
+UTF-8, complete lines, known ids) are read by the C extension instead
 (:meth:`CsvFile.read_common`, ``_native.c``); anything else, and every error, by Arrow.
 
 Problems name the file and the physical line. Arrow does not report line numbers, so they
@@ -275,7 +275,7 @@ class CsvFile:
         ``fields`` says what a column is (other columns are skipped): ``key(ids)``, a
         value of ``ids`` (its position, as :meth:`Ids.find`); ``optional(ids)``, the same
         or -1; ``TIME``, microseconds UTC; ``STRING``, an Arrow string array. The common
-        form is what most exports are: no quotes, no \\r, ASCII, no blank or short line,
+        form is what most exports are: no quotes, no \\r, UTF-8, no blank or short line,
         no unknown key, times as ``2025-03-01T10:00:00Z`` (``_native.c`` says exactly).
         It is parsed in C without the interpreter's lock: several times Arrow's speed.
         """

@@ -191,10 +191,13 @@ def read_event_parts(
 
 def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     file = CsvFile(path.parent, "events", path)
-    pieces = file.pieces(max(_PIECES, os.path.getsize(path) >> 30))  # each under 2 GiB
-    fields = {"actor": key(users), "action": optional(actions.actions, actions.codes)}
-    fields["object"] = STRING
-    fields["time"] = TIME
+    pieces = file.pieces(max(_PIECES, os.path.getsize(path) >> 30))  # ~1 GiB at most each
+    fields = {
+        "actor": key(users),
+        "action": optional(actions.actions, actions.codes),
+        "object": STRING,
+        "time": TIME,
+    }
     with ThreadPoolExecutor(_PIECES) as pool:  # the C reader lets go of the GIL
         common = list(pool.map(lambda piece: file.read_common(fields, piece), pieces))
     if all(block is not None for block in common):
