@@ -42,8 +42,10 @@ LAYER = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 
 
 def _modules() -> dict[str, Path]:
+    """Every module, a compiled one (#15: ``core/accessrisk/_native``) by its stub."""
     found = {}
-    for path in ROOT.rglob("*.py"):
+    stubs = [p for p in ROOT.rglob("*.pyi") if not p.with_suffix(".py").exists()]
+    for path in [*ROOT.rglob("*.py"), *stubs]:
         if "migrations" in path.parts:
             continue
         parts = ["backoffice", *path.relative_to(ROOT).with_suffix("").parts]

@@ -33,7 +33,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from backoffice.core.accessrisk import _native
+import backoffice.core.accessrisk._native as _native
 from backoffice.core.accessrisk.analysis import Analysis, _mitigated, _violation_keys
 from backoffice.core.accessrisk.events import (
     EventLog,

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from typing_extensions import override
 
-from backoffice.core.accessrisk import _native
+import backoffice.core.accessrisk._native as _native
 from backoffice.core.accessrisk.errors import InputError
 
 __all__ = [
