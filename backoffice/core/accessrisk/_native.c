@@ -15,7 +15,7 @@
      copied as it is, and any other field ('-') is skipped.
 
    It decides nothing: the caller's tests compare it with Arrow on generated input.
-   Everything is parsed without the interpreter's lock, so two threads read two pieces. */
+   Everything is parsed without the interpreter's lock, so threads read pieces side by side. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

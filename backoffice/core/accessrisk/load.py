@@ -240,8 +240,10 @@ def _grouped(users: Ids, user: Index, role: Index) -> Population:
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")
         user, role = user[order], role[order]
-    ptr = np.zeros(len(users) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(user, minlength=len(users)), out=ptr[1:])
+    # where each user's run starts: a search in the sorted column (bincount would first
+    # copy the 7.5 M positions to 64 bits, 60 MB of fresh memory)
+    people = np.arange(len(users) + 1, dtype=user.dtype)
+    ptr = np.searchsorted(user, people).astype(np.int64, copy=False)
     return Population(users=users, ptr=ptr, roles=role)
 
 
