@@ -1,4 +1,5 @@
-"""The C reader of the common CSV form (``_native.c``, issue #15) against Arrow's reader.
+"""The C loops of ``sod actual`` (``_native.c``, issue #15): the reader of the common CSV
+form against Arrow's reader, the signature filter against plain Python.
 
 Whatever the C reader accepts it must read exactly as Arrow does; whatever it cannot read
 it must refuse (None), so that Arrow reads the file and names what is wrong. And it must
@@ -48,7 +49,7 @@ common_time = st.builds(
     lambda t, f, z: t.strftime("%Y-%m-%dT%H:%M:%S") + f + z, moment, fraction, zone
 )
 common_object = st.text(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/: ", max_size=24
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/: äÖß€𝄞", max_size=24
 )
 common_line = st.builds(
     lambda a, b, o, t: f"{a},{b},{o},{t}",
