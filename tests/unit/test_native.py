@@ -325,3 +325,12 @@ def test_a_piece_too_large_for_32_bit_offsets_goes_to_arrow(
     assert file.read_common(fields) is not None
     monkeypatch.setattr(csvinput, "_COMMON_MAX", 10)
     assert file.read_common(fields) is None
+
+
+def test_a_key_table_that_was_never_built_is_refused_not_read() -> None:
+    """``KeyTable.__new__`` without its ``__init__`` has no slots: an error, not a crash."""
+    empty = _native.KeyTable.__new__(_native.KeyTable)
+    with pytest.raises(TypeError, match="a built KeyTable"):
+        _native.read(b"u01,FB60,o,2025-03-01T10:00:00Z\n", KINDS, (empty, TABLES[1]))
+    with pytest.raises(ValueError, match="offsets outside the data"):
+        _native.KeyTable(np.array([5, 6], np.int32), b"abc")

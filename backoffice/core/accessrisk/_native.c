@@ -148,8 +148,12 @@ static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
         goto done;
     }
     int64_t base = off[0];
+    if (base < 0 || base > data.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets outside the data");
+        goto done;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (off[i + 1] < off[i] || off[i + 1] - base > data.len - base || base < 0) {
+        if (off[i + 1] < off[i] || off[i + 1] > data.len) {
             PyErr_SetString(PyExc_ValueError, "offsets outside the data");
             goto done;
         }
@@ -572,8 +576,8 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
                 values = PyTuple_GET_ITEM(t, 1);
                 t = PyTuple_GET_ITEM(t, 0);
             }
-            if (!t || !PyObject_TypeCheck(t, &KeyTableType)) {
-                PyErr_SetString(PyExc_TypeError, "a KeyTable per key field");
+            if (!t || !PyObject_TypeCheck(t, &KeyTableType) || !((KeyTable *)t)->slots) {
+                PyErr_SetString(PyExc_TypeError, "a built KeyTable per key field");
                 goto done;
             }
             field->table = (KeyTable *)t;
