@@ -56,18 +56,15 @@ static inline uint64_t load_tail(const char *p, size_t n, const char *end) {
     return w;
 }
 
-/* The key's first 8 bytes, zero-padded. */
-static inline uint64_t load_head(const char *p, size_t n, const char *end) {
-    uint64_t w;
-    if (n < 8) return load_tail(p, n, end);
-    memcpy(&w, p, 8);
-    return w;
-}
-
 static inline uint64_t word_at(const char *p) {
     uint64_t w;
     memcpy(&w, p, 8);
     return w;
+}
+
+/* The key's first 8 bytes, zero-padded. */
+static inline uint64_t load_head(const char *p, size_t n, const char *end) {
+    return n < 8 ? load_tail(p, n, end) : word_at(p);
 }
 
 /* Whether two keys of n bytes are equal; for n < 8 their buffers end at a_end, b_end.

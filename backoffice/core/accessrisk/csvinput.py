@@ -301,18 +301,17 @@ class CsvFile:
             return None
         if start == end:  # no rows (mmap refuses an empty file)
             parsed = _native.read(b"", kinds, tuple(tables), _COMMON_BLOCK)
-            return None if parsed is None else _block(names, fields, parsed)
-        # only the piece is mapped, all its pages in one call (not a fault per 64 KiB)
-        offset = start - start % mmap.ALLOCATIONGRANULARITY
-        with (
-            open(self.path, "rb") as handle,
-            mmap.mmap(
-                handle.fileno(), end - offset, flags=_MAP_FLAGS, prot=mmap.PROT_READ, offset=offset
-            ) as mapped,
-            memoryview(mapped) as whole,
-            whole[start - offset :] as data,
-        ):
-            parsed = _native.read(data, kinds, tuple(tables), _COMMON_BLOCK)
+        else:  # only the piece is mapped, all its pages in one call (not a fault per 64 KiB)
+            offset = start - start % mmap.ALLOCATIONGRANULARITY
+            with (
+                open(self.path, "rb") as handle,
+                mmap.mmap(
+                    handle.fileno(), end - offset, _MAP_FLAGS, mmap.PROT_READ, offset=offset
+                ) as mapped,
+                memoryview(mapped) as whole,
+                whole[start - offset :] as data,
+            ):
+                parsed = _native.read(data, kinds, tuple(tables), _COMMON_BLOCK)
         return None if parsed is None else _block(names, fields, parsed)
 
     def check_line_lengths(self) -> None:

@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,8 @@ def _sources(log: EventLog) -> npt.NDArray[np.int64]:
 def read_event_parts(
     path: Path, users: Ids, actions: ActionMap, *, people_only: bool = False
 ) -> list[EventLog]:
-    """:func:`read_events`, as the parts it was read in (a CSV log: one per block).
+    """:func:`read_events`, as the parts it was read in (a CSV log: one per piece), each
+    with a part of its own for the further functions of actions that perform several.
 
     Each block's strings are let go once its actors, actions and times are numbers, so
     the log is never held as text: less memory, and what is converted is still in cache.
@@ -185,7 +186,7 @@ def read_event_parts(
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read the file: {exc.strerror}") from None
     if head.startswith(b"{"):
-        return [_read_ocel(path, users, actions, people_only)]
+        return _read_ocel(path, users, actions, people_only)
     return _read_csv(path, users, actions)
 
 
@@ -363,7 +364,7 @@ def _expand(
 _PEOPLE = {"actor", "on-behalf-of"}
 
 
-def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) -> EventLog:
+def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) -> list[EventLog]:
     """OCEL 2.0 JSON: ``events[]`` with ``id``, ``type`` (the action), ``time`` and
     ``relationships``; the actor is the ``actor`` attribute, else the object related as
     ``actor`` (``person:ann`` is ann). Every other related object is an object acted on."""
@@ -440,9 +441,9 @@ def _read_ocel(path: Path, users: Ids, actions: ActionMap, people_only: bool) ->
     time = _times(pa.chunked_array([pa.array(time_col, pa.string())]), time_error)
     action = actions.actions.find(pa.chunked_array([pa.array(action_col, pa.string())]))
     objects = pa.chunked_array([pa.array(object_col, pa.string())])
-    log = merge_logs(_expand(actions, user, actions.codes[action], time, objects, events))
-    mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0
-    return EventLog(log.user, log.function, log.time, log.source, log.object_column, events, mapped)
+    main, *further = _expand(actions, user, actions.codes[action], time, objects, events)
+    mapped = len(np.unique(row_event[action >= 0])) if len(action) else 0  # events, not rows
+    return [replace(main, mapped=mapped), *further]
 
 
 def _actor_and_objects(event: dict[str, Any], fail: Any) -> tuple[str | None, list[str]]:

@@ -190,7 +190,10 @@ def read_users(folder: Path) -> Ids:
     the common form: a million users in a third of Arrow's time, which everything waits for)."""
     file = CsvFile(folder, "users")
     common = file.read_common({"user_id": STRING})
-    column = pa.chunked_array([common["user_id"]]) if common else file.read("user_id")["user_id"]
+    if common is not None:
+        column = pa.chunked_array([common["user_id"]])
+    else:
+        column = file.read("user_id")["user_id"]
     return Ids(_sorted_unique(column), "users.csv", is_sorted=True)
 
 
