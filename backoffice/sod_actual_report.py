@@ -50,14 +50,41 @@ CSV_COLUMNS = (
 
 
 def iso_times(micros: npt.NDArray[np.int64]) -> pa.Array:
-    """``2025-03-01T10:00:00Z``; fractions of a second only where there are any."""
-    seconds = (micros // 1_000_000).astype("datetime64[s]")
-    text = pa.array(np.datetime_as_string(seconds), pa.string())  # 4x Arrow's strftime
+    """``2025-03-01T10:00:00Z``; fractions of a second only where there are any.
+
+    The digits are computed as numbers and written into one buffer, Arrow's string
+    layout: a tenth of the time of ``np.datetime_as_string`` (which made up half of
+    writing the CSV on ``large``)."""
+    micros = np.asarray(micros, dtype=np.int64)
+    seconds = micros // 1_000_000
+    day = (seconds // 86_400).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    second = seconds % 86_400
+    fields = (  # (value, digits) in the order written, and the separator after each
+        (month.astype("datetime64[Y]").astype(np.int64) + 1970, 4, "-"),
+        (month.astype(np.int64) % 12 + 1, 2, "-"),
+        ((day - month).astype(np.int64) + 1, 2, "T"),
+        (second // 3600, 2, ":"),
+        (second // 60 % 60, 2, ":"),
+        (second % 60, 2, "Z"),
+    )
+    text = np.empty((len(micros), 20), dtype=np.uint8)
+    at = 0
+    for value, digits, separator in fields:
+        for place in range(digits):
+            text[:, at + place] = value // 10 ** (digits - 1 - place) % 10 + ord("0")
+        text[:, at + digits] = ord(separator)
+        at += digits + 1
+    offsets = np.arange(0, 20 * len(micros) + 1, 20, dtype=np.int32)
+    plain = pa.Array.from_buffers(
+        pa.string(), len(micros), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+    )
     fraction = micros % 1_000_000
-    if fraction.any():
-        tails = pa.array([f".{int(f):06d}Z" if f else "Z" for f in fraction.tolist()], pa.string())
-        return pc.binary_join_element_wise(text, tails, "")
-    return pc.binary_join_element_wise(text, pa.scalar("Z"), "")
+    if not fraction.any():
+        return plain
+    bare = pc.utf8_slice_codeunits(plain, 0, 19)
+    tails = pa.array([f".{int(f):06d}Z" if f else "Z" for f in fraction.tolist()], pa.string())
+    return pc.binary_join_element_wise(bare, tails, "")
 
 
 def _objects(report: ActualReport, index: npt.NDArray[np.int32]) -> pa.Array:

@@ -220,6 +220,21 @@ def test_a_repeated_id_keeps_its_first_place_and_an_empty_id_is_found() -> None:
     assert np.frombuffer(found[0], np.int32).tolist() == [0, 1, 3, -1]
 
 
+@pytest.mark.parametrize("block", [1, 64, 1 << 19])
+def test_runs_of_one_key_take_what_their_first_line_found(block: int) -> None:
+    """A file grouped by user finds each run's key once: keys that differ only in their
+    last byte end a run, a run goes on across a block's end, and an unknown optional key
+    repeated is still unknown."""
+    actors = ["u01"] * 5 + ["a-very-long-user-name-x"] * 3 + ["a-very-long-user-name-y"] * 2
+    actors += ["u01", "u02", "u02"]
+    verbs = ["FB60"] * 4 + ["DISPLAY"] * 3 + ["payment.release"] * 6
+    lines = [
+        f"{a},{v},o{i},2025-03-01T10:00:0{i % 10}Z"
+        for i, (a, v) in enumerate(zip(actors, verbs, strict=True))
+    ]
+    assert assert_as_arrow_reads(("\n".join(lines) + "\n").encode(), block)
+
+
 def test_a_line_longer_than_a_block_is_read_whole() -> None:
     lines = [f"u01,FB60,{'o' * 300},2025-03-01T10:00:0{i}Z" for i in range(3)]
     assert assert_as_arrow_reads(("\n".join(lines) + "\n").encode(), block=64)

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 from backoffice.core.accessrisk import csvinput, rules_from_data
 from backoffice.core.accessrisk.actual import KINDS, Findings, find_actual
 from backoffice.core.accessrisk.events import EventLog
+from backoffice.sod_actual_report import iso_times
 from backoffice.sod_cli import sod_actual
 from tests.unit.sod_data import write_folder
 
@@ -349,6 +351,22 @@ def test_a_malformed_ocel_log_is_named_by_file_and_line(
     assert code == 2
     assert f"{tmp_path}/{message}" in err
     assert not (tmp_path / "a.csv").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.integers(-62_135_596_800 * 10**6, 253_402_300_799 * 10**6).flatmap(
+            lambda t: st.sampled_from([t, t - t % 1_000_000])  # with and without a fraction
+        ),
+        max_size=20,
+    )
+)
+def test_times_are_written_as_iso_8601_in_utc(micros: list[int]) -> None:
+    """Years 1 to 9999 with four digits, a fraction only where there is one, and Z."""
+    epoch = datetime(1970, 1, 1)
+    expected = [(epoch + timedelta(microseconds=m)).isoformat() + "Z" for m in micros]
+    assert iso_times(np.array(micros, dtype=np.int64)).to_pylist() == expected
 
 
 def test_a_bad_window_is_refused_by_argparse(tmp_path: Path) -> None:

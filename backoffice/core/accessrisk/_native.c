@@ -290,14 +290,21 @@ static int parse_time(const char *p, size_t n, int64_t *out, LastDate *last) {
 /* Bytes parsed before their keys are found (in the second level cache with their places). */
 #define BLOCK (512 << 10)
 
+/* A key to find: the first line of a run of lines with the same key, its hash and place. */
+typedef struct {
+    uint64_t hash;
+    uint32_t row, start, length;
+} Lookup;
+
 typedef struct {
     char kind;
     KeyTable *table;
     char *out;        /* int32 keys, int64 times, or a string's int32 offsets */
     char *text;       /* a string's bytes */
     Py_ssize_t used;  /* bytes of text written */
-    uint32_t *start;  /* a key's place in the data and its length, until it is found */
-    uint32_t *length;
+    Lookup *lookups;  /* a block's keys to find: each differs from the key on the line before */
+    Py_ssize_t found; /* lookups in the block */
+    uint32_t last_start, last_length; /* the key on the line before (its place in the block) */
     LastDate last;    /* a time's */
     Py_buffer values; /* an optional key's values by position (and one for unknown) */
     int has_values;
@@ -420,8 +427,18 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
                 if (n == 0) return -1; /* a missing key (also keeps the rows in bound) */
                 /* fall through */
             case 'o':
-                field->start[row] = (uint32_t)start;
-                field->length[row] = (uint32_t)n;
+                /* a line with the key of the line before (a file grouped by user) takes its
+                   value; others are hashed while in the first level cache, found later */
+                if (!row || n != field->last_length ||
+                    !same_bytes(p, data + field->last_start, n, end, end)) {
+                    Lookup *l = &field->lookups[field->found++];
+                    l->hash = hash_key(p, n, end);
+                    l->row = (uint32_t)row;
+                    l->start = (uint32_t)start;
+                    l->length = (uint32_t)n;
+                }
+                field->last_start = (uint32_t)start;
+                field->last_length = (uint32_t)n;
                 break;
             case 't':
                 if (!parse_time(p, n, &((int64_t *)field->out)[row0 + row], &field->last))
@@ -449,32 +466,23 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
         Field *field = &fields[f];
         if (field->kind != 'k' && field->kind != 'o') continue;
         const KeyTable *t = field->table;
+        const Lookup *l = field->lookups;
+        Py_ssize_t found = field->found;
         int32_t *out = (int32_t *)field->out + row0;
-        uint64_t ahead[AHEAD]; /* the hashes of the next rows, whose slots are on their way */
-        for (Py_ssize_t r = 0; r < row && r < AHEAD; r++) {
-            ahead[r] = hash_key(data + field->start[r], field->length[r], end);
-            __builtin_prefetch(&t->slots[ahead[r] & t->mask]);
-        }
-        for (Py_ssize_t r = 0; r < row; r++) {
-            uint64_t hash = ahead[r % AHEAD];
-            if (r + AHEAD < row) {
-                uint64_t next =
-                    hash_key(data + field->start[r + AHEAD], field->length[r + AHEAD], end);
-                ahead[r % AHEAD] = next;
-                __builtin_prefetch(&t->slots[next & t->mask]);
-            }
-            size_t n = field->length[r];
-            const char *p = data + field->start[r];
-            if (r && n == field->length[r - 1] &&
-                same_bytes(p, data + field->start[r - 1], n, end, end)) {
-                out[r] = out[r - 1]; /* as the line before (a file grouped by user) */
-                continue;
-            }
-            int32_t found = table_find_hashed(t, p, n, end, hash);
-            if (found < 0 && (field->kind == 'k' || !valid_utf8((const unsigned char *)p, n)))
+        field->found = 0;
+        for (Py_ssize_t i = 0; i < found && i < AHEAD; i++)
+            __builtin_prefetch(&t->slots[l[i].hash & t->mask]);
+        for (Py_ssize_t i = 0; i < found; i++) {
+            if (i + AHEAD < found) __builtin_prefetch(&t->slots[l[i + AHEAD].hash & t->mask]);
+            const char *p = data + l[i].start;
+            int32_t at = table_find_hashed(t, p, l[i].length, end, l[i].hash);
+            if (at < 0 && (field->kind == 'k' || !valid_utf8((const unsigned char *)p, l[i].length)))
                 return -1; /* unknown, or (optional) no text: Arrow says which */
-            out[r] = field->has_values ? ((const int32_t *)field->values.buf)[found < 0 ? t->count : found]
-                                       : found;
+            int32_t value = field->has_values
+                                ? ((const int32_t *)field->values.buf)[at < 0 ? t->count : at]
+                                : at;
+            Py_ssize_t stop = i + 1 < found ? (Py_ssize_t)l[i + 1].row : row;
+            for (Py_ssize_t r = l[i].row; r < stop; r++) out[r] = value;
         }
     }
     return row;
@@ -501,11 +509,9 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
             capacity = bound;
             for (int f = 0; f < count && !failed; f++) {
                 if (fields[f].kind != 'k' && fields[f].kind != 'o') continue;
-                uint32_t *start = PyMem_RawRealloc(fields[f].start, capacity * sizeof(uint32_t));
-                if (start) fields[f].start = start;
-                uint32_t *length = PyMem_RawRealloc(fields[f].length, capacity * sizeof(uint32_t));
-                if (length) fields[f].length = length;
-                failed = !start || !length;
+                Lookup *lookups = PyMem_RawRealloc(fields[f].lookups, capacity * sizeof(Lookup));
+                if (lookups) fields[f].lookups = lookups;
+                failed = !lookups;
             }
             if (failed) return -2;
         }
@@ -628,8 +634,7 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
     result = Py_NewRef(outputs);
 done:
     for (int f = 0; f < MAX_FIELDS; f++) {
-        PyMem_RawFree(fields[f].start);
-        PyMem_RawFree(fields[f].length);
+        PyMem_RawFree(fields[f].lookups);
         if (fields[f].has_values) PyBuffer_Release(&fields[f].values);
     }
     Py_XDECREF(outputs);

