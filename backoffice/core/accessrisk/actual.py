@@ -50,7 +50,13 @@ from backoffice.core.accessrisk.load import (
     read_role_ids,
     read_users,
 )
-from backoffice.core.accessrisk.rules import MAX_FUNCTIONS, CompiledRules, Ints
+from backoffice.core.accessrisk.rules import (
+    MAX_FUNCTIONS,
+    CompiledRules,
+    Ints,
+    distinct,
+    run_heads,
+)
 
 #: Bits of a person's signature of functions performed (:func:`_maybe_complete`).
 _BITS = 64
@@ -216,10 +222,10 @@ def _complete_rows(
     keys = group * MAX_FUNCTIONS
     keys += slot
     keys.sort()
-    distinct = keys[_run_heads(keys)]
+    distinct = keys[run_heads(keys)]
     del keys
     distinct //= MAX_FUNCTIONS
-    heads = _run_heads(distinct)
+    heads = run_heads(distinct)
     count = np.diff(np.append(heads, len(distinct)))
     candidates = distinct[heads]
     complete = candidates[count == sizes[candidates % max(n_risks, 1)]]
@@ -261,21 +267,6 @@ def _memberships(rules: CompiledRules) -> tuple[npt.NDArray[np.int64], Ints, Int
     return ptr, risk_of[by_function], slot[by_function]
 
 
-def _distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Sorted distinct values: a plain sort, several times faster than ``np.unique``'s hash."""
-    ordered = np.sort(values)
-    return ordered[_run_heads(ordered)]
-
-
-def _run_heads(sorted_values: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
-    if not len(sorted_values):
-        return np.zeros(0, dtype=np.intp)
-    change = np.empty(len(sorted_values), dtype=bool)
-    change[0] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=change[1:])
-    return np.flatnonzero(change)
-
-
 def _members(
     values: npt.NDArray[np.int64], sorted_set: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.bool_]:
@@ -288,7 +279,7 @@ def _members(
 
 def _object_rank(obj: Ints, objects: pa.Array) -> npt.NDArray[np.int64]:
     """Each row's object in id order (no object first), for ties at the same time."""
-    used = _distinct(obj[obj >= 0])
+    used = distinct(obj[obj >= 0])
     rank = np.full(len(obj), -1, dtype=np.int64)
     if used.size:
         names = objects.take(pa.array(used))
@@ -337,7 +328,7 @@ def _windows(
     n = len(group)
     if not n:
         return _nothing(time, obj, slot)
-    heads = _run_heads(group)
+    heads = run_heads(group)
     group_end = np.repeat(np.append(heads[1:], n), np.diff(np.append(heads, n)))
     size = sizes[group % max(n_risks, 1)] if n else np.zeros(0, dtype=np.int64)
     positions = np.arange(n, dtype=np.int64)
@@ -358,7 +349,7 @@ def _windows(
         evidence[:, s] = np.where(used, following, -1)
     ok &= end - time <= window
     hits = np.flatnonzero(ok)
-    first = hits[_run_heads(group[hits])] if hits.size else hits
+    first = hits[run_heads(group[hits])] if hits.size else hits
     return _Found(group[first], np.full(len(first), -1, np.int32), evidence[first], time, obj, slot)
 
 
@@ -526,7 +517,7 @@ def analyze_actual(
     if everyone:
         keys = _violation_keys(rules, population, None)
     else:
-        people = _distinct(findings.user.astype(np.int64))
+        people = distinct(findings.user.astype(np.int64))
         local = _violation_keys(rules, _subset(population, people), None)
         keys = people[local // n_risks] * n_risks + local % n_risks
     user, risk = (keys // n_risks).astype(np.int32), (keys % n_risks).astype(np.int32)

@@ -43,6 +43,7 @@ from backoffice.core.accessrisk.csvinput import (
     optional,
 )
 from backoffice.core.accessrisk.errors import InputError
+from backoffice.core.accessrisk.rules import distinct
 
 __all__ = [
     "ActionMap",
@@ -123,13 +124,13 @@ def load_action_map(folder: Path, function_ids: Ids, mapping: Path | None = None
         found.append(lookup(file, "function_id", m_table["function_id"], function_ids))
     action = pa.chunked_array([c for column in names for c in column.chunks], pa.string())
     function = np.concatenate(found)
-    distinct = pc.unique(action)
-    index = Ids(distinct, "").find(action)
+    names_seen = pc.unique(action)
+    index = Ids(names_seen, "").find(action)
     width = max(len(function_ids), 1)
-    keys = np.unique(index.astype(np.int64) * width + function)
-    ptr = np.zeros(len(distinct) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys // width, minlength=len(distinct)), out=ptr[1:])
-    return ActionMap(Ids(distinct, ""), ptr, (keys % width).astype(np.int32))
+    keys = distinct(index.astype(np.int64) * width + function)
+    ptr = np.zeros(len(names_seen) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // width, minlength=len(names_seen)), out=ptr[1:])
+    return ActionMap(Ids(names_seen, ""), ptr, (keys % width).astype(np.int32))
 
 
 def read_events(

@@ -27,6 +27,7 @@ from backoffice.core.accessrisk.rules import (
     check_risk_size,
     compile_rules,
     cycle_message,
+    distinct,
 )
 
 __all__ = [
@@ -155,7 +156,7 @@ def _risks(
         )
 
     width = max(len(function_ids), 1)
-    keys = np.unique(risk.astype(np.int64) * width + function)
+    keys = distinct(risk.astype(np.int64) * width + function)
     sizes = np.bincount(keys // width, minlength=n_risks)
     wrong = np.flatnonzero((sizes < MIN_FUNCTIONS) | (sizes > MAX_FUNCTIONS))
     if wrong.size:
@@ -279,7 +280,7 @@ def load_mitigations(
         )
     valid = pc.greater_equal(valid_until, as_of.isoformat()).to_numpy(zero_copy_only=False)
     keys = user.astype(np.int64) * len(rules.risk_ids) + risk
-    return np.unique(keys[valid])
+    return distinct(keys[valid])
 
 
 def parse_iso_date(text: str) -> date | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -208,7 +209,7 @@ def compile_rules(
     used = np.flatnonzero(layout.slot_function >= 0)
     slot_of = used[np.argsort(layout.slot_function[used], kind="stable")]
     fs_ptr = np.searchsorted(layout.slot_function[slot_of], np.arange(n_functions + 1))
-    pairs = np.unique(g_role.astype(np.int64) * max(n_functions, 1) + g_function)
+    pairs = distinct(g_role.astype(np.int64) * max(n_functions, 1) + g_function)
     p_role, p_function = pairs // max(n_functions, 1), pairs % max(n_functions, 1)
     fan = (fs_ptr[p_function + 1] - fs_ptr[p_function]).astype(np.int64)
     slot = slot_of[concat_ranges(fs_ptr[p_function], fan)].astype(np.int64)
@@ -259,11 +260,27 @@ def concat_ranges(
     return out
 
 
+def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Sorted distinct values: a plain sort, several times faster than ``np.unique``'s hash."""
+    ordered = np.sort(values)
+    return ordered[run_heads(ordered)]
+
+
+def run_heads(sorted_values: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """Where each run of equal values starts."""
+    if not len(sorted_values):
+        return np.zeros(0, dtype=np.intp)
+    change = np.empty(len(sorted_values), dtype=bool)
+    change[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
 def _unique_edges(parent: Ints, child: Ints, n_roles: int) -> tuple[Ints, Ints, Ints]:
     """Hierarchy edges without duplicates, with the row of each edge's first occurrence."""
     key = parent.astype(np.int64) * n_roles + child
-    _, rows = np.unique(key, return_index=True)
-    rows = rows.astype(np.int32)
+    order = np.argsort(key, kind="stable")
+    rows = order[run_heads(key[order])].astype(np.int32)
     return parent[rows], child[rows], rows
 
 
