@@ -173,7 +173,9 @@ def _maybe_complete(
     for part in sorted(parts, key=lambda p: -len(p.user)):  # about as many rows each
         min(shares, key=lambda share: sum(len(p.user) for p in share)).append(part)
     with ThreadPoolExecutor(_THREADS) as pool:
-        signature = np.bitwise_or.reduce(list(pool.map(mark, shares)))
+        signature, *others = pool.map(mark, shares)
+    for other in others:  # in place: reduce() would first stack them, a copy of each
+        np.bitwise_or(signature, other, out=signature)
     # the bits each risk needs, in the order of each function's risks (``members``)
     risk_of = np.repeat(np.arange(len(rules.risk_ids)), np.diff(rules.risk_ptr))
     needs = np.zeros((len(rules.risk_ids), 2), dtype=np.uint64)
