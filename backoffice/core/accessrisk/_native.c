@@ -445,11 +445,17 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
                     return -1;
                 break;
             case 's':
-                if (!valid_utf8((const unsigned char *)p, n)) return -1;
                 if (n <= 16 && end - p >= 16) { /* a short string: two words */
-                    memcpy(field->text + field->used, p, 8);
-                    memcpy(field->text + field->used + 8, p + 8, 8);
+                    uint64_t head = word_at(p), tail = word_at(p + 8);
+                    /* ASCII (its bytes below 0x80, those past it masked) is UTF-8 */
+                    uint64_t high = (head & (n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1)) |
+                                    (tail & (n >= 16 ? ~0ULL : n <= 8 ? 0 : (1ULL << (8 * (n - 8))) - 1));
+                    if (high & 0x8080808080808080ULL && !valid_utf8((const unsigned char *)p, n))
+                        return -1;
+                    memcpy(field->text + field->used, &head, 8);
+                    memcpy(field->text + field->used + 8, &tail, 8);
                 } else {
+                    if (!valid_utf8((const unsigned char *)p, n)) return -1;
                     memcpy(field->text + field->used, p, n);
                 }
                 field->used += (Py_ssize_t)n;
