@@ -173,6 +173,20 @@ def test_text_in_utf8_is_the_common_form_and_other_bytes_are_not() -> None:
     assert _native.read(skipped, "ko-t", TABLES) is not None
 
 
+@pytest.mark.parametrize("length", range(1, 18))
+def test_a_byte_that_is_no_utf8_is_found_anywhere_in_a_short_object(length: int) -> None:
+    """Objects up to 16 bytes are checked in the two words they are copied with: a bad
+    byte in either word is refused, and what follows the object is not part of it."""
+    for at in range(length):
+        obj = b"x" * at + b"\xff" + b"x" * (length - at - 1)
+        line = b"u01,FB60," + obj + b",2025-03-01T10:00:00Z\n"
+        assert _native.read(line, KINDS, TABLES) is None, (length, at)
+    after = b"u01,FB60," + b"x" * length + b",\xff\xff\xff\xff,2025-03-01T10:00:00Z\n"
+    parsed = _native.read(after, "kos-t", TABLES)  # the fourth column is skipped
+    assert parsed is not None
+    assert bytes(parsed[3]) == b"x" * length
+
+
 @pytest.mark.parametrize(
     ("text", "why"),
     [
