@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import backoffice.core.accessrisk._native as _native
 from backoffice.core.accessrisk.analysis import Analysis, _mitigated, _violation_keys
 from backoffice.core.accessrisk.events import (
+    ActionMap,
     EventLog,
     load_action_map,
     merge_logs,
@@ -495,13 +496,17 @@ def analyze_actual(
     # the rules compile, and the assignments are read and checked, beside the read of the
     # logs, which needs only the ids; errors in the folder still come first (the one raised
     # in the last ``finally`` is the one reported)
-    with ThreadPoolExecutor(2) as pool:
+    def action_map() -> ActionMap:
+        return load_action_map(folder, read_function_ids(folder), mapping)
+
+    with ThreadPoolExecutor(3) as pool:
         compiling = pool.submit(load_rules, folder)
+        mapping_actions = pool.submit(action_map)  # beside the users, which it does not need
         try:
             users = read_users(folder)
             indexing = pool.submit(load_assignments, folder, users, read_role_ids(folder))
             try:
-                actions = load_action_map(folder, read_function_ids(folder), mapping)
+                actions = mapping_actions.result()
                 parts = [
                     part
                     for path in logs
