@@ -330,16 +330,48 @@ def test_the_signature_loops_refuse_indices_outside_their_arrays(
     assert not signature.any()
 
 
-def test_an_optional_key_can_give_values_instead_of_places() -> None:
-    """The event log's actions become codes while read (``ActionMap.codes``): the value of
-    each action's place, and the last value for an action not in the table."""
-    values = np.array([10, 20, 30, 40, 50, -1], dtype=np.int32)
-    text = b"u01,F110,o,2025-03-01T10:00:00Z\nu02,DISPLAY,o,2025-03-01T10:00:00Z\n"
-    parsed = _native.read(text, KINDS, (TABLES[0], (TABLES[1], values)))
+@pytest.mark.parametrize("block", [1, 64, 1 << 19])
+def test_an_optional_key_can_give_its_values_instead_of_its_place(block: int) -> None:
+    """The event log's actions become functions while read: each row gets its action's
+    first function (-1: none, also for an action not in the table), and the further
+    functions of an action of several are listed as (row, function), in row order, also
+    for a run of lines with one action and across blocks."""
+    # FB60: 10; F110: 20, 21, 22; vendor.note.delete.v2: none; vendor.note.create.v2: 40;
+    # payment.release: 50, 51; an action not in the table: none
+    ptr = np.array([0, 1, 4, 4, 5, 7, 7], dtype=np.int64)
+    values = np.array([10, 20, 21, 22, 40, 50, 51], dtype=np.int32)
+    verbs = [
+        "F110",
+        "DISPLAY",
+        "payment.release",
+        "payment.release",
+        "FB60",
+        "vendor.note.delete.v2",
+    ]
+    text = "".join(f"u01,{verb},o{i},2025-03-01T10:00:0{i}Z\n" for i, verb in enumerate(verbs))
+    parsed = _native.read(text.encode(), KINDS, (TABLES[0], (TABLES[1], ptr, values)), block)
     assert parsed is not None
-    assert np.frombuffer(parsed[1], np.int32).tolist() == [20, -1]
-    with pytest.raises(ValueError, match="an int32 per key"):
-        _native.read(text, KINDS, (TABLES[0], (TABLES[1], values[:-1])))
+    assert np.frombuffer(parsed[1], np.int32).tolist() == [20, -1, 50, 50, 10, -1]
+    further = np.frombuffer(parsed[2], np.int32).reshape(-1, 2).tolist()
+    assert further == [[0, 21], [0, 22], [2, 51], [3, 51]]
+    assert np.frombuffer(parsed[5], np.int64).size == len(verbs)  # the time, after the object
+
+
+@pytest.mark.parametrize(
+    ("ptr", "values"),
+    [
+        ([0, 1, 4, 4, 5, 7], [10, 20, 21, 22, 40, 50, 51]),  # no entry for an unknown action
+        ([0, 1, 4, 4, 5, 7, 8], [10, 20, 21, 22, 40, 50, 51]),  # past the values
+        ([0, 1, 4, 3, 5, 7, 7], [10, 20, 21, 22, 40, 50, 51]),  # going back
+        ([-1, 1, 4, 4, 5, 7, 7], [10, 20, 21, 22, 40, 50, 51]),  # before the values
+    ],
+)
+def test_values_that_do_not_fit_the_table_are_refused(ptr: list[int], values: list[int]) -> None:
+    """Checked before any line is read: the loops never read outside the values."""
+    text = b"u01,F110,o,2025-03-01T10:00:00Z\n"
+    given = (TABLES[1], np.array(ptr, np.int64), np.array(values, np.int32))
+    with pytest.raises(ValueError, match="ptr per key"):
+        _native.read(text, KINDS, (TABLES[0], given))
 
 
 def test_a_piece_too_large_for_32_bit_offsets_goes_to_arrow(

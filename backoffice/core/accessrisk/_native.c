@@ -312,8 +312,13 @@ typedef struct {
     Py_ssize_t found; /* lookups in the block */
     uint32_t last_start, last_length; /* the key on the line before (its place in the block) */
     LastDate last;    /* a time's */
-    Py_buffer values; /* an optional key's values by position (and one for unknown) */
+    /* an optional key's values: key k has values[ptr[k]:ptr[k + 1]], an unknown key those
+       of k = the table's count; the first is the column's (-1: none), the others are listed
+       apart as (row, value), the further functions of an action of several */
+    Py_buffer ptr, values;
     int has_values;
+    int32_t *more;    /* (row, value) pairs */
+    Py_ssize_t more_used, more_size; /* pairs */
 } Field;
 
 /* The separators (',' and \n) of 64 bytes as bits, and in ``odd`` the bytes that are not
@@ -490,11 +495,30 @@ static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end
             int32_t at = table_find_hashed(t, p, l[i].length, end, l[i].hash);
             if (at < 0 && (field->kind == 'k' || !valid_utf8((const unsigned char *)p, l[i].length)))
                 return -1; /* unknown, or (optional) no text: Arrow says which */
-            int32_t value = field->has_values
-                                ? ((const int32_t *)field->values.buf)[at < 0 ? t->count : at]
-                                : at;
             Py_ssize_t stop = i + 1 < found ? (Py_ssize_t)l[i + 1].row : row;
+            if (!field->has_values) {
+                for (Py_ssize_t r = l[i].row; r < stop; r++) out[r] = at;
+                continue;
+            }
+            const int64_t *ptr = (const int64_t *)field->ptr.buf + (at < 0 ? t->count : at);
+            const int32_t *values = field->values.buf;
+            int32_t value = ptr[0] < ptr[1] ? values[ptr[0]] : -1;
             for (Py_ssize_t r = l[i].row; r < stop; r++) out[r] = value;
+            Py_ssize_t more = (Py_ssize_t)(ptr[1] - ptr[0]) - 1;
+            if (more <= 0) continue;
+            if (field->more_used + more * (stop - l[i].row) > field->more_size) {
+                Py_ssize_t size = 2 * field->more_size + more * (stop - l[i].row) + 1024;
+                int32_t *grown = PyMem_RawRealloc(field->more, (size_t)size * 2 * sizeof(int32_t));
+                if (!grown) return -2;
+                field->more = grown;
+                field->more_size = size;
+            }
+            for (Py_ssize_t r = l[i].row; r < stop; r++) {
+                for (int64_t j = ptr[0] + 1; j < ptr[1]; j++) {
+                    field->more[2 * field->more_used] = (int32_t)(row0 + r);
+                    field->more[2 * field->more_used++ + 1] = values[j];
+                }
+            }
         }
     }
     return row;
@@ -554,7 +578,7 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
                          field->used + (stop - at) + 16);
         }
         Py_ssize_t n = parse_block(data + at, stop - at, data + size, fields, count, rows);
-        if (n < 0) return -1;
+        if (n < 0) return n;
         rows += n;
         at = stop;
     }
@@ -565,11 +589,13 @@ static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, i
 
    ``data`` holds whole lines (the last one may lack its \n), ``kinds`` one letter per
    field of the header, ``tables`` a KeyTable per 'k' or 'o' field, in order, or for an
-   'o' field (KeyTable, values): int32 values by the key's position, the last one for a
-   key not in the table, given instead of positions. The result
-   has per field that is not '-', in order: int32 keys ('k', 'o'), int64 microseconds
-   ('t'), or a string's int32 offsets and its bytes ('s'): Arrow's layout. None: the data
-   is not in the common form. */
+   'o' field (KeyTable, ptr, values): key k's values are values[ptr[k]:ptr[k + 1]] (int64
+   ptr, int32 values), a key not in the table's those of k = its count; the column gets
+   each row's first value (-1: none) instead of its position. The result has per field
+   that is not '-', in order: int32 keys ('k', 'o'), int64 microseconds ('t'), or a
+   string's int32 offsets and its bytes ('s'): Arrow's layout; after an 'o' field with
+   values, the rows' further values as int32 (row, value) pairs. None: the data is not in
+   the common form. */
 static PyObject *native_read(PyObject *module, PyObject *args) {
     Py_buffer data;
     const char *kinds;
@@ -612,9 +638,10 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
         case 'o': {
             PyObject *t = next_table < PyTuple_GET_SIZE(tables)
                               ? PyTuple_GET_ITEM(tables, next_table++) : NULL;
-            PyObject *values = NULL;
-            if (t && kinds[f] == 'o' && PyTuple_Check(t) && PyTuple_GET_SIZE(t) == 2) {
-                values = PyTuple_GET_ITEM(t, 1);
+            PyObject *ptr = NULL, *values = NULL;
+            if (t && kinds[f] == 'o' && PyTuple_Check(t) && PyTuple_GET_SIZE(t) == 3) {
+                ptr = PyTuple_GET_ITEM(t, 1);
+                values = PyTuple_GET_ITEM(t, 2);
                 t = PyTuple_GET_ITEM(t, 0);
             }
             if (!t || !PyObject_TypeCheck(t, &KeyTableType) || !((KeyTable *)t)->slots) {
@@ -623,10 +650,22 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
             }
             field->table = (KeyTable *)t;
             if (values) {
-                if (PyObject_GetBuffer(values, &field->values, PyBUF_SIMPLE) < 0) goto done;
+                if (PyObject_GetBuffer(ptr, &field->ptr, PyBUF_SIMPLE) < 0) goto done;
+                if (PyObject_GetBuffer(values, &field->values, PyBUF_SIMPLE) < 0) {
+                    PyBuffer_Release(&field->ptr);
+                    goto done;
+                }
                 field->has_values = 1;
-                if (field->values.len != (field->table->count + 1) * 4) {
-                    PyErr_SetString(PyExc_ValueError, "values: an int32 per key, and one more");
+                /* checked here, so that the loops never read outside them */
+                const int64_t *p = field->ptr.buf;
+                Py_ssize_t n = field->table->count + 1;
+                int ok = field->ptr.len == (n + 1) * 8 && p[0] >= 0;
+                for (Py_ssize_t k = 0; ok && k < n; k++)
+                    ok = p[k] <= p[k + 1] && p[k + 1] <= field->values.len / 4;
+                if (!ok) {
+                    PyErr_SetString(PyExc_ValueError,
+                                    "values: int64 ptr per key, one for unknown and the end, "
+                                    "into int32 values");
                     goto done;
                 }
             }
@@ -670,12 +709,25 @@ static PyObject *native_read(PyObject *module, PyObject *args) {
             goto done;
         if (kinds[f] == 's' && PyByteArray_Resize(PyList_GET_ITEM(outputs, k++), fields[f].used) < 0)
             goto done;
+        if (fields[f].has_values) { /* the further values, as (row, value) int32 pairs */
+            PyObject *more = PyByteArray_FromStringAndSize(
+                (const char *)fields[f].more, fields[f].more_used * 2 * (Py_ssize_t)sizeof(int32_t));
+            if (!more || PyList_Insert(outputs, k++, more) < 0) {
+                Py_XDECREF(more);
+                goto done;
+            }
+            Py_DECREF(more);
+        }
     }
     result = Py_NewRef(outputs);
 done:
     for (int f = 0; f < MAX_FIELDS; f++) {
         PyMem_RawFree(fields[f].lookups);
-        if (fields[f].has_values) PyBuffer_Release(&fields[f].values);
+        PyMem_RawFree(fields[f].more);
+        if (fields[f].has_values) {
+            PyBuffer_Release(&fields[f].ptr);
+            PyBuffer_Release(&fields[f].values);
+        }
     }
     Py_XDECREF(outputs);
     PyBuffer_Release(&data);

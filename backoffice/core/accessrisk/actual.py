@@ -493,6 +493,7 @@ def analyze_actual(
     In the logs named in ``people_only`` events of actors who are nobody are left out
     (``read_events``): Backoffice's own trail.
     """
+
     # the rules compile, and the assignments are read and checked, beside the read of the
     # logs, which needs only the ids; errors in the folder still come first (the one raised
     # in the last ``finally`` is the one reported)

@@ -92,10 +92,12 @@ Block = dict[str, Any]
 @dataclass(frozen=True, eq=False)
 class Field:
     """What :meth:`CsvFile.read_common` makes of a column: a kind of ``_native.c``, the ids
-    of a key, and for an optional key the values to give for its ids instead of places."""
+    of a key, and for an optional key the values to give for its ids instead of places
+    (compressed rows: ``values[ptr[k]:ptr[k + 1]]``, see :func:`optional`)."""
 
     kind: str
     ids: Ids | None = None
+    ptr: npt.NDArray[np.int64] | None = None
     values: Index | None = None
 
 
@@ -108,10 +110,15 @@ def key(ids: Ids) -> Field:
     return Field("k", ids)
 
 
-def optional(ids: Ids, values: Index | None = None) -> Field:
-    """A column of values that are one of ``ids`` or not (-1); with ``values`` (one per
-    id and one for a value not among them), the value of each instead of its place."""
-    return Field("o", ids, values)
+def optional(
+    ids: Ids, ptr: npt.NDArray[np.int64] | None = None, values: Index | None = None
+) -> Field:
+    """A column of values that are one of ``ids`` or not (-1). With ``ptr`` and
+    ``values`` (id k has ``values[ptr[k]:ptr[k + 1]]``, a value not among the ids those of
+    k = ``len(ids)``), each row's first value instead of its place (-1: none), and the
+    further ones as (row, value) pairs in the block's ``name + "+"``: the functions of an
+    action beyond its first, found by the C reader without a pass of numpy over the rows."""
+    return Field("o", ids, ptr, values)
 
 
 def _block(names: list[str], fields: dict[str, Field], parsed: list[bytearray]) -> Block:
@@ -130,6 +137,8 @@ def _block(names: list[str], fields: dict[str, Field], parsed: list[bytearray]) 
             )
         else:
             block[name] = np.frombuffer(next(buffers), np.int64 if kind == "t" else np.int32)
+        if fields[name].values is not None:
+            block[name + "+"] = np.frombuffer(next(buffers), np.int32).reshape(-1, 2)
     return block
 
 
@@ -288,8 +297,9 @@ class CsvFile:
             table = field.ids.table() if field.ids is not None else None
             if field.ids is not None and table is None:
                 return None
-            if field.values is not None:
-                tables.append((table, np.ascontiguousarray(field.values, np.int32)))
+            if field.ptr is not None and field.values is not None:
+                ptr = np.ascontiguousarray(field.ptr, np.int64)
+                tables.append((table, ptr, np.ascontiguousarray(field.values, np.int32)))
             elif table is not None:
                 tables.append(table)
         if piece is None:

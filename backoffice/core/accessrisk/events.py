@@ -85,6 +85,12 @@ class ActionMap:
         codes[more] = -2 - more
         return codes
 
+    @cached_property
+    def read_ptr(self) -> npt.NDArray[np.int64]:
+        """``ptr`` with one more action, not in the map, that performs none (the C reader's
+        form of :func:`~backoffice.core.accessrisk.csvinput.optional`)."""
+        return np.append(self.ptr, self.ptr[-1])
+
 
 @dataclass(frozen=True, eq=False)
 class EventLog:
@@ -196,7 +202,7 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
     pieces = file.pieces(max(_PIECES, os.path.getsize(path) >> 30))  # ~1 GiB at most each
     fields = {
         "actor": key(users),
-        "action": optional(actions.actions, actions.codes),
+        "action": optional(actions.actions, actions.read_ptr, actions.function),
         "object": STRING,
         "time": TIME,
     }
@@ -207,8 +213,10 @@ def _read_csv(path: Path, users: Ids, actions: ActionMap) -> list[EventLog]:
         if block is None:
             return None
         objects = pa.chunked_array([block["object"]])
-        time = block["time"]
-        return _expand(actions, block["actor"], block["action"], time, objects, len(time))
+        time, further = block["time"], block["action+"]  # the reader gave first functions
+        rows = further[:, 0].astype(np.int64)
+        function = np.ascontiguousarray(further[:, 1])
+        return _parts(block["actor"], block["action"], time, objects, len(time), rows, function)
 
     with ThreadPoolExecutor(_PIECES) as pool:  # the C reader and numpy let go of the GIL
         common = list(pool.map(read, pieces))
@@ -329,32 +337,47 @@ def _expand(
     objects: pa.ChunkedArray,
     events: int,
 ) -> list[EventLog]:
-    """The events as read, each with its first function (-1 for an event that performs
-    none: the rows stay in place, dropping them costs more than keeping), and a second
-    part with a row per further function of the few events of actions that perform more.
-
-    ``code`` is each event's :attr:`ActionMap.codes` (the C reader gives them while it
-    reads): it becomes the function column in place, and only the events of actions of
-    several functions are looked at again. The columns as read are kept, not copied, and
-    the rows are their objects' places: nothing is written for the millions of rows.
-    """
+    """:func:`_parts` from each event's :attr:`ActionMap.codes` (Arrow's and the OCEL
+    reader's way; the C reader finds the further functions while it reads): the code
+    becomes the function column in place, and only the events of actions of several
+    functions are looked at again."""
     function = code
     extra = np.flatnonzero(code <= -2)
-    parts = []
+    rows, further = np.zeros(0, np.int64), np.zeros(0, np.int32)
     if len(extra):
         action = -2 - code[extra].astype(np.int64)
         if not function.flags.writeable:
             function = function.copy()
         function[extra] = actions.function[actions.ptr[action]]
         counts = actions.ptr[action + 1] - actions.ptr[action] - 1
-        repeated = np.repeat(extra, counts)
-        within = np.arange(len(repeated), dtype=np.int64)
+        rows = np.repeat(extra, counts)
+        within = np.arange(len(rows), dtype=np.int64)
         within -= np.repeat(np.cumsum(counts) - counts, counts)
         within += 1 + np.repeat(actions.ptr[action], counts)
         further = actions.function[within]
-        parts.append(EventLog(user[repeated], further, time[repeated], repeated, objects, 0, 0))
+    return _parts(user, function, time, objects, events, rows, further)
+
+
+def _parts(
+    user: Index,
+    function: Index,
+    time: npt.NDArray[np.int64],
+    objects: pa.ChunkedArray,
+    events: int,
+    rows: npt.NDArray[np.int64],
+    further: Index,
+) -> list[EventLog]:
+    """The events as read, each with its first function (-1 for an event that performs
+    none: the rows stay in place, dropping them costs more than keeping), and a second
+    part with a row per further function (``rows``: the events', ``further``: the
+    functions) of the few events of actions that perform more. The columns as read are
+    kept, not copied, and the rows are their objects' places: nothing is written for the
+    millions of rows."""
     mapped = int(np.count_nonzero(function >= 0))
-    return [EventLog(user, function, time, None, objects, events, mapped), *parts]
+    main = EventLog(user, function, time, None, objects, events, mapped)
+    if not len(rows):
+        return [main]
+    return [main, EventLog(user[rows], further, time[rows], rows, objects, 0, 0)]
 
 
 # -- OCEL 2.0 ----------------------------------------------------------------------------------
