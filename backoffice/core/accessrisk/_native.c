@@ -32,6 +32,9 @@
 
 /* -- key tables ------------------------------------------------------------------------ */
 
+/* How many keys ahead a key's slot is fetched while an earlier one is compared. */
+#define AHEAD 32
+
 typedef struct {
     uint64_t head;  /* the key's first 8 bytes, zero-padded */
     int32_t index;  /* its position in the ids; -1: an empty slot */
@@ -180,15 +183,38 @@ static int KeyTable_init(KeyTable *self, PyObject *args, PyObject *kwds) {
     self->mask = size - 1;
     self->count = n;
     for (Py_ssize_t i = 0; i <= n; i++) self->offsets[i] = off[i] - base;
+    /* each key is found or put in one walk of its slots, fetched AHEAD keys before */
+    uint64_t ahead[AHEAD];
+    for (Py_ssize_t i = 0; i < n && i < AHEAD; i++) {
+        ahead[i] = hash_key(self->data + self->offsets[i],
+                            (size_t)(self->offsets[i + 1] - self->offsets[i]), self->end);
+        __builtin_prefetch(&self->slots[ahead[i] & self->mask], 1);
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t at = ahead[i % AHEAD] & self->mask;
+        if (i + AHEAD < n) {
+            Py_ssize_t j = i + AHEAD;
+            uint64_t next = hash_key(self->data + self->offsets[j],
+                                     (size_t)(self->offsets[j + 1] - self->offsets[j]), self->end);
+            ahead[i % AHEAD] = next;
+            __builtin_prefetch(&self->slots[next & self->mask], 1);
+        }
         const char *p = self->data + self->offsets[i];
         size_t len = (size_t)(self->offsets[i + 1] - self->offsets[i]);
-        if (table_find(self, p, len, self->end) >= 0) continue;
-        uint64_t at = hash_key(p, len, self->end) & self->mask;
-        while (self->slots[at].index >= 0) at = (at + 1) & self->mask;
-        self->slots[at].head = load_head(p, len, self->end);
-        self->slots[at].index = (int32_t)i;
-        self->slots[at].length = (uint32_t)len;
+        uint64_t head = load_head(p, len, self->end);
+        for (;; at = (at + 1) & self->mask) {
+            Slot *s = &self->slots[at];
+            if (s->index < 0) {
+                s->head = head;
+                s->index = (int32_t)i;
+                s->length = (uint32_t)len;
+                break;
+            }
+            if (s->head == head && s->length == len &&
+                (len <= 8 || same_bytes(self->data + self->offsets[s->index], p, len, self->end,
+                                        self->end)))
+                break; /* a repeated id keeps its first place */
+        }
     }
     Py_END_ALLOW_THREADS
     rc = 0;
@@ -289,8 +315,6 @@ static int parse_time(const char *p, size_t n, int64_t *out, LastDate *last) {
 /* -- rows ------------------------------------------------------------------------------ */
 
 #define MAX_FIELDS 64
-/* How many rows ahead a key's slot is fetched while an earlier one is compared. */
-#define AHEAD 32
 /* Bytes parsed before their keys are found (in the second level cache with their places). */
 #define BLOCK (512 << 10)
 
