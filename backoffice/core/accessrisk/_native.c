@@ -438,10 +438,11 @@ static int valid_utf8(const unsigned char *s, size_t n) {
     return 1;
 }
 
-/* Parse the lines of one block, data[0:size], into rows ``row0``…; the number of rows, or -1
-   if it is not the common form. ``end``: the end of all the data (read past the block to
-   load whole words). Keys are only located here, and found afterwards in a loop of their
-   own, which keeps many table lookups in flight instead of one per line. */
+/* Parse the lines of one block, data[0:size], into rows ``row0``…; the number of rows, -1
+   if it is not the common form, -2 if memory ran out. ``end``: the end of all the data
+   (read past the block to load whole words). Keys are only hashed here, and found
+   afterwards in a loop of their own, which keeps many table lookups in flight instead of
+   one per line. */
 static Py_ssize_t parse_block(const char *data, Py_ssize_t size, const char *end, Field *fields,
                               int count, Py_ssize_t row0) {
     Py_ssize_t row = 0, at = 0;
@@ -566,7 +567,8 @@ static void populate(char *buf, Py_ssize_t size, Py_ssize_t *done, Py_ssize_t wa
 }
 
 /* All lines of data[0:size], a block of about ``block`` bytes at a time (the block's bytes
-   and its keys' places stay in cache while its keys are found); rows or -1. */
+   and its keys' places stay in cache while its keys are found); rows, -1 or -2 as
+   parse_block. */
 static Py_ssize_t parse_rows(const char *data, Py_ssize_t size, Field *fields, int count,
                              Py_ssize_t shortest, Py_ssize_t block) {
     Py_ssize_t rows = 0, at = 0, capacity = 0;

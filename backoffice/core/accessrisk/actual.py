@@ -494,12 +494,12 @@ def analyze_actual(
     (``read_events``): Backoffice's own trail.
     """
 
-    # the rules compile, and the assignments are read and checked, beside the read of the
-    # logs, which needs only the ids; errors in the folder still come first (the one raised
-    # in the last ``finally`` is the one reported)
     def action_map() -> ActionMap:
         return load_action_map(folder, read_function_ids(folder), mapping)
 
+    # the rules compile, and the assignments are read and checked, beside the read of the
+    # logs, which needs only the ids; errors in the folder still come first (the one raised
+    # in the last ``finally`` is the one reported)
     with ThreadPoolExecutor(3) as pool:
         compiling = pool.submit(load_rules, folder)
         mapping_actions = pool.submit(action_map)  # beside the users, which it does not need

@@ -100,6 +100,10 @@ class Field:
     ptr: npt.NDArray[np.int64] | None = None
     values: Index | None = None
 
+    @property
+    def gives_values(self) -> bool:
+        return self.ptr is not None and self.values is not None
+
 
 TIME = Field("t")
 STRING = Field("s")
@@ -137,7 +141,7 @@ def _block(names: list[str], fields: dict[str, Field], parsed: list[bytearray]) 
             )
         else:
             block[name] = np.frombuffer(next(buffers), np.int64 if kind == "t" else np.int32)
-        if fields[name].values is not None:
+        if fields[name].gives_values:
             block[name + "+"] = np.frombuffer(next(buffers), np.int32).reshape(-1, 2)
     return block
 
@@ -297,7 +301,7 @@ class CsvFile:
             table = field.ids.table() if field.ids is not None else None
             if field.ids is not None and table is None:
                 return None
-            if field.ptr is not None and field.values is not None:
+            if field.gives_values:
                 ptr = np.ascontiguousarray(field.ptr, np.int64)
                 tables.append((table, ptr, np.ascontiguousarray(field.values, np.int32)))
             elif table is not None:
