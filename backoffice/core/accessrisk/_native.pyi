@@ -12,7 +12,11 @@ class KeyTable:
     def __init__(self, offsets: _Bytes, data: _Bytes, /) -> None: ...
 
 def read(
-    data: _Bytes, kinds: str, tables: tuple[KeyTable, ...], block: int = ..., /
+    data: _Bytes,
+    kinds: str,
+    tables: tuple[KeyTable | tuple[KeyTable, _Bytes, _Bytes], ...],
+    block: int = ...,
+    /,
 ) -> list[bytearray] | None: ...
 def signatures(user: _Bytes, function: _Bytes, bits: _Bytes, out: _Bytes, /) -> None: ...
 def maybe(
