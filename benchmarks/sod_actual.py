@@ -315,11 +315,11 @@ def main() -> None:
     if not events.exists():
         print(f"generating {args.events:,} events into {events} (once) …", flush=True)
         generate_events(folder, args.events, events)
-    # this checkout's code, whichever checkout the environment was installed from
     # compiled as an installed package is (pip compiles on install): where the environment
     # sets PYTHONDONTWRITEBYTECODE, as some containers do, each run of (a) would otherwise
     # compile our modules again (60 ms), a cost of the interpreter, not of the command
     compileall.compile_dir(ROOT / "backoffice", quiet=1)
+    # this checkout's code, whichever checkout the environment was installed from
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
     )

@@ -28,6 +28,7 @@ from backoffice.core.accessrisk.rules import (
     compile_rules,
     cycle_message,
     distinct,
+    run_heads,
 )
 
 __all__ = [
@@ -247,11 +248,9 @@ def _grouped(users: Ids, user: Index, role: Index) -> Population:
     # where each user's run starts, and a user without one starts where the next one does
     # (a fifth of the time of searching the column for each user, or of a bincount, which
     # would first copy the 7.5 M positions to 64 bits)
-    heads = np.flatnonzero(user[1:] != user[:-1]) + 1
+    heads = run_heads(user)
     ptr = np.full(len(users) + 1, len(user), dtype=np.int64)
-    if len(user):
-        ptr[user[heads]] = heads
-        ptr[user[0]] = 0
+    ptr[user[heads]] = heads
     np.minimum.accumulate(ptr[::-1], out=ptr[::-1])
     return Population(users=users, ptr=ptr, roles=role)
 
